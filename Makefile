@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Both create .venv when missing.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test lint typecheck pytest bench lock clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check "uv>=0.4"
+	$(VENV)/bin/uv pip install -q --python $(PY) -c constraints.txt -e ".[all,dev]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m integrations.demo $(ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check guardrails integrations tests benchmarks
+	$(VENV)/bin/ruff format --check guardrails integrations tests benchmarks
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+pytest: $(STAMP)
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(PY) -m benchmarks $(ARGS)
+
+# Regenerate the constraints file CI installs from (run after changing pyproject dependencies).
+lock:
+	$(VENV)/bin/uv pip compile pyproject.toml --all-extras --python-version 3.11 -q -o constraints.txt
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,100 @@
+"""action-guardrails core: detection, masking, vault, policy, approvals, audit, identity.
+
+Framework-free: nothing under ``guardrails`` imports LangChain, LangGraph, Slack, FastAPI or OpenAI.
+Public names are resolved lazily so ``import guardrails`` stays cheap.
+
+Example:
+    >>> from guardrails import Redactor
+    >>> Redactor().redact("mail jane.doe@example.com").text
+    'mail <EMAIL_ADDRESS_1>'
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from guardrails._errors import (
+    ActionBlocked,
+    ActionDenied,
+    ApprovalError,
+    ApprovalExpired,
+    ApprovalRejected,
+    ApprovalRequired,
+    AuditError,
+    AuditIntegrityError,
+    ConfigurationError,
+    DecisionRefused,
+    GuardrailsError,
+    GuardrailsSignal,
+    InputError,
+    MissingDependencyError,
+    PatternError,
+    PolicyError,
+    RedactionError,
+    UnknownRequestError,
+    VaultDecryptionError,
+    VaultError,
+)
+from guardrails._types import Detector, Span
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (filled as the modules land; tested in test_exports).
+_LAZY: dict[str, str] = {
+    "Redactor": "guardrails.redactor",
+    "RedactionResult": "guardrails.redactor",
+    "Vault": "guardrails.vault",
+    "restore": "guardrails.vault",
+    "CustomEntity": "guardrails.detection",
+    "ENTITIES": "guardrails.detection",
+}
+
+__all__ = [
+    "ENTITIES",
+    "ActionBlocked",
+    "ActionDenied",
+    "ApprovalError",
+    "ApprovalExpired",
+    "ApprovalRejected",
+    "ApprovalRequired",
+    "AuditError",
+    "AuditIntegrityError",
+    "ConfigurationError",
+    "CustomEntity",
+    "DecisionRefused",
+    "Detector",
+    "GuardrailsError",
+    "GuardrailsSignal",
+    "InputError",
+    "MissingDependencyError",
+    "PatternError",
+    "PolicyError",
+    "RedactionError",
+    "RedactionResult",
+    "Redactor",
+    "Span",
+    "UnknownRequestError",
+    "Vault",
+    "VaultDecryptionError",
+    "VaultError",
+    "restore",
+]
+
+if TYPE_CHECKING:
+    from guardrails.detection import ENTITIES, CustomEntity
+    from guardrails.redactor import RedactionResult, Redactor
+    from guardrails.vault import Vault, restore
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'guardrails' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
