@@ -48,6 +48,9 @@ _LAZY: dict[str, str] = {
     "restore": "guardrails.vault",
     "CustomEntity": "guardrails.detection",
     "ENTITIES": "guardrails.detection",
+    "AuditLog": "guardrails.audit",
+    "AuditEvent": "guardrails.audit",
+    "AuditSink": "guardrails.audit",
 }
 
 __all__ = [
@@ -59,7 +62,10 @@ __all__ = [
     "ApprovalRejected",
     "ApprovalRequired",
     "AuditError",
+    "AuditEvent",
     "AuditIntegrityError",
+    "AuditLog",
+    "AuditSink",
     "ConfigurationError",
     "CustomEntity",
     "DecisionRefused",
@@ -82,6 +88,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from guardrails.audit import AuditEvent, AuditLog, AuditSink
     from guardrails.detection import ENTITIES, CustomEntity
     from guardrails.redactor import RedactionResult, Redactor
     from guardrails.vault import Vault, restore

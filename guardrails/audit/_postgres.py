@@ -1,0 +1,162 @@
+"""PostgreSQL sink (psycopg 3) for several processes or replicas sharing one trail.
+
+Each append is one transaction: ``pg_advisory_xact_lock`` on a key derived from the table name
+serializes writers across connections *before* the head is read (a new statement, hence a fresh
+snapshot under READ COMMITTED), then INSERT and COMMIT. The record is durable when ``append``
+returns as far as the server's ``synchronous_commit`` setting makes commits durable (default on).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from guardrails._errors import AuditError, ConfigurationError, MissingDependencyError
+from guardrails.audit._events import GENESIS_HASH, Record
+from guardrails.audit._sink import Builder
+
+if TYPE_CHECKING:
+    import psycopg
+
+__all__ = ["PostgresSink"]
+
+_IDENT = re.compile(r"[a-z_][a-z0-9_]{0,62}\Z")
+_PAGE = 10_000
+
+
+def _psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError as exc:
+        raise MissingDependencyError("psycopg", "postgres") from exc
+    return psycopg
+
+
+class PostgresSink:
+    """Audit records in a PostgreSQL table ``schema.table``.
+
+    Example:
+        >>> from guardrails.audit import AuditLog
+        >>> sink = PostgresSink("host=127.0.0.1 dbname=test", schema="doc_audit")  # doctest: +SKIP
+        >>> AuditLog(sink).record("tool.executed", tool="search").seq  # doctest: +SKIP
+        1
+    """
+
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        schema: str = "guardrails_audit",
+        table: str = "audit_events",
+        connect_timeout: int = 10,
+    ) -> None:
+        if not _IDENT.match(schema) or not _IDENT.match(table):
+            raise ConfigurationError("schema and table must be lower-case SQL identifiers")
+        self._pg = _psycopg()
+        self._conninfo = conninfo
+        self._timeout = connect_timeout
+        self.schema, self.table = schema, table
+        self._qualified = f'"{schema}"."{table}"'  # safe: both matched _IDENT
+        digest = hashlib.sha256(f"guardrails.audit:{schema}.{table}".encode()).digest()
+        self._lock_key = int.from_bytes(digest[:8], "big", signed=True)
+        q = self._qualified
+        # Identifiers were validated against _IDENT above; values always go as parameters.
+        self._sql_lock = f"SELECT pg_advisory_xact_lock({self._lock_key})"
+        self._sql_head = f"SELECT seq, hash FROM {q} ORDER BY seq DESC LIMIT 1"  # noqa: S608
+        self._sql_insert = f"INSERT INTO {q} (seq, body, hash) VALUES (%s, %s, %s)"  # noqa: S608
+        self._sql_page = f"SELECT seq, body, hash FROM {q} WHERE seq > %s ORDER BY seq LIMIT %s"  # noqa: S608
+        self._lock = threading.Lock()
+        self._con: psycopg.Connection[Any] | None = None
+        with self._lock:
+            self._setup()
+
+    def __repr__(self) -> str:
+        return f"PostgresSink(schema={self.schema!r}, table={self.table!r})"
+
+    def _conn(self) -> psycopg.Connection[Any]:
+        if self._con is None or self._con.closed or self._con.broken:
+            try:
+                self._con = self._pg.connect(
+                    self._conninfo, autocommit=True, connect_timeout=self._timeout
+                )
+            except self._pg.Error as exc:
+                raise AuditError(
+                    f"cannot connect to the PostgreSQL audit trail: {type(exc).__name__}"
+                ) from exc
+        assert self._con is not None
+        return self._con
+
+    def _setup(self) -> None:
+        q = self._qualified
+        trigger = f"{self.table}_append_only"
+        statements = (
+            f'CREATE SCHEMA IF NOT EXISTS "{self.schema}"',
+            f"CREATE TABLE IF NOT EXISTS {q} (seq BIGINT PRIMARY KEY, body TEXT NOT NULL, hash TEXT NOT NULL)",
+            # Guards against accidents; revoke UPDATE/DELETE from the app role too. The chain is the proof.
+            f'CREATE OR REPLACE FUNCTION "{self.schema}".{trigger}() RETURNS trigger LANGUAGE plpgsql AS '
+            "$$ BEGIN RAISE EXCEPTION 'the audit trail is append-only'; END $$",
+            f"DROP TRIGGER IF EXISTS {trigger} ON {q}",
+            f"CREATE TRIGGER {trigger} BEFORE UPDATE OR DELETE OR TRUNCATE ON {q} "
+            f'FOR EACH STATEMENT EXECUTE FUNCTION "{self.schema}".{trigger}()',
+        )
+        con = self._conn()
+        try:
+            with con.transaction():
+                con.execute(self._sql_lock)
+                for sql in statements:
+                    con.execute(sql)
+        except self._pg.Error as exc:
+            raise AuditError(
+                f"cannot set up the PostgreSQL audit trail: {type(exc).__name__}: {exc}"
+            ) from exc
+
+    def append(self, build: Builder) -> Record:
+        """Advisory-locked transaction: read head, insert, commit."""
+        with self._lock:
+            con = self._conn()
+            try:
+                with con.transaction():
+                    con.execute(self._sql_lock)
+                    row = con.execute(self._sql_head).fetchone()
+                    seq, prev = (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+                    body, digest = build(seq + 1, prev)
+                    con.execute(self._sql_insert, (seq + 1, body, digest))
+            except self._pg.Error as exc:
+                raise AuditError(f"PostgreSQL audit append failed: {type(exc).__name__}") from exc
+            return Record(seq + 1, body, digest)
+
+    def records(self, start: int = 1) -> Iterator[Record]:
+        """Pages of records in seq order."""
+        after = start - 1
+        while True:
+            with self._lock:
+                try:
+                    rows = self._conn().execute(self._sql_page, (after, _PAGE)).fetchall()
+                except self._pg.Error as exc:
+                    raise AuditError(f"PostgreSQL audit read failed: {type(exc).__name__}") from exc
+            if not rows:
+                return
+            for seq, body, digest in rows:
+                yield Record(int(seq), body, digest)
+            after = int(rows[-1][0])
+
+    def head(self) -> tuple[int, str]:
+        """Last ``(seq, hash)``."""
+        with self._lock:
+            row = self._conn().execute(self._sql_head).fetchone()
+        return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+
+    def drop(self) -> None:
+        """Drop the schema and everything in it (tests and teardown only)."""
+        with self._lock:
+            self._conn().execute(f'DROP SCHEMA IF EXISTS "{self.schema}" CASCADE')
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+                self._con = None

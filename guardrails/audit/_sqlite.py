@@ -1,0 +1,131 @@
+"""The default durable sink: one SQLite table in WAL mode, safe for several threads and processes.
+
+Each append is its own ``BEGIN IMMEDIATE`` transaction (the write lock is taken before the head is
+read, so two processes can never both extend the same head) and returns after ``COMMIT``. With
+``synchronous="FULL"`` (default) the WAL is fsynced at every commit: the record survives power loss.
+``"NORMAL"`` skips that fsync (it survives an application crash, not an OS crash) for more records
+per second - never the right trade for approval decisions.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from typing import Literal
+
+from guardrails._errors import AuditError, ConfigurationError
+from guardrails.audit._events import GENESIS_HASH, Record
+from guardrails.audit._sink import Builder
+
+__all__ = ["SQLiteSink"]
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS audit_events "
+    "(seq INTEGER PRIMARY KEY, body TEXT NOT NULL, hash TEXT NOT NULL)",
+    # Guards against accidents, not attackers (a trigger can be dropped): the hash chain is the proof.
+    "CREATE TRIGGER IF NOT EXISTS audit_events_no_update BEFORE UPDATE ON audit_events "
+    "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_events_no_delete BEFORE DELETE ON audit_events "
+    "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
+)
+_PAGE = 4096
+
+
+class SQLiteSink:
+    """Audit records in an SQLite file (WAL).
+
+    Example:
+        >>> import tempfile, os
+        >>> from guardrails.audit import AuditLog
+        >>> path = os.path.join(tempfile.mkdtemp(), "audit.db")
+        >>> with AuditLog(SQLiteSink(path)) as log:
+        ...     _ = log.record("policy.denied", tool="drop_table", reason="sensitive_table")
+        ...     log.verify().count
+        1
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        synchronous: Literal["FULL", "NORMAL"] = "FULL",
+        timeout: float = 30.0,
+    ) -> None:
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ConfigurationError("synchronous must be 'FULL' or 'NORMAL'")
+        self.path = os.fspath(path)
+        self._lock = threading.Lock()
+        try:
+            # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
+            self._con = sqlite3.connect(
+                self.path, timeout=timeout, isolation_level=None, check_same_thread=False
+            )
+            self._con.execute("PRAGMA journal_mode=WAL")
+            self._con.execute(f"PRAGMA synchronous={synchronous}")
+            self._con.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA:
+                self._con.execute(statement)
+            self._con.execute("COMMIT")
+        except sqlite3.Error as exc:
+            raise AuditError(f"cannot open the SQLite audit trail: {exc}") from exc
+
+    def __repr__(self) -> str:
+        return f"SQLiteSink({self.path!r})"
+
+    def append(self, build: Builder) -> Record:
+        """One ``BEGIN IMMEDIATE`` transaction: read head, insert, commit."""
+        with self._lock:
+            con = self._con
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                try:
+                    row = con.execute(
+                        "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"
+                    ).fetchone()
+                    seq, prev = (row[0], row[1]) if row else (0, GENESIS_HASH)
+                    body, digest = build(seq + 1, prev)
+                    con.execute(
+                        "INSERT INTO audit_events (seq, body, hash) VALUES (?, ?, ?)",
+                        (seq + 1, body, digest),
+                    )
+                    con.execute("COMMIT")
+                except BaseException:
+                    if con.in_transaction:
+                        con.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise AuditError(f"SQLite audit append failed: {exc}") from exc
+            return Record(seq + 1, body, digest)
+
+    def records(self, start: int = 1) -> Iterator[Record]:
+        """Pages of records in seq order, each page read without blocking writers."""
+        after = start - 1
+        while True:
+            with self._lock:
+                try:
+                    rows = self._con.execute(
+                        "SELECT seq, body, hash FROM audit_events WHERE seq > ? ORDER BY seq LIMIT ?",
+                        (after, _PAGE),
+                    ).fetchall()
+                except sqlite3.Error as exc:
+                    raise AuditError(f"SQLite audit read failed: {exc}") from exc
+            if not rows:
+                return
+            for seq, body, digest in rows:
+                yield Record(seq, body, digest)
+            after = rows[-1][0]
+
+    def head(self) -> tuple[int, str]:
+        """Last ``(seq, hash)``."""
+        with self._lock:
+            row = self._con.execute(
+                "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+        return (row[0], row[1]) if row else (0, GENESIS_HASH)
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._con.close()

@@ -1,0 +1,230 @@
+"""Verify a chain: every hash matches its body, seqs run 1, 2, 3 ... and each event links to the last.
+
+The walk is a tight loop over stored ``(body, hash)`` pairs (one ``json.loads`` and one hash per
+event). Only when something is wrong does it look further ahead, to say *what* is wrong:
+
+* ``edited``: an event's bytes no longer match its hash (or it was re-hashed and the next event
+  no longer links to it);
+* ``deleted``: a sequence number is missing;
+* ``reordered``: a sequence number appears later than its place;
+* ``inserted``: two events claim the same sequence number (one of them forged);
+* ``malformed``: a record that is not an event at all (torn write, hand-edited JSON).
+
+Truncating the *end* of a trail leaves a valid, shorter chain: compare ``head_seq``/``head_hash``
+with a copy kept elsewhere (``expect_head``) to detect it.
+
+Example:
+    >>> from guardrails.audit import AuditLog
+    >>> log = AuditLog()
+    >>> for i in range(3):
+    ...     _ = log.record("tool.executed", n=i)
+    >>> log.sink.rows[1] = log.sink.rows[1]._replace(body=log.sink.rows[1].body.replace('"n":1', '"n":7'))
+    >>> r = log.verify()
+    >>> r.ok, r.first_bad_seq, r.problem
+    (False, 2, 'edited')
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from guardrails._errors import AuditIntegrityError
+from guardrails.audit._chain import Chain
+from guardrails.audit._events import GENESIS_HASH, AuditEvent, Record, canonical_json
+from guardrails.audit._lines import split_line
+
+__all__ = ["VerifyReport", "verify_events", "verify_pairs"]
+
+_FIELDS = frozenset(
+    {"v", "seq", "kind", "time", "principal", "thread_id", "run_id", "policy_hash"}
+    | {"request_id", "tool_call_id", "data", "prev_hash"}
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class VerifyReport:
+    """The outcome of verifying a trail.
+
+    Attributes:
+        ok: the whole chain verifies.
+        count: events that verified before the first problem (all of them when ``ok``).
+        first_bad_seq: the sequence number of the first bad event, or ``None``.
+        problem: ``"edited"``, ``"deleted"``, ``"reordered"``, ``"inserted"``, ``"malformed"``,
+            ``"truncated"`` (``expect_head`` not reached) or ``None``.
+        message: one line for people.
+        head_seq: last good sequence number; keep it with ``head_hash`` elsewhere as an anchor.
+        head_hash: hash of the last good event (``GENESIS_HASH`` for an empty trail).
+
+    Example:
+        >>> VerifyReport(ok=True, count=0, message="ok").ok
+        True
+    """
+
+    ok: bool
+    count: int
+    message: str
+    first_bad_seq: int | None = None
+    problem: str | None = None
+    head_seq: int = 0
+    head_hash: str = GENESIS_HASH
+
+    def raise_for_problem(self) -> None:
+        """Raise :class:`~guardrails.AuditIntegrityError` unless the trail verified."""
+        if not self.ok:
+            raise AuditIntegrityError(
+                self.message, first_bad_seq=self.first_bad_seq or 0, problem=self.problem or ""
+            )
+
+
+def verify_pairs(
+    pairs: Iterable[tuple[str, str]],
+    chain: Chain,
+    *,
+    expect_head: tuple[int, str] | None = None,
+) -> VerifyReport:
+    """Verify ``(body, hash)`` pairs in storage order (see the module docstring)."""
+    seal = chain.seal
+    loads = json.loads
+    fields = _FIELDS
+    expected = 1
+    prev = GENESIS_HASH
+    it = iter(pairs)
+    for body, digest in it:
+        try:
+            obj = loads(body)
+            ok_shape = obj.keys() == fields
+            seq = obj["seq"]
+            linked = obj["prev_hash"]
+        except (ValueError, AttributeError, KeyError, TypeError):
+            ok_shape = False
+        if not ok_shape or type(seq) is not int:
+            return _bad(
+                expected, "malformed", f"record at position {expected} is not an audit event", prev
+            )
+        if seq != expected or linked != prev or seal(body) != digest:
+            return _classify(expected, prev, body, digest, seq, linked, it, chain)
+        prev = digest
+        expected += 1
+    count = expected - 1
+    if expect_head is not None and (count, prev) != tuple(expect_head):
+        want_seq, _ = expect_head
+        if count < want_seq:
+            return _bad(
+                count + 1,
+                "truncated",
+                f"trail ends at seq {count}, expected {want_seq} events; events {count + 1}..{want_seq} are missing",
+                prev,
+            )
+        return _bad(
+            want_seq, "edited", f"event {want_seq} does not match the expected head hash", prev
+        )
+    return VerifyReport(
+        ok=True, count=count, message=f"ok: {count} events verify", head_seq=count, head_hash=prev
+    )
+
+
+def _bad(seq: int, problem: str, message: str, prev: str) -> VerifyReport:
+    return VerifyReport(
+        ok=False,
+        count=seq - 1,
+        first_bad_seq=seq,
+        problem=problem,
+        message=f"seq {seq}: {problem}: {message}",
+        head_seq=seq - 1,
+        head_hash=prev,
+    )
+
+
+def _seq_of(body: str) -> int | None:
+    try:
+        seq = json.loads(body)["seq"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return seq if type(seq) is int else None
+
+
+def _classify(  # noqa: PLR0917 - private helper of one caller
+    expected: int,
+    prev: str,
+    body: str,
+    digest: str,
+    seq: int,
+    linked: Any,
+    rest: Iterator[tuple[str, str]],
+    chain: Chain,
+) -> VerifyReport:
+    """Name the first problem; reads ahead (only on this failure path) to tell the kinds apart."""
+    later = [_seq_of(b) for b, _ in rest]
+    hash_ok = chain.seal(body) == digest
+    if later and later[0] == seq:
+        return _bad(seq, "inserted", f"two events claim seq {seq}; one of them was inserted", prev)
+    if seq == expected:
+        if not hash_ok:
+            hint = (
+                ""
+                if chain.keyed or expected > 1
+                else " (if the trail was written with a key, pass it)"
+            )
+            return _bad(seq, "edited", f"event bytes do not match its hash{hint}", prev)
+        if expected == 1:
+            return _bad(1, "edited", "the first event does not start from the genesis hash", prev)
+        return _bad(
+            expected - 1,
+            "edited",
+            f"event {expected} does not link to event {expected - 1}: it was altered and re-hashed",
+            prev,
+        )
+    if seq > expected:
+        if not hash_ok:
+            return _bad(
+                expected, "edited", f"event bytes do not match its hash (claims seq {seq})", prev
+            )
+        if expected in later:
+            return _bad(expected, "reordered", f"event {expected} appears after event {seq}", prev)
+        gap = f"{expected}" if seq == expected + 1 else f"{expected}..{seq - 1}"
+        return _bad(expected, "deleted", f"event(s) {gap} are missing", prev)
+    if seq == expected - 1:
+        return _bad(seq, "inserted", f"two events claim seq {seq}; one of them was inserted", prev)
+    return _bad(seq, "reordered", f"event {seq} appears again after event {expected - 1}", prev)
+
+
+def _pair_of(item: AuditEvent | Record | Mapping[str, Any] | str | bytes) -> tuple[str, str]:
+    if isinstance(item, Record):
+        return item.body, item.hash
+    if isinstance(item, AuditEvent):
+        return canonical_json(item.body_dict()), item.hash
+    if isinstance(item, bytes):
+        item = item.decode("utf-8", errors="replace")
+    if isinstance(item, str):
+        return split_line(item)
+    obj = dict(item)
+    digest = obj.pop("hash", "")
+    try:
+        return canonical_json(obj), str(digest)
+    except (TypeError, ValueError):
+        return "", ""
+
+
+def verify_events(
+    events: Iterable[AuditEvent | Record | Mapping[str, Any] | str | bytes],
+    key: bytes | None = None,
+    *,
+    expect_head: tuple[int, str] | None = None,
+) -> VerifyReport:
+    """Verify events from anywhere: an exported JSONL file (its lines), dicts, or :class:`AuditEvent`.
+
+    Example:
+        >>> import io
+        >>> from guardrails.audit import AuditLog
+        >>> log, buf = AuditLog(), io.StringIO()
+        >>> _ = log.record("redaction", entities={"EMAIL_ADDRESS": 1})
+        >>> log.export(buf)
+        1
+        >>> verify_events(io.StringIO(buf.getvalue())).ok
+        True
+    """
+    pairs = (_pair_of(e) for e in events if not (isinstance(e, str | bytes) and not e.strip()))
+    return verify_pairs(pairs, Chain(key), expect_head=expect_head)
