@@ -44,6 +44,13 @@ __version__ = "0.1.0"
 _LAZY: dict[str, str] = {
     "Redactor": "guardrails.redactor",
     "RedactionResult": "guardrails.redactor",
+    "DataRedactionResult": "guardrails.redactor",
+    "Operator": "guardrails.masking",
+    "Placeholder": "guardrails.masking",
+    "Redact": "guardrails.masking",
+    "Mask": "guardrails.masking",
+    "KeyedHash": "guardrails.masking",
+    "Encrypt": "guardrails.masking",
     "Vault": "guardrails.vault",
     "restore": "guardrails.vault",
     "CustomEntity": "guardrails.detection",
@@ -68,14 +75,21 @@ __all__ = [
     "AuditSink",
     "ConfigurationError",
     "CustomEntity",
+    "DataRedactionResult",
     "DecisionRefused",
     "Detector",
+    "Encrypt",
     "GuardrailsError",
     "GuardrailsSignal",
     "InputError",
+    "KeyedHash",
+    "Mask",
     "MissingDependencyError",
+    "Operator",
     "PatternError",
+    "Placeholder",
     "PolicyError",
+    "Redact",
     "RedactionError",
     "RedactionResult",
     "Redactor",
@@ -90,7 +104,8 @@ __all__ = [
 if TYPE_CHECKING:
     from guardrails.audit import AuditEvent, AuditLog, AuditSink
     from guardrails.detection import ENTITIES, CustomEntity
-    from guardrails.redactor import RedactionResult, Redactor
+    from guardrails.masking import Encrypt, KeyedHash, Mask, Operator, Placeholder, Redact
+    from guardrails.redactor import DataRedactionResult, RedactionResult, Redactor
     from guardrails.vault import Vault, restore
 
 

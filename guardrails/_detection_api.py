@@ -1,0 +1,125 @@
+"""The redactor's view of :mod:`guardrails.detection`: entity expansion, detectors, key rules.
+
+Kept in one place so the redactor depends on a handful of names, not on detection internals.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+import numbers
+import re
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from guardrails._errors import ConfigurationError
+from guardrails._types import Detector
+from guardrails.detection._entities import ENTITIES, GROUPS
+
+__all__ = [
+    "PERSON_SHAPE",
+    "custom_detectors",
+    "custom_names",
+    "default_detectors",
+    "expand",
+    "is_number",
+    "is_safe_scalar",
+    "known_entities",
+    "secret_key_entity",
+]
+
+# A person's name in a ``name`` field: letters with spaces, apostrophes, hyphens or dots between
+# them, at most six words. ``get_weather``, ``report.pdf`` or ``v2`` are left alone.
+PERSON_SHAPE = re.compile(r"[^\W\d_]+\.?(?:[ '\u2019\-][^\W\d_]+\.?){0,5}")
+
+_SAFE_SCALARS = (_dt.date, _dt.time, _dt.timedelta, uuid.UUID, enum.Enum, complex)
+
+
+def custom_names(custom: Sequence[Any]) -> frozenset[str]:
+    """The entity names defined by custom entities."""
+    names = set()
+    for c in custom:
+        name = getattr(c, "name", None) or getattr(c, "entity_type", None)
+        if not isinstance(name, str):
+            raise ConfigurationError(
+                f"custom entities must be CustomEntity objects, got {type(c).__name__}"
+            )
+        names.add(name)
+    return frozenset(names)
+
+
+def known_entities(enabled: frozenset[str]) -> frozenset[str]:
+    """Built-in entity names plus the enabled (custom, plug-in) ones."""
+    return ENTITIES | enabled
+
+
+def expand(entities: Iterable[str] | None, *, extra: frozenset[str]) -> frozenset[str]:
+    """Names and groups -> entity names; None = every built-in plus ``extra`` (custom, plug-ins)."""
+    if entities is None:
+        return ENTITIES | extra
+    if isinstance(entities, str):
+        entities = [entities]
+    out: set[str] = set()
+    for name in entities:
+        if not isinstance(name, str):
+            raise ConfigurationError("entities must be entity type names or group names")
+        if name in GROUPS:
+            out |= GROUPS[name]
+        elif name in ENTITIES or name in extra:
+            out.add(name)
+        else:
+            raise ConfigurationError(
+                f"unknown entity {name!r}; use one of the built-ins, a group "
+                f"({', '.join(sorted(GROUPS))}) or a custom entity"
+            )
+    if not out:
+        raise ConfigurationError("entities must name at least one entity type")
+    return frozenset(out)
+
+
+def default_detectors(entities: frozenset[str], custom: Sequence[Any]) -> tuple[Detector, ...]:
+    """The built-in detectors for ``entities`` (plus the custom entities)."""
+    try:
+        from guardrails.detection import default_detectors as build
+    except ImportError:
+        raise ConfigurationError(
+            "the built-in detectors are not available; pass detectors=[...]"
+        ) from None
+    return tuple(build(entities, custom=tuple(custom)))
+
+
+def custom_detectors(custom: Sequence[Any]) -> tuple[Detector, ...]:
+    """Detectors for custom entities only (used when ``detectors=`` replaces the built-ins)."""
+    return default_detectors(custom_names(custom), custom)
+
+
+_SECRET_KEY = re.compile(
+    r"(?:^|[_\-.])(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_\-]?key|apikey|private[_\-]?key"
+    r"|access[_\-]?key|client[_\-]?secret|auth|credentials?)(?:$|[_\-.])",
+    re.IGNORECASE,
+)
+
+
+def secret_key_entity(name: str) -> str | None:
+    """The entity for a field whose name says it holds a secret (``password`` -> PASSWORD)."""
+    try:
+        from guardrails.detection import secret_key_entity as from_detection
+    except ImportError:
+        pass
+    else:
+        result: str | None = from_detection(name)
+        return result
+    if not _SECRET_KEY.search(name):
+        return None
+    return "PASSWORD" if re.search(r"pass|pwd", name, re.IGNORECASE) else "SECRET"
+
+
+def is_number(value: object) -> bool:
+    """A number other than a bool (Decimal and Fraction included)."""
+    return isinstance(value, numbers.Number) and not isinstance(value, bool | complex)
+
+
+def is_safe_scalar(value: object) -> bool:
+    """Types that carry no free text: passed through unchanged."""
+    return isinstance(value, _SAFE_SCALARS)

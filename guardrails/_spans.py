@@ -1,0 +1,145 @@
+"""Span arithmetic for the redactor: protected tokens, merging, repeated values, one-join output."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from guardrails._types import Span
+from guardrails.masking._tokens import TOKEN_RE
+from guardrails.vault._matcher import LiteralMatcher, on_boundaries
+
+__all__ = ["drop_protected", "find_repeats", "merge", "protected_ranges"]
+
+# Entities found by their shape alone: every occurrence is detected anyway, so the repeat pass
+# (for values found through context, like a name after "Name:") can skip them.
+SELF_EVIDENT = frozenset(
+    {
+        "EMAIL_ADDRESS",
+        "IP_ADDRESS",
+        "MAC_ADDRESS",
+        "URL_CREDENTIALS",
+        "AWS_ACCESS_KEY_ID",
+        "GITHUB_TOKEN",
+        "GITLAB_TOKEN",
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "SLACK_TOKEN",
+        "STRIPE_KEY",
+        "GOOGLE_API_KEY",
+        "JWT",
+        "PRIVATE_KEY",
+    }
+)
+_FIND_LOOP_MAX = 8  # up to this many values, str.find beats compiling an automaton
+
+
+def protected_ranges(text: str, names: frozenset[str]) -> list[tuple[int, int]]:
+    """Ranges of masked tokens (``<EMAIL_ADDRESS_1>``…) naming a known entity, in order."""
+    if "<" not in text:
+        return []
+    return [m.span() for m in TOKEN_RE.finditer(text) if m.group(1) in names]
+
+
+def drop_protected(spans: Iterable[Span], ranges: Sequence[tuple[int, int]]) -> list[Span]:
+    """Spans that do not overlap any protected range (both sorted by start)."""
+    ordered = sorted(spans, key=lambda s: s.start)
+    if not ranges:
+        return ordered
+    out: list[Span] = []
+    i = 0
+    for span in ordered:
+        # Ranges are sorted and disjoint; advance past those ending before this span starts.
+        while i < len(ranges) and ranges[i][1] <= span.start:
+            i += 1
+        j = i
+        hit = False
+        while j < len(ranges) and ranges[j][0] < span.end:
+            if ranges[j][1] > span.start:
+                hit = True
+                break
+            j += 1
+        if not hit:
+            out.append(span)
+    return out
+
+
+def merge(spans: Iterable[Span], text: str) -> list[Span]:
+    """Union overlapping spans; the merged span takes the type of its best-scored, longest part."""
+    ordered = sorted(spans, key=lambda s: (s.start, -s.end))
+    out: list[Span] = []
+    cur: Span | None = None
+    best: Span | None = None
+    for span in ordered:
+        if cur is not None and best is not None and span.start < cur.end:
+            if (span.score, len(span)) > (best.score, len(best)):
+                best = span
+            if span.end > cur.end:
+                cur = Span(start=cur.start, end=span.end, entity_type="", score=0.0)
+            continue
+        if cur is not None and best is not None:
+            out.append(_final(cur, best, text))
+        cur, best = span, span
+    if cur is not None and best is not None:
+        out.append(_final(cur, best, text))
+    return out
+
+
+def _final(cur: Span, best: Span, text: str) -> Span:
+    return Span(
+        start=cur.start,
+        end=cur.end,
+        entity_type=best.entity_type,
+        score=best.score,
+        value=text[cur.start : cur.end],
+        detector=best.detector,
+    )
+
+
+def find_repeats(text: str, spans: Sequence[Span]) -> list[Span]:
+    """Other occurrences of values that were found through context (names, passwords…)."""
+    seeds: dict[str, Span] = {}
+    for span in spans:
+        value = text[span.start : span.end]
+        if span.entity_type not in SELF_EVIDENT and len(value.strip()) >= 2:
+            seeds.setdefault(value, span)
+    if not seeds:
+        return []
+    if len(seeds) <= _FIND_LOOP_MAX or len(text) < 4096:
+        hits: list[tuple[int, int, str]] = []
+        for value in seeds:
+            i = text.find(value)
+            while i >= 0:
+                hits.append((i, i + len(value), value))
+                i = text.find(value, i + 1)
+        hits.sort(key=lambda h: (h[0], -h[1]))
+        found = _select(text, hits)
+    else:
+        matcher = LiteralMatcher()
+        values = list(seeds)
+        matcher.extend(values)
+        found = [(s, e, values[i]) for s, e, i in matcher.find(text)]
+    out = []
+    for start, end, value in found:
+        seed = seeds[value]
+        if start != seed.start:
+            out.append(
+                Span(
+                    start=start,
+                    end=end,
+                    entity_type=seed.entity_type,
+                    score=seed.score,
+                    value=value,
+                    detector=seed.detector,
+                )
+            )
+    return out
+
+
+def _select(text: str, hits: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    out = []
+    last = -1
+    for start, end, value in hits:
+        if start >= last and on_boundaries(text, start, end):
+            out.append((start, end, value))
+            last = end
+    return out

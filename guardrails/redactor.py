@@ -1,0 +1,356 @@
+"""The :class:`Redactor`: detect and mask PII and secrets in text and structured data.
+
+One redaction = detect (every detector, one pass each) + the vault's known values + repeats of
+values found through context, minus anything inside an already-masked token, merged into
+non-overlapping spans, then masked with the operator configured for each entity type and joined
+once. Structured data goes through :mod:`guardrails.structured` (iterative, shape-preserving).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from guardrails import _detection_api as api
+from guardrails._errors import ConfigurationError, GuardrailsError, InputError, RedactionError
+from guardrails._spans import drop_protected, find_repeats, merge, protected_ranges
+from guardrails._types import Detector, Span
+from guardrails.masking._base import Operator
+from guardrails.masking._tokens import TOKEN_RE, token_name
+from guardrails.masking.placeholder import Placeholder
+from guardrails.structured import DEFAULT_FIELD_RULES, normalize_field, transform
+from guardrails.vault._restore import looks_like_json
+from guardrails.vault._vault import Vault
+
+__all__ = ["DataRedactionResult", "RedactionResult", "Redactor"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RedactionResult:
+    """What :meth:`Redactor.redact` returns.
+
+    Attributes:
+        text: the masked text.
+        spans: merged, non-overlapping spans in the *original* text's coordinates.
+        counts: entity type -> number of masked values.
+        vault: the vault used (a fresh one when none was given).
+    """
+
+    text: str
+    spans: tuple[Span, ...]
+    counts: Mapping[str, int]
+    vault: Vault = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DataRedactionResult:
+    """What :meth:`Redactor.redact_data_with_report` returns: the data and counts (no values)."""
+
+    data: Any = field(repr=False)
+    counts: Mapping[str, int]
+    vault: Vault = field(repr=False)
+
+
+_PERSON_SHAPE = api.PERSON_SHAPE
+
+
+class Redactor:
+    """Detects and masks PII and secrets; configured once, then safe to share between threads.
+
+    Args:
+        entities: entity types or groups (``"pii"``, ``"secrets"``…); None = every built-in.
+        operators: entity type -> :class:`~guardrails.masking.Operator`; key ``"default"`` for
+            the rest. Default: reversible :class:`~guardrails.masking.Placeholder` everywhere.
+        detectors: replaces the built-in detectors (None = ``detection.default_detectors``).
+        extra_detectors: added to them, e.g. a presidio-analyzer detector.
+        custom: :class:`~guardrails.CustomEntity` definitions (regex + validator + context).
+        field_rules: field name -> entity type for structured data (replaces
+            :data:`~guardrails.structured.DEFAULT_FIELD_RULES`); secret-named keys always apply.
+        score_threshold: spans scored below it are ignored.
+
+    Raises:
+        ConfigurationError: an unknown entity, operator key or invalid setting.
+
+    Example:
+        >>> r = Redactor()
+        >>> result = r.redact("Mail jane.doe@example.com or call +1 415 555 0100")
+        >>> result.text
+        'Mail <EMAIL_ADDRESS_1> or call <PHONE_NUMBER_1>'
+        >>> result.vault.restore(result.text)
+        'Mail jane.doe@example.com or call +1 415 555 0100'
+    """
+
+    def __init__(
+        self,
+        *,
+        entities: Iterable[str] | None = None,
+        operators: Mapping[str, Operator] | None = None,
+        detectors: Sequence[Detector] | None = None,
+        extra_detectors: Sequence[Detector] = (),
+        custom: Sequence[Any] = (),
+        field_rules: Mapping[str, str] | None = None,
+        score_threshold: float = 0.0,
+    ) -> None:
+        custom = tuple(custom)
+        custom_names = api.custom_names(custom)
+        base = tuple(detectors) if detectors is not None else None
+        declared = set(custom_names)
+        for det in (*(base or ()), *extra_detectors):
+            if not isinstance(det, Detector):
+                raise ConfigurationError(
+                    f"{type(det).__name__} is not a Detector (needs name, entities, detect())"
+                )
+            declared |= set(det.entities)
+        self.entities: frozenset[str] = api.expand(entities, extra=frozenset(declared))
+        if base is None:
+            base = api.default_detectors(self.entities, custom)
+        elif custom:
+            base = (*base, *api.custom_detectors(custom))
+        self.detectors: tuple[Detector, ...] = (*base, *extra_detectors)
+        self._operators = self._check_operators(operators)
+        self._default_operator: Operator = self._operators.pop("default", Placeholder())
+        self._field_rules = self._check_rules(field_rules)
+        if isinstance(score_threshold, bool) or not isinstance(score_threshold, int | float):
+            raise ConfigurationError("score_threshold must be a number between 0 and 1")
+        if not 0.0 <= float(score_threshold) <= 1.0:
+            raise ConfigurationError("score_threshold must be between 0 and 1")
+        self.score_threshold = float(score_threshold)
+        from guardrails.detection._entities import ENTITIES
+
+        self._token_names = frozenset(token_name(e) for e in ENTITIES | self.entities)
+        self._salt = os.urandom(16)  # keys this redactor's entries in a vault's output cache
+
+    def _check_operators(self, operators: Mapping[str, Operator] | None) -> dict[str, Operator]:
+        if operators is None:
+            return {}
+        if not isinstance(operators, Mapping):
+            raise ConfigurationError("operators must be a mapping of entity type -> operator")
+        out: dict[str, Operator] = {}
+        for name, op in operators.items():
+            if name != "default" and name not in self.entities:
+                raise ConfigurationError(f"operator given for an entity not enabled: {name!r}")
+            if not isinstance(op, Operator):
+                raise ConfigurationError(
+                    f"operator for {name!r} is {type(op).__name__}, which has no mask() method"
+                )
+            out[name] = op
+        return out
+
+    def _check_rules(self, rules: Mapping[str, str] | None) -> dict[str, str]:
+        if rules is None:
+            rules = DEFAULT_FIELD_RULES
+        elif not isinstance(rules, Mapping):
+            raise ConfigurationError("field_rules must be a mapping of field name -> entity type")
+        out: dict[str, str] = {}
+        for name, entity in rules.items():
+            if not isinstance(name, str) or not isinstance(entity, str):
+                raise ConfigurationError("field_rules keys and values must be strings")
+            if entity not in api.known_entities(self.entities) and rules is not DEFAULT_FIELD_RULES:
+                raise ConfigurationError(f"field rule {name!r} names an unknown entity {entity!r}")
+            if entity in self.entities:
+                out[normalize_field(name)] = entity
+        return out
+
+    def __repr__(self) -> str:
+        return f"Redactor(entities={len(self.entities)}, detectors={len(self.detectors)})"
+
+    # -- text --------------------------------------------------------------------------------
+    def detect(self, text: str) -> list[Span]:
+        """Merged, non-overlapping spans of ``text`` (no vault involved)."""
+        _require_text(text)
+        return self._spans(text, None, None)
+
+    def redact(self, text: str, *, vault: Vault | None = None) -> RedactionResult:
+        """Mask every sensitive value in ``text``.
+
+        Raises:
+            InputError: ``text`` is not a ``str``.
+            RedactionError: a detector or operator failed (nothing is returned half-masked).
+        """
+        _require_text(text)
+        vault = _require_vault(vault)
+        counts: Counter[str] = Counter()
+        masked, spans = self._redact_text(text, vault, counts)
+        return RedactionResult(
+            text=masked, spans=tuple(spans), counts=MappingProxyType(dict(counts)), vault=vault
+        )
+
+    def _digest(self, text: str) -> bytes:
+        h = hashlib.blake2b(self._salt, digest_size=16)
+        h.update(text.encode("utf-8", "surrogatepass"))
+        return h.digest()
+
+    def _spans(self, text: str, vault: Vault | None, digest: bytes | None) -> list[Span]:
+        ranges = protected_ranges(text, self._token_names)
+        found: list[Span] = []
+        if digest is None or vault is None or not vault._was_produced(digest):
+            found = self._run_detectors(text)
+            found = merge(drop_protected(found, ranges), text)
+            found.extend(find_repeats(text, found))
+        if vault is not None and len(vault):
+            found.extend(vault.find_known(text, self.entities))
+        return merge(drop_protected(found, ranges), text)
+
+    def _run_detectors(self, text: str) -> list[Span]:
+        found: list[Span] = []
+        n = len(text)
+        for det in self.detectors:
+            try:
+                spans = list(det.detect(text))
+            except GuardrailsError:
+                raise
+            except Exception as exc:  # fail closed without echoing the text
+                raise RedactionError(
+                    f"detector {getattr(det, 'name', type(det).__name__)!r} failed "
+                    f"({type(exc).__name__}); nothing was redacted"
+                ) from None
+            for span in spans:
+                if not isinstance(span, Span) or span.end > n:
+                    raise RedactionError(
+                        f"detector {getattr(det, 'name', '?')!r} returned an invalid span"
+                    )
+                if span.entity_type in self.entities and span.score >= self.score_threshold:
+                    found.append(span)
+        return found
+
+    def _operator(self, entity_type: str) -> Operator:
+        return self._operators.get(entity_type, self._default_operator)
+
+    def _mask(self, value: str, entity_type: str, vault: Vault) -> str:
+        try:
+            out = self._operator(entity_type).mask(value, entity_type=entity_type, vault=vault)
+        except GuardrailsError:
+            raise
+        except Exception as exc:
+            raise RedactionError(
+                f"operator for {entity_type} failed ({type(exc).__name__})"
+            ) from None
+        if not isinstance(out, str):
+            raise RedactionError(f"operator for {entity_type} did not return a string")
+        return out
+
+    def _redact_text(self, text: str, vault: Vault, counts: Counter[str]) -> tuple[str, list[Span]]:
+        if not text:
+            return text, []
+        spans = self._spans(text, vault, self._digest(text))
+        if not spans:
+            vault._mark_produced(self._digest(text))
+            return text, []
+        pieces: list[str] = []
+        pos = 0
+        for span in spans:
+            pieces.append(text[pos : span.start])
+            pieces.append(self._mask(text[span.start : span.end], span.entity_type, vault))
+            pos = span.end
+            counts[span.entity_type] += 1
+        pieces.append(text[pos:])
+        masked = "".join(pieces)
+        vault._mark_produced(self._digest(masked))
+        return masked, spans
+
+    # -- structured data ---------------------------------------------------------------------
+    def redact_data(self, obj: Any, *, vault: Vault | None = None) -> Any:
+        """Mask sensitive values in nested data; same shape, non-sensitive leaves untouched.
+
+        Handles dicts (keys too), lists, tuples, sets, dataclasses, pydantic models (a
+        ``model_copy`` is returned) and JSON documents inside strings (re-serialized as JSON).
+        A field named by a rule (``ssn``, ``password``, ``card_number``…) is masked whole; a
+        non-string value there (an ``int`` SSN) becomes the placeholder *string*.
+
+        Raises:
+            InputError: bytes, an unsupported object type, or a cycle.
+        """
+        return self.redact_data_with_report(obj, vault=vault).data
+
+    def redact_data_with_report(
+        self, obj: Any, *, vault: Vault | None = None
+    ) -> DataRedactionResult:
+        """Like :meth:`redact_data`, plus counts per entity type for audit summaries."""
+        vault = _require_vault(vault)
+        counts: Counter[str] = Counter()
+        data = _StructuredPass(self, vault, counts).run(obj)
+        return DataRedactionResult(data=data, counts=MappingProxyType(dict(counts)), vault=vault)
+
+    def _rule_for(self, name: str) -> str | None:
+        entity = self._field_rules.get(normalize_field(name))
+        if entity is None:
+            entity = api.secret_key_entity(name)
+        return entity if entity in self.entities else None
+
+
+class _StructuredPass:
+    """One redact_data call: the leaf and key functions handed to the walker."""
+
+    def __init__(self, redactor: Redactor, vault: Vault, counts: Counter[str]) -> None:
+        self.r = redactor
+        self.vault = vault
+        self.counts = counts
+
+    def run(self, obj: Any) -> Any:
+        return transform(obj, self.leaf, key=self.key, rule_for=self.r._rule_for)
+
+    def key(self, k: Any) -> Any:
+        return self.r._redact_text(k, self.vault, self.counts)[0] if isinstance(k, str) else k
+
+    def leaf(self, value: Any, rule: str | None) -> Any:
+        if isinstance(value, str):
+            if rule is not None and self._whole(value, rule):
+                self.counts[rule] += 1
+                return self.r._mask(value, rule, self.vault)
+            return self.text(value)
+        if value is None or isinstance(value, bool):
+            return value
+        if isinstance(value, int | float) or api.is_number(value):
+            if rule is not None:
+                self.counts[rule] += 1
+                return self.r._mask(str(value), rule, self.vault)
+            return value
+        if isinstance(value, bytes | bytearray | memoryview):
+            raise InputError("bytes inside the data: decode them to str before redacting")
+        if api.is_safe_scalar(value):
+            return value
+        raise InputError(f"cannot redact a value of type {type(value).__name__}")
+
+    @staticmethod
+    def _whole(value: str, rule: str) -> bool:
+        stripped = value.strip()
+        if not stripped or TOKEN_RE.fullmatch(stripped):
+            return False
+        # "name" is also a tool, file or product name: mask it only when it looks like a person.
+        return rule != "PERSON" or _PERSON_SHAPE.fullmatch(stripped) is not None
+
+    def text(self, value: str) -> str:
+        if looks_like_json(value):
+            try:
+                doc = json.loads(value)
+            except (ValueError, RecursionError):
+                doc = None  # broken or too deep for the json module: handled as plain text
+            if isinstance(doc, dict | list):
+                before = sum(self.counts.values())
+                redacted = self.run(doc)
+                if sum(self.counts.values()) == before:
+                    return value  # nothing sensitive: keep the original formatting
+                try:
+                    return json.dumps(redacted, ensure_ascii=False)
+                except (ValueError, RecursionError):
+                    pass
+        return self.r._redact_text(value, self.vault, self.counts)[0]
+
+
+def _require_text(text: object) -> None:
+    if not isinstance(text, str):
+        raise InputError(f"expected str, got {type(text).__name__}")
+
+
+def _require_vault(vault: object) -> Vault:
+    if vault is None:
+        return Vault()
+    if not isinstance(vault, Vault):
+        raise InputError(f"vault must be a guardrails.Vault, got {type(vault).__name__}")
+    return vault

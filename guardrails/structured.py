@@ -1,0 +1,219 @@
+"""Walk nested data without recursion: dicts, lists, tuples, sets, dataclasses, pydantic models.
+
+The walk is iterative (an explicit stack), so a 10,000-deep structure cannot hit Python's
+recursion limit, and it rebuilds every container bottom-up so the result has the input's shape:
+a tuple stays a tuple, a pydantic model comes back as a ``model_copy``, a dataclass through
+``dataclasses.replace``. Cycles raise :class:`InputError`; shared (acyclic) references are fine.
+
+Field names drive whole-value rules: ``DEFAULT_FIELD_RULES`` maps normalized names (lower case,
+letters and digits only, so ``cardNumber`` = ``card_number`` = ``card-number``) to entity types.
+A rule applies to the field's whole subtree.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from guardrails._errors import InputError
+
+__all__ = ["DEFAULT_FIELD_RULES", "normalize_field", "transform"]
+
+DEFAULT_FIELD_RULES: MappingProxyType[str, str] = MappingProxyType(
+    {
+        "ssn": "US_SSN",
+        "socialsecuritynumber": "US_SSN",
+        "cardnumber": "CREDIT_CARD",
+        "creditcard": "CREDIT_CARD",
+        "creditcardnumber": "CREDIT_CARD",
+        "pan": "CREDIT_CARD",
+        "iban": "IBAN_CODE",
+        "password": "PASSWORD",
+        "passwd": "PASSWORD",
+        "pwd": "PASSWORD",
+        "name": "PERSON",
+        "fullname": "PERSON",
+        "firstname": "PERSON",
+        "lastname": "PERSON",
+        "surname": "PERSON",
+        "customername": "PERSON",
+        "username": "PERSON",
+        "contactname": "PERSON",
+        "address": "ADDRESS",
+        "street": "ADDRESS",
+        "streetaddress": "ADDRESS",
+        "addressline1": "ADDRESS",
+        "addressline2": "ADDRESS",
+        "billingaddress": "ADDRESS",
+        "shippingaddress": "ADDRESS",
+        "city": "LOCATION",
+        "phone": "PHONE_NUMBER",
+        "phonenumber": "PHONE_NUMBER",
+        "mobile": "PHONE_NUMBER",
+        "telephone": "PHONE_NUMBER",
+        "email": "EMAIL_ADDRESS",
+        "emailaddress": "EMAIL_ADDRESS",
+        "ip": "IP_ADDRESS",
+        "ipaddress": "IP_ADDRESS",
+        "macaddress": "MAC_ADDRESS",
+    }
+)
+
+_NON_ALNUM = re.compile(r"[\W_]+")
+
+
+def normalize_field(name: str) -> str:
+    """The form field rules are keyed by.
+
+    Example:
+        >>> normalize_field("Card-Number"), normalize_field("cardNumber")
+        ('cardnumber', 'cardnumber')
+    """
+    return _NON_ALNUM.sub("", name).lower()
+
+
+Leaf = Callable[[Any, str | None], Any]
+"""Called with every non-container value and the entity of the rule covering it (or None)."""
+
+
+class _Frame:
+    __slots__ = ("children", "keys", "kind", "out", "rules", "src")
+
+    def __init__(
+        self, kind: str, src: Any, keys: list[Any], children: list[Any], rules: list[str | None]
+    ) -> None:
+        self.kind = kind
+        self.src = src
+        self.keys = keys
+        self.children = children
+        self.rules = rules
+        self.out: list[Any] = []
+
+
+def _open(obj: Any, rule: str | None, rule_for: Callable[[str], str | None]) -> _Frame | None:
+    """A frame for a container, or None for a leaf."""
+
+    def child_rule(key: Any) -> str | None:
+        if rule is not None:
+            return rule
+        return rule_for(key) if isinstance(key, str) else None
+
+    if isinstance(obj, str | bytes | bytearray):
+        return None
+    if isinstance(obj, Mapping):
+        keys = list(obj.keys())
+        return _Frame("dict", obj, keys, [obj[k] for k in keys], [child_rule(k) for k in keys])
+    if isinstance(obj, list | tuple | set | frozenset):
+        items = list(obj)
+        return _Frame(_seq_kind(obj), obj, [], items, [rule] * len(items))
+    model_fields = getattr(type(obj), "model_fields", None)
+    if isinstance(model_fields, dict) and hasattr(obj, "model_copy"):  # pydantic v2 model
+        names = list(model_fields)
+        return _Frame(
+            "model", obj, names, [getattr(obj, n) for n in names], [child_rule(n) for n in names]
+        )
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        names = [f.name for f in dataclasses.fields(obj) if f.init]
+        return _Frame(
+            "dataclass",
+            obj,
+            names,
+            [getattr(obj, n) for n in names],
+            [child_rule(n) for n in names],
+        )
+    return None
+
+
+def _seq_kind(obj: Any) -> str:
+    if isinstance(obj, tuple):
+        return "namedtuple" if hasattr(obj, "_fields") else "tuple"
+    if isinstance(obj, list):
+        return "list"
+    return "frozenset" if isinstance(obj, frozenset) else "set"
+
+
+def _close(frame: _Frame, key: Callable[[Any], Any] | None) -> Any:
+    src, out = frame.src, frame.out
+    kind = frame.kind
+    if kind == "dict":
+        new_keys = [key(k) for k in frame.keys] if key is not None else frame.keys
+        pairs = dict(zip(new_keys, out, strict=True))
+        if len(pairs) != len(out):
+            from guardrails._errors import RedactionError
+
+            raise RedactionError("two mapping keys became equal after masking")
+        if type(src) is dict or not isinstance(src, dict):
+            return pairs
+        clone = src.copy()  # dict subclasses (OrderedDict, defaultdict) keep their type
+        clone.clear()
+        clone.update(pairs)
+        return clone
+    if kind == "list":
+        return out
+    if kind == "tuple":
+        return tuple(out)
+    if kind == "namedtuple":
+        return type(src)._make(out)
+    if kind in ("set", "frozenset"):
+        return frozenset(out) if kind == "frozenset" else set(out)
+    changes = {
+        n: v for n, v, old in zip(frame.keys, out, frame.children, strict=True) if v is not old
+    }
+    if not changes:
+        return src
+    if kind == "model":
+        return src.model_copy(update=changes)
+    return dataclasses.replace(src, **changes)
+
+
+def transform(
+    obj: Any,
+    leaf: Leaf,
+    *,
+    key: Callable[[Any], Any] | None = None,
+    rule_for: Callable[[str], str | None] | None = None,
+) -> Any:
+    """Rebuild ``obj`` with ``leaf`` applied to every non-container value.
+
+    Args:
+        obj: the data.
+        leaf: called as ``leaf(value, rule_entity)``.
+        key: applied to mapping keys (e.g. to mask an e-mail used as a key).
+        rule_for: field name -> entity type or None; a rule covers the field's whole subtree.
+
+    Raises:
+        InputError: the data contains a cycle.
+
+    Example:
+        >>> transform({"a": [1, "x"], "b": ("y",)}, lambda v, rule: v.upper() if isinstance(v, str) else v)
+        {'a': [1, 'X'], 'b': ('Y',)}
+    """
+    resolve: Callable[[str], str | None] = rule_for or (lambda _name: None)
+    root = _open(obj, None, resolve)
+    if root is None:
+        return leaf(obj, None)
+    stack = [root]
+    active = {id(obj)}
+    while True:
+        frame = stack[-1]
+        i = len(frame.out)
+        if i < len(frame.children):
+            child, rule = frame.children[i], frame.rules[i]
+            sub = _open(child, rule, resolve)
+            if sub is None:
+                frame.out.append(leaf(child, rule))
+                continue
+            if id(child) in active:
+                raise InputError(f"the data contains a cycle (at depth {len(stack)})")
+            active.add(id(child))
+            stack.append(sub)
+            continue
+        result = _close(frame, key)
+        stack.pop()
+        active.discard(id(frame.src))
+        if not stack:
+            return result
+        stack[-1].out.append(result)

@@ -1,0 +1,160 @@
+"""Find every occurrence of already-known values in a text, in one pass per tier.
+
+A thread's vault grows a few values per turn, and rebuilding one big automaton per call would
+cost O(values) each time. Values are kept in tiers like a log-structured merge: a new batch is a
+small tier, and equal-sized neighbours are merged, so each value is recompiled O(log n) times and a
+scan touches O(log n) compiled databases. Hyperscan (literal mode) is used when installed, else
+RE2; Python's ``re`` is far too slow on large alternations (seconds per MB).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+_hs: Any
+try:  # x86-64 only
+    import hyperscan as _hs
+except ImportError:  # pragma: no cover - exercised on other platforms
+    _hs = None
+
+import re2
+
+__all__ = ["LiteralMatcher"]
+
+_WORD = re.compile(r"\w")
+_RE2_CHUNK = 500  # RE2 refuses very large alternations ("pattern too large")
+
+
+def _encode(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
+
+
+class _Tier:
+    """One compiled set of literals; ``scan`` yields (byte_start, byte_end, index)."""
+
+    def __init__(self, values: Sequence[str], first_index: int) -> None:
+        self.size = len(values)
+        self.first = first_index
+        self._lock = threading.Lock()  # hyperscan scratch space is not shareable
+        self._db: Any = None
+        self._re2: list[tuple[Any, int]] = []
+        if _hs is not None:
+            db = _hs.Database(mode=_hs.HS_MODE_BLOCK)
+            db.compile(
+                expressions=[_encode(v) for v in values],
+                ids=list(range(len(values))),
+                elements=len(values),
+                flags=[_hs.HS_FLAG_SOM_LEFTMOST] * len(values),
+                literal=True,
+            )
+            self._db = db
+        else:
+            opts = re2.Options()
+            opts.max_mem = 256 << 20
+            for lo in range(0, len(values), _RE2_CHUNK):
+                chunk = values[lo : lo + _RE2_CHUNK]
+                pattern = "|".join(f"({re2.escape(v)})" for v in chunk)
+                self._re2.append((re2.compile(pattern, opts), lo))
+
+    def scan(self, data: bytes, text: str) -> list[tuple[int, int, int]]:
+        hits: list[tuple[int, int, int]] = []
+        if self._db is not None:
+
+            def on_match(idx: int, start: int, end: int, flags: int, ctx: object) -> None:
+                hits.append((start, end, idx + self.first))
+
+            with self._lock:
+                self._db.scan(data, match_event_handler=on_match)
+            return hits
+        # RE2 on str reports character offsets: convert to the byte offsets used above.
+        for rx, lo in self._re2:
+            for m in rx.finditer(text):
+                group = m.lastindex or 1
+                start = len(_encode(text[: m.start()]))
+                end = start + len(_encode(m.group()))
+                hits.append((start, end, self.first + lo + group - 1))
+        return hits
+
+
+class LiteralMatcher:
+    """Matches a growing list of literal values; values must only be appended, never removed."""
+
+    def __init__(self) -> None:
+        self._values: list[str] = []
+        self._tiers: list[_Tier] = []
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def extend(self, values: Sequence[str]) -> None:
+        """Add values (already de-duplicated and non-empty)."""
+        if not values:
+            return
+        with self._lock:
+            first = len(self._values)
+            self._values.extend(values)
+            tiers = [*self._tiers, _Tier(values, first)]
+            # Merge while the newest tier is at least as large as the one before it.
+            while len(tiers) >= 2 and tiers[-1].size >= tiers[-2].size:
+                lo = tiers[-2].first
+                hi = tiers[-1].first + tiers[-1].size
+                tiers[-2:] = [_Tier(self._values[lo:hi], lo)]
+            self._tiers = tiers
+
+    def find(self, text: str) -> list[tuple[int, int, int]]:
+        """Return non-overlapping ``(start, end, value_index)`` in character offsets.
+
+        Leftmost-longest; a match must not cut a word (a known ``Al`` is not found in ``Also``).
+        """
+        tiers = self._tiers
+        if not tiers or not text:
+            return []
+        data = _encode(text)
+        hits: list[tuple[int, int, int]] = []
+        for tier in tiers:
+            hits.extend(tier.scan(data, text))
+        if not hits:
+            return []
+        hits.sort(key=lambda h: (h[0], -h[1]))
+        ascii_text = len(data) == len(text)
+        out: list[tuple[int, int, int]] = []
+        last_end = -1
+        to_char = None if ascii_text else _ByteToChar(data)
+        for b_start, b_end, idx in hits:
+            if b_start < last_end:
+                continue
+            start, end = (b_start, b_end) if to_char is None else (to_char(b_start), to_char(b_end))
+            if not on_boundaries(text, start, end):
+                continue
+            out.append((start, end, idx))
+            last_end = b_end
+        return out
+
+
+class _ByteToChar:
+    """Converts increasing-ish UTF-8 byte offsets to character offsets without rescanning."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+        self._byte = 0
+        self._char = 0
+
+    def __call__(self, offset: int) -> int:
+        if offset < self._byte:  # rare: restart from the beginning
+            self._byte = self._char = 0
+        piece = self._data[self._byte : offset].decode("utf-8", "surrogatepass")
+        self._char += len(piece)
+        self._byte = offset
+        return self._char
+
+
+def on_boundaries(text: str, start: int, end: int) -> bool:
+    if start >= end:
+        return False
+    if start > 0 and _WORD.match(text[start]) and _WORD.match(text[start - 1]):
+        return False
+    return not (end < len(text) and _WORD.match(text[end - 1]) and _WORD.match(text[end]))

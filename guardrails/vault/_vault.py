@@ -1,0 +1,239 @@
+"""The vault: placeholder ↔ value for one scope (a thread, a conversation), thread-safe."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable
+from typing import Any, NoReturn, Self
+
+from guardrails._errors import InputError, VaultDecryptionError, VaultError
+from guardrails._types import Span
+from guardrails.masking._tokens import PLACEHOLDER_RE, token_name
+from guardrails.vault import _crypto
+from guardrails.vault._matcher import LiteralMatcher
+
+__all__ = ["Vault"]
+
+_FORMAT = 1
+_SEEN_MAX = 4096  # digests of texts this vault produced (see ``_mark_seen``)
+_MIN_KNOWN = 2  # a one-character value would match inside everything
+
+
+class Vault:
+    """Maps reversible placeholders such as ``<EMAIL_ADDRESS_1>`` to the values they replace.
+
+    One vault is one scope: the same value always gets the same placeholder in it. A value it
+    holds is masked wherever it reappears in later text, even where detection would miss it.
+    ``repr``/``str`` never show values; :meth:`to_bytes` encrypts before anything leaves memory,
+    and pickling is refused so a vault cannot be written to a checkpoint in the clear.
+
+    Example:
+        >>> vault = Vault()
+        >>> vault.placeholder_for("EMAIL_ADDRESS", "jane@example.com")
+        '<EMAIL_ADDRESS_1>'
+        >>> vault
+        Vault(entries=1)
+        >>> key = Vault.generate_key()
+        >>> Vault.from_bytes(vault.to_bytes(key), key).restore("hi <EMAIL_ADDRESS_1>")
+        'hi jane@example.com'
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._by_key: dict[tuple[str, str], str] = {}
+        self._by_placeholder: dict[str, tuple[str, str]] = {}
+        self._counters: dict[str, int] = {}
+        self._value_entities: dict[str, list[str]] = {}
+        self._matcher = LiteralMatcher()
+        self._matcher_values: list[str] = []
+        self._pending: list[str] = []
+        self._seen: OrderedDict[bytes, None] = OrderedDict()
+
+    # -- reading and writing entries -------------------------------------------------------
+    def placeholder_for(self, entity_type: str, value: str) -> str:
+        """Return the placeholder for ``value``, creating ``<ENTITY_TYPE_N>`` on first sight."""
+        if not isinstance(entity_type, str) or not isinstance(value, str):
+            raise InputError("placeholder_for(entity_type, value) takes two strings")
+        key = (entity_type, value)
+        with self._lock:
+            existing = self._by_key.get(key)
+            if existing is not None:
+                return existing
+            name = token_name(entity_type)
+            n = self._counters.get(name, 0) + 1
+            placeholder = f"<{name}_{n}>"
+            while placeholder in self._by_placeholder:  # only after a hand-edited load
+                n += 1
+                placeholder = f"<{name}_{n}>"
+            self._counters[name] = n
+            self._add(entity_type, value, placeholder)
+            return placeholder
+
+    def _add(self, entity_type: str, value: str, placeholder: str) -> None:
+        self._by_key[(entity_type, value)] = placeholder
+        self._by_placeholder[placeholder] = (entity_type, value)
+        types = self._value_entities.get(value)
+        if types is None:
+            self._value_entities[value] = [entity_type]
+            if len(value.strip()) >= _MIN_KNOWN:
+                self._pending.append(value)
+        elif entity_type not in types:
+            types.append(entity_type)
+
+    def value_of(self, placeholder: str) -> str | None:
+        """The value behind ``placeholder``, or None when this vault did not issue it."""
+        entry = self._by_placeholder.get(placeholder)
+        return entry[1] if entry else None
+
+    def entity_of(self, placeholder: str) -> str | None:
+        """The entity type of ``placeholder``, or None when this vault did not issue it."""
+        entry = self._by_placeholder.get(placeholder)
+        return entry[0] if entry else None
+
+    def known_values(self) -> frozenset[str]:
+        """Every raw value held (handle with care: these are the secrets)."""
+        with self._lock:
+            return frozenset(self._value_entities)
+
+    def placeholders(self) -> dict[str, str]:
+        """Placeholder -> entity type, safe to log (no values)."""
+        with self._lock:
+            return {p: e for p, (e, _v) in self._by_placeholder.items()}
+
+    def __len__(self) -> int:
+        return len(self._by_placeholder)
+
+    def __repr__(self) -> str:
+        return f"Vault(entries={len(self)})"
+
+    __str__ = __repr__
+
+    # -- used by the redactor ----------------------------------------------------------------
+    def find_known(self, text: str, entities: frozenset[str] | None = None) -> list[Span]:
+        """Spans of every held value in ``text`` (one pass; the matcher is cached, not rebuilt).
+
+        ``entities`` limits the result to values held under those entity types.
+        """
+        with self._lock:
+            if self._pending:
+                batch, self._pending = self._pending, []
+                self._matcher.extend(batch)
+                self._matcher_values.extend(batch)
+            matcher, values, kinds = self._matcher, self._matcher_values, self._value_entities
+        spans: list[Span] = []
+        for start, end, idx in matcher.find(text):
+            value = values[idx]
+            entity = next(
+                (e for e in kinds[value] if entities is None or e in entities),
+                None,
+            )
+            if entity is not None:
+                spans.append(
+                    Span(
+                        start=start,
+                        end=end,
+                        entity_type=entity,
+                        score=1.0,
+                        value=value,
+                        detector="vault",
+                    )
+                )
+        return spans
+
+    def _was_produced(self, digest: bytes) -> bool:
+        with self._lock:
+            if digest in self._seen:
+                self._seen.move_to_end(digest)
+                return True
+            return False
+
+    def _mark_produced(self, digest: bytes) -> None:
+        # Texts the redactor produced with this vault: re-sent history is then not re-detected,
+        # only scanned for known values, so a turn costs what is new in it.
+        with self._lock:
+            self._seen[digest] = None
+            while len(self._seen) > _SEEN_MAX:
+                self._seen.popitem(last=False)
+
+    # -- restoring ---------------------------------------------------------------------------
+    def restore(self, obj: Any, *, entities: Iterable[str] | None = None) -> Any:
+        """Put the values back into text or structured data; unknown placeholders stay as they are.
+
+        Args:
+            obj: a string, or dicts/lists/tuples/models/JSON strings nested anywhere.
+            entities: restore only placeholders of these entity types (names or groups).
+        """
+        from guardrails.vault._restore import restore_obj
+
+        return restore_obj(self, obj, entities=entities)
+
+    def restore_text(self, text: str, allowed: frozenset[str] | None = None) -> str:
+        """Restore the placeholders in one string (``allowed`` = entity types, None = all)."""
+        if "<" not in text:
+            return text
+        table = self._by_placeholder
+
+        def sub(match: Any) -> str:
+            entry = table.get(match.group())
+            if entry is None or (allowed is not None and entry[0] not in allowed):
+                return str(match.group())
+            return entry[1]
+
+        return PLACEHOLDER_RE.sub(sub, text)
+
+    # -- serialization -----------------------------------------------------------------------
+    @staticmethod
+    def generate_key() -> bytes:
+        """A fresh random 256-bit key for :meth:`to_bytes` (keep it in your secret store)."""
+        return _crypto.generate_key()
+
+    def to_bytes(self, key: bytes) -> bytes:
+        """Serialize, encrypted with AES-256-GCM under ``key``, for checkpoints and storage."""
+        with self._lock:
+            document = {
+                "format": _FORMAT,
+                "entries": [[e, v, p] for p, (e, v) in self._by_placeholder.items()],
+                "counters": dict(self._counters),
+            }
+        return _crypto.seal(document, key)
+
+    @classmethod
+    def from_bytes(cls, blob: bytes, key: bytes) -> Self:
+        """Load a vault written by :meth:`to_bytes`.
+
+        Raises:
+            VaultDecryptionError: another key, altered or truncated data.
+        """
+        document = _crypto.open_blob(blob, key)
+        vault = cls()
+        try:
+            if document["format"] != _FORMAT:
+                raise VaultDecryptionError("unsupported vault format version")
+            for entity, value, placeholder in document["entries"]:
+                if not all(isinstance(x, str) for x in (entity, value, placeholder)):
+                    raise TypeError
+                vault._add(entity, value, placeholder)
+            for name, n in document["counters"].items():
+                vault._counters[str(name)] = int(n)
+        except (KeyError, TypeError, ValueError):
+            raise VaultDecryptionError("the decrypted vault is not valid") from None
+        return vault
+
+    def copy(self) -> Vault:
+        """An independent copy (same entries and counters)."""
+        with self._lock:
+            other = Vault()
+            for p, (e, v) in self._by_placeholder.items():
+                other._add(e, v, p)
+            other._counters = dict(self._counters)
+            return other
+
+    def __copy__(self) -> Vault:
+        return self.copy()
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Vault:
+        return self.copy()
+
+    def __reduce__(self) -> NoReturn:
+        raise VaultError("a Vault is not picklable in the clear; use vault.to_bytes(key)")
