@@ -1,0 +1,266 @@
+"""Linear time: adversarial inputs at 0.5, 1 and 2 MB, and the CLI on a 50 MB stream.
+
+A regex engine with backtracking turns some inputs quadratic or worse; a hostile tool output then
+stalls the agent. Each adversarial input is redacted at three sizes and we report the time and the
+doubling ratio t(2n)/t(n) (target ≤ ~2.2; 4 would be quadratic). Each measurement runs in a child
+process with a time limit, so a super-linear engine shows up as ``timeout`` instead of hanging.
+
+Anchor: LangChain's e-mail regex on ``a.a.a.…`` at 10, 20 and 40 KB (quadratic).
+CLI: ``guardrails redact - --format text`` on a 5 MB and a 50 MB stream of agent-shaped text
+piped to stdin; peak RSS of the child (``os.wait4``) must stay flat.
+
+Run: ``python -m benchmarks linear`` (``--sizes 0.5,1,2 --cli-mb 5,50 --skip-cli``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import multiprocessing as mp
+import os
+import random
+import string
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from benchmarks import _common, corpus
+
+TARGET_DOUBLING = 2.2
+TIME_LIMIT = 180.0  # seconds per measurement; beyond this the case is reported as a timeout
+
+
+def _random(alphabet: str, n: int) -> str:
+    rng = random.Random(n)
+    return "".join(rng.choices(alphabet, k=n))
+
+
+def _words(n: int) -> str:
+    rng = random.Random(n)
+    words = (
+        "Alice",
+        "Berlin",
+        "Maple",
+        "Johnson",
+        "Street",
+        "Paris",
+        "Garcia",
+        "Mount",
+        "Lake",
+        "Chen",
+    )
+    out, size = [], 0
+    while size < n:
+        w = rng.choice(words)
+        out.append(w)
+        size += len(w) + 1
+    return " ".join(out)[:n]
+
+
+TEXT_CASES: dict[str, Callable[[int], str]] = {
+    "email_dots": lambda n: (
+        "a." * (n // 2) + "@"
+    ),  # `a.a.a.…@`: quadratic for backtracking e-mail regexes
+    "email_dots_no_at": lambda n: "a." * (n // 2),
+    "digit_run": lambda n: _random(string.digits, n),  # card/phone/SSN candidates everywhere
+    "spaced_digits": lambda n: " ".join(
+        _random(string.digits, n // 5 * 4)[i : i + 4] for i in range(0, n // 5 * 4, 4)
+    ),
+    "base64_run": lambda n: _random(
+        string.ascii_letters + string.digits + "+/", n
+    ),  # secret candidates
+    "hex_run": lambda n: _random("0123456789abcdef", n),
+    "capitalized_words": _words,  # name/location candidates without end
+    "key_value_lines": lambda n: ("password=" + "x" * 30 + "\n") * (n // 40),
+}
+DEPTHS = (5_000, 10_000, 20_000)
+
+
+def _nested_json(depth: int) -> str:
+    return '{"a": ' * depth + '"alice@example.com"' + "}" * depth
+
+
+def _nested_obj(depth: int) -> Any:
+    obj: Any = {"email": "alice@example.com"}
+    for _ in range(depth):
+        obj = {"a": obj}
+    return obj
+
+
+def _child(case: str, size: int, repeat: int, conn: Connection) -> None:
+    """Measure one case in a child process; send back the sorted run times or an error name."""
+    try:
+        from guardrails import Redactor
+
+        redactor = Redactor()
+        if case in TEXT_CASES:
+            payload: Any = TEXT_CASES[case](size)
+
+            def call() -> object:
+                return redactor.redact(payload)
+        else:
+            payload = _nested_json(size) if case == "nested_json_string" else _nested_obj(size)
+
+            def call() -> object:
+                return redactor.redact_data(payload)
+
+        times = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            call()
+            times.append(time.perf_counter() - t0)
+            if times[-1] > TIME_LIMIT / 4:
+                break
+        conn.send({"seconds": sorted(times)[len(times) // 2], "runs": len(times)})
+    except BaseException as exc:  # report, never hang the parent
+        conn.send({"error": type(exc).__name__})
+
+
+def _measure(case: str, size: int, repeat: int) -> dict[str, Any]:
+    ctx = mp.get_context("fork")
+    parent, child = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_child, args=(case, size, repeat, child))
+    proc.start()
+    result: dict[str, Any] = {"timeout": TIME_LIMIT}
+    if parent.poll(TIME_LIMIT):
+        result = parent.recv()
+    proc.join(5)
+    if proc.is_alive():
+        proc.kill()
+        proc.join()
+    return result
+
+
+def _series(case: str, sizes: list[int], repeat: int) -> dict[str, Any]:
+    points = []
+    for size in sizes:
+        r = _measure(case, size, repeat)
+        points.append({"size": size, **r})
+        print(f"  {case:20} {size:>9} {r}", flush=True)
+        if "seconds" not in r:
+            break
+    ratios = [
+        round(b["seconds"] / a["seconds"], 2)
+        for a, b in itertools.pairwise(points)
+        if "seconds" in a and "seconds" in b and a["seconds"] > 0
+    ]
+    done = all("seconds" in p for p in points) and len(points) == len(sizes)
+    return {
+        "points": points,
+        "doubling_ratios": ratios,
+        "met": done and bool(ratios) and max(ratios) <= TARGET_DOUBLING,
+    }
+
+
+def langchain_anchor() -> dict[str, Any]:
+    """LangChain's e-mail detector on `a.a.a.…` at 10, 20, 40 KB: the quadratic reference."""
+    from langchain.agents.middleware._redaction import detect_email
+
+    points = []
+    for kb in (10, 20, 40):
+        text = "a." * (kb * 512)
+        t = _common.timed(lambda text=text: detect_email(text), repeat=1, warmup=0)
+        points.append({"size": len(text), "seconds": round(t, 4)})
+        print(f"  langchain email      {len(text):>9} {t:.3f}s", flush=True)
+    ratios = [round(b["seconds"] / a["seconds"], 2) for a, b in itertools.pairwise(points)]
+    return {"points": points, "doubling_ratios": ratios}
+
+
+def _peak_rss_kb(cmd: list[str], stdin_path: Path, limit: float) -> dict[str, Any]:
+    with stdin_path.open("rb") as stdin:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + limit
+        while True:
+            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()
+                _, status, usage = os.wait4(proc.pid, 0)
+                return {"timeout": limit}
+            time.sleep(0.05)
+        seconds = time.perf_counter() - t0
+        stderr = proc.stderr.read().decode(errors="replace")[-300:] if proc.stderr else ""
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    size = stdin_path.stat().st_size
+    out: dict[str, Any] = {
+        "bytes": size,
+        "seconds": round(seconds, 2),
+        "mb_per_s": round(size / 1e6 / seconds, 3),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "exit_code": proc.returncode,
+    }
+    if proc.returncode:
+        out["stderr_tail"] = stderr
+    return out
+
+
+def cli_stream(sizes_mb: list[float]) -> dict[str, Any]:
+    """Pipe agent-shaped text through ``guardrails redact -`` and record time and peak RSS."""
+    block = corpus.generate_text(1_000_000, seed=7) + "\n\n"
+    cmd = [sys.executable, "-m", "guardrails", "redact", "-", "--format", "text"]
+    results = []
+    with tempfile.TemporaryDirectory(prefix="guardrails-bench-") as tmp:
+        for mb in sizes_mb:
+            path = Path(tmp) / f"stream-{mb}.txt"
+            with path.open("w", encoding="utf-8") as fh:
+                written = 0
+                while written < mb * 1e6:
+                    fh.write(block)
+                    written += len(block.encode())
+            r = {"mb": mb, **_peak_rss_kb(cmd, path, limit=1800)}
+            print(f"  cli {mb:>5} MB {r}", flush=True)
+            results.append(r)
+            path.unlink()
+    rss = [r["peak_rss_mb"] for r in results if "peak_rss_mb" in r]
+    flat = len(rss) == len(sizes_mb) and len(rss) > 1 and rss[-1] <= rss[0] * 1.5 + 20
+    return {
+        "command": " ".join(cmd[2:]),
+        "runs": results,
+        "memory_flat": flat,
+        "rule": "peak RSS on the largest stream ≤ 1.5 × the smallest + 20 MB",
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks linear")
+    parser.add_argument("--sizes", default="0.5,1,2", help="MB for the text cases")
+    parser.add_argument("--cases", default="", help="comma-separated subset of text cases")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--cli-mb", default="5,50")
+    parser.add_argument("--skip-cli", action="store_true")
+    args = parser.parse_args(argv)
+    sizes = [int(float(s) * 1_000_000) for s in args.sizes.split(",")]
+    cases = [c for c in args.cases.split(",") if c] or list(TEXT_CASES)
+    data: dict[str, Any] = {
+        "target_doubling_ratio": TARGET_DOUBLING,
+        "time_limit_s": TIME_LIMIT,
+        "text": {},
+    }
+    print("text cases (Redactor().redact):", flush=True)
+    for case in cases:
+        data["text"][case] = _series(case, sizes, args.repeat)
+    print("nested structures (Redactor().redact_data), by depth:", flush=True)
+    data["nested"] = {
+        c: _series(c, list(DEPTHS), args.repeat) for c in ("nested_json_string", "nested_dict")
+    }
+    print("anchor:", flush=True)
+    data["langchain_email_anchor"] = langchain_anchor()
+    if not args.skip_cli:
+        print("cli stream:", flush=True)
+        data["cli"] = cli_stream([float(s) for s in args.cli_mb.split(",")])
+    path = _common.write_result("linear", data)
+    print(json.dumps({k: v["doubling_ratios"] for k, v in data["text"].items()}))
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
