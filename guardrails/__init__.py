@@ -58,6 +58,8 @@ _LAZY: dict[str, str] = {
     "AuditLog": "guardrails.audit",
     "AuditEvent": "guardrails.audit",
     "AuditSink": "guardrails.audit",
+    "RedactionSession": "guardrails.session",
+    "SessionStore": "guardrails.session",
 }
 
 __all__ = [
@@ -92,7 +94,9 @@ __all__ = [
     "Redact",
     "RedactionError",
     "RedactionResult",
+    "RedactionSession",
     "Redactor",
+    "SessionStore",
     "Span",
     "UnknownRequestError",
     "Vault",
@@ -106,6 +110,7 @@ if TYPE_CHECKING:
     from guardrails.detection import ENTITIES, CustomEntity
     from guardrails.masking import Encrypt, KeyedHash, Mask, Operator, Placeholder, Redact
     from guardrails.redactor import DataRedactionResult, RedactionResult, Redactor
+    from guardrails.session import RedactionSession, SessionStore
     from guardrails.vault import Vault, restore
 
 
