@@ -1,0 +1,159 @@
+"""One linear-time pass over a text for many patterns at once: hyperscan, or RE2 as the fallback.
+
+Both backends report, per pattern, leftmost-longest non-overlapping matches as ``(index, start,
+end)`` in *str* offsets. Hyperscan reports every match end (with ``HS_FLAG_SOM_LEFTMOST``, the
+leftmost start for each end); we keep the longest end per start and then take the matches greedily
+from the left, which is what RE2's ``longest_match`` ``finditer`` yields. The text is scanned as
+UTF-8 bytes; lone surrogates are encoded as ``?`` so that every character stays exactly one code
+point wide and the byte -> str offset map stays a simple count of UTF-8 lead bytes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+__all__ = ["Hit", "PatternSpec", "Scanner", "available_backends", "build_scanner", "encode"]
+
+Hit = tuple[int, int, int]  # (pattern index, start, end) in str offsets
+
+# bytes 0x80..0xBF continue a UTF-8 sequence; deleting every other byte and taking len() counts them.
+_NON_CONTINUATION = bytes(b for b in range(256) if not 0x80 <= b <= 0xBF)
+
+
+@dataclass(frozen=True, slots=True)
+class PatternSpec:
+    """A pattern handed to a backend: RE2/hyperscan common syntax, ``utf8`` for user patterns."""
+
+    regex: str
+    utf8: bool = False
+
+
+class Scanner(Protocol):
+    """A compiled set of patterns."""
+
+    backend: str
+
+    def scan(self, data: bytes) -> list[Hit]:
+        """Return byte-offset hits: leftmost-longest, non-overlapping per pattern, any order."""
+        ...
+
+
+def encode(text: str) -> tuple[bytes, bool]:
+    """Encode ``text`` for scanning; the flag says whether byte offsets equal str offsets."""
+    if text.isascii():
+        return text.encode("ascii"), True
+    # "replace" turns each lone surrogate into one "?" byte: still one code point per character.
+    return text.encode("utf-8", "replace"), False
+
+
+def to_str_offsets(data: bytes, hits: list[Hit]) -> list[Hit]:
+    """Map byte offsets of ``hits`` to str offsets, walking the text once in sorted offset order."""
+    offsets = sorted({o for _, s, e in hits for o in (s, e)})
+    mapping: dict[int, int] = {}
+    prev_b = prev_c = 0
+    for b in offsets:
+        seg = data[prev_b:b]
+        prev_c += len(seg) - len(seg.translate(None, _NON_CONTINUATION))
+        prev_b = b
+        mapping[b] = prev_c
+    return [(i, mapping[s], mapping[e]) for i, s, e in hits]
+
+
+def _greedy(raw: dict[tuple[int, int], int]) -> list[Hit]:
+    """Leftmost-longest non-overlapping selection per pattern from (pattern, start) -> max end."""
+    out: list[Hit] = []
+    last_end: dict[int, int] = {}
+    for (idx, start), end in sorted(raw.items()):
+        if start >= last_end.get(idx, -1):
+            out.append((idx, start, end))
+            last_end[idx] = end
+    return out
+
+
+class _HyperscanScanner:
+    backend = "hyperscan"
+
+    def __init__(self, specs: Sequence[PatternSpec]) -> None:
+        import hyperscan
+
+        self._hs = hyperscan
+        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        flags = [
+            hyperscan.HS_FLAG_SOM_LEFTMOST | (hyperscan.HS_FLAG_UTF8 if s.utf8 else 0)
+            for s in specs
+        ]
+        self._db.compile(
+            expressions=[s.regex.encode("utf-8") for s in specs],
+            ids=list(range(len(specs))),
+            elements=len(specs),
+            flags=flags,
+        )
+        # a scratch space may be used by one scan at a time: one per thread.
+        self._local = threading.local()
+
+    def scan(self, data: bytes) -> list[Hit]:
+        scratch = getattr(self._local, "scratch", None)
+        if scratch is None:
+            scratch = self._hs.Scratch(self._db)
+            self._local.scratch = scratch
+        raw: dict[tuple[int, int], int] = {}
+
+        def on_match(idx: int, start: int, end: int, flags: int, ctx: Any) -> None:
+            key = (idx, start)
+            if end > raw.get(key, -1):
+                raw[key] = end
+
+        self._db.scan(data, match_event_handler=on_match, scratch=scratch)
+        return _greedy(raw)
+
+
+class _Re2Scanner:
+    backend = "re2"
+
+    def __init__(self, specs: Sequence[PatternSpec]) -> None:
+        import re2
+
+        options = re2.Options()
+        options.longest_match = True
+        options.log_errors = False
+        self._set = re2.Set.SearchSet(options)
+        for s in specs:
+            self._set.Add(s.regex.encode("utf-8"))
+        self._set.Compile()
+        self._regexes = [re2.compile(s.regex.encode("utf-8"), options) for s in specs]
+
+    def scan(self, data: bytes) -> list[Hit]:
+        # one pass to learn which patterns occur at all, then one linear pass per such pattern.
+        found = self._set.Match(data) or ()
+        out: list[Hit] = []
+        for idx in found:
+            for m in self._regexes[idx].finditer(data):
+                if m.end() > m.start():
+                    out.append((idx, m.start(), m.end()))
+        return out
+
+
+def available_backends() -> tuple[str, ...]:
+    """The backends importable here, preferred first."""
+    names: list[str] = []
+    try:
+        import hyperscan  # noqa: F401
+
+        names.append("hyperscan")
+    except ImportError:  # pragma: no cover - depends on the platform
+        pass
+    names.append("re2")
+    return tuple(names)
+
+
+def build_scanner(specs: Sequence[PatternSpec], backend: str | None = None) -> Scanner:
+    """Compile ``specs`` with ``backend`` (default: hyperscan when importable, else RE2)."""
+    chosen = backend or available_backends()[0]
+    if chosen == "hyperscan":
+        return _HyperscanScanner(specs)
+    if chosen == "re2":
+        return _Re2Scanner(specs)
+    raise ValueError(f"unknown scanner backend {chosen!r}")

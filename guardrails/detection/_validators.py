@@ -1,0 +1,343 @@
+"""Candidate checks for the structured PII entities (email, phone, SSN, card, IBAN, IP, MAC).
+
+Each check receives the whole text and one candidate's bounds from the scanner, looks at a bounded
+window around it (never the whole text), validates with a well-kept library and returns the spans to
+emit as ``(start, end, entity, score)``. Python ``re`` is only used on bounded candidate strings.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable
+
+import phonenumbers
+from stdnum import iban as std_iban
+from stdnum import luhn
+
+__all__ = [
+    "Found",
+    "check_card",
+    "check_email",
+    "check_iban",
+    "check_ipv4",
+    "check_ipv6",
+    "check_mac",
+    "check_phone",
+    "check_ssn",
+    "has_context",
+]
+
+Found = tuple[int, int, str, float]
+
+_WORD = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_")
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def has_context(text: str, start: int, words: Iterable[str], width: int = 48) -> bool:
+    """Whether one of ``words`` (lower case) occurs in the ``width`` characters before ``start``."""
+    window = text[max(0, start - width) : start].lower()
+    return any(w in window for w in words)
+
+
+def _before(text: str, i: int) -> str:
+    return text[i - 1] if i > 0 else ""
+
+
+def _after(text: str, i: int) -> str:
+    return text[i] if i < len(text) else ""
+
+
+# ---------------------------------------------------------------------------------------- email
+
+_TLD = re.compile(r"[A-Za-z]{2,24}")
+
+
+def check_email(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
+    """A syntactically valid address; not the password half of ``scheme://user:pw@host``."""
+    at = text.index("@", start, end)
+    # RFC 5321 caps the local part at 64 characters: a long run before "@" is not all address.
+    start = max(start, at - 64)
+    while start < at and text[start] in ".-+%":
+        start += 1
+    local, domain = text[start:at], text[at + 1 : end]
+    if not local or ".." in local or local.endswith("."):
+        return []
+    labels = domain.split(".")
+    if any(not lab or lab[0] == "-" or lab[-1] == "-" for lab in labels):
+        return []
+    if not _TLD.fullmatch(labels[-1]):
+        return []
+    if _before(text, start) == ":" and "://" in text[max(0, start - 300) : start]:
+        return []  # scheme://user:PASSWORD@host is URL_CREDENTIALS / PASSWORD, not an address
+    if _before(text, start) == "/" and text[max(0, start - 3) : start] == "://":
+        return []  # scheme://user@host is a login name in a URL, handled as a URL elsewhere
+    if local == "git" and _after(text, end) == ":":
+        return []  # git@github.com:org/repo.git is an SSH remote
+    return [(start, end, "EMAIL_ADDRESS", 1.0)]
+
+
+# ---------------------------------------------------------------------------------------- phone
+
+_PHONE_CONTEXT = (
+    "phone",
+    "tel",
+    "call",
+    "mobile",
+    "cell",
+    "fax",
+    "whatsapp",
+    "sms",
+    "contact",
+    "text me",
+    "reach",
+    "dial",
+    "number",
+    "ph:",
+    "ph.",
+    "telefon",
+    "téléphone",
+)
+_NOT_PHONE_CONTEXT = (
+    "order",
+    "invoice",
+    "sku",
+    "ticket",
+    "tracking",
+    "account",
+    "acct",
+    "id:",
+    "id=",
+    "ref",
+    "serial",
+    "version",
+    "build",
+    "port",
+    "pid",
+    "uid",
+    "#",
+)
+_DATE = re.compile(r"(?:\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4})(?!\d)")
+_GROUP_SPLIT = re.compile(r"[ ().\-]+")
+# regions tried for national numbers with a trunk "0" prefix, most common in agent data first.
+_TRUNK_REGIONS = (
+    "GB",
+    "DE",
+    "FR",
+    "NL",
+    "BE",
+    "CH",
+    "AT",
+    "AU",
+    "IN",
+    "IE",
+    "NZ",
+    "ZA",
+    "JP",
+    "SE",
+    "BR",
+    "TR",
+    "PH",
+    "MX",
+)
+
+
+def _valid_phone(candidate: str, regions: Iterable[str | None]) -> bool:
+    for region in regions:
+        try:
+            num = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(num):
+            return True
+    return False
+
+
+def check_phone(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
+    """A number ``phonenumbers`` accepts, shaped like a phone number, not a date or an id."""
+    cand = text[start:end]
+    digits = sum(c.isdigit() for c in cand)
+    if not 7 <= digits <= 15:
+        return []
+    prev = _before(text, start)
+    nxt = _after(text, end)
+    if (
+        prev in _WORD
+        or prev in ("#", "/", ".", "_")
+        or (nxt in ("-", "/", ".") and _after(text, end + 1).isdigit())
+    ):
+        return []  # part of an identifier, a path, a longer dotted/dashed run
+    if _DATE.search(cand):
+        return []
+    groups = [g for g in _GROUP_SPLIT.split(cand.lstrip("+")) if g]
+    seps = {c for c in cand if c in " .-()"}
+    if seps == {"."} and (len(groups) == 4 and all(len(g) <= 3 for g in groups)):
+        return []  # an IPv4 address or a 4-part version
+    if any(len(g) == 1 for g in groups[1:]) and not cand.startswith("+"):
+        return []  # "1.2.3", "4 5 6": versions, list counters
+    context = has_context(text, start, _PHONE_CONTEXT, 40)
+    if has_context(text, start, _NOT_PHONE_CONTEXT, 16) and not context:
+        return []
+    if cand.startswith("+"):
+        ok = _valid_phone(cand, (None,))
+    elif cand.startswith("00"):
+        ok = _valid_phone("+" + cand[2:], (None,))
+    else:
+        if not seps and not context:
+            return []  # a bare run of digits is an order/invoice number unless context says phone
+        regions: tuple[str, ...] = ("US",) if cand.lstrip("(")[:1] != "0" else _TRUNK_REGIONS
+        ok = _valid_phone(cand, regions)
+    if not ok:
+        return []
+    return [(start, end, "PHONE_NUMBER", 1.0 if context or cand.startswith("+") else 0.85)]
+
+
+# ------------------------------------------------------------------------------------------ SSN
+
+_SSN_CONTEXT = ("ssn", "social security", "social sec", "ss#", "ss #", "tin", "taxpayer")
+
+
+def _ssn_ranges_ok(d: str) -> bool:
+    area, group, serial = d[:3], d[3:5], d[5:]
+    if area in ("000", "666") or area[0] == "9" or group == "00" or serial == "0000":
+        return False
+    # well-known advertising/test numbers that were never issued
+    return d not in ("123456789", "078051120", "219099999")
+
+
+def check_ssn(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
+    """A US SSN in a valid range; without dashes only when the context says SSN."""
+    cand = text[start:end]
+    d = "".join(c for c in cand if c.isdigit())
+    if len(d) != 9 or not _ssn_ranges_ok(d):
+        return []
+    prev, nxt = _before(text, start), _after(text, end)
+    if prev in ("-", ".", "/", "+") or (nxt in ("-", ".", "/") and _after(text, end + 1).isdigit()):
+        return []  # a slice of a longer dashed/dotted identifier
+    context = has_context(text, start, _SSN_CONTEXT, 40)
+    if "-" in cand:
+        return [(start, end, "US_SSN", 1.0 if context else 0.85)]
+    if not context:
+        return []
+    return [(start, end, "US_SSN", 0.9)]
+
+
+# ---------------------------------------------------------------------------------- credit card
+
+
+def _card_brand_ok(d: str) -> bool:
+    """IIN ranges of the major brands (issuer prefixes are data, not a checksum)."""
+    n = len(d)
+    p2, p3, p4, p6 = int(d[:2]), int(d[:3]), int(d[:4]), int(d[:6])
+    if d[0] == "4":
+        return n in (13, 16, 19)  # Visa, incl. 19-digit
+    if 51 <= p2 <= 55 or 2221 <= p4 <= 2720:
+        return n == 16  # Mastercard incl. the 2-series
+    if p2 in (34, 37):
+        return n == 15  # American Express
+    if p4 == 6011 or p2 == 65 or 644 <= p3 <= 649 or 622126 <= p6 <= 622925:
+        return 16 <= n <= 19  # Discover
+    if 3528 <= p4 <= 3589:
+        return 16 <= n <= 19  # JCB
+    if 300 <= p3 <= 305 or p2 in (36, 38, 39) or p4 == 3095:
+        return 14 <= n <= 19  # Diners Club
+    if p2 in (62, 81):
+        return 16 <= n <= 19  # UnionPay
+    if 2200 <= p4 <= 2204:
+        return 16 <= n <= 19  # Mir
+    if p2 in (50, 56, 57, 58) or 60 <= p2 <= 69 or p4 in (6304, 6759, 6761, 6762, 6763):
+        return 12 <= n <= 19  # Maestro and other 6-series
+    return False
+
+
+def _card_ok(cand: str) -> bool:
+    seps = {c for c in cand if not c.isdigit()}
+    if len(seps) > 1:
+        return False  # "4111-1111 1111-1111": mixed separators are not how cards are written
+    d = "".join(c for c in cand if c.isdigit())
+    return 12 <= len(d) <= 19 and _card_brand_ok(d) and luhn.is_valid(d)
+
+
+def check_card(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
+    """A Luhn-valid number of a known brand; trailing groups (a CVV, a date) are trimmed."""
+    prev = _before(text, start)
+    if prev in ("-", ".", "/", "+", "_") or _after(text, end) in ("-", "_"):
+        return []
+    cand = text[start:end]
+    # try the whole candidate, then without trailing groups ("4111 1111 1111 1111 123" + CVV).
+    cut = len(cand)
+    for _ in range(4):
+        if _card_ok(cand[:cut]):
+            return [(start, start + cut, "CREDIT_CARD", 1.0)]
+        sep = max(cand.rfind(" ", 0, cut), cand.rfind("-", 0, cut))
+        if sep <= 0:
+            break
+        cut = sep
+    return []
+
+
+# ----------------------------------------------------------------------------------------- IBAN
+
+
+def check_iban(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
+    """An IBAN whose checksum ``python-stdnum`` accepts, with or without spaces."""
+    cand = text[start:end]
+    cut = len(cand)
+    for _ in range(3):
+        if std_iban.is_valid(cand[:cut]):
+            return [(start, start + cut, "IBAN_CODE", 1.0)]
+        sep = cand.rfind(" ", 0, cut)
+        if sep <= 0:
+            break
+        cut = sep
+    return []
+
+
+# ------------------------------------------------------------------------------------------- IP
+
+_VERSION_WORDS = ("version", "ver", "release", "firmware", "build", "rev", "v.", "oid")
+
+
+def check_ipv4(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
+    """A dotted quad ``ipaddress`` accepts that is not a version string (``v1.2.3.4``)."""
+    prev, nxt = _before(text, start), _after(text, end)
+    if prev in _WORD or prev == "." or (nxt == "." and _after(text, end + 1).isdigit()):
+        return []  # "v1.2.3.4", "1.2.3.4.5"
+    if prev in ("-", "/") and _before(text, start - 1) in ("v", "V"):
+        return []
+    if has_context(text, start, _VERSION_WORDS, 16):
+        return []
+    try:
+        ipaddress.IPv4Address(text[start:end])
+    except ValueError:
+        return []
+    return [(start, end, "IP_ADDRESS", 0.95)]
+
+
+def check_ipv6(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
+    """An address ``ipaddress`` accepts; not a time, a MAC, or ``Foo::Bar``."""
+    cand = text[start:end]
+    if _before(text, start) in _WORD or _after(text, end) in _WORD:
+        return []
+    if not any(c.isdigit() for c in cand) and cand.count(":") < 4:
+        return []
+    groups = [g for g in cand.split(":") if g]
+    if "::" not in cand and len(groups) < 8 and "." not in cand:
+        return []
+    if cand.strip(":") == "" or (len(groups) < 2 and cand not in ("::1",)):
+        return []
+    try:
+        ipaddress.IPv6Address(cand)
+    except ValueError:
+        return []
+    return [(start, end, "IP_ADDRESS", 0.95)]
+
+
+def check_mac(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
+    """Six hex octets, not a slice of a longer colon/dash run (a fingerprint, an IPv6)."""
+    prev, nxt = _before(text, start), _after(text, end)
+    if prev in (":", "-", ".") or prev in _HEX:
+        return []
+    if nxt in (":", "-", ".") and _after(text, end + 1) in _HEX:
+        return []
+    return [(start, end, "MAC_ADDRESS", 0.95)]
