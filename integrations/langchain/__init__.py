@@ -1,0 +1,16 @@
+"""LangChain v1 integration: ``GuardrailsMiddleware`` for ``create_agent`` and ``guard_tools``.
+
+Example:
+    >>> from integrations.langchain import GuardrailsMiddleware
+    >>> GuardrailsMiddleware().interrupt_mode
+    'per_call'
+"""
+
+from integrations._deps import require
+
+require("langchain", extra="langchain")
+require("langgraph", extra="langgraph")
+
+from integrations.langchain._middleware import GuardrailsMiddleware, GuardrailsState  # noqa: E402
+
+__all__ = ["GuardrailsMiddleware", "GuardrailsState"]

@@ -1,0 +1,217 @@
+"""``GuardrailsMiddleware``: zero data exposure and action-level approvals for ``create_agent``.
+
+Hooks, and why each is where it is:
+
+* ``before_agent`` remembers who asked (the requester), because a resuming run is someone else.
+* ``before_model`` redacts the *whole* history into state (not only the last message), so the
+  checkpoint and every stream see placeholders; ``wrap_model_call`` redacts the request again as
+  a last line (other middleware may have added messages after us).
+* ``after_model`` redacts what the model wrote (content and tool-call args) and, in ``batched``
+  mode, asks for every decision of the turn in one interrupt.
+* ``wrap_tool_call`` is the gate: whatever routed the call here (including another middleware's
+  ``jump_to``), a gated tool does not run without a verified decision, runs at most once, gets
+  placeholders restored only for the entity types its policy allows, and its output is redacted
+  before it enters state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any, Literal, NotRequired
+
+from langchain.agents.middleware.types import (
+    AgentMiddleware,
+    AgentState,
+    ModelRequest,
+    ModelResponse,
+    OmitFromSchema,
+    PrivateStateAttr,
+    ToolCallRequest,
+)
+from langchain_core.messages import AIMessage, SystemMessage, ToolMessage
+from langgraph.config import get_config
+from langgraph.types import Command
+
+from guardrails import ConfigurationError
+from guardrails.guard import DecisionStore, ExecutionLedger, ToolGuard
+from integrations.langgraph._context import UserResolver, default_user
+from integrations.langgraph._guarded import REQUESTER_KEY, GraphGuard
+from integrations.langgraph._vault import VAULT_KEY, merge_vaults
+
+__all__ = ["GuardrailsMiddleware", "GuardrailsState"]
+
+
+class GuardrailsState(AgentState[Any]):
+    """Agent state plus the thread's encrypted vault and the current requester."""
+
+    guardrails_vault: NotRequired[Annotated[dict[str, Any] | None, merge_vaults, PrivateStateAttr]]
+    guardrails_requester: NotRequired[
+        Annotated[str | None, OmitFromSchema(input=True, output=True)]
+    ]
+
+
+class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
+    """Redaction, approvals and audit for a LangChain v1 agent.
+
+    With no arguments: every built-in entity is replaced by a reversible placeholder before the
+    model sees it, and every tool tagged ``privileged`` (tags or metadata, including tools added
+    at run time) waits for an authenticated human who is not the requester.
+
+    Args:
+        redactor: a :class:`~guardrails.Redactor`.
+        policy: a :class:`~guardrails.policy.Policy`.
+        approvals: an approval service (signed permits are verified through it).
+        decisions: where requests and decisions are stored (memory by default; SQLite to survive
+            restarts).
+        audit: an :class:`~guardrails.audit.AuditLog`.
+        ledger: an :class:`~guardrails.guard.ExecutionLedger` (at-most-once execution).
+        vault_key: 16/24/32-byte key encrypting the vault in state (default:
+            ``GUARDRAILS_VAULT_KEY`` or a per-process key).
+        requester: how to read the authenticated user from a run config (default:
+            ``langgraph_auth_user`` then ``configurable.user_id``).
+        restore_output: restore placeholders in :meth:`final_answer` for the end user.
+        interrupt_mode: ``"per_call"`` (one interrupt per gated call) or ``"batched"``.
+        guard: a ready :class:`~guardrails.guard.ToolGuard` (overrides the service arguments).
+
+    Example:
+        >>> from langchain.agents import create_agent
+        >>> from integrations.langchain import GuardrailsMiddleware
+        >>> mw = GuardrailsMiddleware()
+        >>> mw.name
+        'GuardrailsMiddleware'
+    """
+
+    state_schema = GuardrailsState
+
+    def __init__(
+        self,
+        *,
+        redactor: Any = None,
+        policy: Any = None,
+        approvals: Any = None,
+        decisions: DecisionStore | None = None,
+        audit: Any = None,
+        ledger: ExecutionLedger | None = None,
+        vault_key: bytes | None = None,
+        requester: UserResolver = default_user,
+        restore_output: bool = False,
+        interrupt_mode: Literal["per_call", "batched"] = "per_call",
+        clock: Any = None,
+        guard: ToolGuard | None = None,
+    ) -> None:
+        super().__init__()
+        if interrupt_mode not in ("per_call", "batched"):
+            raise ConfigurationError("interrupt_mode must be 'per_call' or 'batched'")
+        self.guard = guard or ToolGuard(
+            redactor=redactor,
+            policy=policy,
+            approvals=approvals,
+            audit=audit,
+            ledger=ledger,
+            decisions=decisions,
+            clock=clock,
+        )
+        self.graph_guard = GraphGuard(self.guard, vault_key=vault_key, resolve_user=requester)
+        self.restore_output = restore_output
+        self.interrupt_mode = interrupt_mode
+        self.tools = []
+
+    @property
+    def audit(self) -> Any:
+        """The audit log every step is recorded in."""
+        return self.guard.backend.audit
+
+    # -- hooks --------------------------------------------------------------------------------
+
+    def before_agent(self, state: GuardrailsState, runtime: Any) -> dict[str, Any] | None:
+        user = self.graph_guard.resolve_user(get_config())
+        return {REQUESTER_KEY: user} if user != state.get(REQUESTER_KEY) else None
+
+    def before_model(self, state: GuardrailsState, runtime: Any) -> dict[str, Any] | None:
+        config = get_config()
+        ctx = self.graph_guard.context(state, config)
+        session = self.graph_guard.session(state, ctx)
+        before = list(state["messages"])
+        after = self.graph_guard.redact_history(before, session)
+        changed = self.graph_guard.changed(before, after)
+        update: dict[str, Any] = self.graph_guard.vault_update(session)
+        if changed:
+            update["messages"] = changed
+        if (state.get(VAULT_KEY) or {}).get("n") == session.vault_size and not changed:
+            return None
+        return update
+
+    def _redact_request(self, request: ModelRequest) -> ModelRequest:
+        ctx = self.graph_guard.context(request.state, get_config())
+        session = self.graph_guard.session(request.state, ctx)
+        messages = self.graph_guard.redact_history(request.messages, session)
+        system = request.system_message
+        if system is not None:
+            system = self.graph_guard.redact_message(system, session)  # type: ignore[assignment]
+        return request.override(messages=messages, system_message=system)  # type: ignore[arg-type]
+
+    def wrap_model_call(
+        self, request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]
+    ) -> ModelResponse:
+        return handler(self._redact_request(request))
+
+    async def awrap_model_call(
+        self, request: ModelRequest, handler: Callable[[ModelRequest], Awaitable[ModelResponse]]
+    ) -> ModelResponse:
+        return await handler(self._redact_request(request))
+
+    def after_model(self, state: GuardrailsState, runtime: Any) -> dict[str, Any] | None:
+        config = get_config()
+        ctx = self.graph_guard.context(state, config)
+        session = self.graph_guard.session(state, ctx)
+        last = next((m for m in reversed(state["messages"]) if isinstance(m, AIMessage)), None)
+        update: dict[str, Any] = {}
+        if last is not None:
+            redacted = self.graph_guard.redact_message(last, session)
+            if redacted is not last:
+                update["messages"] = [redacted]
+                update.update(self.graph_guard.vault_update(session))
+            if self.interrupt_mode == "batched" and redacted.tool_calls:  # type: ignore[union-attr]
+                tools = {t.name: t for t in getattr(runtime, "tools", None) or []}
+                tools.update(self._tools_by_name)
+                view = {**state, "messages": [*state["messages"][:-1], redacted]}
+                self.graph_guard.review_batch(view, config, redacted.tool_calls, tools)  # type: ignore[union-attr]
+        return update or None
+
+    _tools_by_name: Mapping[str, Any] = {}
+
+    def wrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]],
+    ) -> ToolMessage | Command[Any]:
+        return self.graph_guard.call(request, handler)  # type: ignore[no-any-return]
+
+    async def awrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
+    ) -> ToolMessage | Command[Any]:
+        return await self.graph_guard.acall(request, handler)  # type: ignore[no-any-return]
+
+    # -- for the application ------------------------------------------------------------------
+
+    def final_answer(self, result: Any, *, thread_id: str = "") -> str:
+        """The last AI answer of an ``invoke`` result; placeholders restored if ``restore_output``.
+
+        The restored text is returned to the caller only: it never enters state or checkpoints.
+        """
+        values = getattr(result, "value", result)
+        messages = values.get("messages", []) if isinstance(values, Mapping) else []
+        last = next((m for m in reversed(messages) if isinstance(m, AIMessage)), None)
+        text = last.text if last is not None else ""
+        if not self.restore_output:
+            return text
+        return str(self.graph_guard.keeper.restore(text, values, thread_id))
+
+    def restore(self, value: Any, state: Any, *, thread_id: str = "") -> Any:
+        """Placeholders in ``value`` replaced from the thread's vault (for the end user only)."""
+        return self.graph_guard.keeper.restore(value, state, thread_id)
+
+
+_ = SystemMessage

@@ -1,0 +1,384 @@
+"""The execution choke point shared by the middleware, the guarded tool node and ``guard_tools``.
+
+:class:`GraphGuard` turns a LangGraph ``ToolCallRequest`` into guard calls: rule, pause for a
+decision (an ``interrupt`` whose ``response_schema`` verifies the answer before LangGraph saves
+it), run once, redact the result. Only pure or idempotent work happens before ``interrupt()``:
+the request id is derived from thread + scope + tool call id + args digest, and opening a request
+twice stores it once.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from langchain_core.messages import AIMessage, AnyMessage, BaseMessage, ToolMessage
+from langgraph.config import get_config
+from langgraph.types import Command, interrupt
+
+from guardrails import ActionBlocked, GuardrailsError
+from guardrails.guard import Answer, CallContext, Resolution, Ruling, ToolGuard, ToolInfo
+from guardrails.session import RedactionSession
+from integrations.langgraph._context import UserResolver, call_context, default_user
+from integrations.langgraph._payloads import batched_request, tool_approval
+from integrations.langgraph._resume import parse_answer, parse_decisions, response_schema
+from integrations.langgraph._vault import VAULT_KEY, VaultKeeper
+
+__all__ = ["REQUESTER_KEY", "GraphGuard", "tool_info"]
+
+REQUESTER_KEY = "guardrails_requester"
+
+
+def tool_info(tool: Any, name: str) -> ToolInfo:
+    """Name, tags, metadata and description of a LangChain tool (``None``: unknown tool)."""
+    if tool is None:
+        return ToolInfo(name=name)
+    return ToolInfo(
+        name=name,
+        tags=frozenset(getattr(tool, "tags", None) or ()),
+        metadata=dict(getattr(tool, "metadata", None) or {}),
+        description=str(getattr(tool, "description", "") or ""),
+    )
+
+
+def _state_get(state: Any, key: str) -> Any:
+    if isinstance(state, Mapping):
+        return state.get(key)
+    return getattr(state, key, None)
+
+
+def _messages(state: Any) -> list[AnyMessage]:
+    if isinstance(state, list):
+        return state
+    found = _state_get(state, "messages")
+    return list(found or [])
+
+
+def _scope(state: Any, call_id: str) -> str:
+    """The id of the AI message that made the call: tells apart call ids a model reuses."""
+    for msg in reversed(_messages(state)):
+        if isinstance(msg, AIMessage) and any(tc.get("id") == call_id for tc in msg.tool_calls):
+            return msg.id or ""
+    return ""
+
+
+class GraphGuard:
+    """LangGraph-side glue around one :class:`~guardrails.guard.ToolGuard`."""
+
+    def __init__(
+        self,
+        guard: ToolGuard,
+        *,
+        vault_key: bytes | None = None,
+        resolve_user: UserResolver = default_user,
+    ) -> None:
+        self.guard = guard
+        self.keeper = VaultKeeper(redactor=guard.backend.redactor, key=vault_key)
+        self.resolve_user = resolve_user
+        self._lock = threading.Lock()
+
+    # -- context ------------------------------------------------------------------------------
+
+    def context(self, state: Any, config: Mapping[str, Any], call_id: str = "") -> CallContext:
+        requester = _state_get(state, REQUESTER_KEY) or self.resolve_user(config)
+        return call_context(
+            config,
+            requester=requester,
+            scope=_scope(state, call_id) if call_id else "",
+            resolve_user=self.resolve_user,
+        )
+
+    def session(self, state: Any, ctx: CallContext) -> RedactionSession:
+        return self.keeper.session(ctx.thread_id, state)
+
+    # -- redaction of messages ----------------------------------------------------------------
+
+    def redact_message(self, msg: BaseMessage, session: RedactionSession) -> BaseMessage:
+        """A copy of ``msg`` with content, tool-call args and artifacts redacted (same id)."""
+        update: dict[str, Any] = {}
+        content = msg.content
+        new_content = (
+            session.redact_text(content)
+            if isinstance(content, str)
+            else session.redact_data(content)
+        )
+        if new_content != content:
+            update["content"] = new_content
+        if isinstance(msg, AIMessage) and msg.tool_calls:
+            calls = [{**tc, "args": session.redact_data(dict(tc["args"]))} for tc in msg.tool_calls]
+            if calls != msg.tool_calls:
+                update["tool_calls"] = calls
+                # Providers replay raw tool-call JSON from additional_kwargs; keep it in step.
+                update["additional_kwargs"] = {
+                    k: v for k, v in msg.additional_kwargs.items() if k != "tool_calls"
+                }
+                update["invalid_tool_calls"] = []
+        if isinstance(msg, ToolMessage) and msg.artifact is not None:
+            update["artifact"] = session.redact_data(msg.artifact)
+        return msg.model_copy(update=update) if update else msg
+
+    def redact_history(
+        self, messages: Sequence[BaseMessage], session: RedactionSession
+    ) -> list[BaseMessage]:
+        """Every message redacted; the session's cache makes already-seen ones cheap."""
+        return [self.redact_message(m, session) for m in messages]
+
+    def changed(
+        self, before: Sequence[BaseMessage], after: Sequence[BaseMessage]
+    ) -> list[BaseMessage]:
+        """The messages that redaction changed (to replace by id in state)."""
+        return [b for a, b in zip(before, after, strict=True) if a is not b]
+
+    def vault_update(self, session: RedactionSession) -> dict[str, Any]:
+        return {VAULT_KEY: self.keeper.dump(session)}
+
+    # -- the choke point ----------------------------------------------------------------------
+
+    def prepare(self, request: Any) -> tuple[Ruling, CallContext, RedactionSession]:
+        config = request.runtime.config if request.runtime is not None else get_config()
+        call = request.tool_call
+        ctx = self.context(request.state, config, call.get("id") or "")
+        session = self.session(request.state, ctx)
+        masked = session.redact_data(dict(call.get("args") or {}))
+        info = tool_info(request.tool, call["name"])
+        ruling = self.guard.rule(call.get("id") or "", masked, info, ctx, vault=session.vault)
+        return ruling, ctx, session
+
+    def decision(self, ruling: Ruling, ctx: CallContext, session: RedactionSession) -> Resolution:
+        """Find or ask for a verified decision. Pauses the graph (``interrupt``) when none exists.
+
+        Before the interrupt: opening the request (idempotent) and building the payload (pure).
+        """
+        req = self.guard.open(ruling, ctx)
+        ctx = replace(ctx, requester=req.requester)
+        found = self.guard.decided(ruling, ctx)
+        if found is not None:
+            return found
+        created = datetime.fromisoformat(req.created)
+        payload = tool_approval(
+            ruling, self._card_args(ruling, session), requester=req.requester, created=created
+        )
+        schema = response_schema(lambda raw: self._verify(raw, ruling, req.requester))
+        answered = interrupt(payload, response_schema=schema)
+        return answered.root if hasattr(answered, "root") else answered  # type: ignore[no-any-return]
+
+    def _card_args(self, ruling: Ruling, session: RedactionSession) -> Any:
+        return session.redact_data(json.loads(json.dumps(dict(ruling.masked_args), default=str)))
+
+    def _verify(self, raw: Any, ruling: Ruling, requester: str | None) -> Resolution:
+        """Runs inside LangGraph's resume validation, under the resuming run's config."""
+        config = get_config()
+        ctx = call_context(config, requester=requester, scope="", resolve_user=self.resolve_user)
+        answer = parse_answer(raw, chat_replies=ruling.chat_replies, tool_name=ruling.tool.name)
+        return self.guard.resolve(ruling, ctx, answer)
+
+    def blocked_message(self, request: Any, text: str) -> ToolMessage:
+        call = request.tool_call
+        return ToolMessage(
+            content=text, name=call["name"], tool_call_id=call.get("id") or "", status="error"
+        )
+
+    def _outcome(
+        self, request: Any
+    ) -> tuple[Ruling, CallContext, RedactionSession, Resolution | None] | ToolMessage:
+        ruling, ctx, session = self.prepare(request)
+        if ruling.outcome == "deny":
+            err = self.guard.block(ruling, ctx)
+            return self.blocked_message(request, f"Blocked: {err.reason}")
+        if ruling.outcome == "allow":
+            return ruling, ctx, session, None
+        resolution = self.decision(ruling, ctx, session)
+        if resolution.verdict == "reject":
+            if resolution.expired:
+                return self.blocked_message(request, f"Not run: {resolution.message}")
+            why = f" Reason: {resolution.message}" if resolution.message else ""
+            return self.blocked_message(
+                request,
+                f"A human reviewer rejected the call to {ruling.tool.name}; it was not run.{why}",
+            )
+        if resolution.verdict == "edit":
+            edited = dict(resolution.masked_args or {})
+            masked = session.redact_data(edited)
+            new = self.guard.rule(ruling.call_id, masked, ruling.tool, ctx, vault=session.vault)
+            if new.outcome == "deny":
+                err = self.guard.block(new, ctx)
+                return self.blocked_message(request, f"Blocked after edit: {err.reason}")
+            ruling = replace(new, ledger_key=new.request_id + ":edit")
+        return ruling, ctx, session, resolution
+
+    def _finish(self, result: Any, ruling: Ruling, session: RedactionSession) -> Any:
+        return self.redact_result(result, ruling, session)
+
+    def redact_result(self, result: Any, ruling: Ruling | None, session: RedactionSession) -> Any:
+        """Tool output redacted before it enters state, checkpoints or any stream."""
+        if ruling is not None and not ruling.redact_output:
+            return result
+        if isinstance(result, ToolMessage):
+            return self.redact_message(result, session)
+        if isinstance(result, Command) and isinstance(result.update, Mapping):
+            update = dict(result.update)
+            msgs = update.get("messages")
+            if isinstance(msgs, list):
+                update["messages"] = [
+                    self.redact_message(m, session)
+                    if isinstance(m, BaseMessage)
+                    else session.redact_data(m)
+                    for m in msgs
+                ]
+            return replace(result, update=update)
+        return result
+
+    def _with_vault(self, result: Any, session: RedactionSession) -> Any:
+        """Attach the (grown) vault to the result so it is saved with the thread."""
+        vault = self.vault_update(session)
+        if isinstance(result, ToolMessage):
+            return Command(update={"messages": [result], **vault})
+        if isinstance(result, Command) and isinstance(result.update, Mapping):
+            return replace(result, update={**result.update, **vault})
+        return result
+
+    def _encode(self, result: Any) -> str:
+        if isinstance(result, ToolMessage):
+            return json.dumps({"content": result.content, "status": result.status})
+        if isinstance(result, Command) and isinstance(result.update, Mapping):
+            msgs = [m for m in result.update.get("messages", []) if isinstance(m, ToolMessage)]
+            if msgs:
+                return json.dumps({"content": msgs[0].content, "status": msgs[0].status})
+        return json.dumps({"content": str(result), "status": "success"})
+
+    def _decoder(self, request: Any) -> Callable[[str], ToolMessage]:
+        call = request.tool_call
+
+        def decode(text: str) -> ToolMessage:
+            data = json.loads(text)
+            return ToolMessage(
+                content=data["content"],
+                name=call["name"],
+                tool_call_id=call.get("id") or "",
+                status=data.get("status", "success"),
+            )
+
+        return decode
+
+    def call(self, request: Any, handler: Callable[[Any], Any]) -> Any:
+        """``wrap_tool_call``: the gate every tool call passes, whatever routed it here."""
+        try:
+            out = self._outcome(request)
+        except ActionBlocked as exc:
+            return self.blocked_message(request, f"Not run: {exc.reason}")
+        if isinstance(out, ToolMessage):
+            return out
+        ruling, ctx, session, resolution = out
+        to_run = request.override(tool_call={**request.tool_call, "args": dict(ruling.args)})
+
+        def run(_: Mapping[str, Any]) -> Any:
+            return self.redact_result(handler(to_run), ruling, session)
+
+        try:
+            result = self.guard.execute(
+                ruling,
+                ctx,
+                run,
+                encode=self._encode,
+                decode=self._decoder(request),
+                request_id=resolution.request_id if resolution else None,
+            )
+        except ActionBlocked as exc:
+            return self.blocked_message(request, f"Not run: {exc.reason}")
+        return self._with_vault(result, session)
+
+    async def acall(self, request: Any, handler: Callable[[Any], Awaitable[Any]]) -> Any:
+        """Async ``wrap_tool_call``."""
+        try:
+            out = self._outcome(request)
+        except ActionBlocked as exc:
+            return self.blocked_message(request, f"Not run: {exc.reason}")
+        if isinstance(out, ToolMessage):
+            return out
+        ruling, ctx, session, resolution = out
+        to_run = request.override(tool_call={**request.tool_call, "args": dict(ruling.args)})
+
+        async def run(_: Mapping[str, Any]) -> Any:
+            return self.redact_result(await handler(to_run), ruling, session)
+
+        try:
+            result = await self.guard.aexecute(
+                ruling,
+                ctx,
+                run,
+                encode=self._encode,
+                decode=self._decoder(request),
+                request_id=resolution.request_id if resolution else None,
+            )
+        except ActionBlocked as exc:
+            return self.blocked_message(request, f"Not run: {exc.reason}")
+        return self._with_vault(result, session)
+
+    # -- batched review (one interrupt for a turn) ---------------------------------------------
+
+    def review_batch(
+        self, state: Any, config: Mapping[str, Any], calls: Sequence[Any], tools: Mapping[str, Any]
+    ) -> None:
+        """Ask for every pending decision of a turn in one batched interrupt.
+
+        Decisions are verified and recorded by the approval store; the tools themselves are
+        still gated one by one at execution (``call``), which finds them there.
+        """
+        pending: list[tuple[Ruling, CallContext, Any, datetime]] = []
+        for tc in calls:
+            ctx = self.context(state, config, tc.get("id") or "")
+            session = self.session(state, ctx)
+            masked = session.redact_data(dict(tc.get("args") or {}))
+            ruling = self.guard.rule(
+                tc.get("id") or "",
+                masked,
+                tool_info(tools.get(tc["name"]), tc["name"]),
+                ctx,
+                vault=session.vault,
+            )
+            if ruling.outcome != "approval":
+                continue
+            req = self.guard.open(ruling, ctx)
+            if self.guard.decided(ruling, replace(ctx, requester=req.requester)) is not None:
+                continue
+            pending.append(
+                (
+                    ruling,
+                    replace(ctx, requester=req.requester),
+                    self._card_args(ruling, session),
+                    datetime.fromisoformat(req.created),
+                )
+            )
+        if not pending:
+            return
+        requester = pending[0][1].requester
+        payload = batched_request([(r, m, c) for r, _, m, c in pending], requester=requester)
+
+        def check(raw: Any) -> list[Resolution]:
+            decisions = parse_decisions(raw, len(pending))
+            cfg = get_config()
+            answers = []
+            for (ruling, ctx, _, _), d in zip(pending, decisions, strict=True):
+                answers.append(
+                    (
+                        ruling,
+                        ctx,
+                        parse_answer(
+                            d, chat_replies=ruling.chat_replies, tool_name=ruling.tool.name
+                        ),
+                    )
+                )
+            out = []
+            for ruling, ctx, answer in answers:
+                vctx = call_context(cfg, requester=ctx.requester, resolve_user=self.resolve_user)
+                out.append(self.guard.resolve(ruling, vctx, answer))
+            return out
+
+        interrupt(payload, response_schema=response_schema(check, "GuardrailsDecisions"))
+
+
+_ = (Answer, GuardrailsError)

@@ -1,0 +1,136 @@
+"""Reading a resume: v1 decisions, signed permits and plain chat replies, checked before saving.
+
+LangGraph validates a resume against the interrupt's ``response_schema`` *before* it saves it; an
+invalid one raises ``pydantic.ValidationError`` (``langgraph.errors.is_invalid_resume`` is true)
+and the same interrupt can be answered again. :func:`response_schema` builds that schema for one
+request: it parses the answer and has the guard verify it (approver, self-approval, permit,
+expiry), so a malformed or forbidden resume never reaches the checkpoint. The error text says
+what was wrong; the submitted value is hidden from it (it may hold an edit's raw arguments).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pydantic import ConfigDict, RootModel, model_validator
+
+from guardrails import GuardrailsError
+from guardrails.guard import Answer
+
+__all__ = ["ResumeError", "parse_answer", "parse_decisions", "response_schema"]
+
+_APPROVE = {"approve", "approved", "yes", "y", "ok", "lgtm", "accept", "allow"}
+_REJECT = {"reject", "rejected", "no", "n", "deny", "denied", "decline"}
+_CHAT = re.compile(r"^\s*([A-Za-z]+)\s*(?:[:\-,]\s*(.*))?$", re.DOTALL)
+
+
+class ResumeError(ValueError):
+    """A resume value that is not a decision we accept (a ``ValueError`` so pydantic reports it)."""
+
+
+def parse_answer(value: Any, *, chat_replies: bool = True, tool_name: str | None = None) -> Answer:
+    """One decision from a v1 decision dict, a permit, or (where allowed) a chat reply.
+
+    Example:
+        >>> parse_answer({"type": "reject", "message": "too broad"}).message
+        'too broad'
+        >>> parse_answer("reject: too broad").verdict
+        'reject'
+    """
+    if isinstance(value, Mapping) and isinstance(value.get("decisions"), list):
+        if len(value["decisions"]) != 1:
+            raise ResumeError("expected exactly one decision for this tool call")
+        value = value["decisions"][0]
+    if isinstance(value, str):
+        if not chat_replies:
+            raise ResumeError("plain-text replies are not allowed for this tool; send a decision")
+        return _chat(value)
+    if not isinstance(value, Mapping):
+        raise ResumeError(
+            'a resume must be a decision like {"type": "approve"}, {"type": "reject", '
+            '"message": "..."}, {"type": "edit", "edited_action": {...}} or {"permit": "..."}'
+        )
+    permit = value.get("permit")
+    if permit is not None and not isinstance(permit, str):
+        raise ResumeError("'permit' must be a string")
+    kind = value.get("type", "approve" if permit else None)
+    if kind == "approve":
+        return Answer(verdict="approve", permit=permit, message=str(value.get("message") or ""))
+    if kind == "reject":
+        message = value.get("message", "")
+        if not isinstance(message, str):
+            raise ResumeError("a reject decision's 'message' must be a string")
+        return Answer(verdict="reject", message=message, permit=permit)
+    if kind == "edit":
+        action = value.get("edited_action")
+        if not isinstance(action, Mapping) or not isinstance(action.get("args"), Mapping):
+            raise ResumeError("an edit decision needs 'edited_action' with 'name' and 'args'")
+        name = action.get("name", tool_name)
+        if not isinstance(name, str):
+            raise ResumeError("'edited_action.name' must be a string")
+        return Answer(verdict="edit", args=dict(action["args"]), tool_name=name, permit=permit)
+    if kind == "respond":
+        raise ResumeError(
+            "'respond' is not accepted: a guarded tool call is approved, edited or rejected"
+        )
+    raise ResumeError(f"unknown decision type {str(kind)[:20]!r}; use approve, edit or reject")
+
+
+def _chat(text: str) -> Answer:
+    m = _CHAT.match(text)
+    word = m.group(1).lower() if m else ""
+    rest = (m.group(2) or "").strip() if m else ""
+    if word in _APPROVE:
+        return Answer(verdict="approve", message=rest, channel="chat")
+    if word in _REJECT:
+        return Answer(verdict="reject", message=rest, channel="chat")
+    raise ResumeError(
+        'a chat reply must start with "approve" or "reject" (e.g. "reject: too broad")'
+    )
+
+
+def parse_decisions(value: Any, count: int) -> list[Any]:
+    """The per-request raw decisions of a batched resume (``{"decisions": [...]}``)."""
+    if isinstance(value, str) and count == 1:
+        return [value]
+    if isinstance(value, Mapping) and "decisions" not in value and count == 1:
+        return [value]
+    if not isinstance(value, Mapping) or not isinstance(value.get("decisions"), list):
+        raise ResumeError('a batched resume must be {"decisions": [...]}, one per action request')
+    decisions = value["decisions"]
+    if len(decisions) != count:
+        raise ResumeError(
+            f"expected {count} decision(s), one per action request, got {len(decisions)}"
+        )
+    return list(decisions)
+
+
+def response_schema(
+    check: Callable[[Any], Any], name: str = "GuardrailsDecision"
+) -> type[RootModel[Any]]:
+    """A pydantic type whose validation runs ``check`` (parse + verify); errors hide the input.
+
+    ``check`` raises :class:`ResumeError` or a :class:`~guardrails.GuardrailsError`; both become a
+    ``ValidationError`` carrying its message, so LangGraph refuses the resume without saving it.
+    """
+
+    def _validate(cls: type[RootModel[Any]], value: Any, handler: Any) -> Any:
+        raw = value.root if isinstance(value, RootModel) else value
+        try:
+            result = check(raw)
+        except GuardrailsError as exc:
+            raise ValueError(str(exc)) from exc
+        return cls.model_construct(root=result)
+
+    model: type[RootModel[Any]] = type(
+        name,
+        (RootModel[Any],),
+        {
+            "model_config": ConfigDict(hide_input_in_errors=True, arbitrary_types_allowed=True),
+            "_guard": model_validator(mode="wrap")(classmethod(_validate)),  # type: ignore[arg-type]
+            "__module__": __name__,
+        },
+    )
+    return model

@@ -1,0 +1,112 @@
+"""The thread's vault in graph state: encrypted, merged safely, cached per process.
+
+State holds ``{"n": <values>, "blob": <base64 of the encrypted vault>}``: no raw value is ever in
+state, checkpoints or a Studio view. Parallel tool calls of one turn share this process's session
+for the thread, so they number new placeholders consistently; each writes the whole vault and
+the :func:`merge_vaults` reducer keeps the larger one (the vault only grows).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+from guardrails import ConfigurationError
+from guardrails.session import RedactionSession
+
+__all__ = ["VaultKeeper", "merge_vaults", "vault_key_from_env"]
+
+VAULT_KEY = "guardrails_vault"
+_ENV = "GUARDRAILS_VAULT_KEY"
+
+
+def merge_vaults(
+    left: Mapping[str, Any] | None, right: Mapping[str, Any] | None
+) -> Mapping[str, Any] | None:
+    """Reducer for the vault channel: keep the vault that holds more values."""
+    if not right:
+        return left
+    if not left:
+        return right
+    return right if int(right.get("n", 0)) >= int(left.get("n", 0)) else left
+
+
+def vault_key_from_env() -> bytes:
+    """``GUARDRAILS_VAULT_KEY`` (base64 or hex of 16/24/32 bytes), else a fresh per-process key.
+
+    A per-process key means a vault cannot be read after a restart: set the variable (or pass
+    ``vault_key=``) for threads that outlive the process.
+    """
+    raw = os.environ.get(_ENV)
+    if not raw:
+        return os.urandom(32)
+    for decode in (bytes.fromhex, base64.b64decode):
+        try:
+            key = decode(raw)
+        except ValueError:
+            continue
+        if len(key) in (16, 24, 32):
+            return key
+    raise ConfigurationError(f"{_ENV} must be 16, 24 or 32 bytes in hex or base64")
+
+
+class VaultKeeper:
+    """Per-thread redaction sessions, loaded from and saved to graph state."""
+
+    def __init__(self, *, redactor: Any, key: bytes | None, max_threads: int = 1024) -> None:
+        key = key if key is not None else vault_key_from_env()
+        if not isinstance(key, bytes) or len(key) not in (16, 24, 32):
+            raise ConfigurationError("vault_key must be 16, 24 or 32 bytes")
+        self._key = key
+        self.redactor = redactor
+        self._sessions: OrderedDict[str, RedactionSession] = OrderedDict()
+        self._max = max_threads
+        self._lock = threading.RLock()
+
+    def session(self, thread_id: str, state: Any) -> RedactionSession:
+        """The thread's session; reloaded from ``state`` when state knows more values."""
+        stored = _get(state, VAULT_KEY)
+        with self._lock:
+            session = self._sessions.get(thread_id) if thread_id else None
+            if session is None or (stored and int(stored.get("n", 0)) > session.vault_size):
+                if stored and stored.get("blob"):
+                    session = RedactionSession.from_bytes(
+                        base64.b64decode(stored["blob"]),
+                        self._key,
+                        redactor=self.redactor,
+                        conversation_id=thread_id,
+                    )
+                else:
+                    session = RedactionSession(self.redactor, conversation_id=thread_id)
+                if thread_id:
+                    self._sessions[thread_id] = session
+            if thread_id:
+                self._sessions.move_to_end(thread_id)
+                while len(self._sessions) > self._max:
+                    self._sessions.popitem(last=False)
+            return session
+
+    def dump(self, session: RedactionSession) -> dict[str, Any]:
+        """The state value for ``session``'s vault (encrypted)."""
+        with self._lock:
+            return {
+                "n": session.vault_size,
+                "blob": base64.b64encode(session.to_bytes(self._key)).decode("ascii"),
+            }
+
+    def restore(self, value: Any, state: Any, thread_id: str = "", entities: Any = None) -> Any:
+        """Placeholders in ``value`` replaced by the thread's real values (for the end user)."""
+        session = self.session(thread_id, state)
+        if isinstance(value, str):
+            return session.restore_text(value, entities)
+        return session.restore_data(value, entities)
+
+
+def _get(state: Any, key: str) -> Any:
+    if isinstance(state, Mapping):
+        return state.get(key)
+    return getattr(state, key, None)

@@ -1,0 +1,34 @@
+"""GuardrailsMiddleware end to end on create_agent with a scripted model."""
+
+from __future__ import annotations
+
+from langgraph.types import Command
+
+from tests.integrations.langchain.conftest import EMAIL, cfg
+from tests.support.langgraph_helpers import ScriptedChatModel, call, reply, text_sent
+
+
+def test_privileged_tool_waits_then_runs_once_after_another_user_approves(
+    tools, runs, make_agent
+) -> None:
+    """A privileged call pauses; bob (not the requester) approves; it runs once."""
+    model = ScriptedChatModel(
+        script=[
+            reply("", call("send_email", {"to": "<EMAIL_ADDRESS_1>", "body": "hi"}, "c1")),
+            reply("sent"),
+        ]
+    )
+    agent, _ = make_agent(model, list(tools.values()))
+    first = agent.invoke(
+        {"messages": [{"role": "user", "content": f"mail {EMAIL} please"}]},
+        cfg("t1", "alice"),
+        version="v2",
+    )
+    assert runs.count("send_email") == 0
+    (intr,) = first.interrupts
+    assert intr.value["type"] == "tool_approval"
+    assert intr.value["requester"] == "alice"
+    assert EMAIL not in str(intr.value)
+    agent.invoke(Command(resume={intr.id: {"type": "approve"}}), cfg("t1", "bob"), version="v2")
+    assert runs.calls == [("send_email", {"to": "<EMAIL_ADDRESS_1>", "body": "hi"})]
+    assert EMAIL not in text_sent(model)
