@@ -11,6 +11,7 @@ request ids. Matched values, when kept at all, live in attributes that are exclu
     │   ├── PolicyError                  a policy file/dict that does not validate (names file, path, field)
     │   └── MissingDependencyError       an optional extra is not installed (says the pip command)
     ├── InputError (also TypeError)      wrong type, bytes, None, cyclic or too-deep data
+    │   └── RequestBlocked               an outbound request we cannot make safe; nothing was sent
     ├── RedactionError                   detection or masking failed: the caller must fail closed
     ├── VaultError                       vault serialization / placeholder problems
     │   └── VaultDecryptionError         wrong key, or the ciphertext was altered
@@ -50,6 +51,7 @@ __all__ = [
     "PatternError",
     "PolicyError",
     "RedactionError",
+    "RequestBlocked",
     "UnknownRequestError",
     "VaultDecryptionError",
     "VaultError",
@@ -108,6 +110,19 @@ class MissingDependencyError(ConfigurationError, ImportError):
 
 class InputError(GuardrailsError, TypeError):
     """The input has the wrong type or shape (bytes, None, a cycle, too deep)."""
+
+
+class RequestBlocked(InputError):
+    """An outbound request could not be made safe (an endpoint or parameter we do not understand,
+    content we cannot inspect, an oversized or malformed body); nothing was sent.
+
+    Attributes:
+        where: the endpoint path or the field path (``messages[2].content``), never a value.
+    """
+
+    def __init__(self, message: str, *, where: str = "") -> None:
+        self.where = where
+        super().__init__(message)
 
 
 class RedactionError(GuardrailsError):
