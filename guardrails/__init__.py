@@ -61,6 +61,13 @@ _LAZY: dict[str, str] = {
     "AuditSink": "guardrails.audit",
     "RedactionSession": "guardrails.session",
     "SessionStore": "guardrails.session",
+    "Policy": "guardrails.policy",
+    "Rule": "guardrails.policy",
+    "ToolCall": "guardrails.policy",
+    "Principal": "guardrails.identity",
+    "ApprovalService": "guardrails.approvals",
+    "ApprovalRequest": "guardrails.approvals",
+    "Decision": "guardrails.approvals",
 }
 
 __all__ = [
@@ -70,7 +77,9 @@ __all__ = [
     "ApprovalError",
     "ApprovalExpired",
     "ApprovalRejected",
+    "ApprovalRequest",
     "ApprovalRequired",
+    "ApprovalService",
     "AuditError",
     "AuditEvent",
     "AuditIntegrityError",
@@ -79,6 +88,7 @@ __all__ = [
     "ConfigurationError",
     "CustomEntity",
     "DataRedactionResult",
+    "Decision",
     "DecisionRefused",
     "Detector",
     "Encrypt",
@@ -91,15 +101,19 @@ __all__ = [
     "Operator",
     "PatternError",
     "Placeholder",
+    "Policy",
     "PolicyError",
+    "Principal",
     "Redact",
     "RedactionError",
     "RedactionResult",
     "RedactionSession",
     "Redactor",
     "RequestBlocked",
+    "Rule",
     "SessionStore",
     "Span",
+    "ToolCall",
     "UnknownRequestError",
     "Vault",
     "VaultDecryptionError",
@@ -108,9 +122,12 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from guardrails.approvals import ApprovalRequest, ApprovalService, Decision
     from guardrails.audit import AuditEvent, AuditLog, AuditSink
     from guardrails.detection import ENTITIES, CustomEntity
+    from guardrails.identity import Principal
     from guardrails.masking import Encrypt, KeyedHash, Mask, Operator, Placeholder, Redact
+    from guardrails.policy import Policy, Rule, ToolCall
     from guardrails.redactor import DataRedactionResult, RedactionResult, Redactor
     from guardrails.session import RedactionSession, SessionStore
     from guardrails.vault import Vault, restore

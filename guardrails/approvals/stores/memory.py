@@ -1,0 +1,64 @@
+"""In-memory approval store: one process, for tests and notebooks."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+from guardrails._errors import ApprovalError, UnknownRequestError
+from guardrails.approvals._models import ApprovalRequest
+from guardrails.approvals.stores._protocol import Change
+
+__all__ = ["InMemoryApprovalStore"]
+
+
+class InMemoryApprovalStore:
+    """A dict behind a lock. Not shared between processes.
+
+    Example:
+        >>> store = InMemoryApprovalStore()
+        >>> store.get("apr_missing") is None
+        True
+    """
+
+    def __init__(self) -> None:
+        self._rows: dict[str, ApprovalRequest] = {}
+        self._lock = threading.Lock()
+
+    def create(self, request: ApprovalRequest, /) -> None:
+        """Insert a new request."""
+        with self._lock:
+            if request.id in self._rows:
+                raise ApprovalError(f"approval request {request.id} already exists")
+            self._rows[request.id] = request
+
+    def get(self, request_id: str, /) -> ApprovalRequest | None:
+        """The request, or ``None``."""
+        with self._lock:
+            return self._rows.get(request_id)
+
+    def update(self, request_id: str, change: Change, /) -> ApprovalRequest:
+        """Atomically replace the request with ``change(current)``."""
+        with self._lock:
+            current = self._rows.get(request_id)
+            if current is None:
+                raise UnknownRequestError(f"no approval request {request_id}")
+            new = change(current)
+            if new is not current:
+                if new.id != request_id:
+                    raise ApprovalError("an update cannot change the request id")
+                self._rows[request_id] = new
+            return new
+
+    def pending(
+        self, *, limit: int = 100, due_before: datetime | None = None
+    ) -> list[ApprovalRequest]:
+        """Pending requests, oldest first."""
+        with self._lock:
+            rows = [
+                r
+                for r in self._rows.values()
+                if r.status == "pending" and (due_before is None or r.next_due <= due_before)
+            ]
+        rows.sort(key=lambda r: (r.created_at, r.id))
+        return rows[:limit]

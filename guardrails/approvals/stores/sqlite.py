@@ -1,0 +1,170 @@
+"""SQLite approval store: the embedded default, shared by threads and processes on one machine.
+
+WAL journal (readers never block the writer) and ``BEGIN IMMEDIATE`` for every read-modify-write:
+the write lock is taken *before* the request is read, so two approvers deciding at the same moment
+from two processes are serialized and exactly one of them sees the request still pending.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from guardrails._errors import ApprovalError, ConfigurationError, UnknownRequestError
+from guardrails.approvals._codec import decode, encode, ts
+from guardrails.approvals._models import ApprovalRequest
+from guardrails.approvals.stores._protocol import Change
+
+__all__ = ["SQLiteApprovalStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS guardrails_approvals (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    next_due TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS guardrails_approvals_due
+    ON guardrails_approvals (status, next_due);
+CREATE INDEX IF NOT EXISTS guardrails_approvals_created
+    ON guardrails_approvals (status, created_at);
+"""
+
+
+class SQLiteApprovalStore:
+    """Approval requests in a SQLite file (one connection per thread and process).
+
+    Args:
+        path: the database file (created with its tables if missing).
+        synchronous: ``"FULL"`` (default) makes each decision durable on power loss; ``"NORMAL"``
+            is durable against a process crash only, and faster.
+        timeout: seconds to wait for the write lock before failing.
+
+    Example:
+        >>> import tempfile, os
+        >>> store = SQLiteApprovalStore(os.path.join(tempfile.mkdtemp(), "approvals.db"))
+        >>> store.pending()
+        []
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        synchronous: Literal["FULL", "NORMAL"] = "FULL",
+        timeout: float = 30.0,
+    ) -> None:
+        if synchronous not in ("FULL", "NORMAL"):
+            raise ConfigurationError("synchronous must be 'FULL' or 'NORMAL'")
+        self.path = Path(path)
+        self._sync = synchronous
+        self._timeout = timeout
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        conn = self._conn()
+        conn.executescript(_SCHEMA)
+
+    def __repr__(self) -> str:
+        return f"SQLiteApprovalStore({str(self.path)!r})"
+
+    def _conn(self) -> sqlite3.Connection:
+        # A connection must not cross a fork or a thread: key it by both.
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "pid", None) != os.getpid():
+            conn = sqlite3.connect(
+                self.path, timeout=self._timeout, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={self._sync}")
+            conn.execute(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
+            self._local.conn = conn
+            self._local.pid = os.getpid()
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    def create(self, request: ApprovalRequest, /) -> None:
+        """Insert a new request."""
+        try:
+            self._conn().execute(
+                "INSERT INTO guardrails_approvals (id, status, created_at, next_due, data) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (
+                    request.id,
+                    request.status,
+                    ts(request.created_at),
+                    ts(request.next_due),
+                    encode(request),
+                ),
+            )
+        except sqlite3.IntegrityError as exc:
+            raise ApprovalError(f"approval request {request.id} already exists") from exc
+
+    def get(self, request_id: str, /) -> ApprovalRequest | None:
+        """The request, or ``None``."""
+        row = (
+            self._conn()
+            .execute("SELECT data FROM guardrails_approvals WHERE id = ?", (request_id,))
+            .fetchone()
+        )
+        return decode(row[0]) if row else None
+
+    def update(self, request_id: str, change: Change, /) -> ApprovalRequest:
+        """Atomically replace the request with ``change(current)`` (``BEGIN IMMEDIATE``)."""
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute(
+                "SELECT data FROM guardrails_approvals WHERE id = ?", (request_id,)
+            ).fetchone()
+            if row is None:
+                raise UnknownRequestError(f"no approval request {request_id}")
+            current = decode(row[0])
+            new = change(current)
+            if new is not current:
+                if new.id != request_id:
+                    raise ApprovalError("an update cannot change the request id")
+                conn.execute(
+                    "UPDATE guardrails_approvals SET status = ?, next_due = ?, data = ? WHERE id = ?",
+                    (new.status, ts(new.next_due), encode(new), request_id),
+                )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return new
+
+    def pending(
+        self, *, limit: int = 100, due_before: datetime | None = None
+    ) -> list[ApprovalRequest]:
+        """Pending requests, oldest first."""
+        if due_before is None:
+            rows = self._conn().execute(
+                "SELECT data FROM guardrails_approvals WHERE status = 'pending' "
+                "ORDER BY created_at, id LIMIT ?",
+                (limit,),
+            )
+        else:
+            rows = self._conn().execute(
+                "SELECT data FROM guardrails_approvals WHERE status = 'pending' AND next_due <= ? "
+                "ORDER BY next_due, id LIMIT ?",
+                (ts(due_before), limit),
+            )
+        return [decode(r[0]) for r in rows.fetchall()]
+
+    def close(self) -> None:
+        """Close every connection this store opened in this process."""
+        with self._lock:
+            conns, self._all = self._all, []
+        for conn in conns:
+            # a connection opened by another thread may refuse; it dies with that thread
+            with contextlib.suppress(sqlite3.ProgrammingError):
+                conn.close()
+        self._local = threading.local()

@@ -1,0 +1,415 @@
+"""Policy files: YAML/TOML/JSON/dict -> pydantic validation -> frozen :class:`Policy`.
+
+Every error is a :class:`~guardrails.PolicyError` naming the file, the line (YAML) or path
+(``rules[2].approval.quorum``) and the field; nothing is half-loaded.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from guardrails._errors import ConfigurationError, InputError, PolicyError
+from guardrails.identity import Principal
+from guardrails.policy._model import ApprovalSpec, ApproverSet, Escalation, Rule, ToolSettings
+from guardrails.policy._policy import Policy
+
+__all__ = [
+    "load_policy",
+    "parse_duration",
+    "policy_from_dict",
+    "policy_from_toml",
+    "policy_from_yaml",
+]
+
+Path_ = tuple[str | int, ...]
+_DURATION = re.compile(r"^\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?\s*$")
+
+
+def parse_duration(value: Any) -> timedelta:
+    """``90`` (seconds), ``"90s"``, ``"30m"``, ``"1h30m"``, ``"2d"`` -> timedelta.
+
+    Example:
+        >>> parse_duration("1h30m").total_seconds()
+        5400.0
+    """
+    if isinstance(value, bool):
+        raise ValueError("a duration is a number of seconds or a string like '30m'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION.match(value)) and any(m.groups()):
+        d, h, mi, s = (int(g or 0) for g in m.groups())
+        seconds = float(((d * 24 + h) * 60 + mi) * 60 + s)
+    else:
+        raise ValueError("a duration is a number of seconds or a string like '30m', '1h', '2d'")
+    if seconds <= 0:
+        raise ValueError("a duration must be positive")
+    return timedelta(seconds=seconds)
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+def _listify(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+class ApproversDoc(_Doc):
+    users: list[str] = []
+    groups: list[str] = []
+    roles: list[str] = []
+    any_human: bool = False
+
+
+class EscalationDoc(_Doc):
+    after: Any
+    to: ApproversDoc
+
+    _dur = field_validator("after", mode="before")(parse_duration)
+
+
+class ApprovalDoc(_Doc):
+    approvers: ApproversDoc | None = None
+    quorum: int | None = None
+    expires_in: Any = None
+    decisions: list[Literal["approve", "edit", "reject"]] | None = None
+    reason_required: bool | None = None
+    reviewer_may_see: list[str] | None = None
+    escalation: EscalationDoc | None = None
+
+    @field_validator("expires_in", mode="before")
+    @classmethod
+    def _duration(cls, v: Any) -> Any:
+        return None if v is None else parse_duration(v)
+
+
+class ToolDoc(_Doc):
+    restore: list[str] = []
+    redact_output: bool = True
+
+
+class RuleDoc(_Doc):
+    name: str
+    effect: Literal["allow", "deny", "require_approval"]
+    tools: list[str] = []
+    tags: list[str] = []
+    metadata: dict[str, Any] = {}
+    when: str | None = None
+    reason: str = ""
+    approval: ApprovalDoc | None = None
+
+    _lists = field_validator("tools", "tags", mode="before")(_listify)
+
+
+class PrincipalDoc(_Doc):
+    id: str
+    kind: Literal["human", "agent", "service"] = "human"
+    name: str = ""
+    groups: list[str] = []
+    roles: list[str] = []
+    email: str | None = None
+    identities: dict[str, list[str]] = {}
+
+    @field_validator("identities", mode="before")
+    @classmethod
+    def _subjects(cls, v: Any) -> Any:
+        return {k: _listify(s) for k, s in v.items()} if isinstance(v, dict) else v
+
+
+class PolicyDoc(_Doc):
+    version: Literal[1] = 1
+    name: str = ""
+    default: Literal["allow", "deny", "require_approval"] = "allow"
+    default_reason: str = ""
+    privileged_tags: list[str] = ["privileged"]
+    approval: ApprovalDoc | None = None
+    tools: dict[str, ToolDoc] = {}
+    lists: dict[str, Any] = {}
+    rules: list[RuleDoc] = []
+    principals: list[PrincipalDoc] = Field(default_factory=list)
+
+
+# -- locating errors ---------------------------------------------------------------------------
+
+
+def _path_text(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "<root>"
+
+
+class _Locator:
+    """Maps a document path to ``line N`` (YAML) or leaves it as a path (dict/TOML)."""
+
+    def __init__(self, node: yaml.Node | None = None) -> None:
+        self._node = node
+
+    def __call__(self, path: Path_) -> str:
+        line = self._line(path)
+        return f"line {line} ({_path_text(path)})" if line else _path_text(path)
+
+    def _line(self, path: Path_) -> int | None:
+        node = self._node
+        if node is None:
+            return None
+        line = node.start_mark.line + 1
+        for part in path:
+            if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+                found = next(((k, v) for k, v in node.value if k.value == part), None)
+                if found is None:
+                    return line
+                line, node = found[0].start_mark.line + 1, found[1]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+                if part >= len(node.value):
+                    return line
+                node = node.value[part]
+                line = node.start_mark.line + 1
+            else:
+                return line
+        return line
+
+
+def _bare(exc: ConfigurationError) -> str:
+    # PolicyError prefixes its message with its own location; re-located errors keep only the text.
+    text = str(exc)
+    if isinstance(exc, PolicyError):
+        prefix = (
+            exc.source
+            + (f", {exc.location}" if exc.location else "")
+            + (f", field {exc.field!r}" if exc.field else "")
+            + ": "
+        )
+        if text.startswith(prefix):
+            return text[len(prefix) :]
+    return text
+
+
+@contextmanager
+def _at(source: str, locate: _Locator, path: Path_, field: str | None) -> Iterator[None]:
+    try:
+        yield
+    except ConfigurationError as exc:
+        where = path + ((exc.field,) if isinstance(exc, PolicyError) and exc.field else ())
+        fld = (exc.field if isinstance(exc, PolicyError) else None) or field
+        raise PolicyError(_bare(exc), source=source, location=locate(where), field=fld) from exc
+
+
+# -- building ----------------------------------------------------------------------------------
+
+
+def _approvers(doc: ApproversDoc) -> ApproverSet:
+    return ApproverSet(
+        users=frozenset(doc.users),
+        groups=frozenset(doc.groups),
+        roles=frozenset(doc.roles),
+        any_human=doc.any_human,
+    )
+
+
+def _approval(doc: ApprovalDoc | None, base: ApprovalSpec) -> ApprovalSpec:
+    if doc is None:
+        return base
+    return ApprovalSpec(
+        approvers=_approvers(doc.approvers) if doc.approvers else base.approvers,
+        quorum=doc.quorum if doc.quorum is not None else base.quorum,
+        expires_in=doc.expires_in if doc.expires_in is not None else base.expires_in,
+        decisions=frozenset(doc.decisions) if doc.decisions is not None else base.decisions,
+        reason_required=(
+            doc.reason_required if doc.reason_required is not None else base.reason_required
+        ),
+        reviewer_may_see=(
+            frozenset(doc.reviewer_may_see)
+            if doc.reviewer_may_see is not None
+            else base.reviewer_may_see
+        ),
+        escalation=(
+            Escalation(after=doc.escalation.after, to=_approvers(doc.escalation.to))
+            if doc.escalation
+            else base.escalation
+        ),
+    )
+
+
+def _build(doc: PolicyDoc, source: str, locate: _Locator) -> Policy:
+    with _at(source, locate, ("approval",), None):
+        approval = _approval(doc.approval, ApprovalSpec())
+    tools: dict[str, ToolSettings] = {}
+    for name, tdoc in doc.tools.items():
+        with _at(source, locate, ("tools", name, "restore"), "restore"):
+            tools[name] = ToolSettings(
+                restore_entities=frozenset(tdoc.restore), redact_output=tdoc.redact_output
+            )
+    rules: list[Rule] = []
+    for i, rdoc in enumerate(doc.rules):
+        with _at(source, locate, ("rules", i), None):
+            rules.append(
+                Rule(
+                    name=rdoc.name,
+                    effect=rdoc.effect,
+                    tools=tuple(rdoc.tools),
+                    tags=frozenset(rdoc.tags),
+                    metadata=rdoc.metadata,
+                    when=rdoc.when,
+                    reason=rdoc.reason,
+                    approval=(
+                        _approval(rdoc.approval, approval)
+                        if rdoc.effect == "require_approval"
+                        else None
+                    ),
+                )
+            )
+            if rdoc.approval is not None and rdoc.effect != "require_approval":
+                raise PolicyError(
+                    "'approval' is only valid with effect require_approval", field="approval"
+                )
+    principals: list[Principal] = []
+    identities: dict[tuple[str, str], str] = {}
+    for i, pdoc in enumerate(doc.principals):
+        with _at(source, locate, ("principals", i), None):
+            principals.append(
+                Principal(
+                    id=pdoc.id,
+                    kind=pdoc.kind,
+                    display_name=pdoc.name,
+                    groups=frozenset(pdoc.groups),
+                    roles=frozenset(pdoc.roles),
+                    email=pdoc.email,
+                )
+            )
+            for channel, subjects in pdoc.identities.items():
+                for subject in subjects:
+                    if (channel, subject) in identities:
+                        raise PolicyError(
+                            f"identity {channel}:… is mapped to two principals",
+                            field="identities",
+                        )
+                    identities[(channel, subject)] = pdoc.id
+    try:
+        return Policy(
+            rules=tuple(rules),
+            default=doc.default,
+            default_reason=doc.default_reason,
+            approval=approval,
+            privileged_tags=frozenset(doc.privileged_tags),
+            tools=tools,
+            lists=doc.lists,
+            principals=tuple(principals),
+            identities=identities,
+            name=doc.name,
+            source=source,
+        )
+    except PolicyError as exc:
+        path = _parse_path(exc.location or "")
+        raise PolicyError(
+            _bare(exc), source=source, location=locate(path), field=exc.field
+        ) from exc
+    except (ConfigurationError, InputError) as exc:
+        raise PolicyError(str(exc), source=source) from exc
+
+
+def _parse_path(text: str) -> Path_:
+    parts: list[str | int] = []
+    for name, index in re.findall(r"([A-Za-z_]\w*)|\[(\d+)\]", text):
+        parts.append(int(index) if index else name)
+    return tuple(parts)
+
+
+def _validate(data: Any, source: str, locate: _Locator) -> Policy:
+    if not isinstance(data, Mapping):
+        raise PolicyError("a policy document must be a mapping at the top level", source=source)
+    try:
+        doc = PolicyDoc.model_validate(dict(data))
+    except ValidationError as exc:
+        err = exc.errors(include_url=False, include_input=False)[0]
+        loc = tuple(p for p in err["loc"] if isinstance(p, str | int))
+        field = next((p for p in reversed(loc) if isinstance(p, str)), None)
+        msg = "unknown field" if err["type"] == "extra_forbidden" else err["msg"]
+        msg = msg.removeprefix("Value error, ")
+        more = f" (and {exc.error_count() - 1} more error(s))" if exc.error_count() > 1 else ""
+        raise PolicyError(msg + more, source=source, location=locate(loc), field=field) from None
+    return _build(doc, source, locate)
+
+
+def policy_from_dict(data: Mapping[str, Any], *, source: str = "<dict>") -> Policy:
+    """Validate a policy document given as a dict."""
+    return _validate(data, source, _Locator())
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys: a repeated key would silently drop a rule."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key {key!r}", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def policy_from_yaml(text: str, *, source: str = "<yaml>") -> Policy:
+    """Parse and validate YAML text; syntax and validation errors carry line numbers."""
+    try:
+        node = yaml.compose(text, Loader=_UniqueKeyLoader)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
+        raise PolicyError(
+            f"YAML syntax error: {exc.problem or exc.context}", source=source, location=where
+        ) from None
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"YAML error: {type(exc).__name__}", source=source) from None
+    return _validate(data if data is not None else {}, source, _Locator(node))
+
+
+def policy_from_toml(text: str, *, source: str = "<toml>") -> Policy:
+    """Parse and validate TOML text."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        where = f"line {m.group(1)}, column {m.group(2)}" if m else None
+        msg = re.sub(r"\s*\(at line.*\)$", "", str(exc))
+        raise PolicyError(f"TOML syntax error: {msg}", source=source, location=where) from None
+    return _validate(data, source, _Locator())
+
+
+def load_policy(path: str | Path) -> Policy:
+    """Load a policy file; the format follows the extension (.yaml/.yml/.toml/.json)."""
+    p = Path(path)
+    source = str(p)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyError(f"cannot read the policy file ({exc.strerror})", source=source) from None
+    suffix = p.suffix.lower()
+    if suffix in {".yaml", ".yml"}:
+        return policy_from_yaml(text, source=source)
+    if suffix == ".toml":
+        return policy_from_toml(text, source=source)
+    if suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise PolicyError(
+                f"JSON syntax error: {exc.msg}", source=source, location=f"line {exc.lineno}"
+            ) from None
+        return _validate(data, source, _Locator())
+    raise PolicyError(
+        "unknown policy file extension (use .yaml, .yml, .toml or .json)", source=source
+    )
