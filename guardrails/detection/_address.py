@@ -1,0 +1,156 @@
+"""Offline ADDRESS detection: street addresses (US/UK and common European formats), PO boxes.
+
+A hyperscan (or RE2) pass finds anchors — a house number followed by a capitalized word, a
+street-type word next to a number, a PO box — and the full address regexes then run only in a
+small window around each anchor, so the cost stays linear in the text and tiny on text without
+addresses. Formats: ``1600 Pennsylvania Ave NW, Washington, DC 20500``, ``221B Baker Street``,
+``Apt. 4``, ``Hauptstraße 5, 10115 Berlin``, ``12 rue de la Paix``, ``Via Roma 10``,
+``Koskikatu 25``, ``ul. Narewska 94``, ``P.O. Box 123``, ``PSC 5217, Box 4854``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+from guardrails._types import Span
+from guardrails.detection._lexicon import LETTER, UPPER, CueScanner, word_set
+
+__all__ = ["ADDRESS_FIELD_NAMES", "AddressDetector"]
+
+ADDRESS = "ADDRESS"
+
+#: Structured-data field names (lower-case, ``_`` separated) whose value is a street address.
+ADDRESS_FIELD_NAMES: frozenset[str] = word_set(
+    """
+    address street street_address address_line address_line1 address_line2 address_line_1
+    address_line_2 address1 address2 line1 line2 addr home_address mailing_address
+    billing_address shipping_address postal_address residential_address work_address
+    delivery_address street_name street_number house_number building apartment apt suite
+    unit po_box postbox zip zipcode zip_code postal_code postcode post_code full_address
+    """
+)
+
+_SUFFIX = (
+    r"Street|St|Avenue|Ave|Av|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Way|Wy|Court|Ct|Place|"
+    r"Pl|Square|Sq|Terrace|Ter|Parkway|Pkwy|Highway|Hwy|Circle|Cir|Trail|Trl|Alley|Crescent|"
+    r"Cres|Close|Plaza|Plz|Loop|Row|Walk|Path|Pike|Expressway|Expy|Freeway|Fwy|Route|Rte|"
+    r"Point|Pt|Ridge|Crossing|Heights|Hts|Park|Gardens|Gdns|Grove|Hill|Hills|Mews|Wharf|Quay|"
+    r"Green|Esplanade|Broadway|Flats?|Cliffs?|Creek|Meadows?|Mills?|Springs?|Station|Summit|"
+    r"Valley|Views?|Village|Vista|Ways|Turnpike|Causeway|Bypass|Estates?|Glen|Harbou?r|Haven|"
+    r"Island|Junction|Knolls?|Landing|Manor|Oval|Pass|Passage|Pines?|Plains?|Port|Prairie|"
+    r"Ranch|Rapids?|Shores?|Spur|Stream|Track|Trace|Tunnel|Underpass|Union|Villa|Wells?|Fork|"
+    r"Forks|Forest|Ford|Falls|Fields?|Gateway|Lake|Lakes|Lodge|Mount|Mountain|Orchard|Overpass"
+)
+_DIR = r"(?:[NSEW]|NE|NW|SE|SW|North|South|East|West)\.?"
+_UNIT = (
+    r"(?:,?[ \t]*(?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|Room|Rm|Bldg|Building|#)\.?"
+    r"[ \t]*#?[ \t]*[A-Za-z0-9-]{1,6}\b){0,2}"
+)
+_CAP = rf"[{UPPER}][{LETTER}'’.-]*"
+_CITY_TAIL = (  # ", Springfield, IL 62704" / "\n SCHEIBBS, NO 14908" / ", 10115 Berlin"
+    rf"(?:,?[ \t]*\n?[ \t]*(?:{_CAP}[ \t]?){{1,3}},?[ \t]*[A-Z]{{2}}[ \t]+\d{{5}}(?:-\d{{4}})?"
+    rf"|,?[ \t]*\n?[ \t]*\d{{4,5}}[ \t]+(?:{_CAP}[ \t]?){{1,2}}(?<![ \t]))?"
+)
+_US = re.compile(
+    rf"\b\d{{1,6}}[A-Za-z]?(?:[-/]\d{{1,4}}[A-Za-z]?)?[ \t]+(?:\d{{1,4}}[ \t]+)?(?:{_DIR}[ \t]+)?"
+    rf"(?:(?:(?:{_CAP}|\d{{1,3}}(?:st|nd|rd|th))[ \t]+){{1,4}}(?:{_SUFFIX})|Broadway)\b\.?"
+    rf"(?:[ \t]+{_DIR}(?![{LETTER}]))?{_UNIT}{_CITY_TAIL}"
+)
+_EU_WORD_SUFFIX = (
+    r"straße|strasse|str\.|weg|gasse|platz|allee|ring|damm|ufer|steig|pfad|chaussee|markt|"
+    r"katu|kuja|tie|polku|vägen|gatan|gata|vej|gade|vegen|veien|veg|vegur|gränd|straat|laan|"
+    r"gracht|plein|kade|singel|dreef|utca|ulica|cesta|iela|gatvė|tänav"
+)
+_EU_SUFFIXED = re.compile(  # "Hauptstraße 5", "Koskikatu 25 A 3", "Kerkstraat 12"
+    rf"(?:\b\d{{1,6}}[ \t]+)?\b(?:[{UPPER}][{LETTER}-]*[ \t]+)?"
+    rf"(?:[{UPPER}][{LETTER}-]*(?i:{_EU_WORD_SUFFIX})|Straße|Strasse|Str\.|Weg|Gasse|Platz|"
+    rf"Allee|Ring|Damm|Ufer|Vej|Gade|Laan|Gata|Gatan|Vegen|Veien)[ \t]+\d{{1,4}}[a-zA-Z]?(?:[ \t]*[-/][ \t]*\d{{1,4}})?"
+    rf"{_UNIT}{_CITY_TAIL}"
+)
+_EU_PREFIXED = re.compile(  # "Via Roma 10", "Calle Mayor 5", "ul. Narewska 94", "Rua Augusta 274"
+    rf"\b(?:Via|Viale|Vicolo|Piazza|Piazzale|Corso|Largo|Calle|Avenida|Avda\.|Av\.|Plaza|Paseo|"
+    rf"Carrer|Rua|Travessa|Praça|Largo|ul\.|ulica|al\.|aleja|Platz|Πλατεία|Οδός)[ \t]+"
+    rf"(?:(?:de|del|della|di|da|do|dos|das|la|las|los)[ \t]+|[{LETTER}'’.-]+[ \t]+){{0,4}}?"
+    rf"\d{{1,4}}[A-Za-z]?\b{_UNIT}{_CITY_TAIL}"
+)
+_FR = re.compile(  # "12 rue de la Paix", "5 bis, avenue Foch"
+    rf"\b\d{{1,4}}(?:[ \t]?(?:bis|ter))?,?[ \t]+(?:rue|avenue|av\.|boulevard|bd|place|allée|"
+    rf"chemin|impasse|quai|cours|route|square|passage)[ \t]+"
+    rf"(?:(?:de[ \t]+la|de[ \t]+l'|du|des|de|d'|la|le|les|l')[ \t]*)?"
+    rf"[{UPPER}][{LETTER}'’-]*(?:[ \t]+(?:de[ \t]+|du[ \t]+|des[ \t]+)?[{UPPER}][{LETTER}'’-]*){{0,3}}"
+    rf"{_CITY_TAIL}",
+    re.IGNORECASE,
+)
+_PO_BOX = re.compile(
+    r"\b(?:P\.?[ \t]?O\.?[ \t]*Box|Post[ \t]+Office[ \t]+Box|POB|Postfach|Apartado|Casilla|"
+    r"PSC[ \t]+\d{3,5},?[ \t]+Box)[ \t]*#?[ \t]*\d{1,7}"
+    r"(?:,?[ \t]*\n?[ \t]*(?:APO|FPO|DPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{5})?",
+    re.IGNORECASE,
+)
+_UNIT_ONLY = re.compile(r"\b(?:Apt|Apartment|Suite|Ste)\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?\b")
+_REGEXES = (_US, _EU_SUFFIXED, _EU_PREFIXED, _FR, _PO_BOX, _UNIT_ONLY)
+
+_ANCHORS = (
+    r"\b\d{1,6}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?[ \t]+[A-Za-z]",  # house number + word
+    rf"(?i)(?:{_EU_WORD_SUFFIX})[ \t]+\d",  # "…straße 5"
+    r"(?i)\b(?:via|viale|vicolo|piazza|corso|calle|avenida|avda|plaza|paseo|carrer|rua|"
+    r"travessa|ul|ulica|al|aleja)\.?[ \t]+\S",
+    r"(?i)\b(?:p\.?[ \t]?o\.?[ \t]*box|post[ \t]+office|pob|postfach|apartado|casilla|psc)"
+    r"[ \t]*[#0-9]",
+    r"\b(?:Apt|Apartment|Suite|Ste)\.?[ \t]*#?[ \t]*\d",
+)
+_WINDOW_BEFORE, _WINDOW_AFTER = 90, 200
+
+
+@dataclass(kw_only=True)
+class AddressDetector:
+    """Detect street addresses and PO boxes offline.
+
+    Example:
+        >>> d = AddressDetector()
+        >>> t = "Ship to 221B Baker Street, London or Hauptstraße 5, 10115 Berlin."
+        >>> [t[s.start:s.end] for s in d.detect(t)]
+        ['221B Baker Street', 'Hauptstraße 5, 10115 Berlin']
+    """
+
+    name: str = field(default="addresses", init=False)
+    entities: frozenset[str] = field(default=frozenset({ADDRESS}), init=False)
+
+    def detect(self, text: str, /) -> list[Span]:
+        """Return ADDRESS spans in ``text`` (sorted; overlapping matches keep the longest)."""
+        windows: list[list[int]] = []
+        for _cue, end in _scanner().scan(text):
+            lo, hi = max(0, end - _WINDOW_BEFORE), min(len(text), end + _WINDOW_AFTER)
+            if windows and lo <= windows[-1][1]:
+                windows[-1][1] = max(windows[-1][1], hi)
+            else:
+                windows.append([lo, hi])
+        found: list[tuple[int, int]] = []
+        for lo, hi in windows:
+            for rx in _REGEXES:
+                found.extend(m.span() for m in rx.finditer(text, lo, hi) if m.end() > m.start())
+        spans: list[Span] = []
+        last_end = -1
+        # longest first at each start, then drop anything inside an already kept address
+        for s, e in sorted(set(found), key=lambda se: (se[0], -se[1])):
+            if s >= last_end:
+                spans.append(
+                    Span(
+                        start=s,
+                        end=e,
+                        entity_type=ADDRESS,
+                        score=0.6 if _UNIT_ONLY.fullmatch(text, s, e) else 0.85,
+                        value=text[s:e],
+                        detector=self.name,
+                    )
+                )
+                last_end = e
+        return spans
+
+
+@cache
+def _scanner() -> CueScanner:
+    """The cue scanner, compiled once per process on first use."""
+    return CueScanner(_ANCHORS)

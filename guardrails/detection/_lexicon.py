@@ -1,0 +1,326 @@
+"""Shared helpers of the offline PERSON / LOCATION / ADDRESS detectors: lexicons and scanning.
+
+The lexicons ship with the package as gzip'd word lists in ``guardrails/data`` (provenance and
+licence per file in ``guardrails/data/README.md``) and are loaded once, on first use. Nothing is
+downloaded at runtime.
+
+Speed comes from never looping in Python over every word: :class:`CueScanner` finds the few cue
+positions in one linear-time pass (hyperscan, or RE2 where hyperscan is unavailable), and
+:class:`RunAnalyzer` finds capitalized-token runs with one C-level regex pass and analyses each *distinct* run once (cached), so repeated agent text costs almost nothing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from types import MappingProxyType
+from typing import Any
+
+__all__ = [
+    "LETTER",
+    "LOWER",
+    "UPPER",
+    "CueScanner",
+    "Lexicons",
+    "lexicons",
+    "load_lines",
+    "word_set",
+]
+
+# Upper/lower-case Latin letters (Basic, Latin-1, Extended-A/B): Python's ``re`` has no \p{Lu}.
+UPPER = "A-Z" + "".join(chr(c) for c in range(0xC0, 0x250) if chr(c).isupper())
+LOWER = "a-z" + "".join(chr(c) for c in range(0xDF, 0x250) if chr(c).islower())
+LETTER = r"^\W\d_"  # any letter, for use inside [...]
+
+
+def word_set(words: str) -> frozenset[str]:
+    """Return the whitespace-separated words of ``words`` as a frozenset."""
+    return frozenset(words.split())
+
+
+def load_lines(filename: str) -> tuple[str, ...]:
+    """Return the lines of a shipped gzip'd lexicon file (UTF-8, one entry per line)."""
+    blob = resources.files("guardrails").joinpath("data", filename).read_bytes()
+    return tuple(line for line in gzip.decompress(blob).decode("utf-8").split("\n") if line)
+
+
+# Words that are names or places in some lexicon but mostly mean something else in agent text
+# (months, weekdays, UI and tech words). They are detected only with a cue or context.
+_CURATED_AMBIGUOUS = word_set(
+    """
+    january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday
+    will mark grant bill rose lane bay park reading nice mobile sunday page link jade ruby
+    java python rust swift kotlin scala julia dart go perl lua elixir crystal pascal ada haskell
+    docker linux windows apple amazon google alexa siri cortana azure oracle jenkins mercedes
+    tesla porsche chase wells fargo delta united phoenix aurora mesa vista orange sierra
+    express republic independence victory liberty union unity harmony faith hope joy grace
+    admin user guest customer client support team staff service status error warning info
+    debug trace fatal critical success failure pending active inactive enabled disabled
+    summary description title subject message note notes comment comments total amount
+    order invoice account address street city state country region zip code phone email
+    name first last middle full id type date time version release build test prod dev
+    north south east west central new old great little big upper lower
+    """
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Lexicons:
+    """Case-folded lexicons. ``ambiguous_*`` entries need a cue or context to be detected."""
+
+    first_names: frozenset[str]
+    surnames: frozenset[str]
+    common_words: frozenset[str]
+    places: MappingProxyType[str, int]  # case-folded place -> population (countries: large)
+    ambiguous_first: frozenset[str]
+    ambiguous_places: frozenset[str]
+    state_codes: frozenset[str]
+    max_place_words: int
+
+
+def _fold(words: Sequence[str]) -> frozenset[str]:
+    return frozenset(w.casefold() for w in words)
+
+
+@cache
+def lexicons(
+    sources: tuple[str, ...] = ("census1990", "faker"),
+    min_city_population: int = 15000,
+) -> Lexicons:
+    """Load (once per argument set) and return the shipped lexicons.
+
+    Args:
+        sources: which person-name lexicons to use: ``"census1990"`` (US Census 1990, public
+            domain) and/or ``"faker"`` (Faker's per-locale name lists, MIT).
+        min_city_population: GeoNames cities smaller than this are left out.
+    """
+    first: set[str] = set()
+    last: set[str] = set()
+    for src in sources:
+        first |= _fold(load_lines(f"first_names_{src}.txt.gz"))
+        last |= _fold(load_lines(f"surnames_{src}.txt.gz"))
+    common = _fold(load_lines("common_words_scowl.txt.gz"))
+    places: dict[str, int] = {}
+    for row in load_lines("cities_geonames.txt.gz"):
+        name, _cc, pop = row.split("\t")
+        if int(pop) >= min_city_population and len(name) >= 3:
+            key = name.casefold()
+            places[key] = max(places.get(key, 0), int(pop))
+    big = 10**9  # countries, states and continents outrank any city
+    codes: set[str] = set()
+    for row in load_lines("us_states_geonames.txt.gz"):
+        name, code = row.split("\t")
+        places[name.casefold()] = big
+        codes.add(code)
+    for name in load_lines("countries_geonames.txt.gz") + load_lines("continents_geonames.txt.gz"):
+        places[name.casefold()] = big
+    ambiguous_first = (frozenset(first) & common) | (_CURATED_AMBIGUOUS & frozenset(first))
+    ambiguous_places = frozenset(p for p in places if p in common or p in _CURATED_AMBIGUOUS)
+    return Lexicons(
+        first_names=frozenset(first),
+        surnames=frozenset(last),
+        common_words=common | _CURATED_AMBIGUOUS,
+        places=MappingProxyType(places),
+        ambiguous_first=ambiguous_first,
+        ambiguous_places=ambiguous_places,
+        state_codes=frozenset(codes),
+        max_place_words=max(p.count(" ") + 1 for p in places),
+    )
+
+
+# Bytes 0x80..0xBF continue a UTF-8 sequence: deleting every other byte counts them.
+_NON_CONTINUATION = bytes(b for b in range(256) if not 0x80 <= b <= 0xBF)
+
+
+class CueScanner:
+    """Report where cue patterns end, in one linear-time pass over the text.
+
+    Patterns use the syntax common to hyperscan and RE2; each pattern should end on a fixed
+    element (e.g. ``:`` or the first letter of the value) so that each match has one end.
+    Hits are ``(pattern id, end offset)`` in *str* offsets, sorted by end offset.
+
+    Example:
+        >>> s = CueScanner([r"(?i)\\bname[ \\t]*[:=]"])
+        >>> s.scan("Name: Jane")
+        [(0, 5)]
+    """
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self._patterns = tuple(patterns)
+        self._lock = threading.Lock()
+        self._hs: Any = None
+        self._re2: list[Any] = []
+        try:
+            import hyperscan
+        except ImportError:  # non-x86 platforms: RE2 is a core dependency everywhere
+            import re2
+
+            self._re2 = [re2.compile(p) for p in self._patterns]
+        else:
+            db = hyperscan.Database()
+            db.compile(
+                expressions=[p.encode() for p in self._patterns],
+                ids=list(range(len(self._patterns))),
+                flags=0,
+            )
+            self._hs = db
+
+    def scan(self, text: str) -> list[tuple[int, int]]:
+        """Return the ``(pattern id, end)`` hits in ``text`` (str offsets), sorted by end."""
+        if self._hs is None:
+            hits_re2 = [(m.end(), i) for i, rx in enumerate(self._re2) for m in rx.finditer(text)]
+            return [(i, e) for e, i in sorted(hits_re2)]
+        ascii_only = text.isascii()
+        # "replace" turns a lone surrogate into one "?" byte: one code point stays one character.
+        data = text.encode("ascii") if ascii_only else text.encode("utf-8", "replace")
+        hits: list[tuple[int, int]] = []
+
+        def on_match(i: int, _s: int, e: int, _f: int, _c: object) -> None:
+            hits.append((e, i))
+
+        with self._lock:  # a hyperscan Database owns one scratch space
+            self._hs.scan(data, match_event_handler=on_match)
+        hits.sort()
+        if ascii_only:
+            return [(i, e) for e, i in hits]
+        out: list[tuple[int, int]] = []
+        prev_b = prev_c = 0
+        for e, i in hits:
+            seg = data[prev_b:e]
+            prev_c += len(seg) - len(seg.translate(None, _NON_CONTINUATION))
+            prev_b = e
+            out.append((i, prev_c))
+        return out
+
+
+# --- capitalized-token runs -------------------------------------------------------------------
+
+# A capitalized word: "Jane", "McDonald", "O'Brien", "Jean-Pierre", "Szöllösy", "Jane's".
+_WORD = rf"[{UPPER}](?:['’][{UPPER}])?[{LOWER}][{LETTER}]*(?:[-'’][{LETTER}]+)*"
+_PARTICLES = "van|von|de|da|di|del|della|der|den|du|dos|das|la|le|bin|ibn|al|el|ter|ten|y"
+# Bounded repetitions keep the backtracking of a run constant-size, hence the scan linear.
+RUN = (
+    rf"{_WORD}(?:[ \t]+(?:(?:{_PARTICLES})[ \t]+){{0,2}}"
+    rf"(?:[{UPPER}]\.?[ \t]+){{0,2}}{_WORD}){{0,7}}"
+)
+_RUNS = re.compile(RUN)
+_TOKEN = re.compile(r"[^ \t]+")
+_INITIAL = re.compile(rf"[{UPPER}]\.?")
+_PARTICLE_SET = frozenset(_PARTICLES.split("|"))
+# Words that end a name: organisations and streets ("John Street", "Acme Inc").
+_NOT_SURNAME = word_set(
+    """
+    inc corp corporation llc ltd limited gmbh ag co company plc group team holdings partners
+    university college school academy institute foundation hospital clinic bank trust fund
+    street avenue road boulevard drive lane way court place square terrace parkway highway
+    center centre building tower plaza mall hotel airport station county city state
+    """
+)
+
+PERSON, LOCATION = "PERSON", "LOCATION"
+NEEDS_NOTHING, NEEDS_PLACE_CONTEXT = 0, 1
+# (start in run, end in run, entity, score, what context it still needs)
+Found = tuple[int, int, str, float, int]
+
+
+class RunAnalyzer:
+    """Find names and places in capitalized-token runs; each distinct run is analysed once."""
+
+    _MAX_CACHE = 200_000
+
+    def __init__(self, lx: Lexicons) -> None:
+        self.lx = lx
+        self._cache: dict[str, tuple[Found, ...]] = {}
+        self._last: tuple[str, list[tuple[int, tuple[Found, ...]]]] | None = None
+
+    def runs(self, text: str) -> list[tuple[int, tuple[Found, ...]]]:
+        """Return ``(run start, findings)`` for every run of ``text`` with a finding."""
+        last = self._last
+        if last is not None and last[0] is text:  # the other detector just scanned this text
+            return last[1]
+        # One C-level regex pass; Python only touches each *distinct* run.
+        pairs = [(m.start(), m.group()) for m in _RUNS.finditer(text)]
+        cache = self._cache
+        if len(cache) > self._MAX_CACHE:
+            cache.clear()
+        hits: set[str] = set()
+        for run in {run for _, run in pairs}:
+            found = cache.get(run)
+            if found is None:
+                found = cache[run] = self._analyze(run)
+            if found:
+                hits.add(run)
+        out = [(start, cache[run]) for start, run in pairs if run in hits] if hits else []
+        self._last = (text, out)
+        return out
+
+    def _analyze(self, run: str) -> tuple[Found, ...]:
+        lx = self.lx
+        toks: list[tuple[int, int, str]] = []
+        for m in _TOKEN.finditer(run):
+            start, end, tok = m.start(), m.end(), m.group()
+            if tok[-2:] in ("'s", "’s"):  # possessive: "Jane's" -> "Jane"
+                end, tok = end - 2, tok[:-2]
+            toks.append((start, end, tok))
+        keys = [t.casefold() for _, _, t in toks]
+        n = len(toks)
+        out: list[Found] = []
+        i = 0
+        while i < n:
+            key = keys[i]
+            if key in _PARTICLE_SET or _INITIAL.fullmatch(toks[i][2]):
+                i += 1
+                continue
+            place_words = self._place_words(keys, i)
+            if place_words > 1:  # "New York", "San Francisco": a multi-word place wins
+                out.append(self._place(toks, keys, i, place_words))
+                i += place_words
+                continue
+            if key in lx.first_names:
+                j = i + 1
+                while j < n and (keys[j] in _PARTICLE_SET or _INITIAL.fullmatch(toks[j][2])):
+                    j += 1
+                k = j
+                while k < n and k - i < 5 and self._surname_like(keys[k]):
+                    k += 1
+                if k > j and (key not in lx.ambiguous_first or keys[j] in lx.surnames):
+                    out.append((toks[i][0], toks[k - 1][1], PERSON, 0.85, NEEDS_NOTHING))
+                    i = k
+                    continue
+            if place_words == 1:
+                out.append(self._place(toks, keys, i, 1))
+            elif key in lx.first_names and key not in lx.ambiguous_first:
+                out.append((toks[i][0], toks[i][1], PERSON, 0.6, NEEDS_NOTHING))
+            i += 1
+        return tuple(out)
+
+    def _place_words(self, keys: list[str], i: int) -> int:
+        places = self.lx.places
+        for k in range(min(self.lx.max_place_words, len(keys) - i), 0, -1):
+            if " ".join(keys[i : i + k]) in places:
+                return k
+        return 0
+
+    def _place(self, toks: list[tuple[int, int, str]], keys: list[str], i: int, k: int) -> Found:
+        name = " ".join(keys[i : i + k])
+        need = NEEDS_PLACE_CONTEXT if name in self.lx.ambiguous_places else NEEDS_NOTHING
+        score = 0.85 if self.lx.places[name] >= 10**9 else 0.75
+        return (toks[i][0], toks[i + k - 1][1], LOCATION, score, need)
+
+    def _surname_like(self, key: str) -> bool:
+        lx = self.lx
+        if key in _NOT_SURNAME or len(key) < 2:
+            return False
+        return key in lx.surnames or key not in lx.common_words
+
+
+@cache
+def run_analyzer(sources: tuple[str, ...], min_city_population: int) -> RunAnalyzer:
+    """The shared analyzer for one lexicon configuration (names and places share its cache)."""
+    return RunAnalyzer(lexicons(sources, min_city_population))

@@ -1,0 +1,122 @@
+"""Offline LOCATION detection: GeoNames gazetteer (cities, countries, US states, continents).
+
+Places are matched case-sensitively as capitalized runs ("New York", "San Francisco", "Berlin")
+in the same pass the name detector uses (the analysis of each distinct run is shared). A place
+whose name is also a common word (Reading, Nice, Mobile, Bath, Orange …) is only reported after
+a preposition ("in Reading", "from Nice") or before a state code / country ("Mobile, AL").
+"City, ST" pairs, US state codes after a city, and country abbreviations (USA, UK, UAE) are found
+by a cue pass.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+
+from guardrails._types import Span
+from guardrails.detection._lexicon import (
+    LOCATION,
+    NEEDS_NOTHING,
+    RUN,
+    CueScanner,
+    RunAnalyzer,
+    run_analyzer,
+    word_set,
+)
+
+__all__ = ["LOCATION_FIELD_NAMES", "LocationDetector"]
+
+#: Structured-data field names (lower-case, ``_`` separated) whose value is a place.
+LOCATION_FIELD_NAMES: frozenset[str] = word_set(
+    """
+    city town village municipality locality county district province region state
+    state_province country country_name nation birthplace place_of_birth birth_place
+    hometown home_town location geo_location place city_name region_name state_name
+    billing_city shipping_city mailing_city residence current_location origin destination
+    """
+)
+
+_STATES = (
+    "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|"
+    "NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR"
+)
+_CITY_STATE, _ABBREV = 0, 1
+_CUES = (
+    # ", CA" / ", CA 94105" after a capitalized word: the city is parsed backwards from here
+    rf"[a-z],[ \t]*(?:{_STATES})\b",
+    r"\b(?:USA|U\.S\.A\.|U\.S\.|UK|U\.K\.|UAE|EU)(?:[^A-Za-z0-9_]|$)",
+)
+_PREP = re.compile(
+    r"(?i:\b(?:in|at|from|near|to|around|outside|across|throughout|via|into|visit|visiting|"
+    r"visited|based|located|lives|living|moved|office|offices|branch|city|town|of))[ \t]+$"
+)
+_AFTER = re.compile(rf",[ \t]*(?:(?:{_STATES})\b|[A-Z][a-z]+)")
+_CITY_BEFORE = re.compile(rf"({RUN}),[ \t]*((?:{_STATES}))$")
+_ABBREV_RX = re.compile(r"USA|U\.S\.A\.|U\.S\.|UK|U\.K\.|UAE|EU")
+
+
+@dataclass(kw_only=True)
+class LocationDetector:
+    """Detect cities, regions and countries offline with the shipped GeoNames gazetteer.
+
+    Args:
+        name_sources: the person-name lexicons that compete with places for a capitalized
+            run (``"census1990"``, ``"faker"``); keep equal to the name detector's to share work.
+        min_city_population: GeoNames cities smaller than this are not in the gazetteer.
+
+    Example:
+        >>> d = LocationDetector()
+        >>> t = "Shipped from Berlin to San Francisco, CA via Reading."
+        >>> [t[s.start:s.end] for s in d.detect(t)]
+        ['Berlin', 'San Francisco', 'CA', 'Reading']
+    """
+
+    name_sources: tuple[str, ...] = ("census1990", "faker")
+    min_city_population: int = 15000
+    name: str = field(default="locations", init=False)
+    entities: frozenset[str] = field(default=frozenset({LOCATION}), init=False)
+
+    @cached_property
+    def _runs(self) -> RunAnalyzer:
+        return run_analyzer(tuple(self.name_sources), self.min_city_population)
+
+    def detect(self, text: str, /) -> list[Span]:
+        """Return LOCATION spans in ``text`` (sorted, de-duplicated)."""
+        found: dict[tuple[int, int], float] = {}
+        for start, findings in self._runs.runs(text):
+            for a, b, entity, score, need in findings:
+                if entity != LOCATION:
+                    continue
+                s, e = start + a, start + b
+                if need == NEEDS_NOTHING or _context(text, s, e):
+                    found[(s, e)] = max(score, found.get((s, e), 0.0))
+        for cue, end in _scanner().scan(text):
+            if cue == _CITY_STATE:
+                m = _CITY_BEFORE.search(text, max(0, end - 80), end)
+                if m:
+                    found.setdefault(m.span(1), 0.7)
+                    found.setdefault(m.span(2), 0.7)
+            else:  # the cue ends one character after the abbreviation (or at the text end)
+                last = None
+                for m in _ABBREV_RX.finditer(text, max(0, end - 8), end):
+                    last = m
+                if last is not None:
+                    found.setdefault(last.span(), 0.6)
+        return [
+            Span(
+                start=s, end=e, entity_type=LOCATION, score=sc, value=text[s:e], detector=self.name
+            )
+            for (s, e), sc in sorted(found.items())
+        ]
+
+
+def _context(text: str, start: int, end: int) -> bool:
+    """Whether an ambiguous place name sits after a preposition or before ", <state/country>"."""
+    return bool(_PREP.search(text, max(0, start - 16), start) or _AFTER.match(text, end))
+
+
+@cache
+def _scanner() -> CueScanner:
+    """The cue scanner, compiled once per process on first use."""
+    return CueScanner(_CUES)

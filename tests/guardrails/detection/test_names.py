@@ -1,0 +1,110 @@
+"""NameDetector: PERSON names from context cues and shipped lexicons, offline."""
+
+from __future__ import annotations
+
+import pytest
+
+from guardrails._types import Detector
+from guardrails.detection._names import PERSON_FIELD_NAMES, NameDetector
+
+
+@pytest.fixture(scope="module")
+def detector() -> NameDetector:
+    return NameDetector()
+
+
+def found(detector: NameDetector, text: str) -> list[str]:
+    return [text[s.start : s.end] for s in detector.detect(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Name: Jane Doe", "Jane Doe"),  # field label
+        ("full_name: Priya Raman", "Priya Raman"),  # snake_case label
+        ('"customer_name": "Olga Ivanova"', "Olga Ivanova"),  # JSON inside a text
+        ("NAME: JOHN SMITH", "JOHN SMITH"),  # ALL-CAPS after a strong label
+        ("name: jane doe", "jane doe"),  # lower-case after a strong label
+        ("From: Jane Doe <jane@x.com>", "Jane Doe"),  # mail header with address
+        ('"Jane Doe" <jane@x.com>', "Jane Doe"),  # quoted display name
+        ("Dear Mr. Smith,", "Smith"),  # title after salutation
+        ("Hi Jane,\nthanks for the logs", "Jane"),  # salutation, lone first name
+        ("hi mark, any update?", "mark"),  # lower-case chat salutation
+        ("Best regards,\nJohn Carter\nSupport Engineer", "John Carter"),  # sign-off block
+        ("Thanks,\nWill", "Will"),  # ambiguous first name made safe by the sign-off
+        ("customer Jane Doe called twice", "Jane Doe"),  # role noun in prose
+        ("Ticket assigned to Priya Raman.", "Priya Raman"),  # assignment phrase
+        ("Dr. Ahmed Khan reviewed it", "Ahmed Khan"),  # professional title
+        ("Maria Garcia opened a ticket", "Maria Garcia"),  # lexicon first name + surname
+        ("Ken N. Fukuda signed", "Ken N. Fukuda"),  # middle initial
+        ("Will Smith is here", "Will Smith"),  # ambiguous first name + known surname
+        ("met Krisztián Szöllösy today", "Krisztián Szöllösy"),  # accented Latin names
+        ("Ludwig van Beethoven wrote it", "Ludwig van Beethoven"),  # lower-case particle
+        ("Jane: can you check the deploy?", "Jane"),  # chat speaker label
+        ("[10:32] Will Smith: ok", "Will Smith"),  # timestamped chat speaker
+        ("my name is sofia", "sofia"),  # self-introduction in lower case
+    ],
+)
+def test_detects_person(detector: NameDetector, text: str, name: str) -> None:
+    """Each cue or lexicon pattern yields the expected PERSON span."""
+    assert name in found(detector, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Status: Active",  # label with a common-word value
+        "Dear Valued Customer,",  # salutation to a role, not a person
+        "Hi team, the build is green",  # salutation to a group
+        "Will you call Mark? May 5 works.",  # ambiguous names without a cue
+        "Grant Access to the Billing Page",  # heading of common words
+        "The Customer Support Team",  # capitalized org phrase
+        "Best regards,\nThe Acme Team",  # sign-off by a team
+        "Order Details for Invoice 42",  # heading
+        "Released in March, April and June",  # months that are also first names
+        "call getUserName() then parseFullName(x)",  # code identifiers
+        "Name: <PERSON_1>",  # our own placeholder
+        "Dear <PERSON_1>, hello <PERSON_2>",  # placeholders after salutations
+        "Reading the logs is Nice",  # capitalized common words
+        "Microsoft Windows Server 2019 on Amazon Linux",  # product names
+    ],
+)
+def test_ignores_non_person(detector: NameDetector, text: str) -> None:
+    """Common words, headings, products, code and placeholders are not PERSON."""
+    assert found(detector, text) == []
+
+
+def test_span_fields(detector: NameDetector) -> None:
+    """Spans carry bounds, entity type, a score and the detector name."""
+    (span,) = detector.detect("Name: Jane Doe")
+    assert (span.start, span.end, span.entity_type, span.detector) == (6, 14, "PERSON", "names")
+    assert 0.5 <= span.score <= 1.0
+
+
+def test_value_not_in_repr(detector: NameDetector) -> None:
+    """The raw name never appears in a span's repr."""
+    spans = detector.detect("customer Jane Doe called")
+    assert spans
+    assert "Jane" not in repr(spans)
+
+
+def test_is_a_detector(detector: NameDetector) -> None:
+    """NameDetector satisfies the Detector protocol with PERSON as its entity."""
+    assert isinstance(detector, Detector)
+    assert detector.entities == frozenset({"PERSON"})
+
+
+def test_census_only_lexicon_still_finds_us_names() -> None:
+    """Restricting the lexicon to the public-domain Census lists keeps US names."""
+    d = NameDetector(name_sources=("census1990",))
+    assert found(d, "Jennifer Lopez called") == ["Jennifer Lopez"]
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["name", "full_name", "customer_name", "first_name", "cardholder_name"],  # common keys
+)
+def test_field_names_exported(key: str) -> None:
+    """The structured walker gets lower-case person field names."""
+    assert key in PERSON_FIELD_NAMES
+    assert all(k == k.lower() for k in PERSON_FIELD_NAMES)
