@@ -241,17 +241,10 @@ class Backend:
         """Verify and record ``answer``; idempotent for a re-validated identical answer."""
         existing = self.decisions.get_decision(ruling.request_id)
         if existing is not None:
-            if existing.verdict == "expired" or (
-                existing.approver == ctx.approver and existing.verdict == answer.verdict
-            ):
-                return _resolution(existing)
-            self.refused(ruling, ctx, "already_decided")
-            raise DecisionRefused(
-                f"request {ruling.request_id} was already decided",
-                code="already_decided",
-                request_id=ruling.request_id,
-                tool=ruling.tool.name,
-            )
+            # LangGraph re-validates a saved resume each time the node re-runs: the decision it
+            # recorded the first time stands, whoever runs the graph now. A different answer
+            # changes nothing either: the first valid decision wins.
+            return _resolution(existing)
         req = self.decisions.get_request(ruling.request_id)
         if req is None:
             req = self.open_request(ruling, ctx)
@@ -358,6 +351,7 @@ def _resolution(rec: DecisionRecord) -> Resolution:
         else rec.message,
         request_id=rec.request_id,
         expired=verdict == "expired",
+        channel=rec.channel,
     )
 
 

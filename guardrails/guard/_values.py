@@ -121,6 +121,7 @@ class Resolution:
     message: str = ""
     request_id: str = ""
     expired: bool = False
+    channel: str = ""
 
 
 def request_id_for(thread_id: str, scope: str, call_id: str, digest: str) -> str:

@@ -44,7 +44,7 @@ __all__ = ["GuardrailsMiddleware", "GuardrailsState"]
 class GuardrailsState(AgentState[Any]):
     """Agent state plus the thread's encrypted vault and the current requester."""
 
-    guardrails_vault: NotRequired[Annotated[dict[str, Any] | None, merge_vaults, PrivateStateAttr]]
+    guardrails_vault: NotRequired[Annotated[dict[str, Any] | None, PrivateStateAttr, merge_vaults]]
     guardrails_requester: NotRequired[
         Annotated[str | None, OmitFromSchema(input=True, output=True)]
     ]
@@ -115,6 +115,7 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         self.restore_output = restore_output
         self.interrupt_mode = interrupt_mode
         self.tools = []
+        self._known_tools: dict[str, Any] = {}
 
     @property
     def audit(self) -> Any:
@@ -148,6 +149,12 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         system = request.system_message
         if system is not None:
             system = self.graph_guard.redact_message(system, session)  # type: ignore[assignment]
+        # Remember the tools offered to the model (including ones added at run time) so the
+        # batched review and an outer middleware's unregistered tool are still known by tags.
+        for t in request.tools:
+            name = getattr(t, "name", None)
+            if isinstance(name, str):
+                self._known_tools[name] = t
         return request.override(messages=messages, system_message=system)  # type: ignore[arg-type]
 
     def wrap_model_call(
@@ -172,27 +179,31 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
                 update["messages"] = [redacted]
                 update.update(self.graph_guard.vault_update(session))
             if self.interrupt_mode == "batched" and redacted.tool_calls:  # type: ignore[union-attr]
-                tools = {t.name: t for t in getattr(runtime, "tools", None) or []}
-                tools.update(self._tools_by_name)
+                tools = dict(self._known_tools)
                 view = {**state, "messages": [*state["messages"][:-1], redacted]}
                 self.graph_guard.review_batch(view, config, redacted.tool_calls, tools)  # type: ignore[union-attr]
         return update or None
-
-    _tools_by_name: Mapping[str, Any] = {}
 
     def wrap_tool_call(
         self,
         request: ToolCallRequest,
         handler: Callable[[ToolCallRequest], ToolMessage | Command[Any]],
     ) -> ToolMessage | Command[Any]:
-        return self.graph_guard.call(request, handler)  # type: ignore[no-any-return]
+        return self.graph_guard.call(self._with_tool(request), handler)  # type: ignore[no-any-return]
 
     async def awrap_tool_call(
         self,
         request: ToolCallRequest,
         handler: Callable[[ToolCallRequest], Awaitable[ToolMessage | Command[Any]]],
     ) -> ToolMessage | Command[Any]:
-        return await self.graph_guard.acall(request, handler)  # type: ignore[no-any-return]
+        return await self.graph_guard.acall(self._with_tool(request), handler)  # type: ignore[no-any-return]
+
+    def _with_tool(self, request: ToolCallRequest) -> ToolCallRequest:
+        """Fill in a tool the node does not know but the model was offered (for its tags)."""
+        if request.tool is not None:
+            return request
+        known = self._known_tools.get(request.tool_call["name"])
+        return request.override(tool=known) if known is not None else request
 
     # -- for the application ------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from integrations.langgraph._vault import VAULT_KEY, VaultKeeper
 __all__ = ["REQUESTER_KEY", "GraphGuard", "tool_info"]
 
 REQUESTER_KEY = "guardrails_requester"
+_OWN_CHANNELS = frozenset({"langgraph", "chat"})
 
 
 def tool_info(tool: Any, name: str) -> ToolInfo:
@@ -156,7 +157,9 @@ class GraphGuard:
         req = self.guard.open(ruling, ctx)
         ctx = replace(ctx, requester=req.requester)
         found = self.guard.decided(ruling, ctx)
-        if found is not None:
+        # A decision made through this graph's own resume is replayed through interrupt() so
+        # the interrupt indices of a multi-call node stay the same on every re-run.
+        if found is not None and (found.expired or found.channel not in _OWN_CHANNELS):
             return found
         created = datetime.fromisoformat(req.created)
         payload = tool_approval(
@@ -367,8 +370,12 @@ class GraphGuard:
                     (
                         ruling,
                         ctx,
-                        parse_answer(
-                            d, chat_replies=ruling.chat_replies, tool_name=ruling.tool.name
+                        # Own channel: the per-call gate finds it and does not ask again.
+                        replace(
+                            parse_answer(
+                                d, chat_replies=ruling.chat_replies, tool_name=ruling.tool.name
+                            ),
+                            channel="langgraph_batch",
                         ),
                     )
                 )

@@ -17,7 +17,7 @@ from integrations.langchain import GuardrailsMiddleware
 from tests.support.langgraph_helpers import ScriptedChatModel
 
 EMAIL = "jane.doe@example.com"
-SSN = "078-05-1120"
+SSN = "536-22-8714"
 KEY = b"k" * 32
 
 
