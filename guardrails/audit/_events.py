@@ -21,6 +21,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+import orjson
+
 from guardrails._errors import AuditError
 
 __all__ = [
@@ -189,7 +191,7 @@ class AuditEvent:
     def from_record(cls, body: str, hash: str) -> AuditEvent:
         """Parse a stored body. Raises :class:`AuditError` if it is not a well-formed event."""
         try:
-            obj = json.loads(body)
+            obj = orjson.loads(body)
             data = obj["data"]
             if not isinstance(data, dict):
                 raise TypeError("data")

@@ -39,13 +39,17 @@ class JsonlSink:
         True
     """
 
-    def __init__(self, path: str | os.PathLike[str], *, fsync: bool = True) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str], *, fsync: bool = True, readonly: bool = False
+    ) -> None:
         self.path = os.fspath(path)
+        self.readonly = readonly
         self._fsync = fsync
         self._lock = threading.Lock()
         self._cached: tuple[int, int, str] | None = None  # (file size, seq, hash) after our write
         try:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+            flags = os.O_RDONLY if readonly else os.O_RDWR | os.O_APPEND | os.O_CREAT
+            self._fd = os.open(self.path, flags, 0o600)
         except OSError as exc:
             raise AuditError(f"cannot open the JSONL audit trail: {exc.strerror}") from exc
 
@@ -54,6 +58,8 @@ class JsonlSink:
 
     def append(self, build: Builder) -> Record:
         """Under ``flock``: read head, write one line, fsync."""
+        if self.readonly:
+            raise AuditError("this audit trail was opened read-only")
         with self._lock:
             fd = self._fd
             try:

@@ -52,6 +52,7 @@ class PostgresSink:
         schema: str = "guardrails_audit",
         table: str = "audit_events",
         connect_timeout: int = 10,
+        create: bool = True,
     ) -> None:
         if not _IDENT.match(schema) or not _IDENT.match(table):
             raise ConfigurationError("schema and table must be lower-case SQL identifiers")
@@ -70,8 +71,9 @@ class PostgresSink:
         self._sql_page = f"SELECT seq, body, hash FROM {q} WHERE seq > %s ORDER BY seq LIMIT %s"  # noqa: S608
         self._lock = threading.Lock()
         self._con: psycopg.Connection[Any] | None = None
-        with self._lock:
-            self._setup()
+        if create:
+            with self._lock:
+                self._setup()
 
     def __repr__(self) -> str:
         return f"PostgresSink(schema={self.schema!r}, table={self.table!r})"

@@ -14,6 +14,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from typing import Literal
+from urllib.request import pathname2url
 
 from guardrails._errors import AuditError, ConfigurationError
 from guardrails.audit._events import GENESIS_HASH, Record
@@ -52,12 +53,22 @@ class SQLiteSink:
         *,
         synchronous: Literal["FULL", "NORMAL"] = "FULL",
         timeout: float = 30.0,
+        readonly: bool = False,
     ) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise ConfigurationError("synchronous must be 'FULL' or 'NORMAL'")
         self.path = os.fspath(path)
         self._lock = threading.Lock()
+        self.readonly = readonly
         try:
+            if readonly:  # for verify/export: never creates or alters the evidence file
+                if not os.path.exists(self.path):
+                    raise AuditError(f"no audit database at {self.path}")
+                uri = "file:" + pathname2url(os.path.abspath(self.path)) + "?mode=ro"
+                self._con = sqlite3.connect(
+                    uri, uri=True, timeout=timeout, isolation_level=None, check_same_thread=False
+                )
+                return
             # isolation_level=None: we issue BEGIN IMMEDIATE / COMMIT ourselves.
             self._con = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -76,6 +87,8 @@ class SQLiteSink:
 
     def append(self, build: Builder) -> Record:
         """One ``BEGIN IMMEDIATE`` transaction: read head, insert, commit."""
+        if self.readonly:
+            raise AuditError("this audit trail was opened read-only")
         with self._lock:
             con = self._con
             try:

@@ -1,7 +1,7 @@
 """Verify a chain: every hash matches its body, seqs run 1, 2, 3 ... and each event links to the last.
 
-The walk is a tight loop over stored ``(body, hash)`` pairs (one ``json.loads`` and one hash per
-event). Only when something is wrong does it look further ahead, to say *what* is wrong:
+The walk is a tight loop over stored ``(body, hash)`` pairs (one ``orjson.loads`` and one hash
+per event). Only when something is wrong does it look further ahead, to say *what* is wrong:
 
 * ``edited``: an event's bytes no longer match its hash (or it was re-hashed and the next event
   no longer links to it);
@@ -26,10 +26,11 @@ Example:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from guardrails._errors import AuditIntegrityError
 from guardrails.audit._chain import Chain
@@ -87,7 +88,7 @@ def verify_pairs(
 ) -> VerifyReport:
     """Verify ``(body, hash)`` pairs in storage order (see the module docstring)."""
     seal = chain.seal
-    loads = json.loads
+    loads = orjson.loads  # parsing only: hashed bytes are never re-serialized
     fields = _FIELDS
     expected = 1
     prev = GENESIS_HASH
@@ -105,7 +106,7 @@ def verify_pairs(
                 expected, "malformed", f"record at position {expected} is not an audit event", prev
             )
         if seq != expected or linked != prev or seal(body) != digest:
-            return _classify(expected, prev, body, digest, seq, linked, it, chain)
+            return _classify(expected, prev, body, digest, seq, it, chain)
         prev = digest
         expected += 1
     count = expected - 1
@@ -140,7 +141,7 @@ def _bad(seq: int, problem: str, message: str, prev: str) -> VerifyReport:
 
 def _seq_of(body: str) -> int | None:
     try:
-        seq = json.loads(body)["seq"]
+        seq = orjson.loads(body)["seq"]
     except (ValueError, KeyError, TypeError):
         return None
     return seq if type(seq) is int else None
@@ -152,23 +153,20 @@ def _classify(  # noqa: PLR0917 - private helper of one caller
     body: str,
     digest: str,
     seq: int,
-    linked: Any,
     rest: Iterator[tuple[str, str]],
     chain: Chain,
 ) -> VerifyReport:
     """Name the first problem; reads ahead (only on this failure path) to tell the kinds apart."""
     later = [_seq_of(b) for b, _ in rest]
-    hash_ok = chain.seal(body) == digest
-    if later and later[0] == seq:
+    if seq == expected and later and later[0] == seq:
         return _bad(seq, "inserted", f"two events claim seq {seq}; one of them was inserted", prev)
-    if seq == expected:
-        if not hash_ok:
-            hint = (
-                ""
-                if chain.keyed or expected > 1
-                else " (if the trail was written with a key, pass it)"
-            )
-            return _bad(seq, "edited", f"event bytes do not match its hash{hint}", prev)
+    if chain.seal(body) != digest:
+        hint = (
+            "" if chain.keyed or expected > 1 else " (if the trail was written with a key, pass it)"
+        )
+        claims = "" if seq == expected else f" (it claims seq {seq})"
+        return _bad(expected, "edited", f"event bytes do not match its hash{claims}{hint}", prev)
+    if seq == expected:  # intact itself, but not linked: the one before was altered and re-hashed
         if expected == 1:
             return _bad(1, "edited", "the first event does not start from the genesis hash", prev)
         return _bad(
@@ -178,17 +176,15 @@ def _classify(  # noqa: PLR0917 - private helper of one caller
             prev,
         )
     if seq > expected:
-        if not hash_ok:
-            return _bad(
-                expected, "edited", f"event bytes do not match its hash (claims seq {seq})", prev
-            )
         if expected in later:
             return _bad(expected, "reordered", f"event {expected} appears after event {seq}", prev)
         gap = f"{expected}" if seq == expected + 1 else f"{expected}..{seq - 1}"
         return _bad(expected, "deleted", f"event(s) {gap} are missing", prev)
     if seq == expected - 1:
         return _bad(seq, "inserted", f"two events claim seq {seq}; one of them was inserted", prev)
-    return _bad(seq, "reordered", f"event {seq} appears again after event {expected - 1}", prev)
+    return _bad(
+        expected, "inserted", f"a copy of event {seq} appears after event {expected - 1}", prev
+    )
 
 
 def _pair_of(item: AuditEvent | Record | Mapping[str, Any] | str | bytes) -> tuple[str, str]:

@@ -1,0 +1,112 @@
+"""Several writers, one chain: threads in one process and separate processes sharing a trail."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+from guardrails.audit import AuditLog, JsonlSink, PostgresSink, SQLiteSink
+from tests.guardrails.audit.conftest import ALL, KEY, PG_DSN, Backend
+
+THREADS, PER_THREAD = 4, 40
+PROCS, PER_PROC = 2, 60
+
+
+@pytest.mark.parametrize("backend", ALL, indirect=True)
+def test_threads_appending_keep_one_chain(backend: Backend) -> None:
+    """Four threads appending through one AuditLog produce one gapless valid chain."""
+    log = AuditLog(backend.sink, key=KEY)
+    barrier = threading.Barrier(THREADS)
+
+    def work(t: int) -> None:
+        barrier.wait()
+        for i in range(PER_THREAD):
+            log.record("tool.executed", thread_id=f"t{t}", i=i)
+
+    workers = [threading.Thread(target=work, args=(t,)) for t in range(THREADS)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    report = log.verify()
+    assert (report.ok, report.count) == (True, THREADS * PER_THREAD)
+    assert {e.thread_id for e in log.events()} == {f"t{t}" for t in range(THREADS)}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "jsonl"], indirect=True)
+def test_two_logs_on_one_file_keep_one_chain(backend: Backend) -> None:
+    """Two independent AuditLog objects (two connections/handles) on one trail interleave safely."""
+    path = backend.path  # type: ignore[attr-defined]
+    other = AuditLog(SQLiteSink(path) if backend.name == "sqlite" else JsonlSink(path))
+    log = AuditLog(backend.sink)
+    for i in range(20):
+        (log if i % 2 else other).record("x.y", i=i)
+    other.close()
+    assert log.verify().count == 20
+
+
+WRITER = textwrap.dedent(
+    """
+    import sys
+    from guardrails.audit import AuditLog, JsonlSink, PostgresSink, SQLiteSink
+    kind, target, name, n, schema = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
+    sink = {"sqlite": lambda: SQLiteSink(target), "jsonl": lambda: JsonlSink(target),
+            "postgres": lambda: PostgresSink(target, schema=schema)}[kind]()
+    log = AuditLog(sink, key=b"an-audit-key-of-32-bytes-length!")
+    sys.stdout.write("ready\\n"); sys.stdout.flush(); sys.stdin.readline()
+    for i in range(n):
+        log.record("tool.executed", principal=name, i=i)
+    log.close()
+    """
+)
+
+
+def run_writers(kind: str, target: str, schema: str = "-") -> None:
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, kind, target, f"proc{p}", str(PER_PROC), schema],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for p in range(PROCS)
+    ]
+    for p in procs:  # start both only once both are ready, so their appends overlap
+        assert p.stdout is not None
+        assert p.stdout.readline().strip() == "ready"
+    for p in procs:
+        assert p.stdin is not None
+        p.stdin.write("go\n")
+        p.stdin.flush()
+    for p in procs:
+        assert p.wait(timeout=120) == 0
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "jsonl"])
+def test_two_processes_keep_one_chain(tmp_path: Path, kind: str) -> None:
+    """Two processes appending to one SQLite/JSONL trail produce one valid chain with every event."""
+    target = str(tmp_path / ("audit.db" if kind == "sqlite" else "audit.jsonl"))
+    run_writers(kind, target)
+    log = AuditLog(target, key=KEY)
+    report = log.verify()
+    assert (report.ok, report.count) == (True, PROCS * PER_PROC)
+    by = [e.principal for e in log.events()]
+    assert by.count("proc0") == by.count("proc1") == PER_PROC
+
+
+@pytest.mark.postgres
+def test_two_processes_keep_one_chain_postgres(pg_schema: str) -> None:
+    """Two processes appending to one PostgreSQL trail produce one valid chain with every event."""
+    PostgresSink(PG_DSN, schema=pg_schema).close()  # create it once, so neither races the DDL
+    run_writers("postgres", PG_DSN, pg_schema)
+    log = AuditLog(PostgresSink(PG_DSN, schema=pg_schema), key=KEY)
+    report = log.verify()
+    assert (report.ok, report.count) == (True, PROCS * PER_PROC)
+    by = [e.principal for e in log.events()]
+    assert by.count("proc0") == by.count("proc1") == PER_PROC
+    log.close()
