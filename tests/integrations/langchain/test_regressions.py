@@ -278,7 +278,7 @@ def test_batched_decisions_apply_in_order(tools, runs, make_agent) -> None:
         ]
     )
     agent, _ = make_agent(model, list(tools.values()), interrupt_mode="batched")
-    out = _start(agent, "go", "tb")
+    _start(agent, "go", "tb")
     agent.invoke(
         Command(resume={"decisions": [{"type": "approve"}, {"type": "reject", "message": "keep"}]}),
         cfg("tb", "bob"),

@@ -1,0 +1,130 @@
+"""Who may decide, expiry, chat replies, restore rules and the audit trail, through the middleware."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from langgraph.types import Command
+from pydantic import ValidationError
+
+from guardrails.policy import Policy
+from tests.integrations.langchain.conftest import EMAIL, cfg
+from tests.support.langgraph_helpers import ScriptedChatModel, call, reply
+
+
+def _paused(make_agent, tools, thread="ta", **kw):
+    model = ScriptedChatModel(
+        script=[
+            reply("", call("send_email", {"to": "<EMAIL_ADDRESS_1>", "body": "hi"}, "a1")),
+            reply("done"),
+        ]
+    )
+    agent, mw = make_agent(model, list(tools.values()), **kw)
+    out = agent.invoke(
+        {"messages": [{"role": "user", "content": f"mail {EMAIL}"}]},
+        cfg(thread, "alice"),
+        version="v2",
+    )
+    return agent, mw, out.interrupts[0].id
+
+
+@pytest.mark.parametrize(
+    ("user", "code"),
+    [
+        ("alice", "self_approval"),  # the requester resumes their own request
+        (None, "unauthenticated"),  # the resuming run carries no authenticated user
+    ],
+)
+def test_forbidden_approver_is_refused_recorded_and_thread_stays_resumable(
+    tools, runs, make_agent, user, code
+) -> None:
+    """Self-approval and anonymous resumes are refused before saving and recorded in the trail."""
+    agent, mw, iid = _paused(make_agent, tools)
+    with pytest.raises(ValidationError):
+        agent.invoke(Command(resume={iid: {"type": "approve"}}), cfg("ta", user), version="v2")
+    assert runs.calls == []
+    refused = [e for e in mw.audit.events() if e.kind == "approval.refused"]
+    assert [e.data["code"] for e in refused] == [code]
+    agent.invoke(Command(resume={iid: {"type": "approve"}}), cfg("ta", "bob"), version="v2")
+    assert runs.count("send_email") == 1
+
+
+def test_expired_request_fails_closed(tools, runs, make_agent, clock) -> None:
+    """After expiry an approval does not run the tool; the model is told it expired."""
+    agent, mw, iid = _paused(make_agent, tools)
+    clock.advance(timedelta(hours=2))
+    out = agent.invoke(Command(resume={iid: {"type": "approve"}}), cfg("ta", "bob"), version="v2")
+    assert runs.calls == []
+    assert "expired" in str(out.value["messages"][-2].content)
+    assert any(e.kind == "approval.expired" for e in mw.audit.events())
+
+
+@pytest.mark.parametrize(
+    ("text", "ran"),
+    [
+        ("approve", 1),  # plain chat approval
+        ("reject: too broad", 0),  # chat rejection with a reason
+    ],
+)
+def test_plain_chat_reply_is_accepted(tools, runs, make_agent, text, ran) -> None:
+    """Studio-style text replies decide where the policy allows them."""
+    agent, _, iid = _paused(make_agent, tools)
+    out = agent.invoke(Command(resume={iid: text}), cfg("ta", "bob"), version="v2")
+    assert runs.count("send_email") == ran
+    if not ran:
+        assert "too broad" in str(out.value["messages"][-2].content)
+
+
+def test_tool_gets_only_the_entity_types_its_policy_allows(tools, runs, make_agent) -> None:
+    """send_email may receive e-mail addresses restored; other placeholders stay masked."""
+    policy = Policy.from_dict({"tools": {"send_email": {"restore": ["EMAIL_ADDRESS"]}}})
+    model = ScriptedChatModel(
+        script=[
+            reply(
+                "", call("send_email", {"to": "<EMAIL_ADDRESS_1>", "body": "ssn <US_SSN_1>"}, "r1")
+            ),
+            reply("ok"),
+        ]
+    )
+    agent, _ = make_agent(model, list(tools.values()), policy=policy)
+    out = agent.invoke(
+        {"messages": [{"role": "user", "content": f"mail {EMAIL} my ssn 536-22-8714"}]},
+        cfg("tr", "alice"),
+        version="v2",
+    )
+    agent.invoke(
+        Command(resume={out.interrupts[0].id: {"type": "approve"}}), cfg("tr", "bob"), version="v2"
+    )
+    assert runs.calls == [("send_email", {"to": EMAIL, "body": "ssn <US_SSN_1>"})]
+
+
+def test_every_step_is_in_a_verifying_trail_with_thread_ids(tools, runs, make_agent) -> None:
+    """requested, decided, executed: each with the thread id; no raw value; the chain verifies."""
+    agent, mw, iid = _paused(make_agent, tools)
+    agent.invoke(Command(resume={iid: {"type": "approve"}}), cfg("ta", "bob"), version="v2")
+    events = list(mw.audit.events())
+    kinds = [e.kind for e in events]
+    assert (
+        kinds.index("approval.requested")
+        < kinds.index("approval.decided")
+        < kinds.index("tool.executed")
+    )
+    assert all(e.thread_id == "ta" for e in events)
+    assert EMAIL not in repr([e.to_dict() for e in events])
+    assert mw.audit.verify().ok
+
+
+def test_final_answer_restored_only_for_the_caller(tools, make_agent) -> None:
+    """restore_output gives the end user real values; state keeps placeholders."""
+    model = ScriptedChatModel(
+        script=[lambda msgs: reply(f"I will write to {msgs[-1].content.split()[-1]}")]
+    )
+    agent, mw = make_agent(model, list(tools.values()), restore_output=True)
+    result = agent.invoke(
+        {"messages": [{"role": "user", "content": f"write to {EMAIL}"}]},
+        cfg("tf", "alice"),
+        version="v2",
+    )
+    assert mw.final_answer(result, thread_id="tf") == f"I will write to {EMAIL}"
+    assert EMAIL not in str(result.value["messages"][-1].content)
