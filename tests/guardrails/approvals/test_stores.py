@@ -1,0 +1,85 @@
+"""Every store keeps the same contract: create/get/update/pending, atomic update, no partial writes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from guardrails import ApprovalError, UnknownRequestError
+from guardrails.approvals import ApprovalRequest, ApprovalStore
+from guardrails.identity import Principal
+from guardrails.policy import ApproverSet
+
+T0 = datetime(2026, 1, 1, 12, tzinfo=UTC)
+
+
+def _request(i: int, *, minutes: int = 10) -> ApprovalRequest:
+    return ApprovalRequest(
+        id=f"apr_{i:05d}",
+        tool_call_id=f"call_{i}",
+        tool_name="wire",
+        requester=Principal(id="alice"),
+        args_digest="sha256:" + "0" * 64,
+        masked_args={"to": "<EMAIL_ADDRESS_1>"},
+        rule="wire",
+        reason="r",
+        why="w",
+        policy_hash="sha256:" + "f" * 64,
+        created_at=T0 + timedelta(seconds=i),
+        expires_at=T0 + timedelta(seconds=i, minutes=minutes),
+        quorum=1,
+        approvers=ApproverSet(groups=frozenset({"finance"})),
+    )
+
+
+def test_round_trip(store: ApprovalStore) -> None:
+    """What goes in comes back equal."""
+    req = _request(1)
+    store.create(req)
+    assert store.get(req.id) == req
+    assert store.get("apr_missing") is None
+
+
+def test_duplicate_id_is_refused(store: ApprovalStore) -> None:
+    """Creating the same id twice is an ApprovalError."""
+    store.create(_request(1))
+    with pytest.raises(ApprovalError):
+        store.create(_request(1))
+
+
+def test_update_replaces_atomically(store: ApprovalStore) -> None:
+    """update() stores change(current) and returns it."""
+    store.create(_request(1))
+    new = store.update("apr_00001", lambda r: r.evolve(status="rejected"))
+    assert new.status == "rejected"
+    assert store.get("apr_00001") == new
+
+
+def test_failed_change_writes_nothing(store: ApprovalStore) -> None:
+    """An exception inside change() rolls back and propagates."""
+    store.create(_request(1))
+
+    def boom(r: ApprovalRequest) -> ApprovalRequest:
+        raise RuntimeError("refused")
+
+    with pytest.raises(RuntimeError):
+        store.update("apr_00001", boom)
+    assert store.get("apr_00001") == _request(1)
+
+
+def test_update_of_unknown_id(store: ApprovalStore) -> None:
+    """Updating a missing request raises UnknownRequestError."""
+    with pytest.raises(UnknownRequestError):
+        store.update("apr_missing", lambda r: r)
+
+
+def test_pending_lists_oldest_first_and_filters_due(store: ApprovalStore) -> None:
+    """pending() is oldest-first, skips decided requests and honours due_before."""
+    for i, minutes in [(1, 10), (2, 1), (3, 10)]:
+        store.create(_request(i, minutes=minutes))
+    store.update("apr_00003", lambda r: r.evolve(status="approved"))
+    assert [r.id for r in store.pending()] == ["apr_00001", "apr_00002"]
+    assert [r.id for r in store.pending(limit=1)] == ["apr_00001"]
+    due = store.pending(due_before=T0 + timedelta(minutes=2))
+    assert [r.id for r in due] == ["apr_00002"]
