@@ -244,7 +244,7 @@ def email_message(rng: random.Random, d: Doc) -> None:
         ">\nTo: "
     )
     d.pii("PERSON", recipient).t(" <").pii("EMAIL_ADDRESS", v.email(rng, rf, rl)).t(">\nDate: ")
-    d.look("date", rng=rng).t("\nMessage-ID: <").look("uuid", rng=rng).t("@mail.example.com>\n")
+    d.look("date", rng=rng).t("\nX-Thread-Ref: ").look("uuid", rng=rng).t("\n")
     d.t("Subject: Re: invoice ").look("invoice", rng=rng).t("\n\n")
     d.t(rng.choice(("Hi ", "Dear ", "Hello ", "Hey "))).pii("PERSON", rf).t(",\n\n")
     d.t("Thanks for the update on order ").look("order_id", rng=rng).t(

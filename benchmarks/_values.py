@@ -501,8 +501,8 @@ def iban_bad_checksum(rng: random.Random) -> str:
 
 
 def url_password(rng: random.Random) -> str:
-    """A password as people put it in a URL: without the characters that end the userinfo."""
-    return "".join(c for c in password(rng) if c not in "#@/?%:") or "hunter22"
+    """A password as it may appear in a URL: RFC 3986 userinfo characters only (sub-delims kept)."""
+    return "".join(c for c in password(rng) if c.isalnum() or c in "-._~!$&'()*+,;=") or "hunter22"
 
 
 def ssn(rng: random.Random) -> str:

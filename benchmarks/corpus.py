@@ -21,9 +21,9 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from benchmarks import _templates
+from benchmarks import _templates, _values
 
-__all__ = ["KINDS", "Label", "Record", "generate", "generate_text"]
+__all__ = ["KINDS", "Label", "Record", "generate", "generate_text", "sparse_log_text"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,6 +111,31 @@ def generate_text(n_bytes: int, *, seed: int = 7) -> str:
         if size >= n_bytes:
             break
     return "\n\n".join(parts)
+
+
+def sparse_log_text(n_bytes: int, *, seed: int = 7) -> str:
+    """Roughly ``n_bytes`` of application log where one line in 25 holds a sensitive value.
+
+    Most agent tool output is mostly harmless (request logs, listings); this is the sparse
+    counterpart of the dense corpus for throughput runs.
+    """
+    rng = random.Random(seed)
+    lines: list[str] = []
+    size = 0
+    while size < n_bytes:
+        ts = _values.lookalike(rng, "timestamp")
+        req = _values.lookalike(rng, "request_id")
+        if rng.random() < 0.04:
+            line = f"{ts} INFO [req={req}] login ok user={_values.email(rng)} ip={_values.ip(rng)}"
+        else:
+            order = _values.lookalike(rng, "order_id")
+            line = (
+                f"{ts} INFO [req={req}] GET /api/v2/orders/{order} 200 {rng.randint(1, 900)}ms "
+                f"build={_values.lookalike(rng, 'git_sha')} client={_values.lookalike(rng, 'version')}"
+            )
+        lines.append(line)
+        size += len(line) + 1
+    return "\n".join(lines) + "\n"
 
 
 def main_cli(argv: list[str] | None = None) -> int:

@@ -96,22 +96,22 @@ class Tally:
 
 
 def _context(text: str, start: int, end: int, gold: list[dict[str, Any]], width: int = 40) -> str:
-    """The value with a little context; other labelled values in the context become ``<TYPE>``."""
+    """The span ⟦like this⟧ with a little context; other labelled values around it become ``<TYPE>``."""
+
+    def render(a: int, b: int) -> str:
+        out, pos = [], a
+        for g in sorted(gold, key=lambda g: g["start"]):
+            gs, ge = max(g["start"], a), min(g["end"], b)
+            if gs >= ge or gs < pos or (g["start"] < end and start < g["end"]):
+                continue
+            out += [text[pos:gs], f"<{g['label']}>"]
+            pos = ge
+        out.append(text[pos:b])
+        return "".join(out)
+
     lo, hi = max(0, start - width), min(len(text), end + width)
-    pieces, pos = [], lo
-    for g in sorted(gold, key=lambda g: g["start"]):
-        if g["end"] <= lo or g["start"] >= hi or (g["start"] < end and start < g["end"]):
-            continue
-        pieces.append(text[pos : max(pos, g["start"])])
-        pieces.append(f"<{g['label']}>")
-        pos = max(pos, g["end"])
-    if pos < start:
-        pieces.append(text[pos:start])
-        pos = start
-    pieces.append(f"⟦{text[max(pos, start) : end]}⟧")
-    pos = max(pos, end)
-    pieces.append(text[pos:hi])
-    return "".join(pieces).replace("\n", "⏎").replace("|", "¦")
+    shown = render(lo, start) + f"⟦{text[start:end]}⟧" + render(end, hi)
+    return shown.replace("\n", "⏎").replace("|", "¦").replace("`", "'")
 
 
 def score_record(
