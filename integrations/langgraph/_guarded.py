@@ -149,7 +149,9 @@ class GraphGuard:
         ruling = self.guard.rule(call.get("id") or "", masked, info, ctx, vault=session.vault)
         return ruling, ctx, session
 
-    def decision(self, ruling: Ruling, ctx: CallContext, session: RedactionSession) -> Resolution:
+    def decision(
+        self, ruling: Ruling, ctx: CallContext, session: RedactionSession, *, replay: bool = True
+    ) -> Resolution:
         """Find or ask for a verified decision. Pauses the graph (``interrupt``) when none exists.
 
         Before the interrupt: opening the request (idempotent) and building the payload (pure).
@@ -159,7 +161,9 @@ class GraphGuard:
         found = self.guard.decided(ruling, ctx)
         # A decision made through this graph's own resume is replayed through interrupt() so
         # the interrupt indices of a multi-call node stay the same on every re-run.
-        if found is not None and (found.expired or found.channel not in _OWN_CHANNELS):
+        if found is not None and (
+            not replay or found.expired or found.channel not in _OWN_CHANNELS
+        ):
             return found
         created = datetime.fromisoformat(req.created)
         payload = tool_approval(
@@ -186,7 +190,7 @@ class GraphGuard:
         )
 
     def _outcome(
-        self, request: Any
+        self, request: Any, *, replay: bool = True
     ) -> tuple[Ruling, CallContext, RedactionSession, Resolution | None] | ToolMessage:
         ruling, ctx, session = self.prepare(request)
         if ruling.outcome == "deny":
@@ -194,7 +198,7 @@ class GraphGuard:
             return self.blocked_message(request, f"Blocked: {err.reason}")
         if ruling.outcome == "allow":
             return ruling, ctx, session, None
-        resolution = self.decision(ruling, ctx, session)
+        resolution = self.decision(ruling, ctx, session, replay=replay)
         if resolution.verdict == "reject":
             if resolution.expired:
                 return self.blocked_message(request, f"Not run: {resolution.message}")
@@ -267,10 +271,14 @@ class GraphGuard:
 
         return decode
 
-    def call(self, request: Any, handler: Callable[[Any], Any]) -> Any:
-        """``wrap_tool_call``: the gate every tool call passes, whatever routed it here."""
+    def call(self, request: Any, handler: Callable[[Any], Any], *, replay: bool = True) -> Any:
+        """``wrap_tool_call``: the gate every tool call passes, whatever routed it here.
+
+        ``replay=False`` when the node already asked for every decision before running calls
+        (:class:`GuardedToolNode`): a recorded decision is used as is.
+        """
         try:
-            out = self._outcome(request)
+            out = self._outcome(request, replay=replay)
         except ActionBlocked as exc:
             return self.blocked_message(request, f"Not run: {exc.reason}")
         if isinstance(out, ToolMessage):
@@ -294,10 +302,12 @@ class GraphGuard:
             return self.blocked_message(request, f"Not run: {exc.reason}")
         return self._with_vault(result, session)
 
-    async def acall(self, request: Any, handler: Callable[[Any], Awaitable[Any]]) -> Any:
+    async def acall(
+        self, request: Any, handler: Callable[[Any], Awaitable[Any]], *, replay: bool = True
+    ) -> Any:
         """Async ``wrap_tool_call``."""
         try:
-            out = self._outcome(request)
+            out = self._outcome(request, replay=replay)
         except ActionBlocked as exc:
             return self.blocked_message(request, f"Not run: {exc.reason}")
         if isinstance(out, ToolMessage):

@@ -105,7 +105,11 @@ class GuardedToolNode(ToolNode):
     ) -> None:
         gg = _graph_guard(guard, vault_key, resolve_user)
         super().__init__(
-            tools, name=name, wrap_tool_call=gg.call, awrap_tool_call=gg.acall, **kwargs
+            tools,
+            name=name,
+            wrap_tool_call=lambda r, h: gg.call(r, h, replay=False),
+            awrap_tool_call=lambda r, h: gg.acall(r, h, replay=False),
+            **kwargs,
         )
         self.graph_guard = gg
         self.interrupt_mode = interrupt_mode
