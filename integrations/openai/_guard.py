@@ -248,8 +248,8 @@ def guard_openai(
         on_unknown=on_unknown,
         binary=binary,
         max_body_bytes=max_body_bytes,
-        pass_params=frozenset(pass_params),
-        pass_paths=tuple(pass_paths),
+        pass_params=pass_params,  # type: ignore[arg-type]  # validated and frozen by GuardSettings
+        pass_paths=pass_paths,  # type: ignore[arg-type]
     )
     guard = OpenAIGuard(
         redactor=redactor,

@@ -156,6 +156,8 @@ class ToolCalls:
         if resolution is None:
             if answer is None:
                 raise ApprovalRequired(req)
+            if answer.channel == "langgraph":  # the dataclass default; record the real channel
+                answer = replace(answer, channel="openai")
             resolution = tg.resolve(ruling, ctx, answer)
         if resolution.verdict == "reject":
             why = f": {resolution.message}" if resolution.message else ""

@@ -1,0 +1,99 @@
+"""Vaults are scoped per conversation id and persist encrypted across guard instances."""
+
+from __future__ import annotations
+
+import asyncio
+
+from guardrails import SessionStore, Vault
+from guardrails.audit import AuditLog
+from guardrails.session import InMemorySessionPersistence
+from integrations.openai import CONVERSATION_HEADER, OpenAIGuard, guard_of
+from tests.integrations.openai._seeds import EMAIL, PHONE
+from tests.support.openai_server import OpenAIServer
+
+OTHER = "bob.roe@example.org"
+
+
+def _sent(server: OpenAIServer) -> list[str]:
+    return [r.json()["input"] for r in server.requests]
+
+
+def test_conversations_have_separate_vaults(guarded, openai_server: OpenAIServer) -> None:
+    """Two conversations number their values independently and cannot restore each other's."""
+    guarded.embeddings.create(model="e", input=EMAIL, extra_headers={CONVERSATION_HEADER: "a"})
+    guarded.embeddings.create(
+        model="e", input=f"{OTHER} {EMAIL}", extra_headers={CONVERSATION_HEADER: "b"}
+    )
+    assert _sent(openai_server) == ["<EMAIL_ADDRESS_1>", "<EMAIL_ADDRESS_1> <EMAIL_ADDRESS_2>"]
+    guard = guard_of(guarded)
+    assert guard.restore_text("<EMAIL_ADDRESS_1>", conversation_id="a") == EMAIL
+    assert guard.restore_text("<EMAIL_ADDRESS_1>", conversation_id="b") == OTHER
+    assert guard.restore_text("<EMAIL_ADDRESS_2>", conversation_id="a") == "<EMAIL_ADDRESS_2>"
+
+
+def test_conversation_context_manager(guarded, openai_server: OpenAIServer) -> None:
+    """Requests inside ``with guard.conversation(id)`` use that conversation's vault."""
+    guard = guard_of(guarded)
+    with guard.conversation("t-1") as session:
+        guarded.embeddings.create(model="e", input=PHONE)
+    assert session.restore_text("<PHONE_NUMBER_1>") == PHONE
+    assert guard.session("c1").vault_size == 0
+
+
+async def test_conversation_context_in_concurrent_tasks(
+    async_guarded, openai_server: OpenAIServer
+) -> None:
+    """Concurrent async tasks each keep their own conversation (context variables)."""
+    guard = guard_of(async_guarded)
+
+    async def turn(cid: str, text: str) -> None:
+        with guard.conversation(cid):
+            await async_guarded.embeddings.create(model="e", input=text)
+
+    await asyncio.gather(turn("x", EMAIL), turn("y", OTHER))
+    assert guard.restore_text("<EMAIL_ADDRESS_1>", conversation_id="x") == EMAIL
+    assert guard.restore_text("<EMAIL_ADDRESS_1>", conversation_id="y") == OTHER
+
+
+def test_vault_persists_encrypted_across_restart(
+    openai_client, redactor, openai_server: OpenAIServer
+) -> None:
+    """A new guard (a restarted process) with the same key and storage keeps the placeholders."""
+    key = Vault.generate_key()
+    storage = InMemorySessionPersistence()
+    first = OpenAIGuard(
+        store=SessionStore(redactor, persistence=storage, key=key), conversation_id="t"
+    )
+    first.wrap(openai_client).embeddings.create(model="e", input=f"{EMAIL} {PHONE}")
+    assert EMAIL.encode() not in storage.blobs["t"]
+    second = OpenAIGuard(
+        store=SessionStore(redactor, persistence=storage, key=key), conversation_id="t"
+    )
+    second.wrap(openai_client).embeddings.create(model="e", input=f"again {PHONE}")
+    assert _sent(openai_server)[-1] == "again <PHONE_NUMBER_1>"
+    assert second.restore_text("<EMAIL_ADDRESS_1>") == EMAIL
+
+
+def test_redaction_summary_audited_without_values(
+    openai_client, redactor, openai_server: OpenAIServer
+) -> None:
+    """Each request that masked something adds a redaction event with counts only."""
+    audit = AuditLog()
+    guard = OpenAIGuard(store=SessionStore(redactor), conversation_id="t", audit=audit)
+    guard.wrap(openai_client).embeddings.create(model="e", input=[EMAIL, PHONE, "plan B-42"])
+    [event] = [e for e in audit.events() if e.kind == "redaction"]
+    assert event.thread_id == "t"
+    assert event.data["entities"] == {"EMAIL_ADDRESS": 1, "PHONE_NUMBER": 1}
+    assert EMAIL not in str(event.data)
+    assert audit.verify().ok
+
+
+def test_resent_history_served_from_cache(guarded, openai_server: OpenAIServer) -> None:
+    """Re-sending the history scans only what is new (cache hits for the old messages)."""
+    history = [{"role": "user", "content": f"mail {EMAIL} about plan B-{i}"} for i in range(20)]
+    guarded.chat.completions.create(model="m", messages=history)
+    session = guard_of(guarded).session()
+    misses = session.stats.misses
+    history.append({"role": "user", "content": "one more"})
+    guarded.chat.completions.create(model="m", messages=history)
+    assert session.stats.misses - misses == 1
