@@ -12,5 +12,6 @@ require("langchain", extra="langchain")
 require("langgraph", extra="langgraph")
 
 from integrations.langchain._middleware import GuardrailsMiddleware, GuardrailsState  # noqa: E402
+from integrations.langchain._tools import GuardedTool, guard_tools  # noqa: E402
 
-__all__ = ["GuardrailsMiddleware", "GuardrailsState"]
+__all__ = ["GuardedTool", "GuardrailsMiddleware", "GuardrailsState", "guard_tools"]

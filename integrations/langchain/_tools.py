@@ -1,0 +1,182 @@
+"""``guard_tools``: LangChain tools wrapped so each call goes through the guard.
+
+A wrapped tool keeps the original's name, description, args schema, response format, tags and
+metadata, and works sync and async (and so with LangChain's callbacks and event streaming).
+Inside a LangGraph graph a gated call pauses with the same interrupt as the middleware; outside
+one it raises :class:`~guardrails.ApprovalRequired` (a signal carrying the masked request).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langchain_core.tools import BaseTool
+from pydantic import ConfigDict, PrivateAttr
+
+from guardrails import ActionBlocked, ApprovalRequired
+from guardrails.guard import ToolGuard
+from integrations.langgraph._context import call_context
+from integrations.langgraph._guarded import GraphGuard, tool_info
+
+__all__ = ["GuardedTool", "guard_tools"]
+
+_CALL_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "guardrails_call_id", default=None
+)
+_SCRATCHPAD = "__pregel_scratchpad"
+
+
+class GuardedTool(BaseTool):
+    """A tool whose calls pass policy, approval, once-only execution and output redaction."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    inner: BaseTool
+    _gg: GraphGuard = PrivateAttr()
+
+    def __init__(self, inner: BaseTool, graph_guard: GraphGuard) -> None:
+        super().__init__(
+            inner=inner,
+            name=inner.name,
+            description=inner.description,
+            args_schema=inner.args_schema,
+            return_direct=inner.return_direct,
+            response_format=inner.response_format,
+            tags=list(inner.tags or []),
+            metadata=dict(inner.metadata or {}),
+            handle_tool_error=inner.handle_tool_error,
+            handle_validation_error=inner.handle_validation_error,
+        )
+        self._gg = graph_guard
+
+    @property
+    def tool_call_schema(self) -> Any:  # what the model sees: the original's
+        return self.inner.tool_call_schema
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        token = _CALL_ID.set(_call_id(input))
+        try:
+            return super().invoke(input, config, **kwargs)
+        finally:
+            _CALL_ID.reset(token)
+
+    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        token = _CALL_ID.set(_call_id(input))
+        try:
+            return await super().ainvoke(input, config, **kwargs)
+        finally:
+            _CALL_ID.reset(token)
+
+    def _plan(self, kwargs: Mapping[str, Any], config: RunnableConfig) -> Any:
+        gg = self._gg
+        call_id = _CALL_ID.get() or "call_" + uuid.uuid4().hex
+        ctx = call_context(config, requester=gg.resolve_user(config), resolve_user=gg.resolve_user)
+        session = gg.keeper.session(ctx.thread_id, None)
+        masked = session.redact_data(json.loads(json.dumps(dict(kwargs), default=str)))
+        ruling = gg.guard.rule(
+            call_id, masked, tool_info(self.inner, self.name), ctx, vault=session.vault
+        )
+        if ruling.outcome == "deny":
+            return f"Blocked: {gg.guard.block(ruling, ctx).reason}", None
+        if ruling.outcome == "approval":
+            in_graph = _SCRATCHPAD in (config.get("configurable") or {})
+            if not in_graph:
+                raise ApprovalRequired(gg.guard.open(ruling, ctx))
+            resolution = gg.decision(ruling, ctx, session)
+            if resolution.verdict == "reject":
+                return f"Not run: {resolution.message or 'rejected by a reviewer'}", None
+            if resolution.verdict == "edit":
+                edited = session.redact_data(dict(resolution.masked_args or {}))
+                ruling = gg.guard.rule(call_id, edited, ruling.tool, ctx, vault=session.vault)
+                if ruling.outcome == "deny":
+                    return f"Blocked: {gg.guard.block(ruling, ctx).reason}", None
+        return None, (ruling, ctx, session)
+
+    def _output(self, out: Any, ruling: Any, session: Any) -> Any:
+        if isinstance(out, tuple) and self.response_format == "content_and_artifact":
+            return tuple(self._gg.guard.redact_output(x, session.vault, ruling) for x in out)
+        return self._gg.guard.redact_output(out, session.vault, ruling)
+
+    def _run(self, *args: Any, config: RunnableConfig, **kwargs: Any) -> Any:
+        blocked, plan = self._plan(kwargs, config)
+        if plan is None:
+            return (blocked, []) if self.response_format == "content_and_artifact" else blocked
+        ruling, ctx, session = plan
+
+        def run(a: Mapping[str, Any]) -> Any:
+            return self._output(
+                self.inner._run(**dict(a), **_extra(self.inner, config)), ruling, session
+            )
+
+        try:
+            return self._gg.guard.execute(ruling, ctx, run, encode=_enc, decode=_dec)
+        except ActionBlocked as exc:
+            return f"Not run: {exc.reason}"
+
+    async def _arun(self, *args: Any, config: RunnableConfig, **kwargs: Any) -> Any:
+        blocked, plan = self._plan(kwargs, config)
+        if plan is None:
+            return (blocked, []) if self.response_format == "content_and_artifact" else blocked
+        ruling, ctx, session = plan
+
+        async def run(a: Mapping[str, Any]) -> Any:
+            out = await self.inner._arun(**dict(a), **_extra(self.inner, config))
+            return self._output(out, ruling, session)
+
+        try:
+            return await self._gg.guard.aexecute(ruling, ctx, run, encode=_enc, decode=_dec)
+        except ActionBlocked as exc:
+            return f"Not run: {exc.reason}"
+
+
+def _extra(tool: BaseTool, config: RunnableConfig) -> dict[str, Any]:
+    from langchain_core.tools.base import _get_runnable_config_param
+
+    param = _get_runnable_config_param(tool._run)
+    return {param: config} if param else {}
+
+
+def _enc(value: Any) -> str:
+    return json.dumps(value, default=str)
+
+
+def _dec(text: str) -> Any:
+    value = json.loads(text)
+    return tuple(value) if isinstance(value, list) and len(value) == 2 else value
+
+
+def _call_id(input: Any) -> str | None:
+    if isinstance(input, Mapping) and input.get("type") == "tool_call":
+        cid = input.get("id")
+        return str(cid) if cid else None
+    return None
+
+
+def guard_tools(
+    tools: Sequence[BaseTool],
+    *,
+    guard: ToolGuard | GraphGuard | None = None,
+    vault_key: bytes | None = None,
+    **guard_kwargs: Any,
+) -> list[GuardedTool]:
+    """Wrap ``tools`` so every call is guarded; share ``guard`` with the middleware or nodes.
+
+    Example:
+        >>> from langchain_core.tools import tool
+        >>> @tool
+        ... def echo(text: str) -> str:
+        ...     '''Echo text.'''
+        ...     return text
+        >>> (wrapped,) = guard_tools([echo])
+        >>> wrapped.name, wrapped.invoke({"text": "hi"})
+        ('echo', 'hi')
+    """
+    if isinstance(guard, GraphGuard):
+        gg = guard
+    else:
+        gg = GraphGuard(guard or ToolGuard(**guard_kwargs), vault_key=vault_key)
+    return [GuardedTool(t, gg) for t in tools]

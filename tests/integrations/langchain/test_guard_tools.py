@@ -1,0 +1,108 @@
+"""guard_tools: wrapped tools keep their interface and pass langchain-tests' standard tool tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.tools import BaseTool, tool
+from langchain_tests.integration_tests import ToolsIntegrationTests
+from langchain_tests.unit_tests import ToolsUnitTests
+
+from guardrails import ApprovalRequired
+from integrations.langchain import guard_tools
+from tests.integrations.langchain.conftest import EMAIL, SSN
+
+
+@tool
+def customer_card(customer_id: str, verbose: bool = False) -> str:
+    """Return a customer's contact card."""
+    return f"{customer_id}: {EMAIL} ssn {SSN}" + (" (verbose)" if verbose else "")
+
+
+@tool
+async def async_card(customer_id: str) -> str:
+    """Async contact card."""
+    return f"{customer_id}: {EMAIL}"
+
+
+@tool
+def wire(amount: int) -> str:
+    """Wire money."""
+    return f"wired {amount}"
+
+
+wire.tags = ["privileged"]
+
+
+def _wrapped(t: BaseTool) -> BaseTool:
+    return guard_tools([t], vault_key=b"g" * 32)[0]
+
+
+class TestGuardedToolUnit(ToolsUnitTests):
+    @property
+    def tool_constructor(self) -> BaseTool:
+        return _wrapped(customer_card)
+
+    @property
+    def tool_invoke_params_example(self) -> dict[str, Any]:
+        return {"customer_id": "cus_1"}
+
+
+class TestGuardedToolIntegration(ToolsIntegrationTests):
+    @property
+    def tool_constructor(self) -> BaseTool:
+        return _wrapped(customer_card)
+
+    @property
+    def tool_invoke_params_example(self) -> dict[str, Any]:
+        return {"customer_id": "cus_1"}
+
+
+def test_interface_is_kept() -> None:
+    """Name, description, args schema, tags and metadata are the original's."""
+    g = _wrapped(wire)
+    assert (g.name, g.description, g.tags) == (wire.name, wire.description, wire.tags)
+    assert g.tool_call_schema.model_json_schema() == wire.tool_call_schema.model_json_schema()
+    assert g.args == wire.args
+
+
+def test_output_is_redacted_sync_and_async() -> None:
+    """The tool's raw output comes back with placeholders, sync and async."""
+    g = _wrapped(customer_card)
+    out = g.invoke(
+        {"name": g.name, "args": {"customer_id": "cus_9"}, "id": "x1", "type": "tool_call"}
+    )
+    assert EMAIL not in str(out.content)
+    assert SSN not in str(out.content)
+    assert "cus_9" in str(out.content)
+
+
+async def test_async_tool_output_is_redacted() -> None:
+    """An async-only tool works through ainvoke and is redacted."""
+    g = _wrapped(async_card)
+    out = await g.ainvoke({"customer_id": "cus_3"})
+    assert EMAIL not in out
+    assert out.startswith("cus_3")
+
+
+def test_privileged_tool_outside_a_graph_raises_the_approval_signal() -> None:
+    """Without a graph to pause, a gated call raises ApprovalRequired and does not run."""
+    g = _wrapped(wire)
+    with pytest.raises(ApprovalRequired) as info:
+        g.invoke({"amount": 5})
+    assert info.value.request.tool == "wire"
+
+
+def test_events_stream_through_the_wrapper() -> None:
+    """astream_events still reports the tool's start and end."""
+    import asyncio
+
+    g = _wrapped(customer_card)
+
+    async def collect() -> list[str]:
+        return [e["event"] async for e in g.astream_events({"customer_id": "c"}, version="v2")]
+
+    events = asyncio.run(collect())
+    assert "on_tool_start" in events
+    assert "on_tool_end" in events
