@@ -26,7 +26,7 @@ MIN_KEY_BYTES = 16
 class Chain:
     """Computes event hashes: SHA-256, or HMAC-SHA256 when a key is given."""
 
-    __slots__ = ("_key", "keyed")
+    __slots__ = ("_key", "_mac", "keyed")
 
     def __init__(self, key: bytes | None = None) -> None:
         if key is not None:
@@ -36,6 +36,7 @@ class Chain:
                 raise ConfigurationError(f"the audit key must be at least {MIN_KEY_BYTES} bytes")
             key = bytes(key)
         self._key = key
+        self._mac = hmac.new(key or b"", digestmod=hashlib.sha256)
         self.keyed = key is not None
 
     def __repr__(self) -> str:  # never show the key
@@ -46,7 +47,10 @@ class Chain:
         data = body.encode("utf-8")
         if self._key is None:
             return hashlib.sha256(data).hexdigest()
-        return hmac.new(self._key, data, hashlib.sha256).hexdigest()
+        # Copying a keyed HMAC object skips re-deriving the padded key for every event.
+        mac = self._mac.copy()
+        mac.update(data)
+        return mac.hexdigest()
 
     def matches(self, body: str, expected: str) -> bool:
         """Whether ``expected`` is the hash of ``body`` (constant-time when keyed)."""

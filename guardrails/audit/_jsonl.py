@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 from guardrails._errors import AuditError
 from guardrails.audit._events import GENESIS_HASH, Record
+from guardrails.audit._group import GroupCommit
 from guardrails.audit._lines import split_line, to_line
 from guardrails.audit._sink import Builder
 
@@ -46,6 +47,7 @@ class JsonlSink:
         self.readonly = readonly
         self._fsync = fsync
         self._lock = threading.Lock()
+        self._group = GroupCommit(self._write_batch)
         self._cached: tuple[int, int, str] | None = None  # (file size, seq, hash) after our write
         try:
             flags = os.O_RDONLY if readonly else os.O_RDWR | os.O_APPEND | os.O_CREAT
@@ -57,9 +59,12 @@ class JsonlSink:
         return f"JsonlSink({self.path!r})"
 
     def append(self, build: Builder) -> Record:
-        """Under ``flock``: read head, write one line, fsync."""
+        """Under ``flock``: read head, write the line(s), fsync (group commit)."""
         if self.readonly:
             raise AuditError("this audit trail was opened read-only")
+        return self._group.submit(build)
+
+    def _write_batch(self, builds: list[Builder]) -> list[Record | Exception]:
         with self._lock:
             fd = self._fd
             try:
@@ -71,20 +76,30 @@ class JsonlSink:
                         seq, prev = cached[1], cached[2]
                     else:
                         seq, prev = self._tail(size)
-                    body, digest = build(seq + 1, prev)
-                    data = (to_line(body, digest) + "\n").encode("utf-8")
+                    out: list[Record | Exception] = []
+                    lines: list[str] = []
+                    for build in builds:
+                        try:
+                            body, digest = build(seq + 1, prev)
+                        except Exception as exc:  # that caller's error; the others go on
+                            out.append(exc)
+                            continue
+                        lines.append(to_line(body, digest) + "\n")
+                        seq, prev = seq + 1, digest
+                        out.append(Record(seq, body, digest))
+                    data = "".join(lines).encode("utf-8")
                     view = memoryview(data)
                     while view:
                         view = view[os.write(fd, view) :]
                     if self._fsync:
                         os.fsync(fd)
-                    self._cached = (size + len(data), seq + 1, digest)
+                    self._cached = (size + len(data), seq, prev)
                 finally:
                     fcntl.flock(fd, fcntl.LOCK_UN)
             except OSError as exc:
                 self._cached = None
                 raise AuditError(f"JSONL audit append failed: {exc.strerror}") from exc
-            return Record(seq + 1, body, digest)
+            return out
 
     def _tail(self, size: int) -> tuple[int, str]:
         if size == 0:

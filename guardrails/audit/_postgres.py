@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from guardrails._errors import AuditError, ConfigurationError, MissingDependencyError
 from guardrails.audit._events import GENESIS_HASH, Record
+from guardrails.audit._group import GroupCommit
 from guardrails.audit._sink import Builder
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ __all__ = ["PostgresSink"]
 
 _IDENT = re.compile(r"[a-z_][a-z0-9_]{0,62}\Z")
 _PAGE = 10_000
+_IDLE = 0  # psycopg.pq.TransactionStatus.IDLE, without importing psycopg at module import
 
 
 def _psycopg() -> Any:
@@ -67,9 +69,11 @@ class PostgresSink:
         # Identifiers were validated against _IDENT above; values always go as parameters.
         self._sql_lock = f"SELECT pg_advisory_xact_lock({self._lock_key})"
         self._sql_head = f"SELECT seq, hash FROM {q} ORDER BY seq DESC LIMIT 1"  # noqa: S608
+        self._sql_begin = f"BEGIN; {self._sql_lock}; {self._sql_head}"
         self._sql_insert = f"INSERT INTO {q} (seq, body, hash) VALUES (%s, %s, %s)"  # noqa: S608
         self._sql_page = f"SELECT seq, body, hash FROM {q} WHERE seq > %s ORDER BY seq LIMIT %s"  # noqa: S608
         self._lock = threading.Lock()
+        self._group = GroupCommit(self._write_batch)
         self._con: psycopg.Connection[Any] | None = None
         if create:
             with self._lock:
@@ -116,19 +120,44 @@ class PostgresSink:
             ) from exc
 
     def append(self, build: Builder) -> Record:
-        """Advisory-locked transaction: read head, insert, commit."""
+        """Advisory-locked transaction: read head, insert, commit (group commit)."""
+        return self._group.submit(build)
+
+    def _write_batch(self, builds: list[Builder]) -> list[Record | Exception]:
+        # Two round trips besides the commit's fsync: (1) BEGIN + lock + head read as one simple
+        # query (each statement takes a fresh snapshot, so the head is read after the lock is
+        # held); (2) the inserts and COMMIT in one pipeline.
         with self._lock:
             con = self._conn()
+            out: list[Record | Exception] = []
             try:
-                with con.transaction():
-                    con.execute(self._sql_lock)
-                    row = con.execute(self._sql_head).fetchone()
+                try:
+                    cur = con.execute(self._sql_begin)
+                    while cur.nextset():
+                        pass
+                    row = cur.fetchone()
                     seq, prev = (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
-                    body, digest = build(seq + 1, prev)
-                    con.execute(self._sql_insert, (seq + 1, body, digest))
+                    rows: list[tuple[int, str, str]] = []
+                    for build in builds:
+                        try:
+                            body, digest = build(seq + 1, prev)
+                        except Exception as exc:  # that caller's error; the others go on
+                            out.append(exc)
+                            continue
+                        seq, prev = seq + 1, digest
+                        rows.append((seq, body, digest))
+                        out.append(Record(seq, body, digest))
+                    with con.pipeline():
+                        if rows:
+                            con.cursor().executemany(self._sql_insert, rows)
+                        con.execute("COMMIT")
+                except BaseException:
+                    if not con.closed and con.info.transaction_status != _IDLE:
+                        con.execute("ROLLBACK")
+                    raise
             except self._pg.Error as exc:
                 raise AuditError(f"PostgreSQL audit append failed: {type(exc).__name__}") from exc
-            return Record(seq + 1, body, digest)
+            return out
 
     def records(self, start: int = 1) -> Iterator[Record]:
         """Pages of records in seq order."""

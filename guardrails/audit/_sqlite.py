@@ -18,6 +18,7 @@ from urllib.request import pathname2url
 
 from guardrails._errors import AuditError, ConfigurationError
 from guardrails.audit._events import GENESIS_HASH, Record
+from guardrails.audit._group import GroupCommit
 from guardrails.audit._sink import Builder
 
 __all__ = ["SQLiteSink"]
@@ -59,6 +60,7 @@ class SQLiteSink:
             raise ConfigurationError("synchronous must be 'FULL' or 'NORMAL'")
         self.path = os.fspath(path)
         self._lock = threading.Lock()
+        self._group = GroupCommit(self._write_batch)
         self.readonly = readonly
         try:
             if readonly:  # for verify/export: never creates or alters the evidence file
@@ -86,9 +88,12 @@ class SQLiteSink:
         return f"SQLiteSink({self.path!r})"
 
     def append(self, build: Builder) -> Record:
-        """One ``BEGIN IMMEDIATE`` transaction: read head, insert, commit."""
+        """Read head, insert, commit in one ``BEGIN IMMEDIATE`` transaction (group commit)."""
         if self.readonly:
             raise AuditError("this audit trail was opened read-only")
+        return self._group.submit(build)
+
+    def _write_batch(self, builds: list[Builder]) -> list[Record | Exception]:
         with self._lock:
             con = self._con
             try:
@@ -98,11 +103,19 @@ class SQLiteSink:
                         "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"
                     ).fetchone()
                     seq, prev = (row[0], row[1]) if row else (0, GENESIS_HASH)
-                    body, digest = build(seq + 1, prev)
-                    con.execute(
-                        "INSERT INTO audit_events (seq, body, hash) VALUES (?, ?, ?)",
-                        (seq + 1, body, digest),
-                    )
+                    out: list[Record | Exception] = []
+                    for build in builds:
+                        try:
+                            body, digest = build(seq + 1, prev)
+                        except Exception as exc:  # that caller's error; the others go on
+                            out.append(exc)
+                            continue
+                        con.execute(
+                            "INSERT INTO audit_events (seq, body, hash) VALUES (?, ?, ?)",
+                            (seq + 1, body, digest),
+                        )
+                        seq, prev = seq + 1, digest
+                        out.append(Record(seq, body, digest))
                     con.execute("COMMIT")
                 except BaseException:
                     if con.in_transaction:
@@ -110,7 +123,7 @@ class SQLiteSink:
                     raise
             except sqlite3.Error as exc:
                 raise AuditError(f"SQLite audit append failed: {exc}") from exc
-            return Record(seq + 1, body, digest)
+            return out
 
     def records(self, start: int = 1) -> Iterator[Record]:
         """Pages of records in seq order, each page read without blocking writers."""
