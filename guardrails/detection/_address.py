@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from guardrails._types import Span
-from guardrails.detection._lexicon import LETTER, UPPER, CueScanner, word_set
+from guardrails.detection._lexicon import LETTER, UPPER, CueScanner, Memo, word_set
 
 __all__ = ["ADDRESS_FIELD_NAMES", "AddressDetector"]
 
@@ -102,6 +102,7 @@ _ANCHORS = (
     r"\b(?:Apt|Apartment|Suite|Ste)\.?[ \t]*#?[ \t]*\d",
 )
 _WINDOW_BEFORE, _WINDOW_AFTER = 90, 200
+_MEMO = Memo()
 
 
 @dataclass(kw_only=True)
@@ -120,6 +121,13 @@ class AddressDetector:
 
     def detect(self, text: str, /) -> list[Span]:
         """Return ADDRESS spans in ``text`` (sorted; overlapping matches keep the longest)."""
+        spans: list[Span] | None = _MEMO.get(text)
+        if spans is None:  # else the name detector asked for this very text already
+            spans = self._detect(text)
+            _MEMO.put(text, spans)
+        return list(spans)
+
+    def _detect(self, text: str) -> list[Span]:
         windows: list[list[int]] = []
         for _cue, end in _scanner().scan(text):
             lo, hi = max(0, end - _WINDOW_BEFORE), min(len(text), end + _WINDOW_AFTER)

@@ -22,13 +22,19 @@ from types import MappingProxyType
 from typing import Any
 
 __all__ = [
+    "ADDRESS_FIELDS",
     "LETTER",
+    "LOCATION_FIELDS",
     "LOWER",
+    "PERSON_FIELDS",
     "UPPER",
     "CueScanner",
     "Lexicons",
+    "Memo",
     "lexicons",
     "load_lines",
+    "normalize_field",
+    "table_reader",
     "word_set",
 ]
 
@@ -70,6 +76,10 @@ _CURATED_AMBIGUOUS = word_set(
 )
 
 
+_BIG_PLACE = 1_000_000
+_MID_PLACE = 100_000
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Lexicons:
     """Case-folded lexicons. ``ambiguous_*`` entries need a cue or context to be detected."""
@@ -77,6 +87,7 @@ class Lexicons:
     first_names: frozenset[str]
     surnames: frozenset[str]
     common_words: frozenset[str]
+    stop_words: frozenset[str]
     places: MappingProxyType[str, int]  # case-folded place -> population (countries: large)
     ambiguous_first: frozenset[str]
     ambiguous_places: frozenset[str]
@@ -121,17 +132,48 @@ def lexicons(
     for name in load_lines("countries_geonames.txt.gz") + load_lines("continents_geonames.txt.gz"):
         places[name.casefold()] = big
     ambiguous_first = (frozenset(first) & common) | (_CURATED_AMBIGUOUS & frozenset(first))
-    ambiguous_places = frozenset(p for p in places if p in common or p in _CURATED_AMBIGUOUS)
+    # A common word that is also a place needs context, unless the place is big enough that the
+    # capitalized word almost always means it ("Japan", "Cologne", "Turkey").
+    ambiguous_places = frozenset(
+        p
+        for p, pop in places.items()
+        # "Mary", "Logan" (first names) and small "Davis" (surname) are towns too: a lone person
+        # name needs place context; "Manchester" or "Portland" are cities first.
+        if p in _CURATED_AMBIGUOUS
+        or ((p in common or p in first) and pop < _BIG_PLACE)
+        or (p in last and pop < _MID_PLACE)
+    )
     return Lexicons(
         first_names=frozenset(first),
         surnames=frozenset(last),
         common_words=common | _CURATED_AMBIGUOUS,
+        stop_words=_fold(load_lines("stop_words_spacy.txt.gz")),
         places=MappingProxyType(places),
         ambiguous_first=ambiguous_first,
         ambiguous_places=ambiguous_places,
         state_codes=frozenset(codes),
         max_place_words=max(p.count(" ") + 1 for p in places),
     )
+
+
+class Memo:
+    """Remember the result for the last text (by identity), so that detectors sharing work
+    (names -> places, addresses -> names) compute it once per text. Thread-safe: one tuple
+    attribute is read and replaced atomically."""
+
+    __slots__ = ("_last",)
+
+    def __init__(self) -> None:
+        self._last: tuple[str, Any] | None = None
+
+    def get(self, text: str) -> Any:
+        """The value stored for this very ``text`` object, else ``None``."""
+        last = self._last
+        return last[1] if last is not None and last[0] is text else None
+
+    def put(self, text: str, value: Any) -> None:
+        """Store ``value`` for ``text``."""
+        self._last = (text, value)
 
 
 # Bytes 0x80..0xBF continue a UTF-8 sequence: deleting every other byte counts them.
@@ -199,6 +241,138 @@ class CueScanner:
         return out
 
 
+# --- field names and tables ------------------------------------------------------------------
+
+#: Field names (lower-case, ``_``-separated) whose value is a person's name.
+PERSON_FIELDS: frozenset[str] = word_set(
+    """
+    name full_name fullname first_name firstname last_name lastname middle_name given_name
+    family_name surname display_name legal_name preferred_name nickname maiden_name
+    customer_name client_name contact_name patient_name employee_name user_full_name
+    account_holder account_holder_name cardholder cardholder_name card_holder name_on_card
+    holder_name beneficiary beneficiary_name recipient_name sender_name billing_name
+    shipping_name ship_to_name bill_to_name owner_name author_name assignee_name
+    requester_name reporter_name approver_name reviewer_name manager_name spouse_name
+    emergency_contact emergency_contact_name next_of_kin guardian_name parent_name
+    physician_name doctor_name passenger_name guest_name tenant_name applicant_name
+    signatory signer_name contact_person person customer contact
+    """
+)
+#: Field names whose value is a place.
+LOCATION_FIELDS: frozenset[str] = word_set(
+    """
+    city town village municipality locality county district province region
+    state_province country country_name nation birthplace place_of_birth birth_place
+    hometown home_town location geo_location city_name region_name state_name
+    billing_city shipping_city mailing_city residence current_location office_city
+    """
+)
+#: Field names whose value is a street address.
+ADDRESS_FIELDS: frozenset[str] = word_set(
+    """
+    address street street_address address_line address_line1 address_line2 address_line_1
+    address_line_2 address1 address2 addr home_address mailing_address billing_address
+    shipping_address postal_address residential_address work_address delivery_address
+    street_name full_address po_box
+    """
+)
+_FIELD_ENTITY: dict[str, str] = {
+    **dict.fromkeys(ADDRESS_FIELDS, "ADDRESS"),
+    **dict.fromkeys(LOCATION_FIELDS, "LOCATION"),
+    **dict.fromkeys(PERSON_FIELDS, "PERSON"),
+}
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SEPARATORS = re.compile(r"[\s.\-]+")
+
+
+def normalize_field(name: str) -> str:
+    """``"Customer Name"``, ``"customerName"``, ``"customer-name"`` -> ``"customer_name"``."""
+    return _SEPARATORS.sub("_", _CAMEL.sub("_", name.strip().strip("\"'"))).lower()
+
+
+_TABLE_HEADER = (  # a known field name as a whole header cell, followed by a delimiter
+    r"(?i)(?:^|[\n,\t;|])[ \t]*\"?(?:"
+    + "|".join(sorted({re.escape(f).replace("_", "[ _-]?") for f in _FIELD_ENTITY}, key=len)[::-1])
+    + r")\"?[ \t]*(?:[,\t;|]|\r?\n)"
+)
+_MAX_HEADER = 4000  # longer lines are not read as table headers (keeps the scan linear)
+_CELL_VALUE = re.compile(r"[^\W\d_][^\n]{0,200}")
+
+
+class TableReader:
+    """Find CSV/TSV columns whose header names a person, place or address field.
+
+    A header line is found by one scanner pass; the rows below it (same cell count) are read once.
+    """
+
+    def __init__(self) -> None:
+        self._scanner = CueScanner([_TABLE_HEADER])
+        self._last: tuple[str, dict[str, list[tuple[int, int]]]] | None = None
+
+    def cells(self, text: str) -> dict[str, list[tuple[int, int]]]:
+        """Return ``entity -> [(start, end)]`` of the values in named columns of ``text``."""
+        last = self._last
+        if last is not None and last[0] is text:
+            return last[1]
+        out: dict[str, list[tuple[int, int]]] = {}
+        done = 0
+        for _, end in self._scanner.scan(text):
+            if end <= done:
+                continue
+            lo = max(0, end - _MAX_HEADER)
+            start = text.rfind("\n", lo, max(lo, end - 1)) + 1
+            if start == 0 and lo > 0:
+                continue
+            done = self._table(text, start, out)
+        self._last = (text, out)
+        return out
+
+    @staticmethod
+    def _split(text: str, start: int, end: int, delim: str) -> list[tuple[int, int]]:
+        cells, pos = [], start
+        while True:
+            nxt = text.find(delim, pos, end)
+            if nxt < 0:
+                cells.append((pos, end))
+                return cells
+            cells.append((pos, nxt))
+            pos = nxt + 1
+
+    def _table(self, text: str, start: int, out: dict[str, list[tuple[int, int]]]) -> int:
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end]
+        delim = max(",\t;|", key=line.count)
+        header = self._split(text, start, end, delim)
+        cols = {
+            i: ent
+            for i, (a, b) in enumerate(header)
+            if (ent := _FIELD_ENTITY.get(normalize_field(text[a:b]))) is not None
+        }
+        if len(header) < 2 or not cols:
+            return end
+        pos = end + 1
+        while pos < len(text):
+            row_end = text.find("\n", pos)
+            row_end = len(text) if row_end < 0 else row_end
+            row = self._split(text, pos, row_end, delim)
+            if len(row) != len(header):
+                break
+            for i, ent in cols.items():
+                m = _CELL_VALUE.search(text, row[i][0], row[i][1])
+                if m is not None:
+                    value = m.group().rstrip(" \t\r\"'")
+                    out.setdefault(ent, []).append((m.start(), m.start() + len(value)))
+            pos = row_end + 1
+        return pos
+
+
+@cache
+def table_reader() -> TableReader:
+    """The shared table reader (the three detectors read the same tables)."""
+    return TableReader()
+
+
 # --- capitalized-token runs -------------------------------------------------------------------
 
 # A capitalized word: "Jane", "McDonald", "O'Brien", "Jean-Pierre", "Szöllösy", "Jane's".
@@ -213,6 +387,12 @@ _RUNS = re.compile(RUN)
 _TOKEN = re.compile(r"[^ \t]+")
 _INITIAL = re.compile(rf"[{UPPER}]\.?")
 _PARTICLE_SET = frozenset(_PARTICLES.split("|"))
+
+
+def _glued(ch: str) -> bool:
+    return ch.isalnum() or ch in "_/+=\\"
+
+
 # Words that end a name: organisations and streets ("John Street", "Acme Inc").
 _NOT_SURNAME = word_set(
     """
@@ -256,7 +436,17 @@ class RunAnalyzer:
                 found = cache[run] = self._analyze(run)
             if found:
                 hits.add(run)
-        out = [(start, cache[run]) for start, run in pairs if run in hits] if hits else []
+        out: list[tuple[int, tuple[Found, ...]]] = []
+        if hits:
+            n = len(text)
+            for start, run in pairs:
+                if run not in hits:
+                    continue
+                end = start + len(run)
+                # inside a token ("nr00P9YCmghZ03Ey635", "sk_live_pJo1ne"): not a word
+                if (start and _glued(text[start - 1])) or (end < n and _glued(text[end])):
+                    continue
+                out.append((start, cache[run]))
         self._last = (text, out)
         return out
 
@@ -289,16 +479,43 @@ class RunAnalyzer:
                 k = j
                 while k < n and k - i < 5 and self._surname_like(keys[k]):
                     k += 1
-                if k > j and (key not in lx.ambiguous_first or keys[j] in lx.surnames):
+                if k > j and (
+                    key not in lx.ambiguous_first
+                    or (keys[j] in lx.surnames and keys[j] not in lx.stop_words)
+                ):
                     out.append((toks[i][0], toks[k - 1][1], PERSON, 0.85, NEEDS_NOTHING))
                     i = k
                     continue
+            k = self._unknown_then_surname(keys, i)
+            if k:  # "Minjun Navarro", "Aoi Wang": an unlisted given name before a surname
+                out.append((toks[i][0], toks[i + k - 1][1], PERSON, 0.7, NEEDS_NOTHING))
+                i += k
+                continue
             if place_words == 1:
                 out.append(self._place(toks, keys, i, 1))
             elif key in lx.first_names and key not in lx.ambiguous_first:
                 out.append((toks[i][0], toks[i][1], PERSON, 0.6, NEEDS_NOTHING))
             i += 1
         return tuple(out)
+
+    def _unknown_then_surname(self, keys: list[str], i: int) -> int:
+        """Length of an "<unlisted word> <surname> [<surname-like>…]" name at ``i``, else 0."""
+        lx = self.lx
+        if i + 1 >= len(keys):
+            return 0
+        key, nxt = keys[i], keys[i + 1]
+        if nxt not in lx.surnames or nxt in lx.stop_words or len(key) < 2:
+            return 0
+        if key in lx.common_words or key in _NOT_SURNAME:
+            return 0
+        if lx.places.get(key, 0) >= _BIG_PLACE:
+            return 0
+        if nxt in lx.common_words or nxt in _NOT_SURNAME:  # "Redis Stack", "AirPods Max"
+            return 0
+        k = 2
+        while i + k < len(keys) and k < 4 and self._surname_like(keys[i + k]):
+            k += 1
+        return k
 
     def _place_words(self, keys: list[str], i: int) -> int:
         places = self.lx.places
@@ -315,7 +532,7 @@ class RunAnalyzer:
 
     def _surname_like(self, key: str) -> bool:
         lx = self.lx
-        if key in _NOT_SURNAME or len(key) < 2:
+        if key in _NOT_SURNAME or key in lx.stop_words or len(key) < 2:
             return False
         return key in lx.surnames or key not in lx.common_words
 

@@ -24,6 +24,7 @@ from guardrails.detection._lexicon import (
     run_analyzer,
     word_set,
 )
+from guardrails.detection._names import NameDetector
 
 __all__ = ["LOCATION_FIELD_NAMES", "LocationDetector"]
 
@@ -45,7 +46,7 @@ _CITY_STATE, _ABBREV = 0, 1
 _CUES = (
     # ", CA" / ", CA 94105" after a capitalized word: the city is parsed backwards from here
     rf"[a-z],[ \t]*(?:{_STATES})\b",
-    r"\b(?:USA|U\.S\.A\.|U\.S\.|UK|U\.K\.|UAE|EU)(?:[^A-Za-z0-9_]|$)",
+    r"(?:^|[ \t\n(,;:\"'])(?:USA|U\.S\.A\.|U\.S\.|UK|U\.K\.|UAE|EU)(?:[^A-Za-z0-9_+/=]|$)",
 )
 _PREP = re.compile(
     r"(?i:\b(?:in|at|from|near|to|around|outside|across|throughout|via|into|visit|visiting|"
@@ -81,6 +82,12 @@ class LocationDetector:
     def _runs(self) -> RunAnalyzer:
         return run_analyzer(tuple(self.name_sources), self.min_city_population)
 
+    @cached_property
+    def _names(self) -> NameDetector:
+        return NameDetector(
+            name_sources=self.name_sources, min_city_population=self.min_city_population
+        )
+
     def detect(self, text: str, /) -> list[Span]:
         """Return LOCATION spans in ``text`` (sorted, de-duplicated)."""
         found: dict[tuple[int, int], float] = {}
@@ -103,11 +110,14 @@ class LocationDetector:
                     last = m
                 if last is not None:
                     found.setdefault(last.span(), 0.6)
+        # "Hi Charlotte,", "Folake Navarro": a place name inside a person's name is the person
+        people = [(p.start, p.end) for p in self._names.detect(text)]
         return [
             Span(
                 start=s, end=e, entity_type=LOCATION, score=sc, value=text[s:e], detector=self.name
             )
             for (s, e), sc in sorted(found.items())
+            if not any(a < e and s < b for a, b in people)
         ]
 
 

@@ -18,45 +18,42 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 
 from guardrails._types import Span
+from guardrails.detection._address import AddressDetector
 from guardrails.detection._lexicon import (
+    LETTER,
     NEEDS_NOTHING,
     PERSON,
+    PERSON_FIELDS,
     RUN,
     UPPER,
     CueScanner,
+    Memo,
     RunAnalyzer,
     run_analyzer,
+    table_reader,
     word_set,
 )
 
 __all__ = ["PERSON_FIELD_NAMES", "NameDetector"]
 
 #: Structured-data field names (lower-case, ``_`` separated) whose value is a person's name.
-PERSON_FIELD_NAMES: frozenset[str] = word_set(
-    """
-    name full_name fullname first_name firstname last_name lastname middle_name given_name
-    family_name surname display_name legal_name preferred_name nickname maiden_name
-    customer_name client_name contact_name patient_name employee_name user_full_name
-    account_holder account_holder_name cardholder cardholder_name card_holder name_on_card
-    holder_name beneficiary beneficiary_name recipient_name sender_name billing_name
-    shipping_name ship_to_name bill_to_name owner_name author_name assignee_name
-    requester_name reporter_name approver_name reviewer_name manager_name spouse_name
-    emergency_contact emergency_contact_name next_of_kin guardian_name parent_name
-    physician_name doctor_name passenger_name guest_name tenant_name applicant_name
-    signatory signer_name contact_person person
-    """
-)
+PERSON_FIELD_NAMES: frozenset[str] = PERSON_FIELDS
 
-_LABELS = (
+# Labels whose value is a name even when it is one unknown word ("Name: Yui").
+_NAME_LABELS = (
     r"(?:full|first|last|middle|given|family|display|legal|contact|customer|client|patient|"
     r"employee|account|card|billing|shipping|sender|recipient|holder|owner|person)[ _-]?name|"
-    r"name|surname|customer|client|contact|patient|employee|attn|attention|signed[ _-]by|"
+    r"name|surname|attn|attention|signed[ _-]by|my[ \t]+name[ \t]+is|i[ \t]+am|i'm|this[ \t]+is"
+)
+# Labels whose value is usually a person, but may be a company or a team ("Customer: Acme").
+_LABELS = (
+    r"customer|client|contact|patient|employee|"
     r"assigned[ _-]to|assignee|owner|author|reporter|requester|requested[ _-]by|recipient|"
     r"sender|manager|approver|approved[ _-]by|reviewer|reviewed[ _-]by|cardholder|"
     r"card[ _-]?holder|account[ _-]?holder|beneficiary|guest|passenger|tenant|applicant|"
     r"candidate|spouse|emergency[ _-]contact|next[ _-]of[ _-]kin|physician|doctor|caller|"
     r"driver|buyer|seller|landlord|witness|ship[ _-]to|bill[ _-]to|from|to|cc|bcc|reply-to|"
-    r"signed|signature|prepared[ _-]by|created[ _-]by|speaker"
+    r"signed|signature|prepared[ _-]by|created[ _-]by|speaker|agent[ _-]note|note[ _-]from"
 )
 _ROLES = (
     r"customer|client|patient|employee|colleague|coworker|co-worker|manager|contractor|tenant|"
@@ -67,13 +64,14 @@ _ROLES = (
     r"reviewed[ \t]+by|sent[ \t]+by|written[ \t]+by|handled[ \t]+by|escalated[ \t]+to|"
     r"forwarded[ \t]+to|spoke[ \t]+(?:with|to)|talked[ \t]+to|met[ \t]+with|meeting[ \t]+with|"
     r"call[ \t]+with|ask|ping|contact|email|call|tell|thanks[ \t]+to|according[ \t]+to|"
-    r"on[ \t]+behalf[ \t]+of|c/o|care[ \t]+of|this[ \t]+is|i[ \t]+am|i'm|wife|husband|son|"
+    r"on[ \t]+behalf[ \t]+of|c/o|care[ \t]+of|wife|husband|son|"
     r"daughter|friend|boss|mom|dad|mother|father|brother|sister"
 )
-_STRONG, _SALUTE, _TITLE, _ROLE, _SIGNOFF, _ANGLE, _SPEAKER = range(7)
+_NAME_LABEL, _LABEL, _SALUTE, _TITLE, _ROLE, _SIGNOFF, _ANGLE, _SPEAKER = range(8)
+_Q = r"(?:\\?[\"'])?"  # an optional quote, possibly escaped inside a JSON string
 _CUES = {
-    _STRONG: rf"(?i)\b(?:{_LABELS})[\"']?[ \t]*[:=][ \t]*[\"']?[ \t]*[a-z]|"
-    r"(?i)\bmy[ \t]+name[ \t]+is[ \t]+[a-z]",
+    _NAME_LABEL: rf"(?i)\b(?:{_NAME_LABELS}){_Q}[ \t]*[:=,]?[ \t]*{_Q}[ \t]*[a-z]",
+    _LABEL: rf"(?i)\b(?:{_LABELS}){_Q}[ \t]*[:=][ \t]*{_Q}[ \t]*[a-z]",
     _SALUTE: r"(?i)\b(?:dear|hi|hello|hey|hiya|greetings|thanks|thank[ \t]+you|cheers|"
     r"good[ \t]+(?:morning|afternoon|evening))[ \t]*,?[ \t]+[a-z]",
     _TITLE: r"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Dame|Lady|Lord|Rev|Fr|Capt|Sgt|Lt|Col|Hon|"
@@ -87,7 +85,14 @@ _CUES = {
     r"[ \t]*:[ \t]",
 }
 # Only the value after a strong cue may be ALL-CAPS or lower-case.
-_CASE_FREE = frozenset({_STRONG, _SALUTE, _SIGNOFF})
+_CASE_FREE = frozenset({_NAME_LABEL, _LABEL, _SALUTE, _SIGNOFF})
+# After these cues one unknown capitalized word is a name ("Hi Yui,", "Name: Aoi", "Mr. Okafor").
+_LONE_OK = frozenset({_NAME_LABEL, _SALUTE, _TITLE, _SIGNOFF})
+# A capitalized run right after a street word is a street ("31 rue Victor Hugo").
+_STREET_BEFORE = re.compile(
+    r"(?i:\b(?:rue|via|viale|calle|avenida|avenue|av\.|boulevard|bd|piazza|corso|plaza|rua|"
+    r"ul\.|ulica|place|chemin|quai|allée|paseo|carrer|strada))[ \t]+$"
+)
 _TITLED = re.compile(RUN)
 _CAPS_RUN = rf"[{UPPER}][{UPPER}'’-]+(?:[ \t]+[{UPPER}][{UPPER}'’-]+){{0,3}}"
 _CAPS = re.compile(rf"{_CAPS_RUN}(?![\w])")
@@ -96,6 +101,7 @@ _BEFORE_ANGLE = re.compile(rf"({RUN}|{_CAPS_RUN})[\"']?[ \t]*<[^<\n]*$")
 _SPEAKER_NAME = re.compile(r"([A-Z][a-z]+(?:[ \t][A-Z][a-z]+){0,2})[ \t]*:[ \t]$")
 _INITIAL = re.compile(rf"[{UPPER}]\.?")
 _WORDS = re.compile(r"[^ \t]+")
+_NAME_WORD = re.compile(rf"[{LETTER}][{LETTER}'’.-]*")
 _STOP = word_set(
     "inc corp corporation llc ltd gmbh co company group team support street avenue road"
 )
@@ -126,29 +132,50 @@ class NameDetector:
     def _runs(self) -> RunAnalyzer:
         return run_analyzer(tuple(self.name_sources), self.min_city_population)
 
+    @cached_property
+    def _addresses(self) -> AddressDetector:
+        return AddressDetector()
+
+    @cached_property
+    def _memo(self) -> Memo:
+        return _memo(tuple(self.name_sources), self.min_city_population)
+
     def detect(self, text: str, /) -> list[Span]:
         """Return PERSON spans in ``text`` (sorted, de-duplicated; may overlap)."""
-        found: set[tuple[int, int, float]] = set()
+        spans: list[Span] | None = self._memo.get(text)
+        if spans is None:  # else the location detector asked for this very text already
+            spans = self._detect(text)
+            self._memo.put(text, spans)
+        return list(spans)
+
+    def _detect(self, text: str) -> list[Span]:
+        found: dict[tuple[int, int], float] = {}
         for start, findings in self._runs.runs(text):
             for a, b, entity, score, need in findings:
-                if entity == PERSON and need == NEEDS_NOTHING:
-                    found.add((start + a, start + b, score))
+                if entity != PERSON or need != NEEDS_NOTHING:
+                    continue
+                if _STREET_BEFORE.search(text, max(0, start + a - 12), start + a):
+                    continue
+                found[(start + a, start + b)] = score
         for cue, end in _scanner().scan(text):
             hit = self._after_cue(text, cue, end)
             if hit is not None:
-                found.add((hit[0], hit[1], 0.9))
-        best: dict[tuple[int, int], float] = {}
-        for s, e, score in found:
-            best[(s, e)] = max(score, best.get((s, e), 0.0))
+                found[hit] = 0.9
+        for s, e in table_reader().cells(text).get(PERSON, ()):
+            if self._plausible_cell(text[s:e]):
+                found[(s, e)] = max(0.8, found.get((s, e), 0.0))
+        # a street named after a person ("31 rue Victor Hugo") is part of an address
+        addresses = [(a.start, a.end) for a in self._addresses.detect(text)]
         return [
             Span(start=s, end=e, entity_type=PERSON, score=sc, value=text[s:e], detector=self.name)
-            for (s, e), sc in sorted(best.items())
+            for (s, e), sc in sorted(found.items())
+            if not any(a < e and s < b for a, b in addresses)
         ]
 
     def _after_cue(self, text: str, cue: int, end: int) -> tuple[int, int] | None:
         if cue == _ANGLE:
             m = _BEFORE_ANGLE.search(text, max(0, end - 120), end)
-            return self._validate(text, m.start(1), m.group(1), strong=True) if m else None
+            return self._validate(text, m.start(1), m.group(1), lone_ok=True) if m else None
         if cue == _SPEAKER:
             m = _SPEAKER_NAME.search(text, max(0, end - 80), end)
             if m is None or not self._lexicon_hit(m.group(1).split(), lone_ok=False):
@@ -156,13 +183,17 @@ class NameDetector:
             return m.start(1), m.end(1)
         pos = end - 1  # every other cue pattern ends on the first letter of the value
         m = _TITLED.match(text, pos)
-        if m is None and cue in _CASE_FREE:
+        if m is not None:
+            return self._validate(text, pos, m.group(), lone_ok=cue in _LONE_OK)
+        if cue in _CASE_FREE:
             m = _CAPS.match(text, pos) or _LOWER.match(text, pos)
-        if m is None:
-            return None
-        return self._validate(text, pos, m.group(), strong=cue != _ROLE)
+            if m is not None:  # ALL-CAPS or lower-case: only names the lexicon knows
+                return self._validate_cased(pos, m.group())
+        return None
 
-    def _validate(self, text: str, pos: int, value: str, *, strong: bool) -> tuple[int, int] | None:
+    def _validate(
+        self, text: str, pos: int, value: str, *, lone_ok: bool
+    ) -> tuple[int, int] | None:
         lx = self._runs.lx
         keep: list[re.Match[str]] = []
         for m in _WORDS.finditer(value):  # the leading name-like words: "Jane Doe Support"
@@ -174,23 +205,54 @@ class NameDetector:
             keep.append(m)
         while keep and _INITIAL.fullmatch(keep[-1].group()):
             keep.pop()
-        if not keep or not self._lexicon_hit([m.group() for m in keep], lone_ok=strong):
+        if not keep or not self._lexicon_hit([m.group() for m in keep], lone_ok=lone_ok):
             return None
         end = pos + keep[-1].end()
         if keep[-1].group()[-2:] in ("'s", "’s"):
             end -= 2
         return pos, end
 
+    def _validate_cased(self, pos: int, value: str) -> tuple[int, int] | None:
+        """An ALL-CAPS / lower-case value: a listed first name, then listed names only."""
+        lx = self._runs.lx
+        words = list(_WORDS.finditer(value))[:3]
+        keys = [m.group().casefold() for m in words]
+        if keys[0] not in lx.first_names or keys[0] in lx.stop_words:
+            return None
+        n = 1
+        while n < len(keys) and keys[n] not in lx.stop_words:
+            if keys[n] not in lx.surnames and keys[n] not in lx.first_names:
+                break
+            n += 1
+        if n == 1 and keys[0] in lx.ambiguous_first:  # "hi will", "NAME: MAY" stay unclear
+            return None
+        return pos, pos + words[n - 1].end()
+
     def _lexicon_hit(self, words: list[str], *, lone_ok: bool) -> bool:
+        """Whether ``words`` (already free of common words) can be a name after the cue."""
         lx = self._runs.lx
         keys = [w.casefold().removesuffix("'s").removesuffix("’s") for w in words]
-        if len(keys) == 1 and not lone_ok:
-            # a lone weak-cue word must be an unambiguous first name ("ask Jane", not "ask Will")
-            return keys[0] in lx.first_names and keys[0] not in lx.ambiguous_first
-        if any(k in lx.first_names or k in lx.surnames for k in keys):
-            return True
-        # unknown words: accept two or more unknown capitalized words after a strong cue only
-        return lone_ok and len(keys) > 1 and not any(k in lx.common_words for k in keys)
+        known = [k in lx.first_names or k in lx.surnames for k in keys]
+        if len(keys) > 1:
+            # two capitalized non-common words after a cue, at least one of them a known name
+            return any(known) or (lone_ok and words[0][:1].isupper())
+        if lone_ok:  # a strong cue: any capitalized word, or a lexicon name in other casings
+            return (words[0][:1].isupper() and not words[0].isupper()) or known[0]
+        # a lone weak-cue word must be an unambiguous first name ("ask Jane", not "ask Will")
+        return keys[0] in lx.first_names and keys[0] not in lx.ambiguous_first
+
+    def _plausible_cell(self, value: str) -> bool:
+        """A table cell under a name column: letters only, at most 5 words, not all common."""
+        words = value.split()
+        if not 0 < len(words) <= 5 or not all(_NAME_WORD.fullmatch(w) for w in words):
+            return False
+        common = self._runs.lx.common_words
+        return not all(w.casefold() in common for w in words)
+
+
+@cache
+def _memo(sources: tuple[str, ...], min_city_population: int) -> Memo:
+    return Memo()  # one per configuration, shared by every detector instance using it
 
 
 @cache

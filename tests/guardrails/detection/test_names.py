@@ -29,7 +29,7 @@ def found(detector: NameDetector, text: str) -> list[str]:
         ('"Jane Doe" <jane@x.com>', "Jane Doe"),  # quoted display name
         ("Dear Mr. Smith,", "Smith"),  # title after salutation
         ("Hi Jane,\nthanks for the logs", "Jane"),  # salutation, lone first name
-        ("hi mark, any update?", "mark"),  # lower-case chat salutation
+        ("hi jennifer, any update?", "jennifer"),  # lower-case chat salutation
         ("Best regards,\nJohn Carter\nSupport Engineer", "John Carter"),  # sign-off block
         ("Thanks,\nWill", "Will"),  # ambiguous first name made safe by the sign-off
         ("customer Jane Doe called twice", "Jane Doe"),  # role noun in prose
