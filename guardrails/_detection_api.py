@@ -15,7 +15,8 @@ from typing import Any
 
 from guardrails._errors import ConfigurationError
 from guardrails._types import Detector
-from guardrails.detection._entities import ENTITIES, GROUPS
+from guardrails.detection._entities import ENTITIES
+from guardrails.detection._registry import expand_entities
 
 __all__ = [
     "PERSON_SHAPE",
@@ -64,15 +65,10 @@ def expand(entities: Iterable[str] | None, *, extra: frozenset[str]) -> frozense
     for name in entities:
         if not isinstance(name, str):
             raise ConfigurationError("entities must be entity type names or group names")
-        if name in GROUPS:
-            out |= GROUPS[name]
-        elif name in ENTITIES or name in extra:
+        if name in extra:
             out.add(name)
-        else:
-            raise ConfigurationError(
-                f"unknown entity {name!r}; use one of the built-ins, a group "
-                f"({', '.join(sorted(GROUPS))}) or a custom entity"
-            )
+        else:  # built-in names and groups; raises ConfigurationError for an unknown name
+            out |= expand_entities([name])
     if not out:
         raise ConfigurationError("entities must name at least one entity type")
     return frozenset(out)
@@ -80,39 +76,22 @@ def expand(entities: Iterable[str] | None, *, extra: frozenset[str]) -> frozense
 
 def default_detectors(entities: frozenset[str], custom: Sequence[Any]) -> tuple[Detector, ...]:
     """The built-in detectors for ``entities`` (plus the custom entities)."""
-    try:
-        from guardrails.detection import default_detectors as build
-    except ImportError:
-        raise ConfigurationError(
-            "the built-in detectors are not available; pass detectors=[...]"
-        ) from None
-    return tuple(build(entities, custom=tuple(custom)))
+    from guardrails.detection import default_detectors as build
+
+    return tuple(build(entities & ENTITIES, custom=tuple(custom)))
 
 
 def custom_detectors(custom: Sequence[Any]) -> tuple[Detector, ...]:
     """Detectors for custom entities only (used when ``detectors=`` replaces the built-ins)."""
-    return default_detectors(custom_names(custom), custom)
-
-
-_SECRET_KEY = re.compile(
-    r"(?:^|[_\-.])(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_\-]?key|apikey|private[_\-]?key"
-    r"|access[_\-]?key|client[_\-]?secret|auth|credentials?)(?:$|[_\-.])",
-    re.IGNORECASE,
-)
+    return default_detectors(frozenset(), custom)
 
 
 def secret_key_entity(name: str) -> str | None:
     """The entity for a field whose name says it holds a secret (``password`` -> PASSWORD)."""
-    try:
-        from guardrails.detection import secret_key_entity as from_detection
-    except ImportError:
-        pass
-    else:
-        result: str | None = from_detection(name)
-        return result
-    if not _SECRET_KEY.search(name):
-        return None
-    return "PASSWORD" if re.search(r"pass|pwd", name, re.IGNORECASE) else "SECRET"
+    from guardrails.detection import secret_key_entity as from_detection
+
+    result: str | None = from_detection(name)
+    return result
 
 
 def is_number(value: object) -> bool:

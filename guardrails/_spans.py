@@ -85,6 +85,8 @@ def merge(spans: Iterable[Span], text: str) -> list[Span]:
 
 
 def _final(cur: Span, best: Span, text: str) -> Span:
+    if cur is best and cur.value:
+        return cur  # a lone span: reuse it (masking reads the text, not ``value``)
     return Span(
         start=cur.start,
         end=cur.end,

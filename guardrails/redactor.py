@@ -24,7 +24,7 @@ from guardrails._types import Detector, Span
 from guardrails.masking._base import Operator
 from guardrails.masking._tokens import TOKEN_RE, token_name
 from guardrails.masking.placeholder import Placeholder
-from guardrails.structured import DEFAULT_FIELD_RULES, normalize_field, transform
+from guardrails.structured import DEFAULT_FIELD_RULES, check, normalize_field, transform
 from guardrails.vault._restore import looks_like_json
 from guardrails.vault._vault import Vault
 
@@ -190,26 +190,32 @@ class Redactor:
         ranges = protected_ranges(text, self._token_names)
         found: list[Span] = []
         if digest is None or vault is None or not vault._was_produced(digest):
-            found = self._run_detectors(text)
-            found = merge(drop_protected(found, ranges), text)
-            found.extend(find_repeats(text, found))
+            found = merge(drop_protected(self._run_detectors(text), ranges), text)
+        extra = find_repeats(text, found) if found else []
         if vault is not None and len(vault):
-            found.extend(vault.find_known(text, self.entities))
-        return merge(drop_protected(found, ranges), text)
+            extra.extend(vault.find_known(text, self.entities))
+        if not extra:
+            return found
+        return merge(drop_protected([*found, *extra], ranges), text)
 
     def _run_detectors(self, text: str) -> list[Span]:
         found: list[Span] = []
         n = len(text)
         for det in self.detectors:
+            failure = ""
             try:
                 spans = list(det.detect(text))
             except GuardrailsError:
                 raise
-            except Exception as exc:  # fail closed without echoing the text
+            except Exception as exc:
+                failure = type(exc).__name__
+            if failure:
+                # Raised outside the handler: the original exception (its message may quote the
+                # text) is neither the cause nor the context of ours.
                 raise RedactionError(
                     f"detector {getattr(det, 'name', type(det).__name__)!r} failed "
-                    f"({type(exc).__name__}); nothing was redacted"
-                ) from None
+                    f"({failure}); nothing was redacted"
+                )
             for span in spans:
                 if not isinstance(span, Span) or span.end > n:
                     raise RedactionError(
@@ -223,14 +229,15 @@ class Redactor:
         return self._operators.get(entity_type, self._default_operator)
 
     def _mask(self, value: str, entity_type: str, vault: Vault) -> str:
+        failure = ""
         try:
             out = self._operator(entity_type).mask(value, entity_type=entity_type, vault=vault)
         except GuardrailsError:
             raise
         except Exception as exc:
-            raise RedactionError(
-                f"operator for {entity_type} failed ({type(exc).__name__})"
-            ) from None
+            failure = type(exc).__name__
+        if failure:  # outside the handler, as in _run_detectors
+            raise RedactionError(f"operator for {entity_type} failed ({failure})")
         if not isinstance(out, str):
             raise RedactionError(f"operator for {entity_type} did not return a string")
         return out
@@ -274,7 +281,9 @@ class Redactor:
         """Like :meth:`redact_data`, plus counts per entity type for audit summaries."""
         vault = _require_vault(vault)
         counts: Counter[str] = Counter()
-        data = _StructuredPass(self, vault, counts).run(obj)
+        run = _StructuredPass(self, vault, counts)
+        check(obj, run.check_leaf)  # bad input fails before anything reaches the vault
+        data = run.run(obj)
         return DataRedactionResult(data=data, counts=MappingProxyType(dict(counts)), vault=vault)
 
     def _rule_for(self, name: str) -> str | None:
@@ -298,6 +307,15 @@ class _StructuredPass:
     def key(self, k: Any) -> Any:
         return self.r._redact_text(k, self.vault, self.counts)[0] if isinstance(k, str) else k
 
+    @staticmethod
+    def check_leaf(value: Any) -> None:
+        if value is None or isinstance(value, str | int | float) or api.is_number(value):
+            return
+        if isinstance(value, bytes | bytearray | memoryview):
+            raise InputError("bytes inside the data: decode them to str before redacting")
+        if not api.is_safe_scalar(value):
+            raise InputError(f"cannot redact a value of type {type(value).__name__}")
+
     def leaf(self, value: Any, rule: str | None) -> Any:
         if isinstance(value, str):
             if rule is not None and self._whole(value, rule):
@@ -311,11 +329,8 @@ class _StructuredPass:
                 self.counts[rule] += 1
                 return self.r._mask(str(value), rule, self.vault)
             return value
-        if isinstance(value, bytes | bytearray | memoryview):
-            raise InputError("bytes inside the data: decode them to str before redacting")
-        if api.is_safe_scalar(value):
-            return value
-        raise InputError(f"cannot redact a value of type {type(value).__name__}")
+        self.check_leaf(value)
+        return value
 
     @staticmethod
     def _whole(value: str, rule: str) -> bool:

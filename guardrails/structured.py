@@ -20,7 +20,7 @@ from typing import Any
 
 from guardrails._errors import InputError
 
-__all__ = ["DEFAULT_FIELD_RULES", "normalize_field", "transform"]
+__all__ = ["DEFAULT_FIELD_RULES", "check", "normalize_field", "transform"]
 
 DEFAULT_FIELD_RULES: MappingProxyType[str, str] = MappingProxyType(
     {
@@ -217,3 +217,34 @@ def transform(
         if not stack:
             return result
         stack[-1].out.append(result)
+
+
+def check(obj: Any, leaf: Callable[[Any], None]) -> None:
+    """Walk ``obj`` without rebuilding it: ``leaf`` may raise for a bad value; cycles raise.
+
+    Used before masking so that bad input fails before anything was written to a vault.
+    """
+    no_rules: Callable[[str], str | None] = lambda _name: None  # noqa: E731
+    root = _open(obj, None, no_rules)
+    if root is None:
+        leaf(obj)
+        return
+    # (frame, index of the next child); ids on the current path detect cycles.
+    stack: list[tuple[_Frame, int]] = [(root, 0)]
+    active = {id(obj)}
+    while stack:
+        frame, i = stack[-1]
+        if i == len(frame.children):
+            stack.pop()
+            active.discard(id(frame.src))
+            continue
+        stack[-1] = (frame, i + 1)
+        child = frame.children[i]
+        sub = _open(child, None, no_rules)
+        if sub is None:
+            leaf(child)
+        elif id(child) in active:
+            raise InputError(f"the data contains a cycle (at depth {len(stack)})")
+        else:
+            active.add(id(child))
+            stack.append((sub, 0))

@@ -1,6 +1,6 @@
 """Masking operators: how a detected value is replaced, configurable per entity type.
 
-Built-ins (one module each, presidio-anonymizer operators underneath where they fit):
+Built-ins (one module each; presidio-anonymizer's semantics where it has the operator):
 :class:`Placeholder` (reversible through the vault; the default), :class:`Redact`,
 :class:`Mask`, :class:`KeyedHash` (HMAC-SHA256) and :class:`Encrypt` (AES-GCM). Write your own
 by implementing the one-method :class:`Operator` protocol.

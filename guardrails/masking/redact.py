@@ -1,12 +1,12 @@
-"""Irreversible replacement by a fixed text (presidio-anonymizer ``Replace`` / ``Redact``)."""
+"""Irreversible replacement by a fixed text (presidio-anonymizer ``Replace``/``Redact`` semantics).
+
+Not imported from presidio for the reason given in :mod:`guardrails.masking.mask`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-from presidio_anonymizer.operators import Redact as _PresidioRedact
-from presidio_anonymizer.operators import Replace as _PresidioReplace
 
 from guardrails._errors import ConfigurationError
 from guardrails.masking._tokens import token_name
@@ -15,9 +15,6 @@ if TYPE_CHECKING:
     from guardrails.vault import Vault
 
 __all__ = ["Redact"]
-
-_REPLACE = _PresidioReplace()
-_REDACT = _PresidioRedact()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,7 +40,6 @@ class Redact:
 
     def mask(self, value: str, /, *, entity_type: str, vault: Vault) -> str:
         """Return the fixed replacement; ``value`` is not used."""
-        if self.replacement == "":
-            return str(_REDACT.operate(value, {}))
-        new_value = self.replacement or f"<{token_name(entity_type)}>"
-        return str(_REPLACE.operate(value, {"new_value": new_value}))
+        if self.replacement is not None:
+            return self.replacement
+        return f"<{token_name(entity_type)}>"

@@ -14,13 +14,13 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
+import re2
+
 _hs: Any
 try:  # x86-64 only
     import hyperscan as _hs
 except ImportError:  # pragma: no cover - exercised on other platforms
     _hs = None
-
-import re2
 
 __all__ = ["LiteralMatcher"]
 
