@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Collection, Sequence
 
 from guardrails._errors import ConfigurationError, InputError, RedactionError
@@ -14,7 +13,12 @@ from guardrails.detection._registry import (
     custom_tuple,
     expand_entities,
 )
-from guardrails.detection._scanner import available_backends, encode, to_str_offsets
+from guardrails.detection._scanner import (
+    available_backends,
+    encode,
+    encode_ascii,
+    to_str_offsets,
+)
 from guardrails.detection._validators import Found
 
 __all__ = ["PatternDetector"]
@@ -63,21 +67,26 @@ class PatternDetector:
             raise InputError(f"detect() expects str, got {type(text).__name__}")
         if not text:
             return []
-        data, same_offsets = encode(text)
-        hits = self._compiled.scanner.scan(data)
-        if not same_offsets:
-            hits = to_str_offsets(data, hits)
-        checks = self._compiled.checks
+        comp = self._compiled
         want = self._want
         found: list[Found] = []
         reserved: list[tuple[int, int]] = []
         try:
-            for idx, start, end in hits:
+            checks = comp.checks
+            for idx, start, end in comp.scanner.scan(encode_ascii(text)):
                 check = checks[idx]
                 if check is None:
                     reserved.append((start, end))
                 else:
                     found.extend(check(text, start, end, want))
+            if comp.custom_scanner is not None:
+                data, same_offsets = encode(text)
+                hits = comp.custom_scanner.scan(data)
+                if not same_offsets:
+                    hits = to_str_offsets(data, hits)
+                custom_checks = comp.custom_checks
+                for idx, start, end in hits:
+                    found.extend(custom_checks[idx](text, start, end, want))
         except RedactionError:
             raise
         except Exception as exc:
@@ -90,26 +99,36 @@ class PatternDetector:
 
 
 def _resolve(found: list[Found], reserved: list[tuple[int, int]]) -> list[Found]:
-    """Keep the best of overlapping findings: higher score, then longer, then earlier."""
+    """Keep the best of overlapping findings (higher score, then longer); drop placeholder hits.
+
+    One sort and a sweep: findings rarely overlap, so clusters are tiny and resolved greedily.
+    """
     if not found:
         return []
-    found.sort(key=lambda f: (-f[3], f[0] - f[1], f[0]))
-    starts: list[int] = []
-    ends: list[int] = []
-    for s, e in sorted(reserved):
-        starts.append(s)
-        ends.append(e)
+    # placeholders take part as unbeatable findings that are removed at the end
+    items = found + [(s, e, "", 2.0) for s, e in reserved]
+    items.sort()
+    out: list[Found] = []
+    cluster: list[Found] = []
+    cluster_end = -1
+    for f in items:
+        if f[0] >= cluster_end:
+            _flush(cluster, out)
+            cluster = [f]
+        else:
+            cluster.append(f)
+        cluster_end = max(cluster_end, f[1]) if len(cluster) > 1 else f[1]
+    _flush(cluster, out)
+    return out
+
+
+def _flush(cluster: list[Found], out: list[Found]) -> None:
+    if len(cluster) == 1:
+        if cluster[0][2]:
+            out.append(cluster[0])
+        return
     kept: list[Found] = []
-    for f in found:
-        s, e = f[0], f[1]
-        if e <= s:
-            continue
-        i = bisect.bisect_left(starts, e)  # intervals starting before our end
-        if i > 0 and ends[i - 1] > s:
-            continue
-        # intervals are disjoint and sorted, so only the one just before ``i`` can overlap us.
-        starts.insert(i, s)
-        ends.insert(i, e)
-        kept.append(f)
-    kept.sort()
-    return kept
+    for f in sorted(cluster, key=lambda f: (-f[3], f[0] - f[1], f[0])):
+        if f[1] > f[0] and all(f[1] <= k[0] or k[1] <= f[0] for k in kept):
+            kept.append(f)
+    out.extend(sorted(k for k in kept if k[2]))

@@ -238,6 +238,7 @@ def secret_key_entity(key: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=4096)
 def strong_secret_key(key: str) -> bool:
     """Whether the name alone says "this is a secret" (not just ``auth``/``cookie``/``*_key``)."""
     words = set(_words(key))

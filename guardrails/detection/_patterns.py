@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from guardrails.detection import _phone as ph
 from guardrails.detection import _secrets as s
 from guardrails.detection import _validators as v
 
@@ -27,10 +28,11 @@ class Rule:
     entities: frozenset[str]
     regex: str
     check: Check
+    som: bool = True  # False: the check finds the start itself (see _scanner.PatternSpec)
 
 
-def _r(name: str, entities: str, regex: str, check: Check) -> Rule:
-    return Rule(name=name, entities=frozenset(entities.split()), regex=regex, check=check)
+def _r(name: str, entities: str, regex: str, check: Check, *, som: bool = True) -> Rule:
+    return Rule(name=name, entities=frozenset(entities.split()), regex=regex, check=check, som=som)
 
 
 _SECRETS_KV = (
@@ -39,6 +41,7 @@ _SECRETS_KV = (
     "BEARER_TOKEN"
 )
 _SEP = r"[ .\-]"
+_EXT = r"(?:[ ,]{0,2}(?:x|ext\.?|extension) ?[0-9]{1,6})?\b"  # "555-0132 x12", "… ext. 4"
 _KEYWORDS = (
     r"pass|pwd|secret|token|api[_.\-]?key|access[_.\-]?key|private[_.\-]?key|auth|credential"
     r"|creds|database[_.\-]?url|db[_.\-]?url|dsn|conn(?:ection)?[_.\-]?str|[_.\-]key|bearer"
@@ -49,12 +52,13 @@ RULES: tuple[Rule, ...] = (
     _r(
         "email",
         "EMAIL_ADDRESS",
-        r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}\b",
+        r"[A-Za-z0-9._%+\-]@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}\b",
         v.check_email,
+        som=False,
     ),
     # phone: international "+CC …" / "00CC …", North American, national with a trunk 0
-    _r("phone_intl", "PHONE_NUMBER", r"\+[1-9](?:[ .\-]?\(?[0-9]\)?){6,16}\b", v.check_phone),
-    _r("phone_00", "PHONE_NUMBER", r"\b00[1-9](?:[ .\-]?\(?[0-9]\)?){6,15}\b", v.check_phone),
+    _r("phone_intl", "PHONE_NUMBER", r"\+[1-9](?:[ .\-]?\(?[0-9]\)?){6,16}" + _EXT, ph.check_phone),
+    _r("phone_00", "PHONE_NUMBER", r"\b00[1-9](?:[ .\-]?\(?[0-9]\)?){6,15}\b", ph.check_phone),
     _r(
         "phone_nanp",
         "PHONE_NUMBER",
@@ -65,13 +69,20 @@ RULES: tuple[Rule, ...] = (
         + r"?)[2-9][0-9]{2}"
         + _SEP
         + r"?[0-9]{4}\b",
-        v.check_phone,
+        ph.check_phone,
     ),
     _r(
         "phone_trunk",
         "PHONE_NUMBER",
         r"(?:\b0[1-9][0-9]{0,4}|\(0[1-9][0-9]{0,4}\))(?:[ .\-]?[0-9]{2,8}){1,4}\b",
-        v.check_phone,
+        ph.check_phone,
+    ),
+    _r(
+        "phone_cue",
+        "PHONE_NUMBER",
+        r"(?i)\b(?:phone|tel|call|mobile|cell|fax|whatsapp|sms)[A-Za-z .:#=\t\r\n\"'\-]{0,24}"
+        r"[+(]?[0-9][0-9 ().\-]{5,20}[0-9]" + _EXT,
+        ph.check_phone_cue,
     ),
     _r("ssn_dash", "US_SSN", r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b", v.check_ssn),
     _r("ssn_space", "US_SSN", r"\b[0-9]{3} [0-9]{2} [0-9]{4}\b", v.check_ssn),
@@ -80,15 +91,18 @@ RULES: tuple[Rule, ...] = (
     _r(
         "iban",
         "IBAN_CODE",
-        r"\b[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4}(?: ?[A-Z0-9]{1,4}){1,7}\b",
+        # upper case, grouped or not; or lower case written compact ("gb42nawi0445…")
+        r"\b[A-Z]{2}[0-9]{2} ?[A-Z0-9]{4}(?: ?[A-Z0-9]{1,4}){1,7}\b|\b[a-z]{2}[0-9]{2}[a-z0-9]{11,30}\b",
         v.check_iban,
     ),
     _r("ipv4", "IP_ADDRESS", r"\b(?:[0-9]{1,3}\.){3}[0-9]{1,3}\b", v.check_ipv4),
     _r(
         "ipv6",
         "IP_ADDRESS",
-        r"(?i)(?:[0-9a-f]{1,4}:(?:[0-9a-f]{0,4}:){1,6}|::(?:[0-9a-f]{1,4}:){0,5})"
-        r"(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b|[0-9a-f]{1,4}\b)?",
+        # eight groups, or a "::" somewhere (so "10:30:45" is never a candidate)
+        r"(?i)[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){7}\b"
+        r"|(?:(?:[0-9a-f]{1,4}:){1,6}|:):(?:[0-9a-f]{1,4}(?::[0-9a-f]{1,4}){0,6})?"
+        r"(?:[0-9]{1,3}(?:\.[0-9]{1,3}){3})?\b",
         v.check_ipv6,
     ),
     _r("mac_colon", "MAC_ADDRESS", r"(?i)\b[0-9a-f]{2}(?::[0-9a-f]{2}){5}\b", v.check_mac),
@@ -98,7 +112,7 @@ RULES: tuple[Rule, ...] = (
         "url_credentials",
         "URL_CREDENTIALS PASSWORD SECRET",
         r"(?i)[a-z][a-z0-9+.\-]*://[A-Za-z0-9._~%!$&'()*+,;=\-]*:"
-        r"[A-Za-z0-9._~%!$&'()*+,;=:@\-]*@",
+        r"[A-Za-z0-9._~%!$&()*+,;=:?#\[\]^{|}\-]*@",
         s.check_url_credentials,
     ),
     # vendor tokens with a fixed prefix
@@ -111,8 +125,10 @@ RULES: tuple[Rule, ...] = (
     _r(
         "aws_secret",
         "AWS_SECRET_ACCESS_KEY SECRET",
-        r"(?:^|[^A-Za-z0-9/+])[A-Za-z0-9/+]{40}",
+        # 40 base64 characters within a short distance after "aws"/"secret"
+        r"(?i)(?:aws|secret)[A-Za-z0-9_ .\-\"':=\t]{0,60}[A-Za-z0-9/+]{40}(?:[^A-Za-z0-9/+=]|$)",
         s.check_aws_secret,
+        som=False,
     ),
     _r(
         "github",
@@ -136,7 +152,7 @@ RULES: tuple[Rule, ...] = (
         "openai",
         "OPENAI_API_KEY SECRET",
         r"\bsk-(?:proj-|svcacct-|admin-|None-)?[A-Za-z0-9_\-]{20}",
-        s.token_check("OPENAI_API_KEY", 23),
+        s.token_check("OPENAI_API_KEY", 23, exclude="sk-ant-"),
     ),
     _r(
         "slack",
@@ -179,7 +195,7 @@ RULES: tuple[Rule, ...] = (
         "pem_open",
         "PRIVATE_KEY SECRET",
         r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----(?:\\[nr]|[\r\n\t ])*"
-        r"[A-Za-z0-9+/=]{64}(?:[A-Za-z0-9+/=\r\n\t ]|\\[nr])*",
+        r"[A-Za-z0-9+/=]{64}",
         s.check_pem_open,
     ),
     _r("bearer", "BEARER_TOKEN SECRET", r"(?i)\bbearer[ \t]+", s.check_bearer),
@@ -192,9 +208,9 @@ RULES: tuple[Rule, ...] = (
     _r(
         "kv",
         _SECRETS_KV,
-        r"(?i)[A-Za-z0-9_.\-]*(?:" + _KEYWORDS + r")[A-Za-z0-9_.\-]*(?:\\?[\"'])?[ \t]*"
-        r"(?::=|=>|=|:)[ \t]*",
+        r"(?i)(?:" + _KEYWORDS + r")[A-Za-z0-9_.\-]*(?:\\?[\"'])?[ \t]*(?::=|=>|=|:)",
         s.check_kv,
+        som=False,
     ),
     _r(
         "password_phrase",

@@ -46,27 +46,40 @@ def expand_entities(names: Collection[str] | str) -> frozenset[str]:
 
 @dataclass(frozen=True, slots=True)
 class Compiled:
-    """A scanner plus, per pattern index, the check to run (``None`` marks our placeholders)."""
+    """Scanners plus, per pattern index, the check to run (``None`` marks our placeholders).
+
+    Built-in patterns are ASCII-only and scan a one-byte-per-character copy of the text; custom
+    patterns may use any Unicode, so they get their own database scanned over UTF-8.
+    """
 
     scanner: Scanner
     checks: tuple[Check | None, ...]
+    custom_scanner: Scanner | None
+    custom_checks: tuple[Check, ...]
 
 
 @lru_cache(maxsize=32)
 def compiled(
     entities: frozenset[str], custom: tuple[CustomEntity, ...], backend: str | None
 ) -> Compiled:
-    """The compiled pattern set for ``entities`` and ``custom`` (cached: compiling costs ms)."""
+    """The compiled pattern sets for ``entities`` and ``custom`` (cached: compiling costs ms)."""
     specs: list[PatternSpec] = [PatternSpec(PLACEHOLDER_RULE)]
     checks: list[Check | None] = [None]
     for rule in RULES:
         if rule.entities & entities:
-            specs.append(PatternSpec(rule.regex))
+            specs.append(PatternSpec(rule.regex, som=rule.som))
             checks.append(rule.check)
-    for ce in custom:
-        specs.append(PatternSpec(ce.pattern, utf8=True))
-        checks.append(custom_check(ce))
-    return Compiled(scanner=build_scanner(specs, backend), checks=tuple(checks))
+    custom_scanner = (
+        build_scanner([PatternSpec(ce.pattern, utf8=True) for ce in custom], backend)
+        if custom
+        else None
+    )
+    return Compiled(
+        scanner=build_scanner(specs, backend),
+        checks=tuple(checks),
+        custom_scanner=custom_scanner,
+        custom_checks=tuple(custom_check(ce) for ce in custom),
+    )
 
 
 def custom_tuple(custom: Sequence[CustomEntity]) -> tuple[CustomEntity, ...]:

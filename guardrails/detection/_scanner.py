@@ -15,7 +15,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-__all__ = ["Hit", "PatternSpec", "Scanner", "available_backends", "build_scanner", "encode"]
+__all__ = [
+    "Hit",
+    "PatternSpec",
+    "Scanner",
+    "available_backends",
+    "build_scanner",
+    "encode",
+    "encode_ascii",
+]
 
 Hit = tuple[int, int, int]  # (pattern index, start, end) in str offsets
 
@@ -29,6 +37,9 @@ class PatternSpec:
 
     regex: str
     utf8: bool = False
+    # without start-of-match tracking hyperscan is far faster on patterns that begin with a class;
+    # such hits carry start == end and their check derives the start from the end.
+    som: bool = True
 
 
 class Scanner(Protocol):
@@ -42,11 +53,20 @@ class Scanner(Protocol):
 
 
 def encode(text: str) -> tuple[bytes, bool]:
-    """Encode ``text`` for scanning; the flag says whether byte offsets equal str offsets."""
+    """Encode ``text`` as UTF-8 for scanning; the flag says whether byte offsets = str offsets."""
     if text.isascii():
         return text.encode("ascii"), True
     # "replace" turns each lone surrogate into one "?" byte: still one code point per character.
     return text.encode("utf-8", "replace"), False
+
+
+def encode_ascii(text: str) -> bytes:
+    """One byte per character: every non-ASCII character becomes ``?``.
+
+    The built-in patterns are ASCII-only, so they see exactly what they would see in UTF-8 (a
+    non-ASCII character is a non-word byte either way) while offsets stay str offsets, with no map.
+    """
+    return text.encode("ascii", "replace")
 
 
 def to_str_offsets(data: bytes, hits: list[Hit]) -> list[Hit]:
@@ -62,14 +82,24 @@ def to_str_offsets(data: bytes, hits: list[Hit]) -> list[Hit]:
     return [(i, mapping[s], mapping[e]) for i, s, e in hits]
 
 
-def _greedy(raw: dict[tuple[int, int], int]) -> list[Hit]:
-    """Leftmost-longest non-overlapping selection per pattern from (pattern, start) -> max end."""
+def _greedy(raw: list[Hit]) -> list[Hit]:
+    """Leftmost-longest non-overlapping matches per pattern from all reported (start, end) pairs."""
+    raw.sort()
     out: list[Hit] = []
     last_end: dict[int, int] = {}
-    for (idx, start), end in sorted(raw.items()):
-        if start >= last_end.get(idx, -1):
-            out.append((idx, start, end))
-            last_end[idx] = end
+    prev: Hit | None = None
+    for hit in raw:
+        # sorted, so the last hit of a run with equal (pattern, start) has the longest end
+        if (
+            prev is not None
+            and (prev[0] != hit[0] or prev[1] != hit[1])
+            and prev[1] >= last_end.get(prev[0], -1)
+        ):
+            out.append(prev)
+            last_end[prev[0]] = prev[2]
+        prev = hit
+    if prev is not None and prev[1] >= last_end.get(prev[0], -1):
+        out.append(prev)
     return out
 
 
@@ -82,7 +112,8 @@ class _HyperscanScanner:
         self._hs = hyperscan
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         flags = [
-            hyperscan.HS_FLAG_SOM_LEFTMOST | (hyperscan.HS_FLAG_UTF8 if s.utf8 else 0)
+            (hyperscan.HS_FLAG_SOM_LEFTMOST if s.som else 0)
+            | (hyperscan.HS_FLAG_UTF8 if s.utf8 else 0)
             for s in specs
         ]
         self._db.compile(
@@ -91,6 +122,7 @@ class _HyperscanScanner:
             elements=len(specs),
             flags=flags,
         )
+        self._som = tuple(s.som for s in specs)
         # a scratch space may be used by one scan at a time: one per thread.
         self._local = threading.local()
 
@@ -99,15 +131,18 @@ class _HyperscanScanner:
         if scratch is None:
             scratch = self._hs.Scratch(self._db)
             self._local.scratch = scratch
-        raw: dict[tuple[int, int], int] = {}
-
-        def on_match(idx: int, start: int, end: int, flags: int, ctx: Any) -> None:
-            key = (idx, start)
-            if end > raw.get(key, -1):
-                raw[key] = end
-
-        self._db.scan(data, match_event_handler=on_match, scratch=scratch)
+        raw: list[Hit] = []
+        self._db.scan(data, match_event_handler=_collector(raw, self._som), scratch=scratch)
         return _greedy(raw)
+
+
+def _collector(raw: list[Hit], som: tuple[bool, ...]) -> Any:
+    append = raw.append
+
+    def on_match(idx: int, start: int, end: int, flags: int, ctx: Any) -> None:
+        append((idx, start if som[idx] else end, end))
+
+    return on_match
 
 
 class _Re2Scanner:

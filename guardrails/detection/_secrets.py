@@ -34,7 +34,10 @@ __all__ = [
 ]
 
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
-_MAX_TOKEN = 1024  # bounded extension of a token beyond what the scanner reported
+_MAX_TOKEN = 1024
+_TOKEN_RUN = re.compile(
+    r"[A-Za-z0-9_\-]+"
+)  # bounded extension of a token beyond what the scanner reported
 
 _PLACEHOLDER = re.compile(
     r"""\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%
@@ -197,11 +200,10 @@ def _before(text: str, i: int) -> str:
     return text[i - 1] if i > 0 else ""
 
 
-def _extend(text: str, end: int, chars: frozenset[str] = _TOKEN_CHARS) -> int:
-    limit = min(len(text), end + _MAX_TOKEN)
-    while end < limit and text[end] in chars:
-        end += 1
-    return end
+def _extend(text: str, end: int) -> int:
+    """Extend a token over the token characters that follow (the scanner stops at a minimum)."""
+    m = _TOKEN_RUN.match(text, end, min(len(text), end + _MAX_TOKEN))
+    return m.end() if m else end
 
 
 def _pick(entity: str, want: frozenset[str]) -> str | None:
@@ -212,12 +214,12 @@ def _pick(entity: str, want: frozenset[str]) -> str | None:
 
 
 def token_check(
-    entity: str, min_len: int
+    entity: str, min_len: int, exclude: str = ""
 ) -> Callable[[str, int, int, frozenset[str]], list[Found]]:
     """A check for a vendor token with a fixed prefix: whole token, not an example or filler."""
 
     def check(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
-        if _before(text, start) in _TOKEN_CHARS:
+        if _before(text, start) in _TOKEN_CHARS or (exclude and text.startswith(exclude, start)):
             return []
         end = _extend(text, end)
         tok = text[start:end]
@@ -246,10 +248,14 @@ _HEXCHARS = frozenset("0123456789abcdefABCDEF")
 
 
 def check_aws_secret(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
-    """40 base64 characters next to AWS/secret context; not hex (a git SHA), not the example."""
-    if text[start] not in _B64:
-        start += 1  # the scanner includes the delimiter before the token
-    if end < len(text) and (text[end] in _B64 or text[end] == "="):
+    """40 base64 characters next to AWS/secret context; not hex (a git SHA), not the example.
+
+    The scanner reports the end, which includes the delimiter after the token unless at the end.
+    """
+    if text[end - 1] not in _B64:
+        end -= 1
+    start = end - 40
+    if start < 0 or _before(text, start) in _B64:
         return []
     tok = text[start:end]
     if len(tok) != 40 or set(tok) <= _HEXCHARS or "EXAMPLE" in tok:
@@ -290,8 +296,17 @@ def check_pem(text: str, start: int, end: int, want: frozenset[str]) -> list[Fou
     return [(start, end, ent, 1.0)] if ent else []
 
 
+_PEM_BODY = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n\t \\")
+_MAX_PEM = 16384
+
+
 def check_pem_open(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
-    """A truncated PEM block (no END line): the header and the base64 body that follows."""
+    """A PEM block cut before its END line: the header and all the base64 body that follows."""
+    limit = min(len(text), end + _MAX_PEM)
+    while end < limit and text[end] in _PEM_BODY:
+        end += 1
+    while end > start and text[end - 1] in " \t\r\n\\":
+        end -= 1
     ent = _pick("PRIVATE_KEY", want)
     return [(start, end, ent, 0.95)] if ent else []
 
@@ -378,8 +393,8 @@ def check_url_credentials(text: str, start: int, end: int, want: frozenset[str])
 
 # ------------------------------------------------------------------ values of secret-named keys
 
-_KEY = re.compile(r"[A-Za-z0-9_.-]+")
-_UNQUOTED_STOP = frozenset(" \t\r\n\"'`,;&<>")
+_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_UNQUOTED = re.compile(r"[^ \t\r\n\"'`,;&<>]+")
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
 
 
@@ -394,20 +409,19 @@ def _value_at(text: str, pos: int) -> tuple[int, int] | None:
     q = text[pos]
     if q in "\"'`":
         i = pos + 1
-        while i < limit:
-            c = text[i]
-            if c == "\\":
-                i += 2
-                continue
-            if c == q:
-                return pos + 1, i
-            if c in "\r\n":
-                break
-            i += 1
-        return None
-    i = pos
-    while i < limit and text[i] not in _UNQUOTED_STOP:
-        i += 1
+        while True:
+            close = text.find(q, i, limit)
+            if close < 0:
+                return None
+            k = close
+            while k > i and text[k - 1] == "\\":
+                k -= 1
+            if (close - k) % 2 == 0:  # not an escaped quote
+                nl = text.find("\n", pos, close)
+                return None if nl >= 0 else (pos + 1, close)
+            i = close + 1
+    m = _UNQUOTED.match(text, pos, limit)
+    i = m.end() if m else pos
     # prose: "password=hunter2." / "(token=abc)": drop a full stop or an unbalanced closer.
     while i > pos:
         last = text[i - 1]
@@ -420,11 +434,30 @@ def _value_at(text: str, pos: int) -> tuple[int, int] | None:
 
 
 def check_kv(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
-    """The value of a secret-named key; generic keys need a value that looks generated."""
-    m = _KEY.match(text, start, end)
-    if m is None:
+    """The value of a secret-named key; generic keys need a value that looks generated.
+
+    The scanner reports where the separator ends; the key is found walking back from there.
+    """
+    n = len(text)
+    if end < n and text[end] in "=>":
+        return []  # ":" of ":=", "=" of "=>": the longer separator is reported too
+    i = end
+    while i > 0 and text[i - 1] in ":=>":
+        i -= 1
+    while i > 0 and text[i - 1] in " \t":
+        i -= 1
+    if i > 0 and text[i - 1] in "\"'":
+        i -= 1
+        if i > 0 and text[i - 1] == "\\":
+            i -= 1
+    key_end, limit = i, max(0, i - 128)
+    while i > limit and text[i - 1] in _KEY_CHARS:
+        i -= 1
+    key = text[i:key_end]
+    if not key:
         return []
-    key = m.group()
+    while end < n and text[end] in " \t":
+        end += 1
     entity = secret_key_entity(key)
     if entity is None:
         return []
