@@ -67,6 +67,16 @@ def _scope(state: Any, call_id: str) -> str:
     return ""
 
 
+_RUNTIME_KEY = "__pregel_runtime"
+
+
+def _redacting_writer(writer: Any, redact: Callable[[Any], Any]) -> Callable[[Any], None]:
+    def write(chunk: Any) -> None:
+        writer(redact(chunk))
+
+    return write
+
+
 class GraphGuard:
     """LangGraph-side glue around one :class:`~guardrails.guard.ToolGuard`."""
 
@@ -183,6 +193,33 @@ class GraphGuard:
         answer = parse_answer(raw, chat_replies=ruling.chat_replies, tool_name=ruling.tool.name)
         return self.guard.resolve(ruling, ctx, answer)
 
+    def _streams_redacted(self, request: Any, session: RedactionSession) -> Any:
+        """The request with its custom stream writer redacting what the tool writes.
+
+        A tool reaches the writer two ways: ``runtime.stream_writer`` (a ``ToolRuntime``
+        argument) and ``get_stream_writer()`` (the runtime in its config); both are replaced.
+        """
+        runtime = request.runtime
+        if runtime is None or getattr(runtime, "stream_writer", None) is None:
+            return request
+
+        def redact(chunk: Any) -> Any:
+            return (
+                session.redact_text(chunk) if isinstance(chunk, str) else session.redact_data(chunk)
+            )
+
+        writer = _redacting_writer(runtime.stream_writer, redact)
+        config = runtime.config
+        conf = config.get("configurable") if isinstance(config, dict) else None
+        graph_runtime = conf.get(_RUNTIME_KEY) if isinstance(conf, dict) else None
+        if graph_runtime is not None and hasattr(graph_runtime, "override"):
+            # The config dict is this call's own (ToolNode builds one per call): swap in place.
+            config["configurable"] = {
+                **conf,
+                _RUNTIME_KEY: graph_runtime.override(stream_writer=writer),
+            }
+        return request.override(runtime=replace(runtime, stream_writer=writer))
+
     def blocked_message(self, request: Any, text: str) -> ToolMessage:
         call = request.tool_call
         return ToolMessage(
@@ -284,7 +321,9 @@ class GraphGuard:
         if isinstance(out, ToolMessage):
             return out
         ruling, ctx, session, resolution = out
-        to_run = request.override(tool_call={**request.tool_call, "args": dict(ruling.args)})
+        to_run = self._streams_redacted(
+            request.override(tool_call={**request.tool_call, "args": dict(ruling.args)}), session
+        )
 
         def run(_: Mapping[str, Any]) -> Any:
             return self.redact_result(handler(to_run), ruling, session)
@@ -313,7 +352,9 @@ class GraphGuard:
         if isinstance(out, ToolMessage):
             return out
         ruling, ctx, session, resolution = out
-        to_run = request.override(tool_call={**request.tool_call, "args": dict(ruling.args)})
+        to_run = self._streams_redacted(
+            request.override(tool_call={**request.tool_call, "args": dict(ruling.args)}), session
+        )
 
         async def run(_: Mapping[str, Any]) -> Any:
             return self.redact_result(await handler(to_run), ruling, session)
