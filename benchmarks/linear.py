@@ -119,7 +119,7 @@ def _child(case: str, size: int, repeat: int, conn: Connection) -> None:
                 break
         conn.send({"seconds": sorted(times)[len(times) // 2], "runs": len(times)})
     except BaseException as exc:  # report, never hang the parent
-        conn.send({"error": type(exc).__name__})
+        conn.send({"error": type(exc).__name__, "message": str(exc)[:200]})
 
 
 def _measure(case: str, size: int, repeat: int) -> dict[str, Any]:

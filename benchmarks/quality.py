@@ -285,6 +285,31 @@ def markdown_table(results: dict[str, Any], dataset: str) -> str:
     return "\n".join(lines)
 
 
+def _summary(tallies: dict[tuple[str, str], Tally], results: dict[str, Any]) -> list[str]:
+    """What fails most, against the targets, on the agent corpus (the one the targets are for)."""
+    tally = tallies.get(("agent_corpus", "guardrails"))
+    if tally is None:
+        return []
+    lines = ["## What fails most (agent corpus, guardrails)", ""]
+    for e in sorted(tally.gold, key=lambda e: tally.found[e] / tally.gold[e]):
+        recall = tally.found[e] / tally.gold[e]
+        target = TARGETS.get(e, 0.0)
+        if recall < target:
+            lines.append(
+                f"- {e}: recall {recall:.3f} < target {target} "
+                f"({tally.gold[e] - tally.found[e]} of {tally.gold[e]} missed)"
+            )
+    for e, n in tally.fp.most_common(5):
+        lines.append(f"- {e}: {n} false positives")
+    survival = results["agent_corpus"]["systems"]["guardrails"]["lookalike_survival"]
+    lines.append(f"- look-alikes untouched: {survival} (target {LOOKALIKE_TARGET})")
+    for k in sorted(tally.looks, key=lambda k: tally.looks_ok[k] / tally.looks[k])[:5]:
+        bad = tally.looks[k] - tally.looks_ok[k]
+        if bad:
+            lines.append(f"  - {k}: {bad} of {tally.looks[k]} flagged")
+    return [*lines, ""]
+
+
 def write_report(tallies: dict[tuple[str, str], Tally], results: dict[str, Any]) -> None:
     """Write what our engine misses and over-flags, worst first, for the detection engineers."""
     lines = [
@@ -294,6 +319,7 @@ def write_report(tallies: dict[tuple[str, str], Tally], results: dict[str, Any])
         "Synthetic data only.",
         "",
     ]
+    lines += _summary(tallies, results)
     for ds_name in results:
         lines += [f"## {ds_name}", "", markdown_table(results, ds_name), ""]
         tally = tallies.get((ds_name, "guardrails"))
