@@ -7,7 +7,7 @@ a tuple stays a tuple, a pydantic model comes back as a ``model_copy``, a datacl
 
 Field names drive whole-value rules: ``DEFAULT_FIELD_RULES`` maps normalized names (lower case,
 letters and digits only, so ``cardNumber`` = ``card_number`` = ``card-number``) to entity types.
-A rule applies to the field's whole subtree.
+A rule applies to the field's whole subtree, unless a field inside has a rule of its own.
 """
 
 from __future__ import annotations
@@ -97,9 +97,9 @@ def _open(obj: Any, rule: str | None, rule_for: Callable[[str], str | None]) -> 
     """A frame for a container, or None for a leaf."""
 
     def child_rule(key: Any) -> str | None:
-        if rule is not None:
-            return rule
-        return rule_for(key) if isinstance(key, str) else None
+        # A field's own rule wins over the one inherited ("city" inside "address" is a LOCATION).
+        own = rule_for(key) if isinstance(key, str) else None
+        return own if own is not None else rule
 
     if isinstance(obj, str | bytes | bytearray):
         return None

@@ -100,9 +100,11 @@ def test_field_rules_mask_the_whole_value(
 
 
 def test_rule_covers_the_whole_subtree(r: Redactor) -> None:
-    """Leaves under a rule field are masked with the rule's entity."""
-    out = r.redact_data({"address": {"line1": "1 Main St", "zip": 12345}})
-    assert out == {"address": {"line1": "<ADDRESS_1>", "zip": "<ADDRESS_2>"}}
+    """Leaves under a rule field are masked with the rule's entity, unless they have their own."""
+    out = r.redact_data({"address": {"line1": "1 Main St", "zip": 12345, "city": "Paris"}})
+    assert out == {
+        "address": {"line1": "<ADDRESS_1>", "zip": "<ADDRESS_2>", "city": "<LOCATION_1>"}
+    }
 
 
 @pytest.mark.parametrize("value", ["get_weather", "report.pdf", "v2", "search-tool-3"])
