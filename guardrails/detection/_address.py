@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from guardrails._types import Span
-from guardrails.detection._lexicon import LETTER, UPPER, CueScanner, Memo, word_set
+from guardrails.detection._lexicon import (
+    LETTER,
+    UPPER,
+    CueScanner,
+    Memo,
+    table_reader,
+    word_set,
+)
 
 __all__ = ["ADDRESS_FIELD_NAMES", "AddressDetector"]
 
@@ -48,7 +55,7 @@ _UNIT = (
     r"(?:,?[ \t]*(?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|Room|Rm|Bldg|Building|#)\.?"
     r"[ \t]*#?[ \t]*[A-Za-z0-9-]{1,6}\b){0,2}"
 )
-_CAP = rf"[{UPPER}][{LETTER}'’.-]*"
+_CAP = rf"[{UPPER}](?:[{LETTER}]|['’.-])*"
 _CITY_TAIL = (  # ", Springfield, IL 62704" / "\n SCHEIBBS, NO 14908" / ", 10115 Berlin"
     rf"(?:,?[ \t]*\n?[ \t]*(?:{_CAP}[ \t]?){{1,3}},?[ \t]*[A-Z]{{2}}[ \t]+\d{{5}}(?:-\d{{4}})?"
     rf"|,?[ \t]*\n?[ \t]*\d{{4,5}}[ \t]+(?:{_CAP}[ \t]?){{1,2}}(?<![ \t]))?"
@@ -64,22 +71,22 @@ _EU_WORD_SUFFIX = (
     r"gracht|plein|kade|singel|dreef|utca|ulica|cesta|iela|gatvė|tänav"
 )
 _EU_SUFFIXED = re.compile(  # "Hauptstraße 5", "Koskikatu 25 A 3", "Kerkstraat 12"
-    rf"(?:\b\d{{1,6}}[ \t]+)?\b(?:[{UPPER}][{LETTER}-]*[ \t]+)?"
-    rf"(?:[{UPPER}][{LETTER}-]*(?i:{_EU_WORD_SUFFIX})|Straße|Strasse|Str\.|Weg|Gasse|Platz|"
+    rf"(?:\b\d{{1,6}}[ \t]+)?\b(?:[{UPPER}](?:[{LETTER}]|[-])*[ \t]+)?"
+    rf"(?:[{UPPER}](?:[{LETTER}]|[-])*(?i:{_EU_WORD_SUFFIX})|Straße|Strasse|Str\.|Weg|Gasse|Platz|"
     rf"Allee|Ring|Damm|Ufer|Vej|Gade|Laan|Gata|Gatan|Vegen|Veien)[ \t]+\d{{1,4}}[a-zA-Z]?(?:[ \t]*[-/][ \t]*\d{{1,4}})?"
     rf"{_UNIT}{_CITY_TAIL}"
 )
 _EU_PREFIXED = re.compile(  # "Via Roma 10", "Calle Mayor 5", "ul. Narewska 94", "Rua Augusta 274"
     rf"\b(?:Via|Viale|Vicolo|Piazza|Piazzale|Corso|Largo|Calle|Avenida|Avda\.|Av\.|Plaza|Paseo|"
     rf"Carrer|Rua|Travessa|Praça|Largo|ul\.|ulica|al\.|aleja|Platz|Πλατεία|Οδός)[ \t]+"
-    rf"(?:(?:de|del|della|di|da|do|dos|das|la|las|los)[ \t]+|[{LETTER}'’.-]+[ \t]+){{0,4}}?"
+    rf"(?:(?:de|del|della|di|da|do|dos|das|la|las|los)[ \t]+|(?:[{LETTER}]|['’.-])+[ \t]+){{0,4}}?"
     rf"\d{{1,4}}[A-Za-z]?\b{_UNIT}{_CITY_TAIL}"
 )
 _FR = re.compile(  # "12 rue de la Paix", "5 bis, avenue Foch"
     rf"\b\d{{1,4}}(?:[ \t]?(?:bis|ter))?,?[ \t]+(?:rue|avenue|av\.|boulevard|bd|place|allée|"
     rf"chemin|impasse|quai|cours|route|square|passage)[ \t]+"
     rf"(?:(?:de[ \t]+la|de[ \t]+l'|du|des|de|d'|la|le|les|l')[ \t]*)?"
-    rf"[{UPPER}][{LETTER}'’-]*(?:[ \t]+(?:de[ \t]+|du[ \t]+|des[ \t]+)?[{UPPER}][{LETTER}'’-]*){{0,3}}"
+    rf"[{UPPER}](?:[{LETTER}]|['’-])*(?:[ \t]+(?:de[ \t]+|du[ \t]+|des[ \t]+)?[{UPPER}](?:[{LETTER}]|['’-])*){{0,3}}"
     rf"{_CITY_TAIL}",
     re.IGNORECASE,
 )
@@ -90,10 +97,28 @@ _PO_BOX = re.compile(
     re.IGNORECASE,
 )
 _UNIT_ONLY = re.compile(r"\b(?:Apt|Apartment|Suite|Ste)\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?\b")
-_REGEXES = (_US, _EU_SUFFIXED, _EU_PREFIXED, _FR, _PO_BOX, _UNIT_ONLY)
+_JP = re.compile(  # Japanese block numbering: "1-10-3 Namba", "4-17-17 Umeda"
+    rf"\b\d{{1,2}}-\d{{1,2}}-\d{{1,3}}[ \t]+[{UPPER}](?:[{LETTER}]|[-])+(?:[ \t]+[{UPPER}](?:[{LETTER}]|[-])+)?"
+)
+_REGEXES = (_US, _EU_SUFFIXED, _EU_PREFIXED, _FR, _PO_BOX, _UNIT_ONLY, _JP)
 
+_LABELS = (
+    r"address|street|street[ _-]?address|address[ _-]?line[ _-]?[12]?|addr|mailing[ _-]address|"
+    r"billing[ _-]address|shipping[ _-]address|home[ _-]address|postal[ _-]address|"
+    r"delivery[ _-]address|ship[ _-]to[ _-]address|residence"
+)
+_Q = r"(?:\\?[\"'])?"  # an optional quote, possibly escaped inside a JSON string
+_LABEL_VALUE = re.compile(r"[0-9A-Za-z\u00c0-\u024f][^\n\"\\<>{}\[\]|]{2,150}")
+# "MAC address: 00:1A:…", "email address: …", "IP address 10.0.0.1" are not street addresses
+_NOT_STREET_BEFORE = re.compile(
+    r"(?i:\b(?:mac|ip|ipv4|ipv6|email|e-mail|wallet|web|memory|bitcoin|eth)[ _-]?)$"
+)
+_HAS_WORD = re.compile(rf"[{LETTER}]{{3,}}")
+_LABEL = 0
 _ANCHORS = (
-    r"\b\d{1,6}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?[ \t]+[A-Za-z]",  # house number + word
+    # a label whose value is an address: "address": "…", Street: …
+    rf"(?i)(?:^|[^A-Za-z0-9_])(?:{_LABELS}){_Q}[ \t]*[:=][ \t]*{_Q}[ \t]*[0-9A-Za-z]",
+    r"\b\d{1,6}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?){0,2}[ \t]+[A-Za-z]",  # house number + word
     rf"(?i)(?:{_EU_WORD_SUFFIX})[ \t]+\d",  # "…straße 5"
     r"(?i)\b(?:via|viale|vicolo|piazza|corso|calle|avenida|avda|plaza|paseo|carrer|rua|"
     r"travessa|ul|ulica|al|aleja)\.?[ \t]+\S",
@@ -129,16 +154,22 @@ class AddressDetector:
 
     def _detect(self, text: str) -> list[Span]:
         windows: list[list[int]] = []
-        for _cue, end in _scanner().scan(text):
+        found: list[tuple[int, int]] = []
+        for cue, end in _scanner().scan(text):
+            if cue == _LABEL:
+                hit = _label_value(text, end - 1)
+                if hit is not None:
+                    found.append(hit)
+                continue
             lo, hi = max(0, end - _WINDOW_BEFORE), min(len(text), end + _WINDOW_AFTER)
             if windows and lo <= windows[-1][1]:
                 windows[-1][1] = max(windows[-1][1], hi)
             else:
                 windows.append([lo, hi])
-        found: list[tuple[int, int]] = []
         for lo, hi in windows:
             for rx in _REGEXES:
                 found.extend(m.span() for m in rx.finditer(text, lo, hi) if m.end() > m.start())
+        found.extend(table_reader().cells(text).get(ADDRESS, ()))
         spans: list[Span] = []
         last_end = -1
         # longest first at each start, then drop anything inside an already kept address
@@ -156,6 +187,22 @@ class AddressDetector:
                 )
                 last_end = e
         return spans
+
+
+def _label_value(text: str, pos: int) -> tuple[int, int] | None:
+    """The address after an address label at ``pos``: a digit and a word, no e-mail or URL."""
+    label_start = text.rfind(" ", max(0, pos - 40), pos)
+    if _NOT_STREET_BEFORE.search(text, max(0, label_start - 12), max(0, label_start + 1)):
+        return None
+    m = _LABEL_VALUE.match(text, pos)
+    if m is None:
+        return None
+    value = m.group().rstrip(" \t\r,;")
+    if "@" in value or "://" in value or not any(c.isdigit() for c in value):
+        return None
+    if not _HAS_WORD.search(value):
+        return None
+    return pos, pos + len(value)
 
 
 @cache

@@ -26,6 +26,7 @@ __all__ = [
     "LETTER",
     "LOCATION_FIELDS",
     "LOWER",
+    "PARTICLES",
     "PERSON_FIELDS",
     "UPPER",
     "CueScanner",
@@ -41,7 +42,7 @@ __all__ = [
 # Upper/lower-case Latin letters (Basic, Latin-1, Extended-A/B): Python's ``re`` has no \p{Lu}.
 UPPER = "A-Z" + "".join(chr(c) for c in range(0xC0, 0x250) if chr(c).isupper())
 LOWER = "a-z" + "".join(chr(c) for c in range(0xDF, 0x250) if chr(c).islower())
-LETTER = r"^\W\d_"  # any letter, for use inside [...]
+LETTER = r"^\W\d_"  # any letter, only as the whole class: [{LETTER}] (a negated class)
 
 
 def word_set(words: str) -> frozenset[str]:
@@ -377,16 +378,16 @@ def table_reader() -> TableReader:
 
 # A capitalized word: "Jane", "McDonald", "O'Brien", "Jean-Pierre", "Szöllösy", "Jane's".
 _WORD = rf"[{UPPER}](?:['’][{UPPER}])?[{LOWER}][{LETTER}]*(?:[-'’][{LETTER}]+)*"
-_PARTICLES = "van|von|de|da|di|del|della|der|den|du|dos|das|la|le|bin|ibn|al|el|ter|ten|y"
+PARTICLES = "van|von|de|da|di|del|della|der|den|du|dos|das|la|le|bin|ibn|al|el|ter|ten|y"
 # Bounded repetitions keep the backtracking of a run constant-size, hence the scan linear.
 RUN = (
-    rf"{_WORD}(?:[ \t]+(?:(?:{_PARTICLES})[ \t]+){{0,2}}"
+    rf"{_WORD}(?:[ \t]+(?:(?:{PARTICLES})[ \t]+){{0,2}}"
     rf"(?:[{UPPER}]\.?[ \t]+){{0,2}}{_WORD}){{0,7}}"
 )
 _RUNS = re.compile(RUN)
 _TOKEN = re.compile(r"[^ \t]+")
 _INITIAL = re.compile(rf"[{UPPER}]\.?")
-_PARTICLE_SET = frozenset(_PARTICLES.split("|"))
+_PARTICLE_SET = frozenset(PARTICLES.split("|"))
 
 
 def _glued(ch: str) -> bool:
@@ -486,7 +487,7 @@ class RunAnalyzer:
                     out.append((toks[i][0], toks[k - 1][1], PERSON, 0.85, NEEDS_NOTHING))
                     i = k
                     continue
-            k = self._unknown_then_surname(keys, i)
+            k = self._unknown_then_surname(toks, keys, i)
             if k:  # "Minjun Navarro", "Aoi Wang": an unlisted given name before a surname
                 out.append((toks[i][0], toks[i + k - 1][1], PERSON, 0.7, NEEDS_NOTHING))
                 i += k
@@ -498,24 +499,30 @@ class RunAnalyzer:
             i += 1
         return tuple(out)
 
-    def _unknown_then_surname(self, keys: list[str], i: int) -> int:
-        """Length of an "<unlisted word> <surname> [<surname-like>…]" name at ``i``, else 0."""
+    def _unknown_then_surname(
+        self, toks: list[tuple[int, int, str]], keys: list[str], i: int
+    ) -> int:
+        """Length of "<unlisted word> [initials] <surname> […]" at ``i`` ("Minjun K. Reddy")."""
         lx = self.lx
-        if i + 1 >= len(keys):
-            return 0
-        key, nxt = keys[i], keys[i + 1]
-        if nxt not in lx.surnames or nxt in lx.stop_words or len(key) < 2:
-            return 0
-        if key in lx.common_words or key in _NOT_SURNAME:
+        key = keys[i]
+        if len(key) < 2 or key in lx.common_words or key in _NOT_SURNAME:
             return 0
         if lx.places.get(key, 0) >= _BIG_PLACE:
             return 0
-        if nxt in lx.common_words or nxt in _NOT_SURNAME:  # "Redis Stack", "AirPods Max"
+        j = i + 1
+        while j < len(keys) and j - i < 3 and _INITIAL.fullmatch(toks[j][2]):
+            j += 1
+        if j >= len(keys):
             return 0
-        k = 2
-        while i + k < len(keys) and k < 4 and self._surname_like(keys[i + k]):
+        nxt = keys[j]
+        if nxt not in lx.surnames or nxt in lx.stop_words or nxt in lx.common_words:
+            return 0  # "Redis Stack", "AirPods Max"
+        if nxt in _NOT_SURNAME:
+            return 0
+        k = j + 1
+        while k < len(keys) and k - i < 5 and self._surname_like(keys[k]):
             k += 1
-        return k
+        return k - i
 
     def _place_words(self, keys: list[str], i: int) -> int:
         places = self.lx.places

@@ -16,12 +16,16 @@ from functools import cache, cached_property
 
 from guardrails._types import Span
 from guardrails.detection._lexicon import (
+    LETTER,
     LOCATION,
     NEEDS_NOTHING,
+    PARTICLES,
     RUN,
+    UPPER,
     CueScanner,
     RunAnalyzer,
     run_analyzer,
+    table_reader,
     word_set,
 )
 from guardrails.detection._names import NameDetector
@@ -31,10 +35,9 @@ __all__ = ["LOCATION_FIELD_NAMES", "LocationDetector"]
 #: Structured-data field names (lower-case, ``_`` separated) whose value is a place.
 LOCATION_FIELD_NAMES: frozenset[str] = word_set(
     """
-    city town village municipality locality county district province region state
-    state_province country country_name nation birthplace place_of_birth birth_place
-    hometown home_town location geo_location place city_name region_name state_name
-    billing_city shipping_city mailing_city residence current_location origin destination
+    city town village municipality locality county district province state_province
+    country country_name nation birthplace place_of_birth birth_place hometown home_town
+    city_name state_name billing_city shipping_city mailing_city current_location
     """
 )
 
@@ -42,11 +45,22 @@ _STATES = (
     "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|"
     "NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR"
 )
-_CITY_STATE, _ABBREV = 0, 1
+_CITY_STATE, _ABBREV, _LABEL = 0, 1, 2
+_Q = r"(?:\\?[\"'])?"  # an optional quote, possibly escaped inside a JSON string
+# Labels whose value is a place ("city": "Cologne", Office: Leeds). "state"/"region" are left
+# out: in agent data they are mostly statuses and cloud regions.
+_LABELS = (
+    r"city|town|village|country|county|province|hometown|birthplace|place[ _-]of[ _-]birth|"
+    r"office|based[ _-]in|located[ _-]in|location|billing[ _-]city|shipping[ _-]city"
+)
 _CUES = (
     # ", CA" / ", CA 94105" after a capitalized word: the city is parsed backwards from here
     rf"[a-z],[ \t]*(?:{_STATES})\b",
     r"(?:^|[ \t\n(,;:\"'])(?:USA|U\.S\.A\.|U\.S\.|UK|U\.K\.|UAE|EU)(?:[^A-Za-z0-9_+/=]|$)",
+    rf"(?i)(?:^|[^A-Za-z0-9_])(?:{_LABELS}){_Q}[ \t]*[:=][ \t]*{_Q}[ \t]*(?:[a-z]|[\xc3-\xc9])",
+)
+_LABEL_VALUE = re.compile(
+    rf"[{UPPER}](?:[{LETTER}]|['’.-])*(?:[ \t]+(?:[{UPPER}](?:[{LETTER}]|['’.-])*|{PARTICLES})){{0,3}}"
 )
 _PREP = re.compile(
     r"(?i:\b(?:in|at|from|near|to|around|outside|across|throughout|via|into|visit|visiting|"
@@ -99,7 +113,11 @@ class LocationDetector:
                 if need == NEEDS_NOTHING or _context(text, s, e):
                     found[(s, e)] = max(score, found.get((s, e), 0.0))
         for cue, end in _scanner().scan(text):
-            if cue == _CITY_STATE:
+            if cue == _LABEL:
+                hit = self._label_value(text, end - 1)
+                if hit is not None:
+                    found.setdefault(hit, 0.8)
+            elif cue == _CITY_STATE:
                 m = _CITY_BEFORE.search(text, max(0, end - 80), end)
                 if m:
                     found.setdefault(m.span(1), 0.7)
@@ -110,6 +128,9 @@ class LocationDetector:
                     last = m
                 if last is not None:
                     found.setdefault(last.span(), 0.6)
+        for s, e in table_reader().cells(text).get(LOCATION, ()):
+            if self._plausible(text[s:e]):
+                found.setdefault((s, e), 0.8)
         # "Hi Charlotte,", "Folake Navarro": a place name inside a person's name is the person
         people = [(p.start, p.end) for p in self._names.detect(text)]
         return [
@@ -119,6 +140,23 @@ class LocationDetector:
             for (s, e), sc in sorted(found.items())
             if not any(a < e and s < b for a, b in people)
         ]
+
+    def _label_value(self, text: str, pos: int) -> tuple[int, int] | None:
+        """A capitalized place name after a place label, unless it is a common word."""
+        m = _LABEL_VALUE.match(text, pos)
+        if m is None or not self._plausible(m.group()):
+            return None
+        return m.span()
+
+    def _plausible(self, value: str) -> bool:
+        """A known place, or capitalized words that are not all common words."""
+        lx = self._runs.lx
+        if value.casefold() in lx.places:
+            return True
+        words = value.split()
+        if not 0 < len(words) <= 4 or not words[0][:1].isupper():
+            return False
+        return not all(w.casefold() in lx.common_words for w in words)
 
 
 def _context(text: str, start: int, end: int) -> bool:

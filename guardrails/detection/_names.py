@@ -69,17 +69,20 @@ _ROLES = (
 )
 _NAME_LABEL, _LABEL, _SALUTE, _TITLE, _ROLE, _SIGNOFF, _ANGLE, _SPEAKER = range(8)
 _Q = r"(?:\\?[\"'])?"  # an optional quote, possibly escaped inside a JSON string
+# The first letter of a value: ASCII, or the UTF-8 lead byte of a Latin-1/Extended letter ("É").
+_A = r"(?:[a-z]|[\xc3-\xc9])"
+_AU = r"(?:[A-Z]|[\xc3-\xc9])"
 _CUES = {
-    _NAME_LABEL: rf"(?i)\b(?:{_NAME_LABELS}){_Q}[ \t]*[:=,]?[ \t]*{_Q}[ \t]*[a-z]",
-    _LABEL: rf"(?i)\b(?:{_LABELS}){_Q}[ \t]*[:=][ \t]*{_Q}[ \t]*[a-z]",
+    _NAME_LABEL: rf"(?i)\b(?:{_NAME_LABELS}){_Q}[ \t]*[:=,]?[ \t]*{_Q}[ \t]*{_A}",
+    _LABEL: rf"(?i)\b(?:{_LABELS}){_Q}[ \t]*[:=][ \t]*{_Q}[ \t]*{_A}",
     _SALUTE: r"(?i)\b(?:dear|hi|hello|hey|hiya|greetings|thanks|thank[ \t]+you|cheers|"
-    r"good[ \t]+(?:morning|afternoon|evening))[ \t]*,?[ \t]+[a-z]",
+    r"good[ \t]+(?:morning|afternoon|evening))[ \t]*,?[ \t]+" + _A,
     _TITLE: r"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Dame|Lady|Lord|Rev|Fr|Capt|Sgt|Lt|Col|Hon|"
-    r"Judge|Officer|Detective|Nurse|Coach|MR|MRS|MS|DR)\.?[ \t]+[A-Z]",
-    _ROLE: rf"(?i:\b(?:{_ROLES}))[ \t]+[A-Z]",
+    r"Judge|Officer|Detective|Nurse|Coach|MR|MRS|MS|DR)\.?[ \t]+" + _AU,
+    _ROLE: rf"(?i:\b(?:{_ROLES}))[ \t]+{_AU}",
     _SIGNOFF: r"(?i)(?:\b(?:best|regards|best[ \t]+regards|kind[ \t]+regards|warm[ \t]+regards|"
     r"many[ \t]+thanks|thanks|thank[ \t]+you|cheers|sincerely|yours[ \t]+(?:truly|sincerely)|"
-    r"respectfully|warmly|rgds|talk[ \t]+soon)[ \t]*[,!.]?|\n--)[ \t]*\r?\n[ \t]*[a-z]",
+    r"respectfully|warmly|rgds|talk[ \t]+soon)[ \t]*[,!.]?|\n--)[ \t]*\r?\n[ \t]*" + _A,
     _ANGLE: r"[A-Za-z.][\"']?[ \t]*<[A-Za-z0-9._%+-]+@",
     _SPEAKER: r"(?:^|\n)[ \t]*(?:\[[^\]\n]{0,40}\][ \t]*)?[A-Z][a-z]+(?:[ \t][A-Z][a-z]+){0,2}"
     r"[ \t]*:[ \t]",
@@ -101,7 +104,7 @@ _BEFORE_ANGLE = re.compile(rf"({RUN}|{_CAPS_RUN})[\"']?[ \t]*<[^<\n]*$")
 _SPEAKER_NAME = re.compile(r"([A-Z][a-z]+(?:[ \t][A-Z][a-z]+){0,2})[ \t]*:[ \t]$")
 _INITIAL = re.compile(rf"[{UPPER}]\.?")
 _WORDS = re.compile(r"[^ \t]+")
-_NAME_WORD = re.compile(rf"[{LETTER}][{LETTER}'’.-]*")
+_NAME_WORD = re.compile(rf"[{LETTER}](?:[{LETTER}]|['’.-])*")
 _STOP = word_set(
     "inc corp corporation llc ltd gmbh co company group team support street avenue road"
 )
@@ -234,8 +237,8 @@ class NameDetector:
         keys = [w.casefold().removesuffix("'s").removesuffix("’s") for w in words]
         known = [k in lx.first_names or k in lx.surnames for k in keys]
         if len(keys) > 1:
-            # two capitalized non-common words after a cue, at least one of them a known name
-            return any(known) or (lone_ok and words[0][:1].isupper())
+            # two capitalized non-common words after a cue ("Customer: Minjun Al-Farsi")
+            return any(known) or words[0][:1].isupper()
         if lone_ok:  # a strong cue: any capitalized word, or a lexicon name in other casings
             return (words[0][:1].isupper() and not words[0].isupper()) or known[0]
         # a lone weak-cue word must be an unambiguous first name ("ask Jane", not "ask Will")

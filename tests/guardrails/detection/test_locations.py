@@ -71,4 +71,5 @@ def test_value_not_in_repr(detector: LocationDetector) -> None:
 
 def test_field_names_exported() -> None:
     """The structured walker gets lower-case location field names."""
-    assert {"city", "country", "state"} <= LOCATION_FIELD_NAMES
+    assert {"city", "country", "county"} <= LOCATION_FIELD_NAMES
+    assert "state" not in LOCATION_FIELD_NAMES  # mostly a status in agent data
