@@ -14,6 +14,7 @@ from guardrails._clock import FixedClock
 from guardrails.audit import AuditLog
 from guardrails.redactor import Redactor
 from integrations.langchain import GuardrailsMiddleware
+from tests.support.fixtures import openai_server  # noqa: F401
 from tests.support.langgraph_helpers import ScriptedChatModel
 
 EMAIL = "jane.doe@example.com"

@@ -11,7 +11,6 @@ from langgraph.types import Command
 
 from guardrails.redactor import Redactor
 from integrations.langchain import GuardrailsMiddleware
-from tests.support.fixtures import openai_server  # noqa: F401
 from tests.support.openai_server import ChatReply, OpenAIServer, ToolCall
 
 SEEDED = {
