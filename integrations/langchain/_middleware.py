@@ -220,6 +220,17 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
             return text
         return str(self.graph_guard.keeper.restore(text, values, thread_id))
 
+    def redact_input(self, agent: Any, value: Any, config: Mapping[str, Any]) -> Any:
+        """``value`` with its messages redacted before ``agent`` checkpoints it.
+
+        Use ``agent.invoke(mw.redact_input(agent, input, config), config)`` to keep the raw
+        prompt out of the turn's first checkpoints too (the hooks can only act after LangGraph
+        stored the input).
+        """
+        snapshot = agent.get_state(config) if getattr(agent, "checkpointer", None) else None
+        state = snapshot.values if snapshot is not None else None
+        return self.graph_guard.redact_input(value, config, state)
+
     def restore(self, value: Any, state: Any, *, thread_id: str = "") -> Any:
         """Placeholders in ``value`` replaced from the thread's vault (for the end user only)."""
         return self.graph_guard.keeper.restore(value, state, thread_id)

@@ -144,6 +144,30 @@ class GraphGuard:
         """The messages that redaction changed (to replace by id in state)."""
         return [b for a, b in zip(before, after, strict=True) if a is not b]
 
+    def redact_input(self, value: Any, config: Mapping[str, Any], state: Any = None) -> Any:
+        """The caller's input with its messages redacted *before* the graph stores it.
+
+        LangGraph checkpoints the input as it arrives, so a raw prompt would sit in the first
+        checkpoints of the turn; redacting here keeps every checkpoint free of it. ``state`` is
+        the thread's current state (``graph.get_state(config).values``) so placeholders stay
+        stable with earlier turns.
+        """
+        ctx = call_context(config, requester=None, resolve_user=self.resolve_user)
+        session = self.keeper.session(ctx.thread_id, state)
+        if not isinstance(value, Mapping) or not isinstance(value.get("messages"), list):
+            return value
+        out = []
+        for m in value["messages"]:
+            if isinstance(m, BaseMessage):
+                out.append(self.redact_message(m, session))
+            elif isinstance(m, Mapping) and isinstance(m.get("content"), str):
+                out.append({**m, "content": session.redact_text(m["content"])})
+            elif isinstance(m, str):
+                out.append(session.redact_text(m))
+            else:
+                out.append(session.redact_data(m))
+        return {**value, "messages": out}
+
     def vault_update(self, session: RedactionSession) -> dict[str, Any]:
         return {VAULT_KEY: self.keeper.dump(session)}
 

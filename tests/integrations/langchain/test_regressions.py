@@ -285,3 +285,24 @@ def test_batched_decisions_apply_in_order(tools, runs, make_agent) -> None:
         version="v2",
     )
     assert [n for n, _ in runs.calls] == ["send_email"]
+
+
+def test_with_redact_input_no_checkpoint_holds_the_raw_prompt(tools, make_agent, tmp_path) -> None:
+    """Redacting the input before invoke keeps even the turn's first checkpoints free of it."""
+    db = tmp_path / "in.sqlite"
+    conn = sqlite3.connect(db, check_same_thread=False)
+    model = ScriptedChatModel(script=[reply("noted"), reply("ok")])
+    agent, mw = make_agent(model, list(tools.values()), checkpointer=SqliteSaver(conn))
+    for text in (f"I am {EMAIL}", f"again {EMAIL}, ssn {SSN}"):
+        config = cfg("ti", "alice")
+        agent.invoke(
+            mw.redact_input(agent, {"messages": [{"role": "user", "content": text}]}, config),
+            config,
+        )
+    conn.commit()
+    conn.close()
+    blob = db.read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("in.sqlite-*"))
+    assert EMAIL.encode() not in blob
+    assert SSN.encode() not in blob
+    assert [str(m[0].content) for m in model.sent][:1] == ["I am <EMAIL_ADDRESS_1>"]
+    assert "again <EMAIL_ADDRESS_1>" in text_sent(model)
