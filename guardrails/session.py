@@ -38,15 +38,17 @@ Example:
 from __future__ import annotations
 
 import hashlib
-import json
+import itertools
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
-from guardrails._errors import ConfigurationError, InputError
+import orjson
+
+from guardrails._errors import ConfigurationError, InputError, RedactionError
 from guardrails.detection._entities import GROUPS
 
 if TYPE_CHECKING:
@@ -116,8 +118,18 @@ def _json_native(obj: Any, depth: int = 0) -> bool:
     return False
 
 
-def _dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=True)
+def _dumps(obj: Any) -> str | None:
+    """Compact JSON text (orjson), or None for what orjson refuses (huge ints, lone surrogates)."""
+    try:
+        return orjson.dumps(obj).decode("utf-8")
+    except (orjson.JSONEncodeError, UnicodeDecodeError):
+        return None
+
+
+def _escaped(value: str) -> str:
+    """``value`` as it appears inside a JSON string written by :func:`_dumps`."""
+    text = _dumps(value)
+    return text[1:-1] if text is not None else value
 
 
 class RedactionSession:
@@ -153,7 +165,7 @@ class RedactionSession:
         self._vault: Vault = vault if vault is not None else Vault()
         self._cache: OrderedDict[bytes, _Entry] = OrderedDict()
         self._cache_size = cache_size
-        self._since_memo: dict[int, tuple[int, tuple[str, ...]]] = {}
+        self._since_memo: dict[int, tuple[int, tuple[tuple[str, str], ...]]] = {}
         self._lock = threading.RLock()
         self.stats = CacheStats()
 
@@ -195,20 +207,35 @@ class RedactionSession:
         return self._cached("t", text, scan)
 
     def redact_data(self, obj: T) -> T:
-        """Redact structured data (same shape back). JSON-native items are cached by content."""
-        if not _json_native(obj):
+        """Redact structured data (same shape back). JSON-native items are cached by content.
+
+        A string is handled as data: a JSON document inside it is redacted field by field.
+        """
+        if isinstance(obj, str):  # the common case (a message's content): no JSON round trip
+            source = str(obj)
+
+            def scan_str() -> str:
+                report = self.redactor.redact_data_with_report(source, vault=self._vault)
+                self.stats.count(report.counts)
+                return str(report.data)
+
+            return cast(T, self._cached("s", source, scan_str))
+        blob = _dumps(obj) if _json_native(obj) else None
+        if blob is None:
             report = self.redactor.redact_data_with_report(obj, vault=self._vault)
             self.stats.count(report.counts)
             direct: T = report.data
             return direct
-        blob = _dumps(obj)
 
         def scan() -> str:
             report = self.redactor.redact_data_with_report(obj, vault=self._vault)
             self.stats.count(report.counts)
-            return _dumps(report.data)
+            out = _dumps(report.data)
+            if out is None:  # cannot happen for JSON-native input; fail closed, not open
+                raise RedactionError("redacted data could not be cached")
+            return out
 
-        result: T = json.loads(self._cached("d", blob, scan))
+        result: T = orjson.loads(self._cached("d", blob, scan))
         return result
 
     def _cached(self, kind: str, blob: str, scan: Callable[[], str]) -> str:
@@ -234,23 +261,20 @@ class RedactionSession:
 
     def _learned_since(self, size: int, blob: str) -> bool:
         """Does ``blob`` contain a value the vault learned after it held ``size`` entries?"""
-        return any(v in blob or _dumps(v)[1:-1] in blob for v in self._values_since(size))
+        return any(v in blob or e in blob for v, e in self._values_since(size))
 
-    def _values_since(self, size: int) -> tuple[str, ...]:
-        # Entries keep insertion order. Every entry stamped in the same turn asks for the same
-        # range, so it is computed once per (from, to) pair instead of once per cached item.
+    def _values_since(self, size: int) -> tuple[tuple[str, str], ...]:
+        # (value, JSON-escaped value) for entries added after the first ``size``. Every entry
+        # stamped in the same turn asks for the same range: computed once per (from, to) pair.
         now = len(self._vault)
         memo = self._since_memo.get(size)
         if memo is not None and memo[0] == now:
             return memo[1]
-        vault = self._vault
-        values = tuple(
-            v for p in list(vault.placeholders())[size:] if (v := vault.value_of(p)) is not None
-        )
+        pairs = tuple((v, _escaped(v)) for v in _newest_values(self._vault, now - size))
         if len(self._since_memo) > 64:
             self._since_memo.clear()
-        self._since_memo[size] = (now, values)
-        return values
+        self._since_memo[size] = (now, pairs)
+        return pairs
 
     # -- restoring -----------------------------------------------------------------------------
     def restore_text(self, text: str, entities: Iterable[str] | None = None) -> str:
@@ -293,6 +317,22 @@ class RedactionSession:
             conversation_id=conversation_id,
             cache_size=cache_size,
         )
+
+
+def _newest_values(vault: Vault, count: int) -> list[str]:
+    """The values of the ``count`` most recent vault entries, in O(count).
+
+    Entries keep insertion order; walking the vault's table from the end avoids copying all of
+    it each turn (``Vault.placeholders()`` is O(size)).
+    """
+    if count <= 0:
+        return []
+    table = getattr(vault, "_by_placeholder", None)
+    if isinstance(table, dict):
+        newest = list(itertools.islice(reversed(table.values()), count))
+        return [entry[1] for entry in reversed(newest)]
+    names = list(vault.placeholders())[-count:]  # any other Vault: the public, O(size) way
+    return [v for p in names if (v := vault.value_of(p)) is not None]
 
 
 def _entity_set(entities: Iterable[str] | None) -> frozenset[str] | None:

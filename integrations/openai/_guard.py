@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import uuid
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
@@ -17,7 +16,13 @@ from integrations.openai._requests import BodyRedactor
 from integrations.openai._rules import GuardSettings, classify
 from integrations.openai._streams import StreamRestore
 from integrations.openai._tools import ToolCalls
-from integrations.openai._transport import AsyncGuardTransport, GuardTransport, encode, rebuild
+from integrations.openai._transport import (
+    AsyncGuardTransport,
+    GuardTransport,
+    decode,
+    encode,
+    rebuild,
+)
 
 __all__ = ["CONVERSATION_HEADER", "OpenAIGuard", "guard_of", "guard_openai"]
 
@@ -168,7 +173,7 @@ class OpenAIGuard(StreamRestore, ToolCalls):
                 where=path,
             )
         try:
-            return json.loads(body)
+            return decode(body)
         except (ValueError, RecursionError):
             raise RequestBlocked(
                 f"the body sent to {path} is not valid JSON; nothing was sent", where=path

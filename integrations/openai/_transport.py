@@ -13,13 +13,14 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import httpx2
+import orjson
 
 from guardrails import RequestBlocked
 
 if TYPE_CHECKING:
     from integrations.openai._guard import OpenAIGuard
 
-__all__ = ["AsyncGuardTransport", "GuardTransport", "rebuild"]
+__all__ = ["AsyncGuardTransport", "GuardTransport", "decode", "encode", "rebuild"]
 
 
 def _check_size(guard: OpenAIGuard, request: httpx2.Request) -> None:
@@ -60,13 +61,25 @@ def rebuild(request: httpx2.Request, body: bytes | None, drop: tuple[str, ...]) 
 
 
 def encode(doc: Any) -> bytes:
-    """JSON as the SDK sends it (UTF-8); a value JSON cannot hold is a blocked request."""
+    """Compact UTF-8 JSON (orjson; the stdlib for what orjson refuses, e.g. ints over 64 bits)."""
+    try:
+        return orjson.dumps(doc)
+    except orjson.JSONEncodeError:
+        pass
     try:
         return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     except (TypeError, ValueError) as exc:
         raise RequestBlocked(
             f"the redacted body could not be encoded ({type(exc).__name__})"
         ) from None
+
+
+def decode(body: bytes) -> Any:
+    """Parse a JSON body (orjson; the stdlib for NaN/Infinity or huge ints, which it refuses)."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return json.loads(body)
 
 
 class GuardTransport(httpx2.BaseTransport):

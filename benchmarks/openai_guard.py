@@ -1,0 +1,164 @@
+"""Added latency of the OpenAI client guard, vs the bare client on the same loopback server.
+
+Workloads (all through the real ``openai`` client, chat completions, non-streaming, against
+``tests.support.openai_server`` on 127.0.0.1 in this process):
+
+(a) a 10 KB history (≈ 40 messages with PII, tool calls and tool results) where every turn adds
+    one new user message: the realistic steady state (old messages cached, the new one scanned);
+(b) growth: the same "one new message per turn" at 10 … 400 messages of history;
+(c) anchor: the guard with its cache disabled (every message re-scanned every turn, what a
+    per-call redactor does), at the same history lengths.
+
+Bare and guarded requests are interleaved so machine noise hits both alike. "added" is the
+median of guarded minus the median of bare; ``prepare`` is the guard's own time per request
+(parse, redact, re-encode), measured inside the transport.
+
+Run: ``python -m benchmarks openai_guard`` (``-- --turns 60 --sizes 10,50,100,200,400``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from typing import Any
+
+from benchmarks import _common
+
+_SEEDS = [
+    "Customer Maria Garcia <maria.garcia@example.com> asked about plan B-{i}.",
+    "Call me at +1 415 555 01{i:02d}, order 12345{i:02d} shipped on 2026-11-22.",
+    "Refund to IBAN DE89370400440532013000, ticket T-90{i:02d}, client v1.2.{i}.",
+    "Rotate key sk-proj-abcdefghijklmnopqrstuvwx{i:04d} before the release of build {i}.",
+]
+
+
+def history(n: int) -> list[dict[str, Any]]:
+    """``n`` messages (~250 B each): user/assistant text, tool calls and JSON tool results."""
+    out: list[dict[str, Any]] = [{"role": "system", "content": "You are a support agent."}]
+    for i in range(n - 1):
+        text = _SEEDS[i % len(_SEEDS)].format(i=i) + " Please check the account and reply."
+        if i % 4 == 2:
+            args = json.dumps({"email": f"user{i}@example.com", "order": f"12345{i:02d}"})
+            call = {"id": f"call_{i}", "type": "function"}
+            call["function"] = {"name": "lookup", "arguments": args}
+            out.append({"role": "assistant", "content": None, "tool_calls": [call]})
+        elif i % 4 == 3:
+            body = {"name": "Maria Garcia", "ssn": "536-22-1234", "status": "active", "n": i}
+            out.append(
+                {"role": "tool", "tool_call_id": f"call_{i - 1}", "content": json.dumps(body)}
+            )
+        else:
+            out.append({"role": "user" if i % 2 == 0 else "assistant", "content": text})
+    return out
+
+
+def _turn(i: int) -> dict[str, Any]:
+    return {"role": "user", "content": f"New question {i}: write to jane{i}@example.com re B-{i}."}
+
+
+def measure(n_messages: int, turns: int, *, cache: bool) -> dict[str, Any]:
+    """Per-request times for bare vs guarded with one new message per turn."""
+    from openai import OpenAI
+
+    from guardrails import Redactor, SessionStore
+    from integrations.openai import OpenAIGuard
+    from tests.support.openai_server import OpenAIServer
+
+    redactor = _REDACTOR.setdefault("r", Redactor())
+    with OpenAIServer() as server:
+        bare = OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0)
+        store = SessionStore(redactor, cache_size=4096 if cache else 0)
+        guard = OpenAIGuard(store=store, conversation_id="bench")
+        guarded = guard.wrap(OpenAI(base_url=server.base_url, api_key="sk-test", max_retries=0))
+        prepare_times: list[float] = []
+        original = guard.prepare
+
+        def timed_prepare(request: Any, body: bytes) -> Any:
+            t0 = time.perf_counter()
+            try:
+                return original(request, body)
+            finally:
+                prepare_times.append(time.perf_counter() - t0)
+
+        guard.prepare = timed_prepare  # type: ignore[method-assign]
+        msgs = history(n_messages)
+        size = len(json.dumps(msgs).encode())
+        # Warm up: connections, the first scan of the whole history (reported separately).
+        bare.chat.completions.create(model="m", messages=msgs)
+        t0 = time.perf_counter()
+        guarded.chat.completions.create(model="m", messages=msgs)
+        first = time.perf_counter() - t0
+        prepare_times.clear()
+        t_bare: list[float] = []
+        t_guarded: list[float] = []
+        for i in range(turns):
+            msgs = [*msgs[:n_messages], _turn(i)]  # the same history plus one new message
+            for client, sink in ((bare, t_bare), (guarded, t_guarded)):
+                t0 = time.perf_counter()
+                client.chat.completions.create(model="m", messages=msgs)
+                sink.append(time.perf_counter() - t0)
+        bare.close()
+        guarded.close()
+
+    def ms(xs: list[float]) -> float:
+        return round(statistics.median(xs) * 1000, 3)
+
+    return {
+        "messages": n_messages,
+        "history_bytes": size,
+        "bare_ms": ms(t_bare),
+        "guarded_ms": ms(t_guarded),
+        "added_ms": round(ms(t_guarded) - ms(t_bare), 3),
+        "prepare_ms": ms(prepare_times),
+        "prepare_p90_ms": round(sorted(prepare_times)[int(len(prepare_times) * 0.9)] * 1000, 3),
+        "first_request_ms": round(first * 1000, 1),
+    }
+
+
+_REDACTOR: dict[str, Any] = {}
+
+
+def bench(turns: int, sizes: list[int]) -> dict[str, Any]:
+    ten_kb = next(n for n in range(5, 400) if len(json.dumps(history(n))) >= 10_000)
+    main = measure(ten_kb, turns, cache=True)
+    growth = [measure(n, turns, cache=True) for n in sizes]
+    uncached = [measure(n, max(5, turns // 6), cache=False) for n in sizes]
+    flat = growth[-1]["prepare_ms"] / max(growth[0]["prepare_ms"], 1e-6)
+    return {
+        "turns": turns,
+        "ten_kb_history": main,
+        "growth_cached": growth,
+        "anchor_uncached": uncached,
+        "ratios": {
+            "added_ms_median_10kb": main["added_ms"],
+            "prepare_ms_median_10kb": main["prepare_ms"],
+            f"prepare_growth_{sizes[-1]}_vs_{sizes[0]}_messages": round(flat, 2),
+            f"uncached_vs_cached_prepare_at_{sizes[-1]}": round(
+                uncached[-1]["prepare_ms"] / max(growth[-1]["prepare_ms"], 1e-6), 1
+            ),
+        },
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks openai_guard")
+    parser.add_argument("--turns", type=int, default=60)
+    parser.add_argument("--sizes", default="10,50,100,200,400")
+    args = parser.parse_args(argv or [])
+    t0 = time.perf_counter()
+    data = bench(args.turns, [int(s) for s in args.sizes.split(",")])
+    data["seconds"] = round(time.perf_counter() - t0, 1)
+    path = _common.write_result("openai_guard", data)
+    print(json.dumps({"10kb": data["ten_kb_history"], "ratios": data["ratios"]}, indent=2))
+    for row in data["growth_cached"]:
+        print("cached  ", row)
+    for row in data["anchor_uncached"]:
+        print("uncached", row)
+    print(f"wrote {path.relative_to(_common.ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
