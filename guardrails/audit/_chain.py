@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable
 
 from guardrails._errors import ConfigurationError
 
@@ -23,35 +24,45 @@ __all__ = ["MIN_KEY_BYTES", "Chain"]
 MIN_KEY_BYTES = 16
 
 
-class Chain:
-    """Computes event hashes: SHA-256, or HMAC-SHA256 when a key is given."""
+def _sha256_hex(body: str) -> str:
+    return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
-    __slots__ = ("_key", "_mac", "keyed")
+
+def _hmac_sealer(key: bytes) -> Callable[[str], str]:
+    # Copying a keyed HMAC object skips re-deriving the padded key for every event.
+    template = hmac.new(key, digestmod=hashlib.sha256)
+
+    def seal(body: str) -> str:
+        mac = template.copy()
+        mac.update(body.encode("utf-8"))
+        return mac.hexdigest()
+
+    return seal
+
+
+class Chain:
+    """Computes event hashes: SHA-256, or HMAC-SHA256 when a key is given.
+
+    ``seal`` is a plain function attribute (not a method) because verify calls it once per event.
+    """
+
+    __slots__ = ("keyed", "seal")
 
     def __init__(self, key: bytes | None = None) -> None:
-        if key is not None:
+        self.seal: Callable[[str], str]
+        if key is None:
+            self.seal = _sha256_hex
+        else:
             if not isinstance(key, bytes | bytearray):
                 raise ConfigurationError("the audit key must be bytes")
             if len(key) < MIN_KEY_BYTES:
                 raise ConfigurationError(f"the audit key must be at least {MIN_KEY_BYTES} bytes")
-            key = bytes(key)
-        self._key = key
-        self._mac = hmac.new(key or b"", digestmod=hashlib.sha256)
+            self.seal = _hmac_sealer(bytes(key))
         self.keyed = key is not None
 
     def __repr__(self) -> str:  # never show the key
         return f"Chain(keyed={self.keyed})"
 
-    def seal(self, body: str) -> str:
-        """The hex hash of a canonical body."""
-        data = body.encode("utf-8")
-        if self._key is None:
-            return hashlib.sha256(data).hexdigest()
-        # Copying a keyed HMAC object skips re-deriving the padded key for every event.
-        mac = self._mac.copy()
-        mac.update(data)
-        return mac.hexdigest()
-
     def matches(self, body: str, expected: str) -> bool:
-        """Whether ``expected`` is the hash of ``body`` (constant-time when keyed)."""
+        """Whether ``expected`` is the hash of ``body`` (constant-time comparison)."""
         return hmac.compare_digest(self.seal(body), expected)

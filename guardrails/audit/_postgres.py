@@ -110,6 +110,14 @@ class PostgresSink:
         )
         con = self._conn()
         try:
+            # Already set up: skip the DDL, whose locks would stall other writers for a moment.
+            row = con.execute(
+                "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = %s"
+                " AND tgrelid = to_regclass(%s))",
+                (trigger, q),
+            ).fetchone()
+            if row and row[0]:
+                return
             with con.transaction():
                 con.execute(self._sql_lock)
                 for sql in statements:

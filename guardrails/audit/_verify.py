@@ -39,11 +39,6 @@ from guardrails.audit._lines import split_line
 
 __all__ = ["VerifyReport", "verify_events", "verify_pairs"]
 
-_FIELDS = frozenset(
-    {"v", "seq", "kind", "time", "principal", "thread_id", "run_id", "policy_hash"}
-    | {"request_id", "tool_call_id", "data", "prev_hash"}
-)
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VerifyReport:
@@ -86,42 +81,53 @@ def verify_pairs(
     *,
     expect_head: tuple[int, str] | None = None,
 ) -> VerifyReport:
-    """Verify ``(body, hash)`` pairs in storage order (see the module docstring)."""
+    """Verify ``(body, hash)`` pairs in storage order (see the module docstring).
+
+    ``expect_head=(seq, hash)`` is a head recorded earlier: the event at that seq must still be
+    there with that hash (the trail may have grown since).
+    """
     seal = chain.seal
     loads = orjson.loads  # parsing only: hashed bytes are never re-serialized
-    fields = _FIELDS
+    anchor_seq = expect_head[0] if expect_head is not None else 0
+    anchor_hash = None
     expected = 1
     prev = GENESIS_HASH
     it = iter(pairs)
     for body, digest in it:
         try:
             obj = loads(body)
-            ok_shape = obj.keys() == fields
             seq = obj["seq"]
             linked = obj["prev_hash"]
-        except (ValueError, AttributeError, KeyError, TypeError):
-            ok_shape = False
-        if not ok_shape or type(seq) is not int:
+        except (ValueError, KeyError, TypeError):
+            seq = None
+        if type(seq) is not int:
             return _bad(
                 expected, "malformed", f"record at position {expected} is not an audit event", prev
             )
         if seq != expected or linked != prev or seal(body) != digest:
             return _classify(expected, prev, body, digest, seq, it, chain)
+        if expected == anchor_seq:
+            anchor_hash = digest
         prev = digest
         expected += 1
     count = expected - 1
-    if expect_head is not None and (count, prev) != tuple(expect_head):
-        want_seq, _ = expect_head
+    if expect_head is not None:
+        want_seq, want_hash = expect_head
         if count < want_seq:
             return _bad(
                 count + 1,
                 "truncated",
-                f"trail ends at seq {count}, expected {want_seq} events; events {count + 1}..{want_seq} are missing",
+                f"trail ends at seq {count} but seq {want_seq} was recorded earlier:"
+                f" events {count + 1}..{want_seq} are missing",
                 prev,
             )
-        return _bad(
-            want_seq, "edited", f"event {want_seq} does not match the expected head hash", prev
-        )
+        if anchor_hash != want_hash:
+            return _bad(
+                want_seq,
+                "edited",
+                f"event {want_seq} does not have the head hash recorded earlier (rewritten chain)",
+                GENESIS_HASH,
+            )
     return VerifyReport(
         ok=True, count=count, message=f"ok: {count} events verify", head_seq=count, head_hash=prev
     )

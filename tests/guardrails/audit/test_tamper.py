@@ -170,3 +170,28 @@ def test_raise_for_problem_raises_integrity_error() -> None:
     with pytest.raises(AuditIntegrityError) as info:
         log.verify().raise_for_problem()
     assert (info.value.first_bad_seq, info.value.problem) == (1, "deleted")
+
+
+def test_anchor_still_holds_after_the_trail_grows() -> None:
+    """A head recorded earlier stays valid while new events are appended after it."""
+    log = AuditLog()
+    fill(log, 3)
+    report = log.verify()
+    anchor = (report.head_seq, report.head_hash)
+    fill(log, 2)
+    assert log.verify(expect_head=anchor).ok
+
+
+def test_anchor_catches_a_fully_rewritten_chain() -> None:
+    """Without a key a rewritten chain verifies by itself, but not against an earlier head."""
+    log = AuditLog()
+    fill(log, 3)
+    report = log.verify()
+    anchor = (report.head_seq, report.head_hash)
+    rewritten = AuditLog()
+    for i in range(1, 4):
+        rewritten.record("tool.executed", thread_id="t1", tool="send", n=i * 10)
+    log.sink.rows[:] = rewritten.sink.rows  # type: ignore[attr-defined]
+    assert log.verify().ok
+    bad = log.verify(expect_head=anchor)
+    assert (bad.ok, bad.first_bad_seq, bad.problem) == (False, 3, "edited")
