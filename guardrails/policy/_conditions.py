@@ -26,13 +26,18 @@ from celpy.celparser import CELParseError
 
 from guardrails._errors import PolicyError
 
-__all__ = ["VARIABLES", "Condition", "ConditionError", "to_activation"]
+__all__ = ["VARIABLES", "Condition", "ConditionError", "cel_value", "to_activation"]
 
 VARIABLES = ("args", "tool", "requester", "context", "lists")
 
-# celpy logs evaluation details at DEBUG/INFO; as a library we only make sure nothing is printed
-# through logging's last-resort handler.
-logging.getLogger("celpy").addHandler(logging.NullHandler())
+# cel-python logs evaluation errors and traces *with the argument values in them* (DEBUG for the
+# interpreter, ERROR for the transpiler). Conditions see raw restored values, so those records must
+# never reach the host's handlers: the "celpy" logger tree is cut off here. This is the one logger
+# we touch, and only to keep sensitive values out of logs; our own errors carry class names only.
+_celpy_log = logging.getLogger("celpy")
+_celpy_log.addHandler(logging.NullHandler())
+_celpy_log.propagate = False
+_celpy_log.setLevel(logging.CRITICAL + 1)
 
 _ENV = celpy.Environment()
 
@@ -94,6 +99,11 @@ class Condition:
         raise ConditionError(f"condition returned {type(result).__name__}, not a boolean")
 
 
+def cel_value(value: Any) -> Any:
+    """A JSON-like value converted to CEL types (for constants converted once)."""
+    return json_to_cel(value)
+
+
 def to_activation(
     *,
     args: Mapping[str, Any] | None = None,
@@ -101,8 +111,12 @@ def to_activation(
     requester: Mapping[str, Any] | None = None,
     context: Mapping[str, Any] | None = None,
     lists: Mapping[str, Any] | None = None,
+    cel_lists: Any = None,
 ) -> dict[str, Any]:
-    """Convert plain JSON-like values into the CEL activation every condition of a call shares."""
+    """Convert plain JSON-like values into the CEL activation every condition of a call shares.
+
+    ``cel_lists`` is ``lists`` already converted (a policy converts its constants once).
+    """
     return {
         "args": json_to_cel(dict(args or {})),
         "tool": json_to_cel(dict(tool or {"name": "", "tags": [], "metadata": {}})),
@@ -110,5 +124,5 @@ def to_activation(
             dict(requester or {"id": "", "kind": "anonymous", "groups": [], "roles": []})
         ),
         "context": json_to_cel(dict(context or {})),
-        "lists": json_to_cel(dict(lists or {})),
+        "lists": cel_lists if cel_lists is not None else json_to_cel(dict(lists or {})),
     }

@@ -13,7 +13,7 @@ from typing import Any
 from guardrails._errors import ConfigurationError, PolicyError
 from guardrails.identity import Principal, StaticDirectory
 from guardrails.policy._canonical import canonical_json, sha256_hex
-from guardrails.policy._conditions import ConditionError, to_activation
+from guardrails.policy._conditions import ConditionError, cel_value, to_activation
 from guardrails.policy._model import (
     EFFECTS,
     STRICTNESS,
@@ -70,6 +70,7 @@ class Policy:
     source: str = field(default="<python>", compare=False)
     hash: str = field(init=False, default="")
     directory: StaticDirectory | None = field(init=False, default=None, repr=False, compare=False)
+    _cel_lists: Any = field(init=False, default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.default not in EFFECTS:
@@ -84,6 +85,7 @@ class Policy:
         # lists are CEL constants: they must be plain JSON (canonical_json checks that).
         canonical_json(dict(self.lists))
         object.__setattr__(self, "lists", MappingProxyType(dict(self.lists)))
+        object.__setattr__(self, "_cel_lists", cel_value(dict(self.lists)))
         object.__setattr__(self, "principals", tuple(self.principals))
         object.__setattr__(self, "identities", MappingProxyType(dict(self.identities)))
         directory = StaticDirectory(self.principals, identities=self.identities)
@@ -280,7 +282,7 @@ class Policy:
                 else None
             ),
             context=context,
-            lists=self.lists,
+            cel_lists=self._cel_lists,
         )
 
     def _from_rule(self, rule: Rule) -> PolicyDecision:

@@ -3,6 +3,7 @@ privileged tags without a rule, defaults, and fail-closed on any evaluation erro
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -188,3 +189,11 @@ def test_evaluate_never_raises(args: dict[str, Any]) -> None:
     for name in ("pay_invoice", "send_email", "db_query"):
         d = POLICY.evaluate(_call(name, args))
         assert d.effect in {"allow", "deny", "require_approval"}
+
+
+def test_cel_errors_never_reach_the_logs(caplog: pytest.LogCaptureFixture) -> None:
+    """cel-python logs evaluation errors with the values in them; none of that reaches handlers."""
+    caplog.set_level(logging.DEBUG)
+    POLICY.evaluate(_call("pay_invoice", {"amount": "jane.doe@secret.example"}))
+    assert "jane.doe@secret.example" not in caplog.text
+    assert "policy evaluation failed in big-payments" in caplog.text

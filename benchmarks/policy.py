@@ -1,0 +1,162 @@
+"""Policy evaluation cost per tool call, with CEL anchors measured in the same run.
+
+Workloads on one realistic policy (8 rules, 4 with CEL conditions, a privileged tag, lists):
+(a) a call no rule selects (default allow: selectors only, no CEL), (b) a call whose rule has no
+condition, (c) one condition evaluated (``args.amount > 1000``), (d) three conditions evaluated
+(allowlist ``exists`` + sensitive-table ``in`` + requester groups). Each is ``Policy.evaluate`` end
+to end: activation built from the raw args, conditions run, decision returned.
+
+Anchors: the bare cel-python program for ``args.amount > 1000`` with the interpreted runner we use
+and with cel-python's ``CompiledRunner`` (transpiles to Python and ``exec``-s it; we do not use it,
+see ``guardrails/policy/_conditions.py``), plus a hand-written Python ``lambda`` doing the same
+comparison — the floor no expression language can beat.
+
+Run: ``python -m benchmarks policy`` (``--calls 2000 --repeat 5``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks import _common
+from guardrails.identity import Principal
+from guardrails.policy import Policy, ToolCall
+
+POLICY_YAML = """
+lists:
+  allowed_domains: ["example.com", "partner.io", "corp.example"]
+  sensitive_tables: ["salaries", "ssn_registry", "payroll"]
+rules:
+  - name: no-drops
+    tools: ["drop_*", "truncate_*"]
+    effect: deny
+    reason: destructive statements are not allowed
+  - name: big-payments
+    tools: ["pay*", "wire", "refund*"]
+    when: args.amount > 1000
+    effect: require_approval
+  - name: external-mail
+    tools: [send_email]
+    when: '!lists.allowed_domains.exists(d, args.to.endsWith("@" + d))'
+    effect: require_approval
+  - name: sensitive-tables
+    tools: [send_email]
+    when: args.table in lists.sensitive_tables
+    effect: deny
+  - name: interns
+    tools: [send_email]
+    when: '"interns" in requester.groups'
+    effect: deny
+  - name: prod
+    metadata: {env: prod}
+    effect: require_approval
+  - name: reads
+    tools: ["get_*", "list_*", "search*"]
+    effect: allow
+  - name: deploys
+    tags: [deploy]
+    effect: require_approval
+"""
+
+REQUESTER = Principal(id="alice", groups=frozenset({"sales", "emea"}))
+
+WORKLOADS: dict[str, ToolCall] = {
+    "no_rule_selected": ToolCall(name="calculator", args={"expr": "2+2"}),
+    "rule_without_condition": ToolCall(name="get_weather", args={"city": "Paris"}),
+    "one_condition": ToolCall(name="wire", args={"amount": 5000, "iban": "DE89..."}),
+    "three_conditions": ToolCall(
+        name="send_email",
+        args={"to": "bob@partner.io", "table": "orders", "body": "hello " * 20},
+    ),
+}
+
+
+def _per_call_us(fn: Callable[[], object], calls: int, repeat: int) -> float:
+    def batch() -> None:
+        for _ in range(calls):
+            fn()
+
+    return _common.timed(batch, repeat=repeat) / calls * 1e6
+
+
+# cel-python keeps one parser per process with the first runner's tree class, so the
+# CompiledRunner anchor runs in its own interpreter.
+_COMPILED_ANCHOR = """
+import time, celpy
+from celpy.adapter import json_to_cel
+env = celpy.Environment(runner_class=celpy.CompiledRunner)
+prog = env.program(env.compile("args.amount > 1000"))
+act = {"args": json_to_cel({"amount": 5000, "iban": "DE89..."})}
+for _ in range(200):
+    prog.evaluate(act)
+best = None
+for _ in range(REPEAT):
+    t0 = time.perf_counter()
+    for _ in range(CALLS):
+        prog.evaluate(act)
+    dt = time.perf_counter() - t0
+    best = dt if best is None else min(best, dt)
+print(best / CALLS * 1e6)
+"""
+
+
+def bench(calls: int, repeat: int) -> dict[str, Any]:
+    policy = Policy.from_yaml(POLICY_YAML)
+    out: dict[str, Any] = {"policy_hash": policy.hash, "workloads": {}}
+    for name, call in WORKLOADS.items():
+        decision = policy.evaluate(call, requester=REQUESTER)
+        us = _per_call_us(lambda c=call: policy.evaluate(c, requester=REQUESTER), calls, repeat)
+        out["workloads"][name] = {"us_per_call": round(us, 1), "effect": decision.effect}
+        print(f"  evaluate {name:<24} {us:8.1f} µs/call  -> {decision.effect}")
+
+    import celpy
+    from celpy.adapter import json_to_cel
+
+    env = celpy.Environment()
+    prog = env.program(env.compile("args.amount > 1000"))
+    act = {"args": json_to_cel({"amount": 5000, "iban": "DE89..."})}
+    interp = _per_call_us(lambda: prog.evaluate(act), calls, repeat)
+    args = {"amount": 5000}
+    floor = _per_call_us(lambda: args["amount"] > 1000, calls * 10, repeat)
+    code = _COMPILED_ANCHOR.replace("CALLS", str(calls)).replace("REPEAT", str(repeat))
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    compiled = float(res.stdout.strip()) if res.returncode == 0 else None
+    out["anchors"] = {
+        "cel_interpreted_us": round(interp, 1),
+        "cel_compiled_exec_us": round(compiled, 1) if compiled else None,
+        "python_lambda_us": round(floor, 3),
+    }
+    one = out["workloads"]["one_condition"]["us_per_call"]
+    out["ratios"] = {
+        "evaluate_one_condition_vs_bare_cel_interpreted": round(one / interp, 2),
+        "cel_interpreted_vs_compiled_exec": round(interp / compiled, 2) if compiled else None,
+    }
+    print(f"  anchor cel interpreted       {interp:8.1f} µs/eval")
+    if compiled:
+        print(f"  anchor cel compiled (exec)   {compiled:8.1f} µs/eval")
+    print(f"  anchor python lambda         {floor:8.3f} µs/eval")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks policy")
+    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args(argv or [])
+    t0 = time.perf_counter()
+    data = bench(args.calls, args.repeat)
+    data["seconds"] = round(time.perf_counter() - t0, 1)
+    path = _common.write_result("policy", data)
+    print(json.dumps(data["ratios"], indent=2))
+    print(f"wrote {path.relative_to(_common.ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
