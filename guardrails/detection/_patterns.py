@@ -68,7 +68,8 @@ RULES: tuple[Rule, ...] = (
         + _SEP
         + r"?)[2-9][0-9]{2}"
         + _SEP
-        + r"?[0-9]{4}\b",
+        + r"?[0-9]{4}"
+        + _EXT,
         ph.check_phone,
     ),
     _r(
@@ -87,7 +88,7 @@ RULES: tuple[Rule, ...] = (
     _r("ssn_dash", "US_SSN", r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b", v.check_ssn),
     _r("ssn_space", "US_SSN", r"\b[0-9]{3} [0-9]{2} [0-9]{4}\b", v.check_ssn),
     _r("ssn_bare", "US_SSN", r"\b[0-9]{9}\b", v.check_ssn),
-    _r("card", "CREDIT_CARD", r"\b[0-9](?:[ \-]?[0-9]){11,22}\b", v.check_card),
+    _r("card", "CREDIT_CARD", r"\b[0-9](?:[ \-]?[0-9]){11,}\b", v.check_card),
     _r(
         "iban",
         "IBAN_CODE",
@@ -164,7 +165,7 @@ RULES: tuple[Rule, ...] = (
         "slack_webhook",
         "SLACK_TOKEN SECRET",
         r"(?i)https://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9_/\-]{8}",
-        s.token_check("SLACK_TOKEN", 40),
+        s.token_check("SLACK_TOKEN", 40, chars=s.URL_PATH_RUN),
     ),
     _r(
         "stripe",

@@ -3,7 +3,11 @@
 Both backends report, per pattern, leftmost-longest non-overlapping matches as ``(index, start,
 end)`` in *str* offsets. Hyperscan reports every match end (with ``HS_FLAG_SOM_LEFTMOST``, the
 leftmost start for each end); we keep the longest end per start and then take the matches greedily
-from the left, which is what RE2's ``longest_match`` ``finditer`` yields. The text is scanned as
+from the left, which is what RE2's ``longest_match`` ``finditer`` yields. (Not always: for an end,
+hyperscan names only the leftmost start, so with ``ab|abab`` over ``ababab`` the final ``ab`` is
+hidden behind ``abab`` starting at 2. The built-in patterns are delimited by ``\b`` or by
+characters outside their classes, where this cannot happen; a parity test holds both backends to
+the same spans on a shared table.) The text is scanned as
 UTF-8 bytes; lone surrogates are encoded as ``?`` so that every character stays exactly one code
 point wide and the byte -> str offset map stays a simple count of UTF-8 lead bytes.
 """

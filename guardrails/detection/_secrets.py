@@ -34,10 +34,9 @@ __all__ = [
 ]
 
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-")
-_MAX_TOKEN = 1024
-_TOKEN_RUN = re.compile(
-    r"[A-Za-z0-9_\-]+"
-)  # bounded extension of a token beyond what the scanner reported
+_MAX_TOKEN = 1024  # bounded extension of a token beyond what the scanner reported
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9_\-]+")
+URL_PATH_RUN = re.compile(r"[A-Za-z0-9_\-/]+")
 
 _PLACEHOLDER = re.compile(
     r"""\$\{[^}]*\}|\$\([^)]*\)|\$[A-Za-z_][A-Za-z0-9_]*|%[A-Za-z_][A-Za-z0-9_]*%
@@ -200,9 +199,9 @@ def _before(text: str, i: int) -> str:
     return text[i - 1] if i > 0 else ""
 
 
-def _extend(text: str, end: int) -> int:
+def _extend(text: str, end: int, chars: re.Pattern[str] | None = None) -> int:
     """Extend a token over the token characters that follow (the scanner stops at a minimum)."""
-    m = _TOKEN_RUN.match(text, end, min(len(text), end + _MAX_TOKEN))
+    m = (chars or _TOKEN_RUN).match(text, end, min(len(text), end + _MAX_TOKEN))
     return m.end() if m else end
 
 
@@ -214,14 +213,14 @@ def _pick(entity: str, want: frozenset[str]) -> str | None:
 
 
 def token_check(
-    entity: str, min_len: int, exclude: str = ""
+    entity: str, min_len: int, exclude: str = "", chars: re.Pattern[str] | None = None
 ) -> Callable[[str, int, int, frozenset[str]], list[Found]]:
     """A check for a vendor token with a fixed prefix: whole token, not an example or filler."""
 
     def check(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
         if _before(text, start) in _TOKEN_CHARS or (exclude and text.startswith(exclude, start)):
             return []
-        end = _extend(text, end)
+        end = _extend(text, end, chars)
         tok = text[start:end]
         body = tok[tok.find("_", 3) + 1 :] if "_" in tok[3:] else tok[4:]
         if len(tok) < min_len or len(set(body)) < 6 or "EXAMPLE" in tok.upper():

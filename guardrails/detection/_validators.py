@@ -52,7 +52,7 @@ def _after(text: str, i: int) -> str:
 # ---------------------------------------------------------------------------------------- email
 
 _GROUP_SPLIT = re.compile(r"[ \-]+")
-_LOCAL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
+_LOCAL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-'")
 _TLD = re.compile(r"[A-Za-z]{2,24}")
 _URL_AUTHORITY_END = frozenset(" \t\r\n/\"'<>")
 _MACHINE_LOCAL = re.compile(
@@ -72,7 +72,7 @@ def check_email(text: str, start: int, end: int, want: frozenset[str]) -> list[F
     start, limit = at, max(0, at - 64)
     while start > limit and text[start - 1] in _LOCAL_CHARS:
         start -= 1
-    while start < at and text[start] in ".-+%":
+    while start < at and text[start] in ".-+%'":
         start += 1
     local, domain = text[start:at], text[at + 1 : end]
     if not local or ".." in local or local.endswith("."):
@@ -174,7 +174,31 @@ def check_card(text: str, start: int, end: int, want: frozenset[str]) -> list[Fo
     head = _GROUP_SPLIT.split(cand, maxsplit=1)[0]
     if len(head) >= 13 and _card_ok(head):
         return [(start, start + len(head), "CREDIT_CARD", 1.0)]
+    if sum(c.isdigit() for c in cand) > 19:
+        return _cards_in_run(start, cand)  # too long for one card: several cards in a row?
     return []
+
+
+_GROUPS = re.compile(r"[0-9]+")
+
+
+def _cards_in_run(start: int, cand: str) -> list[Found]:
+    """Whole groups of a long digit-group run that form valid cards, left to right."""
+    groups = [(m.start(), m.end()) for m in _GROUPS.finditer(cand)]
+    out: list[Found] = []
+    i = 0
+    while i < len(groups):
+        digits = 0
+        for j in range(i, len(groups)):
+            digits += groups[j][1] - groups[j][0]
+            if digits > 19:
+                break
+            if digits >= 12 and _card_ok(cand[groups[i][0] : groups[j][1]]):
+                out.append((start + groups[i][0], start + groups[j][1], "CREDIT_CARD", 0.9))
+                i = j
+                break
+        i += 1
+    return out
 
 
 # ----------------------------------------------------------------------------------------- IBAN
@@ -228,8 +252,9 @@ def check_ipv4(text: str, start: int, end: int, want: frozenset[str]) -> list[Fo
 def check_ipv6(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
     """An address ``ipaddress`` accepts; not a time, a MAC, or ``Foo::Bar``."""
     cand = text[start:end]
-    if _before(text, start) in WORD_CHARS or _after(text, end) in WORD_CHARS:
-        return []
+    prev, nxt = _before(text, start), _after(text, end)
+    if prev in WORD_CHARS or nxt in WORD_CHARS or prev in (":", ".") or nxt in (":", "."):
+        return []  # a slice of a longer colon-separated run (a fingerprint, a MAC list)
     if not any(c.isdigit() for c in cand) and cand.count(":") < 4:
         return []
     groups = [g for g in cand.split(":") if g]
