@@ -105,32 +105,38 @@ def check_id(name: str, value: object) -> str | None:
     return value
 
 
-def check_json_safe(value: object, path: str = "data", depth: int = 0) -> None:
-    """Raise :class:`AuditError` unless ``value`` is plain JSON (the error names the path, not the value)."""
+def check_json_safe(value: object, path: str = "data", depth: int = 0) -> Any:
+    """Return a plain-JSON copy of ``value`` (dicts, lists, str, int, float, bool, None).
+
+    Any mapping becomes a dict and any tuple a list, so what is hashed is exactly what comes back.
+    Raises :class:`AuditError` naming the path (never the value) for anything that is not JSON.
+    """
     if depth > _MAX_DEPTH:
         raise AuditError(f"{path}: nested deeper than {_MAX_DEPTH} levels")
-    if value is None or isinstance(value, bool | str):
-        return
+    if value is None or value is True or value is False:
+        return value
+    if isinstance(value, str):
+        return value if type(value) is str else str.__str__(value)  # StrEnum -> its value
+    if isinstance(value, bool):
+        return bool(value)
     if isinstance(value, int):
         if not -_INT_LIMIT <= value < _INT_LIMIT:
             raise AuditError(f"{path}: integer outside the 64-bit range")
-        return
+        return int(value)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise AuditError(f"{path}: NaN and infinite floats are not JSON")
-        return
+        return float(value)
     if isinstance(value, Mapping):
+        out: dict[str, Any] = {}
         for key, item in value.items():
             if not isinstance(key, str):
                 raise AuditError(f"{path}: mapping keys must be strings, got {type(key).__name__}")
-            check_json_safe(
-                item, f"{path}[{key!r}]" if len(key) <= 40 else f"{path}[...]", depth + 1
-            )
-        return
+            sub = f"{path}[{key!r}]" if len(key) <= 40 else f"{path}[...]"
+            out[str.__str__(key)] = check_json_safe(item, sub, depth + 1)
+        return out
     if isinstance(value, list | tuple):
-        for i, item in enumerate(value):
-            check_json_safe(item, f"{path}[{i}]", depth + 1)
-        return
+        return [check_json_safe(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(value)]
     raise AuditError(
         f"{path}: {type(value).__name__} is not JSON-safe (use str, int, float, bool, None, list, dict)"
     )

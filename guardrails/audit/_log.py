@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
@@ -175,13 +174,8 @@ class AuditLog:
                 raise AuditError(f"audit redact hook failed: {type(exc).__name__}") from exc
             if not isinstance(merged, Mapping):
                 raise AuditError("audit redact hook must return a mapping")
-        check_json_safe(merged)
-        # A JSON round trip gives plain dicts/lists (tuples become lists), exactly what is hashed.
-        try:
-            result: dict[str, Any] = json.loads(canonical_json(merged))
-        except (ValueError, TypeError) as exc:
-            raise AuditError("data is not serializable as canonical JSON") from exc
-        return result
+        plain: dict[str, Any] = check_json_safe(merged)
+        return plain
 
     def events(
         self,

@@ -230,3 +230,19 @@ def test_malformed_body_raises_audit_error() -> None:
     """Parsing a body that is not an event raises AuditError."""
     with pytest.raises(AuditError, match="malformed"):
         AuditEvent.from_record('{"seq":1}', "h")
+
+
+def test_read_only_mappings_and_enums_become_plain_json() -> None:
+    """Mapping proxies, StrEnum and IntEnum values are stored as plain JSON values."""
+    from enum import IntEnum
+    from types import MappingProxyType
+
+    class Level(IntEnum):
+        HIGH = 3
+
+    data = MappingProxyType(
+        {"args": MappingProxyType({"to": "<EMAIL_ADDRESS_1>"}), "lvl": Level.HIGH}
+    )
+    event = AuditLog().record("x.y", data=data, kind_=EventKind.REDACTION)
+    assert dict(event.data) == {"args": {"to": "<EMAIL_ADDRESS_1>"}, "lvl": 3, "kind_": "redaction"}
+    assert type(event.data["kind_"]) is str
