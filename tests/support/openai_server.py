@@ -395,6 +395,9 @@ class OpenAIServer:
 
             def setup(self) -> None:
                 super().setup()
+                # Headers and body are separate writes: without NODELAY, Nagle + delayed ACK
+                # add ~40 ms to every keep-alive response on loopback.
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 with server._lock:
                     server._conns.add(self.connection)
 
