@@ -114,11 +114,14 @@ _NOT_STREET_BEFORE = re.compile(
     r"(?i:\b(?:mac|ip|ipv4|ipv6|email|e-mail|wallet|web|memory|bitcoin|eth)[ _-]?)$"
 )
 _HAS_WORD = re.compile(rf"[{LETTER}]{{3,}}")
-_LABEL = 0
+_LABEL, _NUMBER, _EU_SUFFIX, _EU_PREFIX, _BOX, _UNIT_ANCHOR = range(6)
 _ANCHORS = (
     # a label whose value is an address: "address": "…", Street: …
     rf"(?i)(?:^|[^A-Za-z0-9_])(?:{_LABELS}){_Q}[ \t]*[:=][ \t]*{_Q}[ \t]*[0-9A-Za-z]",
-    r"\b\d{1,6}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?){0,2}[ \t]+[A-Za-z]",  # house number + word
+    # a house number before a capitalized word or a French street word: "221B Baker", "12 rue"
+    r"\b\d{1,6}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?){0,2},?[ \t]+(?:\d{1,4}[ \t]+)?"
+    r"(?:[A-Z]|[\xc3-\xc9]|(?i:rue|av|avenue|boulevard|bd|place|all|chemin|impasse|quai|cours|"
+    r"route|square|passage|bis|ter)\b)",
     rf"(?i)(?:{_EU_WORD_SUFFIX})[ \t]+\d",  # "…straße 5"
     r"(?i)\b(?:via|viale|vicolo|piazza|corso|calle|avenida|avda|plaza|paseo|carrer|rua|"
     r"travessa|ul|ulica|al|aleja)\.?[ \t]+\S",
@@ -126,7 +129,14 @@ _ANCHORS = (
     r"[ \t]*[#0-9]",
     r"\b(?:Apt|Apartment|Suite|Ste)\.?[ \t]*#?[ \t]*\d",
 )
-_WINDOW_BEFORE, _WINDOW_AFTER = 90, 200
+# which full regexes to try, anchored at the anchor's start
+_AT_START = {
+    _NUMBER: (_US, _FR, _JP, _EU_SUFFIXED),
+    _EU_PREFIX: (_EU_PREFIXED,),
+    _BOX: (_PO_BOX,),
+    _UNIT_ANCHOR: (_UNIT_ONLY,),
+}
+_SUFFIX_BEFORE, _SUFFIX_AFTER = 60, 160  # window around "…straße 5" for the street word
 _MEMO = Memo()
 
 
@@ -153,22 +163,22 @@ class AddressDetector:
         return list(spans)
 
     def _detect(self, text: str) -> list[Span]:
-        windows: list[list[int]] = []
         found: list[tuple[int, int]] = []
-        for cue, end in _scanner().scan(text):
-            if cue == _LABEL:
+        for anchor, start, end in _scanner().spans(text):
+            if anchor == _LABEL:
                 hit = _label_value(text, end - 1)
                 if hit is not None:
                     found.append(hit)
-                continue
-            lo, hi = max(0, end - _WINDOW_BEFORE), min(len(text), end + _WINDOW_AFTER)
-            if windows and lo <= windows[-1][1]:
-                windows[-1][1] = max(windows[-1][1], hi)
+            elif anchor == _EU_SUFFIX:  # the street word is glued before the suffix
+                lo, hi = max(0, start - _SUFFIX_BEFORE), min(len(text), end + _SUFFIX_AFTER)
+                found.extend(
+                    m.span() for m in _EU_SUFFIXED.finditer(text, lo, hi) if m.end() >= end
+                )
             else:
-                windows.append([lo, hi])
-        for lo, hi in windows:
-            for rx in _REGEXES:
-                found.extend(m.span() for m in rx.finditer(text, lo, hi) if m.end() > m.start())
+                for rx in _AT_START[anchor]:
+                    m = rx.match(text, start)
+                    if m is not None and m.end() > m.start():
+                        found.append(m.span())
         found.extend(table_reader().cells(text).get(ADDRESS, ()))
         spans: list[Span] = []
         last_end = -1
@@ -208,4 +218,4 @@ def _label_value(text: str, pos: int) -> tuple[int, int] | None:
 @cache
 def _scanner() -> CueScanner:
     """The cue scanner, compiled once per process on first use."""
-    return CueScanner(_ANCHORS)
+    return CueScanner(_ANCHORS, starts=True)

@@ -14,10 +14,13 @@ from __future__ import annotations
 import gzip
 import re
 import threading
-from collections.abc import Sequence
+from bisect import bisect_left
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from itertools import accumulate
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -30,6 +33,7 @@ __all__ = [
     "PERSON_FIELDS",
     "UPPER",
     "CueScanner",
+    "Intervals",
     "Lexicons",
     "Memo",
     "lexicons",
@@ -177,6 +181,28 @@ class Memo:
         self._last = (text, value)
 
 
+class Intervals:
+    """Answer "does (start, end) overlap any of these spans?" in O(log n) per question.
+
+    Example:
+        >>> iv = Intervals([(10, 20), (30, 35)])
+        >>> iv.overlaps(15, 40), iv.overlaps(20, 30)
+        (True, False)
+    """
+
+    __slots__ = ("_max_end", "_starts")
+
+    def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
+        ordered = sorted(spans)
+        self._starts = [s for s, _ in ordered]
+        self._max_end = list(accumulate((e for _, e in ordered), max))
+
+    def overlaps(self, start: int, end: int) -> bool:
+        """Whether some span starts before ``end`` and ends after ``start``."""
+        i = bisect_left(self._starts, end)  # spans [0, i) start before `end`
+        return i > 0 and self._max_end[i - 1] > start
+
+
 # Bytes 0x80..0xBF continue a UTF-8 sequence: deleting every other byte counts them.
 _NON_CONTINUATION = bytes(b for b in range(256) if not 0x80 <= b <= 0xBF)
 
@@ -194,8 +220,9 @@ class CueScanner:
         [(0, 5)]
     """
 
-    def __init__(self, patterns: Sequence[str]) -> None:
+    def __init__(self, patterns: Sequence[str], *, starts: bool = False) -> None:
         self._patterns = tuple(patterns)
+        self._starts = starts
         self._lock = threading.Lock()
         self._hs: Any = None
         self._re2: list[Any] = []
@@ -210,36 +237,47 @@ class CueScanner:
             db.compile(
                 expressions=[p.encode() for p in self._patterns],
                 ids=list(range(len(self._patterns))),
-                flags=0,
+                flags=hyperscan.HS_FLAG_SOM_LEFTMOST if starts else 0,
             )
             self._hs = db
 
     def scan(self, text: str) -> list[tuple[int, int]]:
         """Return the ``(pattern id, end)`` hits in ``text`` (str offsets), sorted by end."""
+        return [(i, e) for i, _, e in self.spans(text)]
+
+    def spans(self, text: str) -> list[tuple[int, int, int]]:
+        """Return ``(pattern id, start, end)`` hits sorted by end; ``start`` is only meaningful
+        when the scanner was built with ``starts=True`` (else it equals ``end``)."""
         if self._hs is None:
-            hits_re2 = [(m.end(), i) for i, rx in enumerate(self._re2) for m in rx.finditer(text)]
-            return [(i, e) for e, i in sorted(hits_re2)]
+            found = [
+                (m.end(), m.start() if self._starts else m.end(), i)
+                for i, rx in enumerate(self._re2)
+                for m in rx.finditer(text)
+            ]
+            return [(i, s, e) for e, s, i in sorted(found)]
         ascii_only = text.isascii()
         # "replace" turns a lone surrogate into one "?" byte: one code point stays one character.
         data = text.encode("ascii") if ascii_only else text.encode("utf-8", "replace")
-        hits: list[tuple[int, int]] = []
+        hits: list[tuple[int, int, int]] = []
 
-        def on_match(i: int, _s: int, e: int, _f: int, _c: object) -> None:
-            hits.append((e, i))
+        def on_match(i: int, s: int, e: int, _f: int, _c: object) -> None:
+            hits.append((e, s if self._starts else e, i))
 
         with self._lock:  # a hyperscan Database owns one scratch space
             self._hs.scan(data, match_event_handler=on_match)
         hits.sort()
         if ascii_only:
-            return [(i, e) for e, i in hits]
-        out: list[tuple[int, int]] = []
+            return [(i, s, e) for e, s, i in hits]
+        # byte offsets -> str offsets: walk the sorted offsets once, counting UTF-8 lead bytes
+        offsets = sorted({o for e, s, _ in hits for o in (s, e)})
+        chars: dict[int, int] = {}
         prev_b = prev_c = 0
-        for e, i in hits:
-            seg = data[prev_b:e]
+        for b in offsets:
+            seg = data[prev_b:b]
             prev_c += len(seg) - len(seg.translate(None, _NON_CONTINUATION))
-            prev_b = e
-            out.append((i, prev_c))
-        return out
+            prev_b = b
+            chars[b] = prev_c
+        return [(i, chars[s], chars[e]) for e, s, i in hits]
 
 
 # --- field names and tables ------------------------------------------------------------------
@@ -418,6 +456,7 @@ class RunAnalyzer:
     def __init__(self, lx: Lexicons) -> None:
         self.lx = lx
         self._cache: dict[str, tuple[Found, ...]] = {}
+        self._with_findings: set[str] = set()
         self._last: tuple[str, list[tuple[int, tuple[Found, ...]]]] | None = None
 
     def runs(self, text: str) -> list[tuple[int, tuple[Found, ...]]]:
@@ -425,29 +464,26 @@ class RunAnalyzer:
         last = self._last
         if last is not None and last[0] is text:  # the other detector just scanned this text
             return last[1]
-        # One C-level regex pass; Python only touches each *distinct* run.
+        # One C-level regex pass; Python only analyses each *distinct* run, once per process.
         pairs = [(m.start(), m.group()) for m in _RUNS.finditer(text)]
-        cache = self._cache
+        distinct = set(map(itemgetter(1), pairs))
+        cache, with_findings = self._cache, self._with_findings
         if len(cache) > self._MAX_CACHE:
             cache.clear()
-        hits: set[str] = set()
-        for run in {run for _, run in pairs}:
-            found = cache.get(run)
-            if found is None:
-                found = cache[run] = self._analyze(run)
+            with_findings.clear()
+        for run in distinct.difference(cache):
+            found = cache[run] = self._analyze(run)
             if found:
-                hits.add(run)
+                with_findings.add(run)
+        hits = distinct & with_findings
         out: list[tuple[int, tuple[Found, ...]]] = []
-        if hits:
-            n = len(text)
-            for start, run in pairs:
-                if run not in hits:
-                    continue
-                end = start + len(run)
-                # inside a token ("nr00P9YCmghZ03Ey635", "sk_live_pJo1ne"): not a word
-                if (start and _glued(text[start - 1])) or (end < n and _glued(text[end])):
-                    continue
-                out.append((start, cache[run]))
+        n = len(text)
+        for start, run in [p for p in pairs if p[1] in hits] if hits else ():
+            end = start + len(run)
+            # inside a token ("nr00P9YCmghZ03Ey635", "sk_live_pJo1ne"): not a word
+            if (start and _glued(text[start - 1])) or (end < n and _glued(text[end])):
+                continue
+            out.append((start, cache[run]))
         self._last = (text, out)
         return out
 

@@ -23,6 +23,7 @@ from guardrails.detection._lexicon import (
     RUN,
     UPPER,
     CueScanner,
+    Intervals,
     RunAnalyzer,
     run_analyzer,
     table_reader,
@@ -132,13 +133,13 @@ class LocationDetector:
             if self._plausible(text[s:e]):
                 found.setdefault((s, e), 0.8)
         # "Hi Charlotte,", "Folake Navarro": a place name inside a person's name is the person
-        people = [(p.start, p.end) for p in self._names.detect(text)]
+        people = Intervals((p.start, p.end) for p in self._names.detect(text))
         return [
             Span(
                 start=s, end=e, entity_type=LOCATION, score=sc, value=text[s:e], detector=self.name
             )
             for (s, e), sc in sorted(found.items())
-            if not any(a < e and s < b for a, b in people)
+            if not people.overlaps(s, e)
         ]
 
     def _label_value(self, text: str, pos: int) -> tuple[int, int] | None:

@@ -27,6 +27,7 @@ from guardrails.detection._lexicon import (
     RUN,
     UPPER,
     CueScanner,
+    Intervals,
     Memo,
     RunAnalyzer,
     run_analyzer,
@@ -168,11 +169,11 @@ class NameDetector:
             if self._plausible_cell(text[s:e]):
                 found[(s, e)] = max(0.8, found.get((s, e), 0.0))
         # a street named after a person ("31 rue Victor Hugo") is part of an address
-        addresses = [(a.start, a.end) for a in self._addresses.detect(text)]
+        addresses = Intervals((a.start, a.end) for a in self._addresses.detect(text))
         return [
             Span(start=s, end=e, entity_type=PERSON, score=sc, value=text[s:e], detector=self.name)
             for (s, e), sc in sorted(found.items())
-            if not any(a < e and s < b for a, b in addresses)
+            if not addresses.overlaps(s, e)
         ]
 
     def _after_cue(self, text: str, cue: int, end: int) -> tuple[int, int] | None:
