@@ -229,9 +229,12 @@ class Redactor:
         return self._operators.get(entity_type, self._default_operator)
 
     def _mask(self, value: str, entity_type: str, vault: Vault) -> str:
+        op = self._operators.get(entity_type, self._default_operator)
+        if type(op) is Placeholder:  # the default: skip the generic checks (hot path)
+            return vault.placeholder_for(entity_type, value)
         failure = ""
         try:
-            out = self._operator(entity_type).mask(value, entity_type=entity_type, vault=vault)
+            out = op.mask(value, entity_type=entity_type, vault=vault)
         except GuardrailsError:
             raise
         except Exception as exc:
@@ -245,18 +248,21 @@ class Redactor:
     def _redact_text(self, text: str, vault: Vault, counts: Counter[str]) -> tuple[str, list[Span]]:
         if not text:
             return text, []
-        spans = self._spans(text, vault, self._digest(text))
+        digest = self._digest(text)
+        spans = self._spans(text, vault, digest)
         if not spans:
-            vault._mark_produced(self._digest(text))
+            vault._mark_produced(digest)
             return text, []
         pieces: list[str] = []
+        append = pieces.append
+        mask = self._mask
         pos = 0
         for span in spans:
-            pieces.append(text[pos : span.start])
-            pieces.append(self._mask(text[span.start : span.end], span.entity_type, vault))
+            append(text[pos : span.start])
+            append(mask(text[span.start : span.end], span.entity_type, vault))
             pos = span.end
-            counts[span.entity_type] += 1
         pieces.append(text[pos:])
+        counts.update(span.entity_type for span in spans)
         masked = "".join(pieces)
         vault._mark_produced(self._digest(masked))
         return masked, spans

@@ -11,6 +11,7 @@ sits in angle brackets (``<AKIA…>``) is still detected.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 __all__ = ["PLACEHOLDER_RE", "TOKEN_RE", "token_name"]
 
@@ -25,6 +26,7 @@ PLACEHOLDER_RE = re.compile(r"<[A-Z][A-Z0-9_]{0,63}_[0-9]{1,9}>")
 _NOT_NAME = re.compile(r"[^A-Z0-9_]")
 
 
+@lru_cache(maxsize=1024)
 def token_name(entity_type: str) -> str:
     """The name part of a token for ``entity_type`` (upper case, other characters as ``_``).
 

@@ -56,6 +56,9 @@ class Vault:
         if not isinstance(entity_type, str) or not isinstance(value, str):
             raise InputError("placeholder_for(entity_type, value) takes two strings")
         key = (entity_type, value)
+        existing = self._by_key.get(key)  # a dict read is atomic: no lock for the common case
+        if existing is not None:
+            return existing
         with self._lock:
             existing = self._by_key.get(key)
             if existing is not None:
