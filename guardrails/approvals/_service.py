@@ -7,65 +7,25 @@ the audit trail and tells subscribed channels so their cards can update.
 
 from __future__ import annotations
 
-import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import timedelta
+from typing import Any
 
 from guardrails._clock import Clock, SystemClock
-from guardrails._errors import (
-    ApprovalError,
-    ApprovalExpired,
-    ApprovalRejected,
-    ApprovalRequired,
-    ConfigurationError,
-    DecisionRefused,
-    InputError,
-    UnknownRequestError,
-)
-from guardrails.approvals._models import (
-    ApprovalEvent,
-    ApprovalRequest,
-    AuthorizedCall,
-    Decision,
-    DecisionOutcome,
-    Vote,
-    new_id,
-)
+from guardrails._errors import ApprovalError, ConfigurationError, DecisionRefused
+from guardrails.approvals._base import AuditRecorder, Listener
+from guardrails.approvals._lifecycle import Lifecycle
+from guardrails.approvals._models import ApprovalRequest, Decision, DecisionOutcome, new_id
 from guardrails.approvals._permits import issue_permit, verify_permit
 from guardrails.approvals._verify import check_decision, refuse
+from guardrails.approvals._votes import Applied, FollowUp, apply_decision
 from guardrails.approvals.stores import ApprovalStore, InMemoryApprovalStore
 from guardrails.identity import Principal
 from guardrails.policy import Policy, PolicyDecision, ToolCall, args_digest
 
 __all__ = ["ApprovalService", "AuditRecorder", "GateResult", "Listener", "hide_values"]
-
-logger = logging.getLogger("guardrails.approvals")
-logger.addHandler(logging.NullHandler())
-
-Listener = Callable[[ApprovalEvent], None]
-_MAX_CHAIN = 8
-
-
-class AuditRecorder(Protocol):
-    """What the service needs from :class:`guardrails.audit.AuditLog` (``record`` only)."""
-
-    def record(
-        self,
-        kind: str,
-        *,
-        principal: str | None = None,
-        thread_id: str | None = None,
-        run_id: str | None = None,
-        policy_hash: str | None = None,
-        request_id: str | None = None,
-        tool_call_id: str | None = None,
-        data: Mapping[str, Any] | None = None,
-    ) -> object:
-        """Append one event; durable on return."""
-        ...
 
 
 def hide_values(value: Any) -> Any:
@@ -90,7 +50,7 @@ class GateResult:
         return self.decision.effect
 
 
-class ApprovalService:
+class ApprovalService(Lifecycle):
     """Policy evaluation, approval requests, verified decisions, single-use authorization.
 
     Args:
@@ -144,56 +104,6 @@ class ApprovalService:
 
     def __repr__(self) -> str:
         return f"ApprovalService(policy={self.policy.hash[:19]}…, store={self.store!r})"
-
-    # -- listeners ----------------------------------------------------------------------------
-
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
-        """Call ``listener`` on every event of this process; returns an unsubscribe function.
-
-        Listener errors are logged and ignored: a channel failing to update a card must not undo
-        a recorded decision.
-        """
-        with self._lock:
-            self._listeners.append(listener)
-
-        def unsubscribe() -> None:
-            with self._lock:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
-
-        return unsubscribe
-
-    def _notify(self, kind: Any, request: ApprovalRequest, code: str | None = None) -> None:
-        with self._lock:
-            listeners = list(self._listeners)
-        event = ApprovalEvent(kind=kind, request=request, code=code)
-        for listener in listeners:
-            try:
-                listener(event)
-            except Exception as exc:
-                logger.warning("approval listener failed: %s", type(exc).__name__)
-
-    def _audit(self, kind: str, request: ApprovalRequest | None, **data: Any) -> None:
-        if self.audit is None:
-            return
-        principal = data.pop("principal", None)
-        policy_hash = data.pop("policy_hash", None)
-        thread_id = data.pop("thread_id", None)
-        run_id = data.pop("run_id", None)
-        tool_call_id = data.pop("tool_call_id", None)
-        if request is not None:
-            data.setdefault("tool", request.tool_name)
-        self.audit.record(
-            kind,
-            principal=principal or None,
-            thread_id=thread_id or (request.thread_id if request else None) or None,
-            run_id=run_id or (request.run_id if request else None) or None,
-            policy_hash=policy_hash or (request.policy_hash if request else self.policy.hash),
-            request_id=request.id if request else None,
-            # the audit log refuses empty ids: an unknown one is None, not ""
-            tool_call_id=tool_call_id or (request.tool_call_id if request else None) or None,
-            data=data,
-        )
 
     # -- evaluation and requests --------------------------------------------------------------
 
@@ -302,17 +212,6 @@ class ApprovalService:
 
     # -- reading ------------------------------------------------------------------------------
 
-    def get(self, request_id: str) -> ApprovalRequest:
-        """The request as it now stands.
-
-        Raises:
-            UnknownRequestError: no such request.
-        """
-        request = self.store.get(request_id)
-        if request is None:
-            raise UnknownRequestError(f"no approval request {request_id}")
-        return request
-
     def pending(self, *, limit: int = 100) -> list[ApprovalRequest]:
         """Pending requests, oldest first (expired ones are swept by :meth:`tick`)."""
         return self.store.pending(limit=limit)
@@ -327,33 +226,39 @@ class ApprovalService:
             UnknownRequestError: no such request.
         """
         now = self.clock.now()
-        state: dict[str, Any] = {}
+        # What the (possibly retried) transaction decided, for the steps after it commits.
+        applied: list[Applied] = []
+        expiry: list[DecisionRefused] = []
 
         def change(current: ApprovalRequest) -> ApprovalRequest:
-            state.clear()
+            applied.clear()
+            expiry.clear()
             try:
                 check_decision(current, decision, now=now)
             except DecisionRefused as refusal:
                 if refusal.code == "expired" and current.status == "pending":
-                    state["expired_now"] = True  # record the expiry itself, then refuse
-                    state["refusal"] = refusal
+                    expiry.append(refusal)  # record the expiry itself, then refuse
                     return current.evolve(status="expired", resolved_at=now)
                 raise
-            return self._apply(current, decision, now, state)
+            result = apply_decision(
+                current, decision, now=now, policy=self.policy, tools=self._tools
+            )
+            applied.append(result)
+            return result.request
 
         try:
             updated = self.store.update(request_id, change)
         except DecisionRefused as refusal:
             self._refused(request_id, decision, refusal)
             raise
-        if state.get("expired_now"):
+        if expiry:
             self._expired(updated)
-            expired: DecisionRefused = state["refusal"]
-            self._refused(request_id, decision, expired, request=updated)
-            raise expired
+            self._refused(request_id, decision, expiry[0], request=updated)
+            raise expiry[0]
         follow_up: ApprovalRequest | None = None
-        if updated.status == "superseded" and state.get("follow_up") is not None:
-            follow_up = self._open_follow_up(updated, decision, state)
+        plan = applied[0].follow_up if applied else None
+        if plan is not None:
+            follow_up = self._open_follow_up(updated, decision, plan)
         vote = updated.votes[-1]
         self._audit(
             "approval.decided",
@@ -374,107 +279,20 @@ class ApprovalService:
         self._notify("decided" if updated.status != "pending" else "vote", updated)
         return DecisionOutcome(request=updated, status=updated.status, follow_up=follow_up)
 
-    def _apply(
-        self, current: ApprovalRequest, decision: Decision, now: datetime, state: dict[str, Any]
-    ) -> ApprovalRequest:
-        approver = decision.approver
-        assert approver is not None  # check_decision refused otherwise
-        edited_digest: str | None = None
-        edited_tool: str | None = None
-        if decision.verdict == "edit":
-            edited_tool = decision.edited_tool or current.tool_name
-            try:
-                edited_digest = args_digest(decision.edited_args or {})
-            except InputError:
-                raise refuse(
-                    "edit_invalid", "edited arguments are not plain JSON", current
-                ) from None
-        vote = Vote(
-            decision_id=decision.id,
-            verdict=decision.verdict,
-            approver=approver,
-            decided_at=now,
-            reason=decision.reason,
-            channel=decision.channel,
-            provenance=decision.provenance,
-            edited_tool=edited_tool,
-            edited_args_digest=edited_digest,
-        )
-        votes = (*current.votes, vote)
-        if decision.verdict == "reject":
-            return current.evolve(votes=votes, status="rejected", resolved_at=now)
-        if decision.verdict == "approve":
-            if len({v.approver.id for v in votes if v.verdict == "approve"}) >= current.quorum:
-                return current.evolve(
-                    votes=votes,
-                    status="approved",
-                    resolved_at=now,
-                    approved_tool=current.tool_name,
-                    approved_digest=current.args_digest,
-                )
-            return current.evolve(votes=votes)
-        # An edit is a new call: evaluate it under the policy of the tool it names.
-        assert edited_tool is not None
-        assert decision.edited_args is not None
-        call = self._edited_call(current, edited_tool, decision.edited_args)
-        verdict = self.policy.evaluate(call, requester=current.requester, context=current.context)
-        if verdict.effect == "deny":
-            raise refuse(
-                "edit_denied", f"the policy denies the edited call: {verdict.reason}", current
-            )
-        if verdict.effect == "allow" or (
-            verdict.approval is not None
-            and verdict.approval.quorum == 1
-            and verdict.approval.approvers.admits(approver)
-        ):
-            return current.evolve(
-                votes=votes,
-                status="approved",
-                resolved_at=now,
-                approved_tool=edited_tool,
-                approved_digest=edited_digest,
-                edited_args=decision.edited_args,
-            )
-        follow_id = new_id()
-        state["follow_up"] = (call, verdict, follow_id)
-        return current.evolve(
-            votes=votes, status="superseded", resolved_at=now, follow_up_id=follow_id
-        )
-
-    def _edited_call(
-        self, current: ApprovalRequest, tool: str, args: Mapping[str, Any]
-    ) -> ToolCall:
-        if tool == current.tool_name:
-            return ToolCall(
-                name=tool,
-                args=args,
-                id=current.tool_call_id,
-                tags=current.tool_tags,
-                metadata=current.tool_metadata,
-            )
-        known = self._tools.get(tool)
-        if known is None:
-            raise refuse(
-                "edit_unknown_tool", "the edit names a tool the service does not know", current
-            )
-        return ToolCall(
-            name=tool, args=args, id=current.tool_call_id, tags=known.tags, metadata=known.metadata
-        )
-
     def _open_follow_up(
-        self, original: ApprovalRequest, decision: Decision, state: dict[str, Any]
+        self, original: ApprovalRequest, decision: Decision, plan: FollowUp
     ) -> ApprovalRequest:
-        call, verdict, follow_id = state["follow_up"]
+        call = plan.call
         follow = self.request(
             call,
-            verdict,
+            plan.decision,
             requester=original.requester,
             masked_args=dict(call.args),
             context=original.context,
             thread_id=original.thread_id,
             run_id=original.run_id,
             parent_id=original.id,
-            request_id=follow_id,
+            request_id=plan.id,
         )
         # The editor approved what they wrote: count it on the new request when the rule allows.
         approver = decision.approver
@@ -567,174 +385,3 @@ class ApprovalService:
             self._refused(request_id, decision, wrong)
             raise wrong
         return self.decide(request_id, decision)
-
-    # -- execution ----------------------------------------------------------------------------
-
-    def authorize(self, request_id: str, *, args_digest: str) -> AuthorizedCall:
-        """Consume the approval of ``request_id`` for the call whose raw args hash to ``args_digest``.
-
-        Follows an edit's follow-up request. Succeeds once; the request becomes ``consumed``.
-
-        Raises:
-            ApprovalRequired: still pending (the follow-up request, after an edit).
-            ApprovalRejected: a human rejected it.
-            ApprovalExpired: it expired (recorded as an expiry, never as a rejection).
-            DecisionRefused: ``digest_mismatch`` or ``already_used``.
-        """
-        original = self.get(request_id)
-        if original.args_digest != args_digest:
-            refusal = refuse(
-                "digest_mismatch", "the call's arguments changed after the request", original
-            )
-            self._audit("approval.refused", original, code=refusal.code, stage="authorize")
-            raise refusal
-        target = original
-        for _ in range(_MAX_CHAIN):
-            if target.status != "superseded" or target.follow_up_id is None:
-                break
-            target = self.get(target.follow_up_id)
-        now = self.clock.now()
-        state: dict[str, Any] = {}
-
-        def change(current: ApprovalRequest) -> ApprovalRequest:
-            state.clear()
-            if current.status == "pending" and now >= current.expires_at:
-                state["expired_now"] = True
-                return current.evolve(status="expired", resolved_at=now)
-            if current.status == "approved":
-                if now >= current.expires_at:
-                    state["expired_now"] = True
-                    return current.evolve(status="expired", resolved_at=now)
-                return current.evolve(status="consumed")
-            return current
-
-        updated = self.store.update(target.id, change)
-        if state.get("expired_now"):
-            self._expired(updated)
-        if (
-            updated.status == "consumed"
-            and not state.get("expired_now")
-            and target.status == "approved"
-        ):
-            approvers = tuple(
-                sorted(
-                    updated.approvals
-                    | {v.approver.id for v in updated.votes if v.verdict == "edit"}
-                )
-            )
-            self._audit(
-                "approval.consumed",
-                updated,
-                approvers=list(approvers),
-                approved_tool=updated.approved_tool,
-                approved_digest=updated.approved_digest,
-            )
-            self._notify("consumed", updated)
-            assert updated.approved_tool is not None
-            assert updated.approved_digest is not None
-            return AuthorizedCall(
-                request_id=updated.id,
-                tool_name=updated.approved_tool,
-                args_digest=updated.approved_digest,
-                approvers=approvers,
-                edited_args=updated.edited_args,
-            )
-        raise self._blocked(updated)
-
-    def _blocked(self, request: ApprovalRequest) -> Exception:
-        status = request.status
-        if status == "pending":
-            return ApprovalRequired(request)
-        if status == "rejected":
-            vote = request.votes[-1] if request.votes else None
-            why = f": {vote.reason}" if vote and vote.reason else ""
-            return ApprovalRejected(
-                f"a reviewer rejected the call{why}", request_id=request.id, tool=request.tool_name
-            )
-        if status == "expired":
-            return ApprovalExpired(
-                "the approval request expired before a decision",
-                request_id=request.id,
-                tool=request.tool_name,
-            )
-        refusal = refuse("already_used", f"the approval was already used ({status})", request)
-        self._audit("approval.refused", request, code=refusal.code, stage="authorize")
-        return refusal
-
-    def mark_executed(
-        self,
-        request_id: str,
-        *,
-        ok: bool = True,
-        duration_ms: float | None = None,
-        error: str | None = None,
-    ) -> ApprovalRequest:
-        """Record that the authorized call ran (``error``: an error class name, never a message)."""
-
-        def change(current: ApprovalRequest) -> ApprovalRequest:
-            if current.status != "consumed":
-                raise ApprovalError(f"request {request_id} was not authorized for execution")
-            return current.evolve(status="executed")
-
-        updated = self.store.update(request_id, change)
-        self._audit(
-            "tool.executed" if ok else "tool.failed",
-            updated,
-            masked_args=dict(updated.masked_args),
-            outcome="ok" if ok else "error",
-            duration_ms=duration_ms,
-            error=error,
-        )
-        self._notify("executed", updated)
-        return updated
-
-    # -- sweeping -----------------------------------------------------------------------------
-
-    def tick(self, *, limit: int = 1000) -> list[ApprovalRequest]:
-        """Expire and escalate due requests; returns the requests that changed."""
-        now = self.clock.now()
-        changed: list[ApprovalRequest] = []
-        for request in self.store.pending(limit=limit, due_before=now):
-            kind, updated = self._sweep_one(request.id, now)
-            if kind == "expired":
-                self._expired(updated)
-                changed.append(updated)
-            elif kind == "escalated":
-                assert updated.escalation is not None
-                self._audit("approval.escalated", updated, to=updated.escalation.to.to_dict())
-                self._notify("escalated", updated)
-                changed.append(updated)
-        return changed
-
-    def _sweep_one(self, request_id: str, now: datetime) -> tuple[str | None, ApprovalRequest]:
-        kind: list[str] = []
-
-        def change(current: ApprovalRequest) -> ApprovalRequest:
-            kind.clear()
-            if current.status != "pending":
-                return current
-            if now >= current.expires_at:
-                kind.append("expired")
-                return current.evolve(status="expired", resolved_at=now)
-            esc = current.escalate_at
-            if esc is not None and not current.escalated and now >= esc:
-                kind.append("escalated")
-                return current.evolve(escalated=True)
-            return current
-
-        updated = self.store.update(request_id, change)
-        return (kind[0] if kind else None), updated
-
-    def expire_due(self) -> list[ApprovalRequest]:
-        """Expire due requests (alias of :meth:`tick` restricted to expiries)."""
-        return [r for r in self.tick() if r.status == "expired"]
-
-    def _expired(self, request: ApprovalRequest) -> None:
-        self._audit(
-            "approval.expired",
-            request,
-            approvals=len(request.approvals),
-            quorum=request.quorum,
-            expires_at=request.expires_at.isoformat(),
-        )
-        self._notify("expired", request)

@@ -140,3 +140,31 @@ def test_processes_race_exactly_one_outcome(
     close = getattr(store, "close", None)
     if close:
         close()
+
+
+def test_threads_authorize_exactly_once(shared: ApprovalService) -> None:
+    """Six executors racing to authorize one approved call: exactly one may run it."""
+    req = _open(shared, "send_email")
+    shared.decide(
+        req.id, Decision(verdict="approve", approver=FINANCE[0], args_digest=req.args_digest)
+    )
+    barrier = threading.Barrier(6)
+    results: list[str] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        barrier.wait(timeout=30)
+        try:
+            shared.authorize(req.id, args_digest=req.args_digest)
+            status = "authorized"
+        except DecisionRefused as refusal:
+            status = refusal.code
+        with lock:
+            results.append(status)
+
+    threads = [threading.Thread(target=run) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert Counter(results) == Counter({"authorized": 1, "already_used": 5})

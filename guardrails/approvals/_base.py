@@ -1,0 +1,112 @@
+"""The shared plumbing of the approval service: audit recording, listeners, request lookup."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
+
+from guardrails._clock import Clock
+from guardrails._errors import UnknownRequestError
+from guardrails.approvals._models import ApprovalEvent, ApprovalRequest
+from guardrails.approvals.stores import ApprovalStore
+from guardrails.policy import Policy
+
+__all__ = ["AuditRecorder", "Listener", "ServiceBase"]
+
+logger = logging.getLogger("guardrails.approvals")
+logger.addHandler(logging.NullHandler())
+
+Listener = Callable[[ApprovalEvent], None]
+
+
+class AuditRecorder(Protocol):
+    """What the service needs from :class:`guardrails.audit.AuditLog` (``record`` only)."""
+
+    def record(
+        self,
+        kind: str,
+        *,
+        principal: str | None = None,
+        thread_id: str | None = None,
+        run_id: str | None = None,
+        policy_hash: str | None = None,
+        request_id: str | None = None,
+        tool_call_id: str | None = None,
+        data: Mapping[str, Any] | None = None,
+    ) -> object:
+        """Append one event; durable on return."""
+        ...
+
+
+class ServiceBase:
+    """State and helpers every part of :class:`~guardrails.approvals.ApprovalService` uses."""
+
+    policy: Policy
+    store: ApprovalStore
+    audit: AuditRecorder | None
+    clock: Clock
+    _listeners: list[Listener]
+    _lock: threading.Lock
+
+    # -- listeners ----------------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` on every event of this process; returns an unsubscribe function.
+
+        Listener errors are logged and ignored: a channel failing to update a card must not undo
+        a recorded decision.
+        """
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _notify(self, kind: Any, request: ApprovalRequest, code: str | None = None) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        event = ApprovalEvent(kind=kind, request=request, code=code)
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception as exc:
+                logger.warning("approval listener failed: %s", type(exc).__name__)
+
+    def _audit(self, kind: str, request: ApprovalRequest | None, **data: Any) -> None:
+        if self.audit is None:
+            return
+        principal = data.pop("principal", None)
+        policy_hash = data.pop("policy_hash", None)
+        thread_id = data.pop("thread_id", None)
+        run_id = data.pop("run_id", None)
+        tool_call_id = data.pop("tool_call_id", None)
+        if request is not None:
+            data.setdefault("tool", request.tool_name)
+        self.audit.record(
+            kind,
+            principal=principal or None,
+            thread_id=thread_id or (request.thread_id if request else None) or None,
+            run_id=run_id or (request.run_id if request else None) or None,
+            policy_hash=policy_hash or (request.policy_hash if request else self.policy.hash),
+            request_id=request.id if request else None,
+            # the audit log refuses empty ids: an unknown one is None, not ""
+            tool_call_id=tool_call_id or (request.tool_call_id if request else None) or None,
+            data=data,
+        )
+
+    def get(self, request_id: str) -> ApprovalRequest:
+        """The request as it now stands.
+
+        Raises:
+            UnknownRequestError: no such request.
+        """
+        request = self.store.get(request_id)
+        if request is None:
+            raise UnknownRequestError(f"no approval request {request_id}")
+        return request

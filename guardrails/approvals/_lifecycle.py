@@ -1,0 +1,193 @@
+"""After the decision: single-use authorization, execution records, expiry and escalation sweeps."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from guardrails._errors import (
+    ApprovalError,
+    ApprovalExpired,
+    ApprovalRejected,
+    ApprovalRequired,
+)
+from guardrails.approvals._base import ServiceBase
+from guardrails.approvals._models import ApprovalRequest, AuthorizedCall
+from guardrails.approvals._verify import refuse
+
+__all__ = ["Lifecycle"]
+
+# An edit may supersede a request by a follow-up, which an edit may supersede again.
+_MAX_CHAIN = 8
+
+
+class Lifecycle(ServiceBase):
+    """authorize / mark_executed / tick of :class:`~guardrails.approvals.ApprovalService`."""
+
+    # -- execution ----------------------------------------------------------------------------
+
+    def authorize(self, request_id: str, *, args_digest: str) -> AuthorizedCall:
+        """Consume the approval of ``request_id`` for the call whose raw args hash to ``args_digest``.
+
+        Follows an edit's follow-up request. Succeeds once; the request becomes ``consumed``.
+
+        Raises:
+            ApprovalRequired: still pending (the follow-up request, after an edit).
+            ApprovalRejected: a human rejected it.
+            ApprovalExpired: it expired (recorded as an expiry, never as a rejection).
+            DecisionRefused: ``digest_mismatch`` or ``already_used``.
+        """
+        original = self.get(request_id)
+        if original.args_digest != args_digest:
+            refusal = refuse(
+                "digest_mismatch", "the call's arguments changed after the request", original
+            )
+            self._audit("approval.refused", original, code=refusal.code, stage="authorize")
+            raise refusal
+        target = original
+        for _ in range(_MAX_CHAIN):
+            if target.status != "superseded" or target.follow_up_id is None:
+                break
+            target = self.get(target.follow_up_id)
+        now = self.clock.now()
+        # What this (possibly retried) transaction did: only the caller whose transaction moved
+        # the request from approved to consumed may run the tool.
+        expired_now: list[bool] = []
+        consumed_now: list[bool] = []
+
+        def change(current: ApprovalRequest) -> ApprovalRequest:
+            expired_now.clear()
+            consumed_now.clear()
+            if current.status in ("pending", "approved") and now >= current.expires_at:
+                expired_now.append(True)
+                return current.evolve(status="expired", resolved_at=now)
+            if current.status == "approved":
+                consumed_now.append(True)
+                return current.evolve(status="consumed")
+            return current
+
+        updated = self.store.update(target.id, change)
+        if expired_now:
+            self._expired(updated)
+        if consumed_now:
+            approvers = tuple(
+                sorted(
+                    updated.approvals
+                    | {v.approver.id for v in updated.votes if v.verdict == "edit"}
+                )
+            )
+            self._audit(
+                "approval.consumed",
+                updated,
+                approvers=list(approvers),
+                approved_tool=updated.approved_tool,
+                approved_digest=updated.approved_digest,
+            )
+            self._notify("consumed", updated)
+            assert updated.approved_tool is not None
+            assert updated.approved_digest is not None
+            return AuthorizedCall(
+                request_id=updated.id,
+                tool_name=updated.approved_tool,
+                args_digest=updated.approved_digest,
+                approvers=approvers,
+                edited_args=updated.edited_args,
+            )
+        raise self._blocked(updated)
+
+    def _blocked(self, request: ApprovalRequest) -> Exception:
+        status = request.status
+        if status == "pending":
+            return ApprovalRequired(request)
+        if status == "rejected":
+            vote = request.votes[-1] if request.votes else None
+            why = f": {vote.reason}" if vote and vote.reason else ""
+            return ApprovalRejected(
+                f"a reviewer rejected the call{why}", request_id=request.id, tool=request.tool_name
+            )
+        if status == "expired":
+            return ApprovalExpired(
+                "the approval request expired before a decision",
+                request_id=request.id,
+                tool=request.tool_name,
+            )
+        refusal = refuse("already_used", f"the approval was already used ({status})", request)
+        self._audit("approval.refused", request, code=refusal.code, stage="authorize")
+        return refusal
+
+    def mark_executed(
+        self,
+        request_id: str,
+        *,
+        ok: bool = True,
+        duration_ms: float | None = None,
+        error: str | None = None,
+    ) -> ApprovalRequest:
+        """Record that the authorized call ran (``error``: an error class name, never a message)."""
+
+        def change(current: ApprovalRequest) -> ApprovalRequest:
+            if current.status != "consumed":
+                raise ApprovalError(f"request {request_id} was not authorized for execution")
+            return current.evolve(status="executed")
+
+        updated = self.store.update(request_id, change)
+        self._audit(
+            "tool.executed" if ok else "tool.failed",
+            updated,
+            masked_args=dict(updated.masked_args),
+            outcome="ok" if ok else "error",
+            duration_ms=duration_ms,
+            error=error,
+        )
+        self._notify("executed", updated)
+        return updated
+
+    # -- sweeping -----------------------------------------------------------------------------
+
+    def tick(self, *, limit: int = 1000) -> list[ApprovalRequest]:
+        """Expire and escalate due requests; returns the requests that changed."""
+        now = self.clock.now()
+        changed: list[ApprovalRequest] = []
+        for request in self.store.pending(limit=limit, due_before=now):
+            kind, updated = self._sweep_one(request.id, now)
+            if kind == "expired":
+                self._expired(updated)
+                changed.append(updated)
+            elif kind == "escalated":
+                assert updated.escalation is not None
+                self._audit("approval.escalated", updated, to=updated.escalation.to.to_dict())
+                self._notify("escalated", updated)
+                changed.append(updated)
+        return changed
+
+    def _sweep_one(self, request_id: str, now: datetime) -> tuple[str | None, ApprovalRequest]:
+        kind: list[str] = []
+
+        def change(current: ApprovalRequest) -> ApprovalRequest:
+            kind.clear()
+            if current.status != "pending":
+                return current
+            if now >= current.expires_at:
+                kind.append("expired")
+                return current.evolve(status="expired", resolved_at=now)
+            esc = current.escalate_at
+            if esc is not None and not current.escalated and now >= esc:
+                kind.append("escalated")
+                return current.evolve(escalated=True)
+            return current
+
+        updated = self.store.update(request_id, change)
+        return (kind[0] if kind else None), updated
+
+    def expire_due(self) -> list[ApprovalRequest]:
+        """Expire due requests (alias of :meth:`tick` restricted to expiries)."""
+        return [r for r in self.tick() if r.status == "expired"]
+
+    def _expired(self, request: ApprovalRequest) -> None:
+        self._audit(
+            "approval.expired",
+            request,
+            approvals=len(request.approvals),
+            quorum=request.quorum,
+            expires_at=request.expires_at.isoformat(),
+        )
+        self._notify("expired", request)
