@@ -14,9 +14,10 @@ from integrations.openai._rules import GuardSettings
 from tests.integrations.openai._seeds import CARD, EMAIL, GITHUB_TOKEN, IBAN, OPENAI_KEY, PHONE, SSN
 
 VALUES = [EMAIL, PHONE, SSN, CARD, IBAN, OPENAI_KEY, GITHUB_TOKEN]
-FILLER = ["plan B-42", "see you", "order 1234567", "ok", ""]
+# Fillers without digits: this tests that the walker reaches every field; detection quality next
+# to look-alike numbers is the redactor's own test suite's job.
+FILLER = ["see you", "thanks", "ok", ""]
 
-# "; " keeps fillers' digits from merging into the value (detection quality is tested elsewhere).
 text = st.builds(
     lambda a, v, b: f"{a}; {v}; {b}",
     st.sampled_from(FILLER),
