@@ -15,11 +15,6 @@ Example:
     'approval'
 """
 
-from guardrails.guard._decisions import (
-    DecisionStore,
-    MemoryDecisionStore,
-    SQLiteDecisionStore,
-)
 from guardrails.guard._guard import ExecutionInFlight, ToolGuard
 from guardrails.guard._ledger import ExecutionLedger, MemoryLedger, SQLiteLedger
 from guardrails.guard._values import (
@@ -34,14 +29,11 @@ from guardrails.guard._values import (
 __all__ = [
     "Answer",
     "CallContext",
-    "DecisionStore",
     "ExecutionInFlight",
     "ExecutionLedger",
-    "MemoryDecisionStore",
     "MemoryLedger",
     "Resolution",
     "Ruling",
-    "SQLiteDecisionStore",
     "SQLiteLedger",
     "ToolGuard",
     "ToolInfo",

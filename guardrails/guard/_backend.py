@@ -9,18 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from guardrails._clock import Clock
-from guardrails._errors import DecisionRefused, RedactionError
-from guardrails.guard._decisions import (
-    DecisionRecord,
-    DecisionStore,
-    MemoryDecisionStore,
-    StoredRequest,
-    iso,
-)
+from guardrails._errors import ApprovalError, RedactionError
 from guardrails.guard._values import Answer, CallContext, Resolution, Ruling, ToolInfo, Verdict
 
 __all__ = ["Backend", "Evaluation"]
@@ -39,6 +31,7 @@ class Evaluation:
     expires_in_s: float | None
     policy_hash: str | None
     chat_replies: bool = True
+    decision: Any = None
 
 
 _OUTCOME: dict[str, Literal["allow", "deny", "approval"]] = {
@@ -59,7 +52,7 @@ class Backend:
         approvals: Any,
         audit: Any,
         clock: Clock,
-        decisions: DecisionStore | None = None,
+        store: Any = None,
     ) -> None:
         from guardrails.audit import AuditLog
         from guardrails.policy import Policy
@@ -69,26 +62,38 @@ class Backend:
 
             redactor = Redactor()
         self.redactor = redactor
-        self.policy = policy if policy is not None else Policy.default_policy()
-        self.audit = audit if audit is not None else AuditLog(clock=clock)
+        if policy is None:
+            policy = approvals.policy if approvals is not None else Policy.default_policy()
+        self.policy = policy
+        if audit is None:
+            audit = getattr(approvals, "audit", None) or AuditLog(clock=clock)
+        self.audit = audit
+        if approvals is None:
+            from guardrails.approvals import ApprovalService
+
+            approvals = ApprovalService(policy, store=store, audit=audit, clock=clock)
         self.approvals = approvals
-        self.decisions: DecisionStore = (
-            decisions if decisions is not None else MemoryDecisionStore()
-        )
         self.clock = clock
 
     # -- policy -------------------------------------------------------------------------------
 
-    def evaluate(self, tool: ToolInfo, masked: Mapping[str, Any], ctx: CallContext) -> Evaluation:
-        """Evaluate the policy for ``tool``; never raises for a policy error (deny)."""
+    def evaluate(
+        self, tool: ToolInfo, masked: Mapping[str, Any], ctx: CallContext, vault: Any = None
+    ) -> Evaluation:
+        """Evaluate the policy for ``tool``; never raises for a policy error (deny).
+
+        Conditions see the real values (an allowlist of destinations must compare addresses,
+        not placeholders); nothing else does.
+        """
         from guardrails.policy import ToolCall
 
         settings = self.policy.tool_settings(tool.name)
         tags = set(tool.tags)
         if tool.privileged:
             tags.add("privileged")
+        raw = dict(vault.restore(dict(masked))) if vault is not None else dict(masked)
         call = ToolCall(
-            name=tool.name, args=dict(masked), tags=frozenset(tags), metadata=dict(tool.metadata)
+            name=tool.name, args=raw, tags=frozenset(tags), metadata=dict(tool.metadata)
         )
         decision = self.policy.evaluate(
             call, requester=self.requester(ctx), context={"thread_id": ctx.thread_id}
@@ -105,6 +110,7 @@ class Backend:
             redact_output=bool(settings.redact_output),
             expires_in_s=spec.expires_in.total_seconds() if spec else None,
             policy_hash=decision.policy_hash,
+            decision=decision,
         )
 
     def requester(self, ctx: CallContext) -> Any:
@@ -175,184 +181,161 @@ class Backend:
             approved_by_request=request_id,
         )
 
-    # -- approvals ----------------------------------------------------------------------------
+    # -- approvals (through guardrails.approvals.ApprovalService) -----------------------------
 
-    def open_request(self, ruling: Ruling, ctx: CallContext) -> StoredRequest:
-        """Create the request if absent (audited once); return what is stored."""
-        now = self.clock.now()
-        req = StoredRequest(
-            request_id=ruling.request_id,
-            tool=ruling.tool.name,
-            tool_call_id=ruling.call_id,
-            thread_id=ctx.thread_id,
-            requester=ctx.requester,
-            digest=ruling.digest,
-            masked_args=_jsonable(ruling.masked_args),
-            rule=ruling.rule,
-            reason=ruling.reason,
-            created=iso(now),
-            expires=iso(now + timedelta(seconds=ruling.expires_in_s))
-            if ruling.expires_in_s is not None
-            else None,
+    def _principal(self, user_id: str | None) -> Any:
+        if user_id is None:
+            return None
+        from guardrails.identity import Principal
+
+        directory = getattr(self.policy, "directory", None)
+        found = directory.resolve("principal", user_id) if directory else None
+        return found or Principal(id=user_id)
+
+    def open_request(self, ruling: Ruling, ctx: CallContext) -> Any:
+        """The service's request for ``ruling``: created with the deterministic id if absent."""
+        existing = self.approvals.store.get(ruling.request_id)
+        if existing is not None:
+            return existing
+        from guardrails.policy import ToolCall
+
+        call = ToolCall(
+            name=ruling.tool.name,
+            args=dict(ruling.args),
+            id=ruling.call_id,
+            tags=frozenset(_tags(ruling.tool)),
+            metadata=dict(ruling.tool.metadata),
         )
-        if self.decisions.add_request(req):
-            self._record(
-                "approval.requested",
-                ruling,
-                ctx,
-                args=req.masked_args,
-                args_digest=ruling.digest,
-                rule=ruling.rule,
-                reason=ruling.reason,
-                expires_at=req.expires,
+        try:
+            return self.approvals.request(
+                call,
+                ruling.decision,
+                requester=self._principal(ctx.requester),
+                masked_args=_jsonable(ruling.masked_args),
+                thread_id=ctx.thread_id or None,
+                run_id=ctx.run_id,
+                request_id=ruling.request_id,
             )
-            return req
-        stored = self.decisions.get_request(ruling.request_id)
-        return stored if stored is not None else req
+        except ApprovalError:
+            # Another task or process created it first (same deterministic id): use theirs.
+            found = self.approvals.store.get(ruling.request_id)
+            if found is None:
+                raise
+            return found
 
-    def _expired(self, req: StoredRequest) -> bool:
-        return req.expires is not None and self.clock.now() >= datetime.fromisoformat(req.expires)
+    def _target(self, request_id: str) -> Any:
+        """The request a decision now applies to (an edit's follow-up, when there is one)."""
+        req = self.approvals.store.get(request_id)
+        for _ in range(8):
+            if req is None or req.status != "superseded" or req.follow_up_id is None:
+                break
+            req = self.approvals.store.get(req.follow_up_id)
+        return req
 
     def existing_decision(self, ruling: Ruling, ctx: CallContext) -> Resolution | None:
-        """A decision recorded for this request (any channel), or ``None`` while pending.
+        """The recorded outcome (from any channel), or ``None`` while a decision is pending.
 
-        An expired request with no decision resolves to ``expired`` (fail closed, audited once).
+        A pending request past its expiry is expired now (fail closed, audited once).
         """
-        rec = self.decisions.get_decision(ruling.request_id)
-        if rec is None:
-            req = self.decisions.get_request(ruling.request_id)
-            if req is None or not self._expired(req):
-                return None
-            rec = self.decisions.set_decision(
-                DecisionRecord(
-                    request_id=ruling.request_id,
-                    verdict="expired",
-                    approver="<expiry>",
-                    message="",
-                    channel="clock",
-                    time=iso(self.clock.now()),
-                )
-            )
-            if rec.verdict == "expired":
-                self._record("approval.expired", ruling, ctx, expired_at=req.expires)
-        return _resolution(rec)
+        req = self._target(ruling.request_id)
+        if req is None:
+            return None
+        if req.status == "pending" and self.clock.now() >= req.expires_at:
+            self.approvals.expire_due()
+            req = self._target(ruling.request_id)
+        return _resolution(req)
 
     def decide(self, ruling: Ruling, ctx: CallContext, answer: Answer) -> Resolution:
-        """Verify and record ``answer``; idempotent for a re-validated identical answer."""
-        existing = self.decisions.get_decision(ruling.request_id)
-        if existing is not None:
-            # LangGraph re-validates a saved resume each time the node re-runs: the decision it
-            # recorded the first time stands, whoever runs the graph now. A different answer
-            # changes nothing either: the first valid decision wins.
-            return _resolution(existing)
-        req = self.decisions.get_request(ruling.request_id)
+        """Verify and record ``answer`` through the approval service.
+
+        LangGraph re-validates a saved resume each time the node re-runs: an answer this
+        approver already gave (or any answer once the request is settled) returns the recorded
+        outcome instead of voting again; the first valid decision wins.
+        """
+        from guardrails.approvals import Decision
+
+        req = self._target(ruling.request_id)
         if req is None:
-            req = self.open_request(ruling, ctx)
-        approver = ctx.approver
+            self.open_request(ruling, ctx)
+            req = self._target(ruling.request_id)
+        settled = _resolution(req)
+        if settled is not None:
+            return settled
         if answer.permit is not None:
-            approver = self._verify_permit(ruling, ctx, answer)
-        code, why = self._check_approver(approver, req.requester, answer)
-        if code is not None:
-            self._record("approval.refused", ruling, ctx, code=code, approver=approver)
-            raise DecisionRefused(
-                why, code=code, request_id=ruling.request_id, tool=ruling.tool.name
-            )
-        if self._expired(req):
-            return self.existing_decision(ruling, ctx) or Resolution(
-                verdict="reject", approver=None
-            )
-        assert approver is not None
-        rec = self.decisions.set_decision(
-            DecisionRecord(
-                request_id=ruling.request_id,
+            outcome = self.approvals.decide_permit(req.id, answer.permit)
+        else:
+            decision = Decision(
                 verdict=answer.verdict,
-                approver=approver,
-                message=answer.message,
+                approver=self._principal(ctx.approver),
+                args_digest=req.args_digest,
+                reason=answer.message,
+                edited_tool=answer.tool_name if answer.verdict == "edit" else None,
+                edited_args=dict(answer.args)
+                if answer.verdict == "edit" and answer.args is not None
+                else None,
                 channel=answer.channel,
-                time=iso(self.clock.now()),
-                masked_args=_jsonable(answer.args) if answer.args is not None else None,
             )
-        )
-        if rec.approver != approver or rec.verdict != answer.verdict:
-            raise DecisionRefused(
-                f"request {ruling.request_id} was already decided",
-                code="already_decided",
-                request_id=ruling.request_id,
-                tool=ruling.tool.name,
-            )
-        self.audit.record(
-            "approval.decided",
-            principal=approver,
-            thread_id=ctx.thread_id or None,
-            run_id=ctx.run_id,
-            policy_hash=ruling.policy_hash,
-            request_id=ruling.request_id,
-            tool_call_id=ruling.call_id or None,
-            tool=ruling.tool.name,
-            verdict=answer.verdict,
+            outcome = self.approvals.decide(req.id, decision)
+        done = _resolution(self._target(ruling.request_id))
+        if done is not None:
+            return done
+        return Resolution(
+            verdict="approve",
+            approver=ctx.approver,
+            request_id=outcome.request.id,
+            pending=True,
             channel=answer.channel,
-            requester=req.requester,
-            args_digest=ruling.digest,
-            reason=self.redact_any(answer.message, None) if answer.message else "",
         )
-        return _resolution(rec)
 
-    def _check_approver(
-        self, approver: str | None, requester: str | None, answer: Answer
-    ) -> tuple[str | None, str]:
-        if approver is None:
-            return "unauthenticated", (
-                "the resuming run has no authenticated user (set langgraph_auth_user or "
-                "configurable.user_id), so it cannot decide"
-            )
-        if requester is not None and approver == requester:
-            return "self_approval", "the requester cannot decide on their own request"
-        directory = getattr(self.policy, "directory", None)
-        principal = directory.resolve("principal", approver) if directory else None
-        if principal is not None and not principal.is_human:
-            return "not_human", "only a human principal may decide"
-        return None, ""
+    def authorize(self, ruling: Ruling) -> Any:
+        """Consume the approval (single use) for the call about to run; raises if not approved."""
+        return self.approvals.authorize(ruling.request_id, args_digest=ruling.digest)
 
-    def _verify_permit(self, ruling: Ruling, ctx: CallContext, answer: Answer) -> str | None:
-        verify = getattr(self.approvals, "verify_permit", None)
-        if verify is None:
-            self._record(
-                "approval.refused", ruling, ctx, code="bad_signature", approver=ctx.approver
-            )
-            raise DecisionRefused(
-                "signed permits are not configured for this guard",
-                code="bad_signature",
-                request_id=ruling.request_id,
-                tool=ruling.tool.name,
-            )
-        try:
-            signer: str = verify(
-                answer.permit,
-                request_id=ruling.request_id,
-                digest=ruling.digest,
-                verdict=answer.verdict,
-            )
-        except DecisionRefused:
-            self._record(
-                "approval.refused", ruling, ctx, code="bad_signature", approver=ctx.approver
-            )
-            raise
-        return signer
+    def mark_executed(self, request_id: str, ok: bool, ms: float, error: str | None) -> None:
+        self.approvals.mark_executed(request_id, ok=ok, duration_ms=ms, error=error)
 
 
-def _resolution(rec: DecisionRecord) -> Resolution:
-    verdict = rec.verdict
-    return Resolution(
-        verdict="reject" if verdict == "expired" else verdict,  # type: ignore[arg-type]
-        approver=rec.approver,
-        masked_args=rec.masked_args,
-        message="the approval request expired before a decision; the call did not run"
-        if verdict == "expired"
-        else rec.message,
-        request_id=rec.request_id,
-        expired=verdict == "expired",
-        channel=rec.channel,
-    )
+def _tags(tool: ToolInfo) -> set[str]:
+    tags = set(tool.tags)
+    if tool.privileged:
+        tags.add("privileged")
+    return tags
+
+
+def _resolution(req: Any) -> Resolution | None:
+    """Translate a settled request into a resolution; ``None`` while it waits."""
+    if req is None or req.status == "pending":
+        return None
+    last = req.votes[-1] if req.votes else None
+    channel = last.channel if last is not None else ""
+    approver = last.approver.id if last is not None else None
+    if req.status == "expired":
+        return Resolution(
+            verdict="reject",
+            approver=None,
+            request_id=req.id,
+            expired=True,
+            channel="clock",
+            message="the approval request expired before a decision; the call did not run",
+        )
+    if req.status == "rejected":
+        return Resolution(
+            verdict="reject",
+            approver=approver,
+            request_id=req.id,
+            message=last.reason if last is not None else "",
+            channel=channel,
+        )
+    if req.edited_args is not None:
+        return Resolution(
+            verdict="edit",
+            approver=approver,
+            request_id=req.id,
+            masked_args=dict(req.edited_args),
+            channel=channel,
+        )
+    # approved, consumed or executed: the ledger tells a re-run it already ran.
+    return Resolution(verdict="approve", approver=approver, request_id=req.id, channel=channel)
 
 
 def _jsonable(value: Any) -> Any:

@@ -28,7 +28,6 @@ from guardrails._errors import (
     GuardrailsError,
 )
 from guardrails.guard._backend import Backend
-from guardrails.guard._decisions import DecisionStore
 from guardrails.guard._ledger import ExecutionLedger, MemoryLedger
 from guardrails.guard._values import (
     Answer,
@@ -80,7 +79,7 @@ class ToolGuard:
         approvals: Any = None,
         audit: Any = None,
         ledger: ExecutionLedger | None = None,
-        decisions: DecisionStore | None = None,
+        store: Any = None,
         clock: Clock | None = None,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
@@ -90,7 +89,7 @@ class ToolGuard:
             approvals=approvals,
             audit=audit,
             clock=self.clock,
-            decisions=decisions,
+            store=store,
         )
         self.ledger: ExecutionLedger = ledger if ledger is not None else MemoryLedger()
 
@@ -113,7 +112,7 @@ class ToolGuard:
         """
         masked = dict(args)
         try:
-            ev = self.backend.evaluate(tool, masked, ctx)
+            ev = self.backend.evaluate(tool, masked, ctx, vault)
             restored = self.backend.restore(masked, vault, ev.restore_entities)
             digest = args_digest(restored)
         except GuardrailsError as exc:
@@ -138,6 +137,7 @@ class ToolGuard:
             expires_in_s=ev.expires_in_s,
             policy_hash=ev.policy_hash,
             chat_replies=ev.chat_replies,
+            decision=ev.decision,
         )
 
     def _failed_ruling(
@@ -223,28 +223,30 @@ class ToolGuard:
         args: Mapping[str, Any] | None = None,
         encode: Callable[[T], str] = str,
         decode: Callable[[str], T] | None = None,
-        request_id: str | None = None,
+        approval: tuple[str, str] | None = None,
     ) -> T:
         """Run the call at most once; a re-run returns the remembered (redacted) result.
 
         ``run`` gets the restored args; ``encode``/``decode`` turn its result into the text kept
         in the ledger (already redacted by the adapter) and back.
 
+        ``approval`` is ``(request_id, args_digest)`` of the approved request: the approval is
+        consumed (single use, bound to the digest) right before the tool runs.
+
         Raises:
             ExecutionInFlight: the call was claimed before and has no result.
+            ApprovalRejected, ApprovalExpired, DecisionRefused: the approval cannot be used.
         """
-        done = self._claim(ruling)
+        done = self._claim(ruling, approval)
         if done is not None:
             return decode(done) if decode else done  # type: ignore[return-value]
         started = time.perf_counter()
         try:
             result = run(args if args is not None else ruling.args)
         except BaseException as exc:
-            self._finish(ruling, ctx, started, None, exc, request_id=request_id)
+            self._finish(ruling, ctx, started, None, exc, approval=approval)
             raise
-        return self._finish(
-            ruling, ctx, started, result, None, request_id=request_id, encode=encode
-        )
+        return self._finish(ruling, ctx, started, result, None, approval=approval, encode=encode)
 
     async def aexecute(
         self,
@@ -255,23 +257,21 @@ class ToolGuard:
         args: Mapping[str, Any] | None = None,
         encode: Callable[[T], str] = str,
         decode: Callable[[str], T] | None = None,
-        request_id: str | None = None,
+        approval: tuple[str, str] | None = None,
     ) -> T:
         """Async :meth:`execute`."""
-        done = self._claim(ruling)
+        done = self._claim(ruling, approval)
         if done is not None:
             return decode(done) if decode else done  # type: ignore[return-value]
         started = time.perf_counter()
         try:
             result = await run(args if args is not None else ruling.args)
         except BaseException as exc:
-            self._finish(ruling, ctx, started, None, exc, request_id=request_id)
+            self._finish(ruling, ctx, started, None, exc, approval=approval)
             raise
-        return self._finish(
-            ruling, ctx, started, result, None, request_id=request_id, encode=encode
-        )
+        return self._finish(ruling, ctx, started, result, None, approval=approval, encode=encode)
 
-    def _claim(self, ruling: Ruling) -> str | None:
+    def _claim(self, ruling: Ruling, approval: tuple[str, str] | None) -> str | None:
         got = self.ledger.claim(ruling.ledger_key)
         if got == "in_flight":
             raise ExecutionInFlight(
@@ -280,6 +280,12 @@ class ToolGuard:
                 tool=ruling.tool.name,
             )
         if got is None:
+            if approval is not None:
+                try:
+                    self.backend.approvals.authorize(approval[0], args_digest=approval[1])
+                except BaseException:
+                    self.ledger.release(ruling.ledger_key)  # nothing ran
+                    raise
             return None
         return str(json.loads(got)["result"])
 
@@ -291,7 +297,7 @@ class ToolGuard:
         result: T | None,
         exc: BaseException | None,
         *,
-        request_id: str | None,
+        approval: tuple[str, str] | None,
         encode: Callable[[T], str] = str,
     ) -> T:
         ms = round((time.perf_counter() - started) * 1000, 3)
@@ -306,11 +312,29 @@ class ToolGuard:
             self.ledger.complete(
                 ruling.ledger_key, json.dumps({"result": f"error: {type(exc).__name__}"})
             )
-            self.backend.executed(ruling, ctx, ms, "error", request_id)
+            self._executed(ruling, ctx, ms, type(exc).__name__, approval)
             raise exc
         self.ledger.complete(ruling.ledger_key, json.dumps({"result": encode(result)}))  # type: ignore[arg-type]
-        self.backend.executed(ruling, ctx, ms, "ok", request_id)
+        self._executed(ruling, ctx, ms, None, approval)
         return result  # type: ignore[return-value]
+
+    def _executed(
+        self,
+        ruling: Ruling,
+        ctx: CallContext,
+        ms: float,
+        error: str | None,
+        approval: tuple[str, str] | None,
+    ) -> None:
+        if approval is None:
+            self.backend.executed(ruling, ctx, ms, "ok" if error is None else "error", None)
+            return
+        # The approval service records tool.executed against the request it authorized.
+        self.backend.mark_executed(self._authorized_id(approval[0]), error is None, ms, error)
+
+    def _authorized_id(self, request_id: str) -> str:
+        target = self.backend._target(request_id)
+        return str(target.id) if target is not None else request_id
 
     # -- redaction ----------------------------------------------------------------------------
 

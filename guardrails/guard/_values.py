@@ -92,6 +92,7 @@ class Ruling:
     expires_in_s: float | None = None
     policy_hash: str | None = None
     chat_replies: bool = True
+    decision: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -122,6 +123,7 @@ class Resolution:
     request_id: str = ""
     expired: bool = False
     channel: str = ""
+    pending: bool = False
 
 
 def request_id_for(thread_id: str, scope: str, call_id: str, digest: str) -> str:

@@ -33,7 +33,7 @@ from langgraph.config import get_config
 from langgraph.types import Command
 
 from guardrails import ConfigurationError
-from guardrails.guard import DecisionStore, ExecutionLedger, ToolGuard
+from guardrails.guard import ExecutionLedger, ToolGuard
 from integrations.langgraph._context import UserResolver, default_user
 from integrations.langgraph._guarded import REQUESTER_KEY, GraphGuard
 from integrations.langgraph._vault import VAULT_KEY, merge_vaults
@@ -60,9 +60,10 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
     Args:
         redactor: a :class:`~guardrails.Redactor`.
         policy: a :class:`~guardrails.policy.Policy`.
-        approvals: an approval service (signed permits are verified through it).
-        decisions: where requests and decisions are stored (memory by default; SQLite to survive
-            restarts).
+        approvals: a :class:`~guardrails.approvals.ApprovalService` (shared with channels such
+            as Slack, so a decision made there resumes the graph; permits verify through it).
+        store: the approval store when ``approvals`` is not given (memory by default;
+            :class:`~guardrails.approvals.SQLiteApprovalStore` to survive restarts).
         audit: an :class:`~guardrails.audit.AuditLog`.
         ledger: an :class:`~guardrails.guard.ExecutionLedger` (at-most-once execution).
         vault_key: 16/24/32-byte key encrypting the vault in state (default:
@@ -89,7 +90,7 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         redactor: Any = None,
         policy: Any = None,
         approvals: Any = None,
-        decisions: DecisionStore | None = None,
+        store: Any = None,
         audit: Any = None,
         ledger: ExecutionLedger | None = None,
         vault_key: bytes | None = None,
@@ -108,7 +109,7 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
             approvals=approvals,
             audit=audit,
             ledger=ledger,
-            decisions=decisions,
+            store=store,
             clock=clock,
         )
         self.graph_guard = GraphGuard(self.guard, vault_key=vault_key, resolve_user=requester)

@@ -191,7 +191,8 @@ class GraphGuard:
         Before the interrupt: opening the request (idempotent) and building the payload (pure).
         """
         req = self.guard.open(ruling, ctx)
-        ctx = replace(ctx, requester=req.requester)
+        requester = req.requester.id if req.requester is not None else None
+        ctx = replace(ctx, requester=requester)
         found = self.guard.decided(ruling, ctx)
         # A decision made through this graph's own resume is replayed through interrupt() so
         # the interrupt indices of a multi-call node stay the same on every re-run.
@@ -199,19 +200,51 @@ class GraphGuard:
             not replay or found.expired or found.channel not in _OWN_CHANNELS
         ):
             return found
-        created = datetime.fromisoformat(req.created)
-        payload = tool_approval(
-            ruling, self._card_args(ruling, session), requester=req.requester, created=created
-        )
-        schema = response_schema(lambda raw: self._verify(raw, ruling, req.requester))
-        answered = interrupt(payload, response_schema=schema)
-        return answered.root if hasattr(answered, "root") else answered  # type: ignore[no-any-return]
+        # One interrupt per vote still needed (a quorum of N asks up to N times, in order).
+        for index in range(max(1, int(getattr(req, "quorum", 1))) + 1):
+            current = self.guard.backend._target(ruling.request_id) or req
+            payload = tool_approval(
+                ruling,
+                self._card_args(ruling, session),
+                requester=requester,
+                created=current.created_at,
+                expires_at=current.expires_at,
+                request_id=current.id,
+                approvals=len(current.approvals),
+                quorum=current.quorum,
+            )
+            schema = response_schema(
+                lambda raw, k=index: self._verify(raw, ruling, requester, vote_index=k)
+            )
+            answered = interrupt(payload, response_schema=schema)
+            resolution: Resolution = answered.root if hasattr(answered, "root") else answered
+            if not resolution.pending:
+                return resolution
+        return self.guard.decided(ruling, ctx) or resolution
 
     def _card_args(self, ruling: Ruling, session: RedactionSession) -> Any:
         return session.redact_data(json.loads(json.dumps(dict(ruling.masked_args), default=str)))
 
-    def _verify(self, raw: Any, ruling: Ruling, requester: str | None) -> Resolution:
-        """Runs inside LangGraph's resume validation, under the resuming run's config."""
+    def _verify(
+        self, raw: Any, ruling: Ruling, requester: str | None, *, vote_index: int | None = None
+    ) -> Resolution:
+        """Runs inside LangGraph's resume validation, under the resuming run's config.
+
+        LangGraph re-validates saved answers each time the node re-runs: the answer to the
+        ``vote_index``-th interrupt is a replay when the request already holds that many votes,
+        and it then returns the recorded state instead of voting again.
+        """
+        if vote_index is not None:
+            current = self.guard.backend._target(ruling.request_id)
+            if current is not None and len(current.votes) > vote_index:
+                settled = self.guard.decided(ruling, CallContext(thread_id=""))
+                return settled or Resolution(
+                    verdict="approve",
+                    approver=None,
+                    request_id=current.id,
+                    pending=True,
+                    channel="langgraph",
+                )
         config = get_config()
         ctx = call_context(config, requester=requester, scope="", resolve_user=self.resolve_user)
         answer = parse_answer(raw, chat_replies=ruling.chat_replies, tool_name=ruling.tool.name)
@@ -252,7 +285,7 @@ class GraphGuard:
 
     def _outcome(
         self, request: Any, *, replay: bool = True
-    ) -> tuple[Ruling, CallContext, RedactionSession, Resolution | None] | ToolMessage:
+    ) -> tuple[Ruling, CallContext, RedactionSession, tuple[str, str] | None] | ToolMessage:
         ruling, ctx, session = self.prepare(request)
         if ruling.outcome == "deny":
             err = self.guard.block(ruling, ctx)
@@ -260,6 +293,7 @@ class GraphGuard:
         if ruling.outcome == "allow":
             return ruling, ctx, session, None
         resolution = self.decision(ruling, ctx, session, replay=replay)
+        approval = (ruling.request_id, ruling.digest)
         if resolution.verdict == "reject":
             if resolution.expired:
                 return self.blocked_message(request, f"Not run: {resolution.message}")
@@ -276,7 +310,7 @@ class GraphGuard:
                 err = self.guard.block(new, ctx)
                 return self.blocked_message(request, f"Blocked after edit: {err.reason}")
             ruling = replace(new, ledger_key=new.request_id + ":edit")
-        return ruling, ctx, session, resolution
+        return ruling, ctx, session, approval
 
     def _finish(self, result: Any, ruling: Ruling, session: RedactionSession) -> Any:
         return self.redact_result(result, ruling, session)
@@ -344,7 +378,7 @@ class GraphGuard:
             return self.blocked_message(request, f"Not run: {exc.reason}")
         if isinstance(out, ToolMessage):
             return out
-        ruling, ctx, session, resolution = out
+        ruling, ctx, session, approval = out
         to_run = self._streams_redacted(
             request.override(tool_call={**request.tool_call, "args": dict(ruling.args)}), session
         )
@@ -359,7 +393,7 @@ class GraphGuard:
                 run,
                 encode=self._encode,
                 decode=self._decoder(request),
-                request_id=resolution.request_id if resolution else None,
+                approval=approval,
             )
         except ActionBlocked as exc:
             return self.blocked_message(request, f"Not run: {exc.reason}")
@@ -375,7 +409,7 @@ class GraphGuard:
             return self.blocked_message(request, f"Not run: {exc.reason}")
         if isinstance(out, ToolMessage):
             return out
-        ruling, ctx, session, resolution = out
+        ruling, ctx, session, approval = out
         to_run = self._streams_redacted(
             request.override(tool_call={**request.tool_call, "args": dict(ruling.args)}), session
         )
@@ -390,7 +424,7 @@ class GraphGuard:
                 run,
                 encode=self._encode,
                 decode=self._decoder(request),
-                request_id=resolution.request_id if resolution else None,
+                approval=approval,
             )
         except ActionBlocked as exc:
             return self.blocked_message(request, f"Not run: {exc.reason}")
@@ -421,14 +455,15 @@ class GraphGuard:
             if ruling.outcome != "approval":
                 continue
             req = self.guard.open(ruling, ctx)
-            if self.guard.decided(ruling, replace(ctx, requester=req.requester)) is not None:
+            rid = req.requester.id if req.requester is not None else None
+            if self.guard.decided(ruling, replace(ctx, requester=rid)) is not None:
                 continue
             pending.append(
                 (
                     ruling,
-                    replace(ctx, requester=req.requester),
+                    replace(ctx, requester=rid),
                     self._card_args(ruling, session),
-                    datetime.fromisoformat(req.created),
+                    req.created_at,
                 )
             )
         if not pending:

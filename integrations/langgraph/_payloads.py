@@ -19,14 +19,18 @@ from guardrails.guard import Ruling
 __all__ = ["batched_request", "tool_approval"]
 
 
-def _ours(ruling: Ruling, requester: str | None, created: datetime | None) -> dict[str, Any]:
-    expires = (
-        (created + timedelta(seconds=ruling.expires_in_s)).isoformat()
-        if created is not None and ruling.expires_in_s is not None
-        else None
-    )
+def _ours(
+    ruling: Ruling,
+    requester: str | None,
+    created: datetime | None,
+    expires_at: datetime | None = None,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    if expires_at is None and created is not None and ruling.expires_in_s is not None:
+        expires_at = created + timedelta(seconds=ruling.expires_in_s)
+    expires = expires_at.isoformat() if expires_at is not None else None
     return {
-        "request_id": ruling.request_id,
+        "request_id": request_id or ruling.request_id,
         "rule": ruling.rule,
         "reason": ruling.reason,
         "requester": requester,
@@ -44,7 +48,15 @@ def description(ruling: Ruling, masked_args: Any) -> str:
 
 
 def tool_approval(
-    ruling: Ruling, masked_args: Any, *, requester: str | None, created: datetime | None
+    ruling: Ruling,
+    masked_args: Any,
+    *,
+    requester: str | None,
+    created: datetime | None,
+    expires_at: datetime | None = None,
+    request_id: str | None = None,
+    approvals: int = 0,
+    quorum: int = 1,
 ) -> dict[str, Any]:
     """The per-call interrupt value (LangChain ``ToolApprovalRequest`` plus our fields)."""
     return {
@@ -54,7 +66,9 @@ def tool_approval(
         "args": masked_args,
         "description": description(ruling, masked_args),
         "allowed_decisions": list(ruling.allowed_decisions),
-        **_ours(ruling, requester, created),
+        "approvals": approvals,
+        "quorum": quorum,
+        **_ours(ruling, requester, created, expires_at, request_id),
     }
 
 

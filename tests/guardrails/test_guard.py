@@ -15,7 +15,6 @@ from guardrails.guard import (
     CallContext,
     ExecutionInFlight,
     MemoryLedger,
-    SQLiteDecisionStore,
     SQLiteLedger,
     ToolGuard,
     ToolInfo,
@@ -206,14 +205,16 @@ def test_sqlite_ledger_has_one_winner_across_threads(tmp_path) -> None:
 
 def test_sqlite_decisions_survive_a_new_store_instance(tmp_path, clock: FixedClock) -> None:
     """A decision recorded through one store is found through another on the same file."""
-    store = SQLiteDecisionStore(tmp_path / "d.sqlite")
-    g = ToolGuard(redactor=_Redactor(), decisions=store, audit=AuditLog(clock=clock), clock=clock)
+    from guardrails.approvals import SQLiteApprovalStore
+
+    store = SQLiteApprovalStore(tmp_path / "d.sqlite")
+    g = ToolGuard(redactor=_Redactor(), store=store, audit=AuditLog(clock=clock), clock=clock)
     ruling = g.rule("c1", {}, WIRE, ctx())
     g.open(ruling, ctx())
     g.resolve(ruling, ctx(), Answer(verdict="approve"))
     g2 = ToolGuard(
         redactor=_Redactor(),
-        decisions=SQLiteDecisionStore(tmp_path / "d.sqlite"),
+        store=SQLiteApprovalStore(tmp_path / "d.sqlite"),
         audit=AuditLog(clock=clock),
         clock=clock,
     )

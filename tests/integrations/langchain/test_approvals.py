@@ -128,3 +128,62 @@ def test_final_answer_restored_only_for_the_caller(tools, make_agent) -> None:
     )
     assert mw.final_answer(result, thread_id="tf") == f"I will write to {EMAIL}"
     assert EMAIL not in str(result.value["messages"][-1].content)
+
+
+def test_quorum_of_two_distinct_humans_asks_twice_and_runs_once(tools, runs, make_agent) -> None:
+    """quorum 2: bob's vote keeps the call waiting; bob again is refused; carol's runs it."""
+    policy = Policy.from_dict(
+        {
+            "rules": [
+                {
+                    "name": "two",
+                    "tools": ["send_email"],
+                    "effect": "require_approval",
+                    "approval": {"quorum": 2},
+                }
+            ]
+        }
+    )
+    agent, _, iid = _paused(make_agent, tools, thread="tq", policy=policy)
+    out = agent.invoke(Command(resume={iid: {"type": "approve"}}), cfg("tq", "bob"), version="v2")
+    assert runs.calls == []
+    (second,) = out.interrupts
+    assert (second.value["approvals"], second.value["quorum"]) == (1, 2)
+    with pytest.raises(ValidationError):
+        agent.invoke(
+            Command(resume={second.id: {"type": "approve"}}), cfg("tq", "bob"), version="v2"
+        )
+    agent.invoke(Command(resume={second.id: {"type": "approve"}}), cfg("tq", "carol"), version="v2")
+    assert runs.count("send_email") == 1
+
+
+def test_signed_permit_decides_for_its_signer(tools, runs, make_agent, clock) -> None:
+    """A permit signed by the service key approves as the human it names; a forged one is refused."""
+    from guardrails.approvals import ApprovalService, Decision
+    from guardrails.audit import AuditLog
+    from guardrails.identity import Principal
+
+    svc = ApprovalService(
+        Policy.default_policy(), audit=AuditLog(clock=clock), clock=clock, permit_key=b"p" * 32
+    )
+    agent, _, iid = _paused(make_agent, tools, thread="tpm", approvals=svc)
+    (req,) = svc.pending()
+    token = svc.issue_permit(
+        req.id,
+        Decision(
+            verdict="approve",
+            approver=Principal(id="dana"),
+            args_digest=req.args_digest,
+            channel="slack",
+            provenance="permit",
+        ),
+    )
+    with pytest.raises(ValidationError):
+        agent.invoke(
+            Command(resume={iid: {"permit": token[:-4] + "AAAA"}}),
+            cfg("tpm", "mallory"),
+            version="v2",
+        )
+    agent.invoke(Command(resume={iid: {"permit": token}}), cfg("tpm", "mallory"), version="v2")
+    assert runs.count("send_email") == 1
+    assert svc.get(req.id).votes[-1].approver.id == "dana"

@@ -91,7 +91,7 @@ def test_privileged_tool_outside_a_graph_raises_the_approval_signal() -> None:
     g = _wrapped(wire)
     with pytest.raises(ApprovalRequired) as info:
         g.invoke({"amount": 5})
-    assert info.value.request.tool == "wire"
+    assert info.value.request.tool_name == "wire"
 
 
 def test_events_stream_through_the_wrapper() -> None:

@@ -21,8 +21,9 @@ from langgraph.graph import START, StateGraph
 from langgraph.prebuilt import tools_condition
 from langgraph.types import Command
 
+from guardrails.approvals import SQLiteApprovalStore
 from guardrails.audit import AuditLog
-from guardrails.guard import SQLiteDecisionStore, SQLiteLedger, ToolGuard
+from guardrails.guard import SQLiteLedger, ToolGuard
 from guardrails.redactor import Redactor
 from integrations.langgraph import GraphGuard, GuardedState, GuardedToolNode, RedactionNode
 from tests.support.langgraph_helpers import ScriptedChatModel, call, reply
@@ -44,7 +45,7 @@ def build(d: Path):
         redactor=Redactor(),
         audit=audit,
         ledger=SQLiteLedger(d / "ledger.sqlite"),
-        decisions=SQLiteDecisionStore(d / "decisions.sqlite"),
+        store=SQLiteApprovalStore(d / "decisions.sqlite"),
     )
     gg = GraphGuard(guard, vault_key=KEY)
     model = ScriptedChatModel(
