@@ -39,7 +39,25 @@ _celpy_log.addHandler(logging.NullHandler())
 _celpy_log.propagate = False
 _celpy_log.setLevel(logging.CRITICAL + 1)
 
-_ENV = celpy.Environment()
+
+
+class _SharedActivationRunner(celpy.InterpretedRunner):
+    """The interpreted runner, with its base activation (built-in annotations) built once.
+
+    cel-python rebuilds that activation — every well-known protobuf type name — on each
+    evaluation, about a quarter of the cost of a simple condition. Evaluation only layers the
+    call's variables on top of it and never writes to it, so one per program is shared.
+    """
+
+    _base: Any = None
+
+    def new_activation(self) -> Any:
+        if self._base is None:
+            self._base = super().new_activation()
+        return self._base
+
+
+_ENV = celpy.Environment(runner_class=_SharedActivationRunner)
 
 
 class ConditionError(Exception):

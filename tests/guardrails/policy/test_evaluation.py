@@ -197,3 +197,25 @@ def test_cel_errors_never_reach_the_logs(caplog: pytest.LogCaptureFixture) -> No
     POLICY.evaluate(_call("pay_invoice", {"amount": "jane.doe@secret.example"}))
     assert "jane.doe@secret.example" not in caplog.text
     assert "policy evaluation failed in big-payments" in caplog.text
+
+
+def test_concurrent_evaluations_do_not_share_state() -> None:
+    """Threads evaluating the same compiled conditions with different args get their own answers."""
+    import threading
+
+    wrong: list[int] = []
+
+    def run(offset: int) -> None:
+        for i in range(40):
+            amount = offset + i * 97
+            d = POLICY.evaluate(_call("wire", {"amount": amount}))
+            expected = "require_approval" if amount > 1000 else "allow"
+            if d.effect != expected:
+                wrong.append(amount)
+
+    threads = [threading.Thread(target=run, args=(o,)) for o in (0, 500, 1000, 3000)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert wrong == []
