@@ -1,6 +1,6 @@
 """``guardrails redact`` and ``guardrails scan``: streaming redaction and summary counts.
 
-Text is read in 1 MB blocks. Each block is redacted with the text after it in view (an 8 KB
+Text is read in 256 KB blocks. Each block is redacted with the text after it in view (an 8 KB
 overlap), and only the part before a cut point that no span crosses is written; the rest is
 carried into the next block. So a value straddling a block boundary (a PEM key, a spaced card
 number) is seen whole, and memory stays flat whatever the stream's size. One vault covers the
@@ -30,7 +30,7 @@ from guardrails.vault import Vault
 
 __all__ = ["register"]
 
-CHUNK = 1 << 20
+CHUNK = 256 << 10
 OVERLAP = 8 << 10
 _BIG = 1 << 20  # show a progress bar from this size (when stderr is a terminal)
 _OPERATORS: dict[str, Operator] = {"placeholder": Placeholder(), "redact": Redact(), "mask": Mask()}

@@ -17,7 +17,7 @@ __all__ = ["PLACEHOLDER_RE", "TOKEN_RE", "token_name"]
 
 # Name, optional ``_N`` counter, optional ``#payload``. Bounded repetition keeps it linear.
 TOKEN_RE = re.compile(
-    r"<([A-Z][A-Z0-9_]{0,63}?)(?:_([0-9]{1,9}))?(?:#([A-Za-z0-9_:=\-]{1,4096}))?>"
+    r"<([A-Z][A-Z0-9_]{0,63}?)(?:_([0-9]{1,9}))?(?:#([A-Za-z0-9_:=\-]{1,65536}))?>"
 )
 
 # Only the reversible form, for restore.
