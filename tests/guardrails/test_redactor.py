@@ -223,3 +223,54 @@ def test_reuses_person_detector_value_repr() -> None:
 def test_ssn_fake_is_used() -> None:
     """Sanity: the fake SSN detector only matches the dashed form."""
     assert SSN.detect("123456789") == []
+
+
+class CountingDetector(RegexDetector):
+    """Counts how often detection runs."""
+
+    def __init__(self) -> None:
+        super().__init__("counting", "EMAIL_ADDRESS", r"[a-z]+@[a-z]+\.io")
+        self.calls = 0
+
+    def detect(self, text: str) -> list[Span]:
+        self.calls += 1
+        return super().detect(text)
+
+
+def test_resent_masked_text_is_not_detected_again() -> None:
+    """Output this redactor produced in this vault skips detection when it comes back."""
+    det = CountingDetector()
+    r, v = Redactor(detectors=[det]), Vault()
+    history = r.redact("mail a@x.io", vault=v).text
+    r.redact(history, vault=v)
+    r.redact(history, vault=v)
+    assert det.calls == 1
+
+
+def test_resent_text_still_gets_values_learned_later() -> None:
+    """A value learned after a text was produced is masked when that text is re-sent."""
+    r, v = Redactor(detectors=[PERSON]), Vault()
+    old = r.redact("Jane Doe called", vault=v).text  # no cue: not detected then
+    r.redact("Name: Jane Doe", vault=v)
+    assert r.redact(old, vault=v).text == "<PERSON_1> called"
+
+
+def test_threads_share_a_vault_consistently() -> None:
+    """Concurrent redactions into one vault agree on every placeholder."""
+    import threading
+
+    r, v = make(), Vault()
+    texts = [f"user{i}@x.io and user{(i * 7) % 50}@x.io" for i in range(50)]
+    outs: list[list[str]] = []
+
+    def work() -> None:
+        outs.append([r.redact(t, vault=v).text for t in texts])
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(o == outs[0] for o in outs)
+    assert len(v) == 50
+    assert [v.restore(o) for o in outs[0]] == texts
