@@ -249,6 +249,8 @@ class CueScanner:
         """Return ``(pattern id, start, end)`` hits sorted by end; ``start`` is only meaningful
         when the scanner was built with ``starts=True`` (else it equals ``end``)."""
         if self._hs is None:
+            if not text.isascii():  # RE2 needs valid UTF-8: one "?" per lone surrogate
+                text = text.encode("utf-8", "replace").decode("utf-8")
             found = [
                 (m.end(), m.start() if self._starts else m.end(), i)
                 for i, rx in enumerate(self._re2)
@@ -335,7 +337,7 @@ _TABLE_HEADER = (  # a known field name as a whole header cell, followed by a de
     + r")\"?[ \t]*(?:[,\t;|]|\r?\n)"
 )
 _MAX_HEADER = 4000  # longer lines are not read as table headers (keeps the scan linear)
-_CELL_VALUE = re.compile(r"[^\W\d_][^\n]{0,200}")
+_CELL_VALUE = re.compile(r"[ \t]*[\"']?([^\W\d_][^\n]{0,200})")  # a cell starting with a letter
 
 
 class TableReader:
@@ -398,10 +400,10 @@ class TableReader:
             if len(row) != len(header):
                 break
             for i, ent in cols.items():
-                m = _CELL_VALUE.search(text, row[i][0], row[i][1])
+                m = _CELL_VALUE.match(text, row[i][0], row[i][1])
                 if m is not None:
-                    value = m.group().rstrip(" \t\r\"'")
-                    out.setdefault(ent, []).append((m.start(), m.start() + len(value)))
+                    value = m.group(1).rstrip(" \t\r\"'")
+                    out.setdefault(ent, []).append((m.start(1), m.start(1) + len(value)))
             pos = row_end + 1
         return pos
 

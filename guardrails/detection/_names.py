@@ -107,7 +107,8 @@ _INITIAL = re.compile(rf"[{UPPER}]\.?")
 _WORDS = re.compile(r"[^ \t]+")
 _NAME_WORD = re.compile(rf"[{LETTER}](?:[{LETTER}]|['’.-])*")
 _STOP = word_set(
-    "inc corp corporation llc ltd gmbh co company group team support street avenue road"
+    "inc corp corporation llc ltd gmbh co company group team support street avenue road "
+    "mr mrs ms mx dr prof sir madam"  # titles: the title cue reports the name after them
 )
 
 

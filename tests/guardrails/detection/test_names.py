@@ -108,3 +108,16 @@ def test_field_names_exported(key: str) -> None:
     """The structured walker gets lower-case person field names."""
     assert key in PERSON_FIELD_NAMES
     assert all(k == k.lower() for k in PERSON_FIELD_NAMES)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Dear Mr. Smith,", ["Smith"]),  # salutation + title: only the surname
+        ("Hello Dr. Ahmed Khan", ["Ahmed Khan"]),  # title without the title word
+        ("Name: Jane Doe\nStatus: active", ["Jane Doe"]),  # the next line is not part of it
+    ],
+)
+def test_exact_extent(detector: NameDetector, text: str, expected: list[str]) -> None:
+    """Spans cover the name only: no title, no following label."""
+    assert found(detector, text) == expected
