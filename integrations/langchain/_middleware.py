@@ -133,8 +133,10 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         config = get_config()
         ctx = self.graph_guard.context(state, config)
         session = self.graph_guard.session(state, ctx)
+        size = session.vault_size
         before = list(state["messages"])
         after = self.graph_guard.redact_history(before, session)
+        self.graph_guard.note_redaction(ctx, session, size, "history")
         changed = self.graph_guard.changed(before, after)
         update: dict[str, Any] = self.graph_guard.vault_update(session)
         if changed:
@@ -175,7 +177,9 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         last = next((m for m in reversed(state["messages"]) if isinstance(m, AIMessage)), None)
         update: dict[str, Any] = {}
         if last is not None:
+            size = session.vault_size
             redacted = self.graph_guard.redact_message(last, session)
+            self.graph_guard.note_redaction(ctx, session, size, "model_output")
             if redacted is not last:
                 update["messages"] = [redacted]
                 update.update(self.graph_guard.vault_update(session))

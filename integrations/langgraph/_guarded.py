@@ -168,6 +168,25 @@ class GraphGuard:
                 out.append(session.redact_data(m))
         return {**value, "messages": out}
 
+    def note_redaction(
+        self, ctx: CallContext, session: RedactionSession, before: int, where: str
+    ) -> None:
+        """Audit what a redaction pass learned: entity counts only, never values."""
+        if session.vault_size <= before:
+            return
+        counts: dict[str, int] = {}
+        for entity in list(session.vault.placeholders().values())[before:]:
+            counts[entity] = counts.get(entity, 0) + 1
+        self.guard.backend.audit.record(
+            "redaction",
+            principal=ctx.requester,
+            thread_id=ctx.thread_id or None,
+            run_id=ctx.run_id,
+            where=where,
+            new_values=session.vault_size - before,
+            entities=counts,
+        )
+
     def vault_update(self, session: RedactionSession) -> dict[str, Any]:
         return {VAULT_KEY: self.keeper.dump(session)}
 
@@ -384,7 +403,10 @@ class GraphGuard:
         )
 
         def run(_: Mapping[str, Any]) -> Any:
-            return self.redact_result(handler(to_run), ruling, session)
+            before = session.vault_size
+            out = self.redact_result(handler(to_run), ruling, session)
+            self.note_redaction(ctx, session, before, f"tool:{ruling.tool.name}")
+            return out
 
         try:
             result = self.guard.execute(
@@ -415,7 +437,10 @@ class GraphGuard:
         )
 
         async def run(_: Mapping[str, Any]) -> Any:
-            return self.redact_result(await handler(to_run), ruling, session)
+            before = session.vault_size
+            out = self.redact_result(await handler(to_run), ruling, session)
+            self.note_redaction(ctx, session, before, f"tool:{ruling.tool.name}")
+            return out
 
         try:
             result = await self.guard.aexecute(

@@ -71,8 +71,10 @@ class RedactionNode:
         gg = self.graph_guard
         ctx = gg.context(state, config)
         session = gg.session(state, ctx)
+        size = session.vault_size
         before = list(state["messages"])
         changed = gg.changed(before, gg.redact_history(before, session))
+        gg.note_redaction(ctx, session, size, "history")
         update: dict[str, Any] = gg.vault_update(session)
         if changed:
             update["messages"] = changed

@@ -187,3 +187,19 @@ def test_signed_permit_decides_for_its_signer(tools, runs, make_agent, clock) ->
     agent.invoke(Command(resume={iid: {"permit": token}}), cfg("tpm", "mallory"), version="v2")
     assert runs.count("send_email") == 1
     assert svc.get(req.id).votes[-1].approver.id == "dana"
+
+
+def test_redaction_summaries_are_audited_with_counts_only(tools, make_agent) -> None:
+    """History and tool-output redactions each leave a 'redaction' event with entity counts."""
+    from tests.support.langgraph_helpers import ScriptedChatModel, call, reply
+
+    model = ScriptedChatModel(
+        script=[reply("", call("lookup_customer", {"customer_id": "cus_3"})), reply("ok")]
+    )
+    agent, mw = make_agent(model, list(tools.values()))
+    agent.invoke({"messages": [{"role": "user", "content": f"I am {EMAIL}"}]}, cfg("tz", "alice"))
+    events = [e for e in mw.audit.events() if e.kind == "redaction"]
+    where = {e.data["where"]: e.data["entities"] for e in events}
+    assert where["history"] == {"EMAIL_ADDRESS": 1}
+    assert where["tool:lookup_customer"] == {"US_SSN": 1}  # the e-mail was already known
+    assert EMAIL not in repr([e.to_dict() for e in events])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from langgraph.types import Command
 
-from tests.integrations.langchain.conftest import EMAIL, cfg
+from tests.integrations.langchain.conftest import EMAIL, SSN, cfg
 from tests.support.langgraph_helpers import ScriptedChatModel, call, reply, text_sent
 
 
@@ -32,3 +32,28 @@ def test_privileged_tool_waits_then_runs_once_after_another_user_approves(
     agent.invoke(Command(resume={intr.id: {"type": "approve"}}), cfg("t1", "bob"), version="v2")
     assert runs.calls == [("send_email", {"to": "<EMAIL_ADDRESS_1>", "body": "hi"})]
     assert EMAIL not in text_sent(model)
+
+
+async def test_async_agent_gates_redacts_and_runs_once(tools, runs, make_agent) -> None:
+    """ainvoke: the async hooks pause the privileged call, resume runs it once, output masked."""
+    model = ScriptedChatModel(
+        script=[
+            reply(
+                "",
+                call("lookup_customer", {"customer_id": "cus_4"}, "x1"),
+                call("send_email", {"to": "<EMAIL_ADDRESS_1>", "body": "hi"}, "x2"),
+            ),
+            reply("done"),
+        ]
+    )
+    agent, _ = make_agent(model, list(tools.values()))
+    first = await agent.ainvoke(
+        {"messages": [{"role": "user", "content": "go"}]}, cfg("ta1", "alice"), version="v2"
+    )
+    (intr,) = first.interrupts
+    final = await agent.ainvoke(
+        Command(resume={intr.id: {"type": "approve"}}), cfg("ta1", "bob"), version="v2"
+    )
+    assert sorted(n for n, _ in runs.calls) == ["lookup_customer", "send_email"]
+    assert EMAIL not in repr(final.value["messages"])
+    assert SSN not in text_sent(model)
