@@ -3,7 +3,8 @@
 Workloads on one realistic policy (8 rules, 4 with CEL conditions, a privileged tag, lists):
 (a) a call no rule selects (default allow: selectors only, no CEL), (b) a call whose rule has no
 condition, (c) one condition evaluated (``args.amount > 1000``), (d) three conditions evaluated
-(allowlist ``exists`` + sensitive-table ``in`` + requester groups). Each is ``Policy.evaluate`` end
+(``email_domain(args.to) in`` allowlist + sensitive-table ``in`` + requester groups), and
+(e) the same allowlist check written with CEL's ``exists`` macro, one condition. Each is ``Policy.evaluate`` end
 to end: activation built from the raw args, conditions run, decision returned.
 
 Anchors: the bare cel-python program for ``args.amount > 1000`` with the interpreted runner we use
@@ -43,7 +44,7 @@ rules:
     effect: require_approval
   - name: external-mail
     tools: [send_email]
-    when: '!lists.allowed_domains.exists(d, args.to.endsWith("@" + d))'
+    when: '!(email_domain(args.to) in lists.allowed_domains)'
     effect: require_approval
   - name: sensitive-tables
     tools: [send_email]
@@ -75,6 +76,17 @@ WORKLOADS: dict[str, ToolCall] = {
         args={"to": "bob@partner.io", "table": "orders", "body": "hello " * 20},
     ),
 }
+
+# The same allowlist check written with CEL's ``exists`` macro instead of ``email_domain``.
+EXISTS_YAML = """
+lists:
+  allowed_domains: ["example.com", "partner.io", "corp.example"]
+rules:
+  - name: external-mail
+    tools: [send_email]
+    when: '!lists.allowed_domains.exists(d, args.to.endsWith("@" + d))'
+    effect: require_approval
+"""
 
 
 def _per_call_us(fn: Callable[[], object], calls: int, repeat: int) -> float:
@@ -114,6 +126,12 @@ def bench(calls: int, repeat: int) -> dict[str, Any]:
         us = _per_call_us(lambda c=call: policy.evaluate(c, requester=REQUESTER), calls, repeat)
         out["workloads"][name] = {"us_per_call": round(us, 1), "effect": decision.effect}
         print(f"  evaluate {name:<24} {us:8.1f} µs/call  -> {decision.effect}")
+
+    exists = Policy.from_yaml(EXISTS_YAML)
+    call = WORKLOADS["three_conditions"]
+    us = _per_call_us(lambda: exists.evaluate(call, requester=REQUESTER), calls, repeat)
+    out["workloads"]["allowlist_via_exists_macro"] = {"us_per_call": round(us, 1)}
+    print(f"  evaluate allowlist_via_exists_macro {us:8.1f} µs/call")
 
     import celpy
     from celpy.adapter import json_to_cel

@@ -11,6 +11,11 @@ Variables visible to a condition: ``args`` (the raw, restored arguments — neve
 ``tool`` (``name``, ``tags``, ``metadata``), ``requester`` (``id``, ``kind``, ``groups``, ``roles``),
 ``context`` (thread/run ids and whatever the integration adds) and ``lists`` (the policy's named
 constants, e.g. an allowlist).
+
+Helper functions (plain Python, pure, registered per program): ``email_domain(s)`` (the lower-cased
+part after the last ``@``, or ``""``) and ``url_host(s)`` (the lower-cased host of a URL, or ``""``).
+``!(email_domain(args.to) in lists.allowed_domains)`` costs a fraction of the equivalent
+``exists`` macro, which cel-python's interpreter evaluates element by element.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import celpy
 from celpy import celtypes
@@ -26,7 +32,7 @@ from celpy.celparser import CELParseError
 
 from guardrails._errors import PolicyError
 
-__all__ = ["VARIABLES", "Condition", "ConditionError", "cel_value", "to_activation"]
+__all__ = ["FUNCTIONS", "VARIABLES", "Condition", "ConditionError", "cel_value", "to_activation"]
 
 VARIABLES = ("args", "tool", "requester", "context", "lists")
 
@@ -38,7 +44,6 @@ _celpy_log = logging.getLogger("celpy")
 _celpy_log.addHandler(logging.NullHandler())
 _celpy_log.propagate = False
 _celpy_log.setLevel(logging.CRITICAL + 1)
-
 
 
 class _SharedActivationRunner(celpy.InterpretedRunner):
@@ -58,6 +63,25 @@ class _SharedActivationRunner(celpy.InterpretedRunner):
 
 
 _ENV = celpy.Environment(runner_class=_SharedActivationRunner)
+
+
+def _email_domain(value: Any) -> celtypes.StringType:
+    if not isinstance(value, str):
+        raise TypeError("email_domain() needs a string")
+    return celtypes.StringType(value.rpartition("@")[2].lower() if "@" in value else "")
+
+
+def _url_host(value: Any) -> celtypes.StringType:
+    if not isinstance(value, str):
+        raise TypeError("url_host() needs a string")
+    try:
+        host = urlsplit(value).hostname or ""
+    except ValueError:  # e.g. an invalid IPv6 literal: no host rather than an error
+        host = ""
+    return celtypes.StringType(host.lower())
+
+
+FUNCTIONS: dict[str, Any] = {"email_domain": _email_domain, "url_host": _url_host}
 
 
 class ConditionError(Exception):
@@ -81,7 +105,7 @@ class Condition:
         self.source = source
         try:
             ast = _ENV.compile(source)
-            self._program = _ENV.program(ast)
+            self._program = _ENV.program(ast, functions=FUNCTIONS)
         except CELParseError as exc:
             line = getattr(exc, "line", None)
             col = getattr(exc, "column", None)

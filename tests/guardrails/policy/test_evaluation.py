@@ -219,3 +219,29 @@ def test_concurrent_evaluations_do_not_share_state() -> None:
     for t in threads:
         t.join()
     assert wrong == []
+
+
+@pytest.mark.parametrize(
+    ("expr", "args", "expected"),
+    [
+        ('email_domain(args.to) == "corp.io"', {"to": "Ann@Corp.IO"}, True),  # lower-cased domain
+        ('email_domain(args.to) == ""', {"to": "not-an-address"}, True),  # no '@': empty
+        (
+            'url_host(args.url) == "api.example.com"',
+            {"url": "https://API.example.com:8443/x"},
+            True,
+        ),
+        ('url_host(args.url) == ""', {"url": "http://[::1"}, True),  # invalid URL: no host
+    ],
+)
+def test_helper_functions(expr: str, args: dict[str, Any], expected: bool) -> None:
+    """email_domain() and url_host() normalise addresses for allowlist checks."""
+    p = Policy(rules=(Rule(name="r", effect="deny", when=expr),))
+    assert (p.evaluate(_call("t", args)).effect == "deny") is expected
+
+
+def test_helper_on_wrong_type_fails_closed() -> None:
+    """A helper given a number is an evaluation error: the call is denied."""
+    p = Policy(rules=(Rule(name="r", effect="allow", when='email_domain(args.to) == "x"'),))
+    d = p.evaluate(_call("t", {"to": 42}))
+    assert (d.effect, d.error is not None) == ("deny", True)
