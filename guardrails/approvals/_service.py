@@ -15,14 +15,14 @@ from typing import Any
 
 from guardrails._clock import Clock, SystemClock
 from guardrails._errors import ApprovalError, ConfigurationError, DecisionRefused
-from guardrails.approvals._base import AuditRecorder, Listener
+from guardrails.approvals._base import AuditRecorder, Listener, logger
 from guardrails.approvals._lifecycle import Lifecycle
 from guardrails.approvals._models import ApprovalRequest, Decision, DecisionOutcome, new_id
 from guardrails.approvals._permits import issue_permit, verify_permit
 from guardrails.approvals._verify import check_decision, refuse
 from guardrails.approvals._votes import Applied, FollowUp, apply_decision
 from guardrails.approvals.stores import ApprovalStore, InMemoryApprovalStore
-from guardrails.identity import Principal
+from guardrails.identity import Directory, Principal
 from guardrails.policy import Policy, PolicyDecision, ToolCall, args_digest
 
 __all__ = ["ApprovalService", "AuditRecorder", "GateResult", "Listener", "hide_values"]
@@ -62,6 +62,8 @@ class ApprovalService(Lifecycle):
             a sequence of keys verifies with any (rotation) and issues with the first.
         tools: tags/metadata of tools an edit may switch to, by name (an edit naming another tool
             is refused unless that tool is known here, so its own policy can apply).
+        directory: maps channel identities to principals for :meth:`resolve` (default: the
+            principals listed in the policy file, if any).
 
     Example:
         >>> from guardrails.testing import FixedClock
@@ -85,6 +87,7 @@ class ApprovalService(Lifecycle):
         clock: Clock | None = None,
         permit_key: bytes | Iterable[bytes] | None = None,
         tools: Mapping[str, ToolCall] | None = None,
+        directory: Directory | None = None,
     ) -> None:
         if not isinstance(policy, Policy):
             raise ConfigurationError("ApprovalService needs a Policy")
@@ -99,8 +102,23 @@ class ApprovalService(Lifecycle):
         else:
             self._keys = [bytes(k) for k in permit_key]
         self._tools = dict(tools or {})
+        self.directory: Directory | None = directory if directory is not None else policy.directory
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
+
+    def resolve(self, channel: str, subject: str) -> Principal | None:
+        """The principal a channel authenticated as ``subject`` (``None`` when unknown).
+
+        A ``None`` approver is refused as ``unauthenticated`` by :meth:`decide`; a directory
+        failure counts as unknown (fail closed).
+        """
+        if self.directory is None:
+            return None
+        try:
+            return self.directory.resolve(channel, subject)
+        except Exception as exc:
+            logger.warning("directory lookup failed: %s", type(exc).__name__)
+            return None
 
     def __repr__(self) -> str:
         return f"ApprovalService(policy={self.policy.hash[:19]}…, store={self.store!r})"

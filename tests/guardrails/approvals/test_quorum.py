@@ -75,3 +75,24 @@ def test_a_single_reject_ends_the_request(
     req = open_request()
     results = ScriptedApprover(service, [(BOB, "approve"), (CAROL, "reject", "no")]).run(req.id)
     assert [getattr(r, "status", None) for r in results] == ["pending", "rejected"]
+
+
+def test_service_resolves_channel_identities_from_the_policy_file() -> None:
+    """Principals listed in the policy file resolve per channel; unknown or failing lookups give
+    None, which decide() refuses as unauthenticated."""
+    from guardrails.identity import CallableDirectory
+    from guardrails.policy import Policy
+
+    policy = Policy.from_yaml(
+        "principals:\n  - {id: bob, groups: [finance], identities: {slack: U1, teams: aad-1}}\n"
+    )
+    svc = ApprovalService(policy)
+    assert svc.resolve("slack", "U1") == svc.resolve("teams", "aad-1") == policy.principals[0]
+    assert svc.resolve("slack", "U2") is None
+
+    def broken(channel: str, subject: str) -> Principal | None:
+        raise RuntimeError("IdP down")
+
+    assert (
+        ApprovalService(policy, directory=CallableDirectory(broken)).resolve("slack", "U1") is None
+    )
