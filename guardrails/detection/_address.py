@@ -114,14 +114,22 @@ _NOT_STREET_BEFORE = re.compile(
     r"(?i:\b(?:mac|ip|ipv4|ipv6|email|e-mail|wallet|web|memory|bitcoin|eth)[ _-]?)$"
 )
 _HAS_WORD = re.compile(rf"[{LETTER}]{{3,}}")
-_LABEL, _NUMBER, _EU_SUFFIX, _EU_PREFIX, _BOX, _UNIT_ANCHOR = range(6)
+_LABEL, _FR_ANCHOR, _JP_ANCHOR, _EU_SUFFIX, _EU_PREFIX, _BOX, _UNIT_ANCHOR = range(7)
+_NUMBER = r"\b\d{1,6}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?"
+# The US/UK anchor ends on the street suffix, so log lines ("200 OK", "Items 42") never reach the
+# Python regexes. It is too large for hyperscan's start-of-match mode, hence its own scanner
+# reporting ends only; the full regex then runs in a small window before that end.
+_US_ANCHOR = (
+    rf"{_NUMBER}[ \t]+(?:\d{{1,4}}[ \t]+)?(?:[^ \t\n,]+[ \t]+){{1,5}}(?:{_SUFFIX})\b"
+    rf"|{_NUMBER}[ \t]+Broadway\b"
+)
+_US_BEFORE = 90
 _ANCHORS = (
     # a label whose value is an address: "address": "…", Street: …
     rf"(?i)(?:^|[^A-Za-z0-9_])(?:{_LABELS}){_Q}[ \t]*[:=][ \t]*{_Q}[ \t]*[0-9A-Za-z]",
-    # a house number before a capitalized word or a French street word: "221B Baker", "12 rue"
-    r"\b\d{1,6}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?){0,2},?[ \t]+(?:\d{1,4}[ \t]+)?"
-    r"(?:[A-Z]|[\xc3-\xc9]|(?i:rue|av|avenue|boulevard|bd|place|all|chemin|impasse|quai|cours|"
-    r"route|square|passage|bis|ter)\b)",
+    r"(?i)\b\d{1,4}(?:[ \t]?(?:bis|ter))?,?[ \t]+(?:rue|avenue|av\.|boulevard|bd|place|all|"
+    r"chemin|impasse|quai|cours|route|square|passage)",  # "12 rue de la Paix"
+    r"\b\d{1,2}-\d{1,2}-\d{1,3}[ \t]+[A-Z]",  # "1-10-3 Namba"
     rf"(?i)(?:{_EU_WORD_SUFFIX})[ \t]+\d",  # "…straße 5"
     r"(?i)\b(?:via|viale|vicolo|piazza|corso|calle|avenida|avda|plaza|paseo|carrer|rua|"
     r"travessa|ul|ulica|al|aleja)\.?[ \t]+\S",
@@ -131,7 +139,8 @@ _ANCHORS = (
 )
 # which full regexes to try, anchored at the anchor's start
 _AT_START = {
-    _NUMBER: (_US, _FR, _JP, _EU_SUFFIXED),
+    _FR_ANCHOR: (_FR,),
+    _JP_ANCHOR: (_JP,),
     _EU_PREFIX: (_EU_PREFIXED,),
     _BOX: (_PO_BOX,),
     _UNIT_ANCHOR: (_UNIT_ONLY,),
@@ -179,6 +188,9 @@ class AddressDetector:
                     m = rx.match(text, start)
                     if m is not None and m.end() > m.start():
                         found.append(m.span())
+        for _, end in _us_scanner().scan(text):
+            lo = max(0, end - _US_BEFORE)
+            found.extend(m.span() for m in _US.finditer(text, lo, end + 120) if m.start() < end)
         found.extend(table_reader().cells(text).get(ADDRESS, ()))
         spans: list[Span] = []
         last_end = -1
@@ -213,6 +225,12 @@ def _label_value(text: str, pos: int) -> tuple[int, int] | None:
     if not _HAS_WORD.search(value):
         return None
     return pos, pos + len(value)
+
+
+@cache
+def _us_scanner() -> CueScanner:
+    """The US/UK street anchor, compiled once per process on first use (ends only)."""
+    return CueScanner([_US_ANCHOR])
 
 
 @cache

@@ -22,6 +22,7 @@ from guardrails.detection._address import AddressDetector
 from guardrails.detection._lexicon import (
     LETTER,
     NEEDS_NOTHING,
+    PARTICLES,
     PERSON,
     PERSON_FIELDS,
     RUN,
@@ -101,8 +102,6 @@ _TITLED = re.compile(RUN)
 _CAPS_RUN = rf"[{UPPER}][{UPPER}'’-]+(?:[ \t]+[{UPPER}][{UPPER}'’-]+){{0,3}}"
 _CAPS = re.compile(rf"{_CAPS_RUN}(?![\w])")
 _LOWER = re.compile(r"[a-z][a-z'’-]+(?:[ \t]+[a-z][a-z'’-]+){0,2}(?![\w])")
-_BEFORE_ANGLE = re.compile(rf"({RUN}|{_CAPS_RUN})[\"']?[ \t]*<[^<\n]*$")
-_SPEAKER_NAME = re.compile(r"([A-Z][a-z]+(?:[ \t][A-Z][a-z]+){0,2})[ \t]*:[ \t]$")
 _INITIAL = re.compile(rf"[{UPPER}]\.?")
 _WORDS = re.compile(r"[^ \t]+")
 _NAME_WORD = re.compile(rf"[{LETTER}](?:[{LETTER}]|['’.-])*")
@@ -178,14 +177,20 @@ class NameDetector:
         ]
 
     def _after_cue(self, text: str, cue: int, end: int) -> tuple[int, int] | None:
-        if cue == _ANGLE:
-            m = _BEFORE_ANGLE.search(text, max(0, end - 120), end)
-            return self._validate(text, m.start(1), m.group(1), lone_ok=True) if m else None
-        if cue == _SPEAKER:
-            m = _SPEAKER_NAME.search(text, max(0, end - 80), end)
-            if m is None or not self._lexicon_hit(m.group(1).split(), lone_ok=False):
+        if cue == _ANGLE:  # 'Jane Doe <jane@x.com>': the name is the words before "<"
+            lt = text.rfind("<", max(0, end - 80), end)
+            words = _trailing_words(text, max(0, lt - 80), lt)
+            return (
+                self._validate(text, words[0][0], text[words[0][0] : words[-1][1]], lone_ok=True)
+                if words
+                else None
+            )
+        if cue == _SPEAKER:  # "Jane Doe: message" at a line start
+            colon = text.rfind(":", max(0, end - 3), end)
+            words = _trailing_words(text, max(0, colon - 60), colon)
+            if not words or not self._lexicon_hit([text[a:b] for a, b in words], lone_ok=False):
                 return None
-            return m.start(1), m.end(1)
+            return words[0][0], words[-1][1]
         pos = end - 1  # every other cue pattern ends on the first letter of the value
         m = _TITLED.match(text, pos)
         if m is not None:
@@ -253,6 +258,34 @@ class NameDetector:
             return False
         common = self._runs.lx.common_words
         return not all(w.casefold() in common for w in words)
+
+
+def _trailing_words(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
+    """Spans of the last (up to 4) capitalized words of ``text[lo:hi]`` on its last line.
+
+    Plain string operations on a short window: cheaper than a backwards regex search.
+    """
+    seg = text[lo:hi]
+    cut = seg.rfind("\n") + 1
+    words: list[tuple[int, int]] = []
+    pos = len(seg.rstrip(" \t\"'"))
+    while len(words) < 4 and pos > cut:
+        start = (
+            max(seg.rfind(" ", cut, pos), seg.rfind("\t", cut, pos), seg.rfind('"', cut, pos)) + 1
+        )
+        start = max(start, cut)
+        word = seg[start:pos]
+        if not word or not (word[0].isupper() or word in _PARTICLE_WORDS) or not word[0].isalpha():
+            break
+        words.append((lo + start, lo + pos))
+        pos = len(seg[:start].rstrip(" \t"))
+    words.reverse()
+    while words and not text[words[0][0]].isupper():  # never start on a particle
+        words.pop(0)
+    return words
+
+
+_PARTICLE_WORDS = frozenset(PARTICLES.split("|"))
 
 
 @cache
