@@ -149,14 +149,19 @@ def machine_info() -> dict[str, Any]:
                 break
     except OSError:
         pass
+    marker = ROOT / ".commit"  # a `git archive` snapshot records the commit it was cut from
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
+        commit = (
+            marker.read_text().strip()
+            if marker.exists()
+            else subprocess.run(
+                ["git", "rev-parse", "--short", "HEAD"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.strip()
+        )
     except OSError:
         commit = ""
     return {

@@ -2,8 +2,11 @@
 
 A regex engine with backtracking turns some inputs quadratic or worse; a hostile tool output then
 stalls the agent. Each adversarial input is redacted at three sizes and we report the time and the
-doubling ratio t(2n)/t(n) (target ≤ ~2.2; 4 would be quadratic). Each measurement runs in a child
-process with a time limit, so a super-linear engine shows up as ``timeout`` instead of hanging.
+doubling ratio t(2n)/t(n) (target ≤ ~2.2; 4 would be quadratic), computed on the fastest of
+at least three runs (and at least ~1 s of runs), the run least disturbed by other load. Each
+measurement runs in a child process with a time limit, so a super-linear engine shows up as
+``timeout`` instead of hanging. Random inputs use one seed, so the smaller input is a prefix of
+the larger one.
 
 Anchor: LangChain's e-mail regex on ``a.a.a.…`` at 10, 20 and 40 KB (quadratic).
 CLI: ``guardrails redact - --format text`` on a 5 MB and a 50 MB stream of agent-shaped text
@@ -37,12 +40,12 @@ TIME_LIMIT = 180.0  # seconds per measurement; beyond this the case is reported 
 
 
 def _random(alphabet: str, n: int) -> str:
-    rng = random.Random(n)
+    rng = random.Random(0)  # same seed at every size: the n-byte input is a prefix of the 2n one
     return "".join(rng.choices(alphabet, k=n))
 
 
 def _words(n: int) -> str:
-    rng = random.Random(n)
+    rng = random.Random(0)
     words = (
         "Alice",
         "Berlin",
@@ -110,14 +113,18 @@ def _child(case: str, size: int, repeat: int, conn: Connection) -> None:
             def call() -> object:
                 return redactor.redact_data(payload)
 
-        times = []
-        for _ in range(repeat):
+        # At least `repeat` runs and at least ~1 s in total (short runs are noisy on a shared
+        # machine); the doubling ratio uses the fastest run, the least disturbed by other load.
+        times: list[float] = []
+        while len(times) < max(repeat, 1) or (sum(times) < 1.0 and len(times) < 30):
             t0 = time.perf_counter()
             call()
             times.append(time.perf_counter() - t0)
             if times[-1] > TIME_LIMIT / 4:
                 break
-        conn.send({"seconds": sorted(times)[len(times) // 2], "runs": len(times)})
+        conn.send(
+            {"seconds": min(times), "median_s": sorted(times)[len(times) // 2], "runs": len(times)}
+        )
     except BaseException as exc:  # report, never hang the parent
         conn.send({"error": type(exc).__name__, "message": str(exc)[:200]})
 
