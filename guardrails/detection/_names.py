@@ -208,7 +208,7 @@ class NameDetector:
         keep: list[re.Match[str]] = []
         for m in _WORDS.finditer(value):  # the leading name-like words: "Jane Doe Support"
             k = m.group().casefold()
-            if len(keep) == 4 or k in _STOP:
+            if len(keep) == 4 or k.rstrip(".") in _STOP:
                 break
             if k in lx.common_words and k not in lx.surnames and k not in lx.first_names:
                 break
@@ -275,7 +275,9 @@ def _trailing_words(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
         )
         start = max(start, cut)
         word = seg[start:pos]
-        if not word or not (word[0].isupper() or word in _PARTICLE_WORDS) or not word[0].isalpha():
+        if not _NAME_WORD.fullmatch(word) or word.rstrip(".").casefold() in _STOP:
+            break  # "From:", "Dr.", "<", digits: the name starts after them
+        if not (word[0].isupper() or word in _PARTICLE_WORDS):
             break
         words.append((lo + start, lo + pos))
         pos = len(seg[:start].rstrip(" \t"))

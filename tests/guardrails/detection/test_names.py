@@ -121,3 +121,16 @@ def test_field_names_exported(key: str) -> None:
 def test_exact_extent(detector: NameDetector, text: str, expected: list[str]) -> None:
     """Spans cover the name only: no title, no following label."""
     assert found(detector, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("From: Jane Doe <jane@x.com>", ["Jane Doe"]),  # header label stays outside
+        ("To: Dr. Ahmed Khan <ak@x.com>", ["Ahmed Khan"]),  # title stays outside
+        ('"Jane Doe" <jane@x.com>, "Wei Chen" <wc@x.com>', ["Jane Doe", "Wei Chen"]),  # list
+    ],
+)
+def test_display_name_extent(detector: NameDetector, text: str, expected: list[str]) -> None:
+    """A display name before <email> covers the name words only."""
+    assert found(detector, text) == expected
