@@ -259,12 +259,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=3.0, help="length of each append run")
     parser.add_argument("--writers", default="1,16", help="concurrent writer threads to try")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", choices=("verify", "append"), help="run one half")
     args = parser.parse_args(argv or [])
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        verify = bench_verify(args.events, args.repeat, tmp)
-        append = bench_append(args.seconds, [int(w) for w in args.writers.split(",")], tmp)
+        writers = [int(w) for w in args.writers.split(",")]
+        verify = bench_verify(args.events, args.repeat, tmp) if args.only != "append" else {}
+        append = bench_append(args.seconds, writers, tmp) if args.only != "verify" else {}
     data = {
+        "load_average_at_end": os.getloadavg(),
         "targets": {"verify_events_per_s": TARGET_VERIFY, "durable_appends_per_s": TARGET_APPEND},
         "verify": verify,
         "append": append,

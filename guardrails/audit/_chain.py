@@ -44,6 +44,12 @@ class Chain:
     """Computes event hashes: SHA-256, or HMAC-SHA256 when a key is given.
 
     ``seal`` is a plain function attribute (not a method) because verify calls it once per event.
+
+    Example:
+        >>> Chain().seal("{}")[:16]
+        '44136fa355b3678a'
+        >>> Chain(key=b"0123456789abcdef").keyed
+        True
     """
 
     __slots__ = ("keyed", "seal")

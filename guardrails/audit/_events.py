@@ -48,7 +48,12 @@ _INT_LIMIT = 2**63  # JSON numbers outside int64 do not survive other languages'
 
 
 class EventKind(StrEnum):
-    """The kinds the library itself records. Other namespaced kinds (``"my_app.thing"``) are accepted."""
+    """The kinds the library itself records. Other namespaced kinds (``"my_app.thing"``) are accepted.
+
+    Example:
+        >>> EventKind.APPROVAL_REFUSED == "approval.refused"
+        True
+    """
 
     REDACTION = "redaction"
     POLICY_ALLOWED = "policy.allowed"
@@ -65,7 +70,12 @@ class EventKind(StrEnum):
 
 
 class Record(NamedTuple):
-    """One stored event as a sink holds it: the storage position, the canonical body, its hash."""
+    """One stored event as a sink holds it: the storage position, the canonical body, its hash.
+
+    Example:
+        >>> Record(1, '{"seq":1}', "ab" * 32).seq
+        1
+    """
 
     seq: int
     body: str
