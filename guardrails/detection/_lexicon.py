@@ -77,6 +77,10 @@ _CURATED_AMBIGUOUS = word_set(
     order invoice account address street city state country region zip code phone email
     name first last middle full id type date time version release build test prod dev
     north south east west central new old great little big upper lower
+    apache spring visual microsoft amazon aws oracle ibm red hat kafka redis mongo kubernetes
+    github gitlab jira confluence slack zoom salesforce stripe twilio datadog grafana sentry
+    ubuntu debian fedora centos android macos iphone ipad galaxy pixel chrome firefox safari
+    edge node react angular vue django flask rails laravel spark hadoop tableau looker
     """
 )
 
@@ -520,7 +524,8 @@ class RunAnalyzer:
                     k += 1
                 if k > j and (
                     key not in lx.ambiguous_first
-                    or (keys[j] in lx.surnames and keys[j] not in lx.stop_words)
+                    # "Will Byrne" yes; "Spring Boot", "Grant Access", "Bill Payment" no
+                    or (keys[j] in lx.surnames and keys[j] not in lx.common_words)
                 ):
                     out.append((toks[i][0], toks[k - 1][1], PERSON, 0.85, NEEDS_NOTHING))
                     i = k

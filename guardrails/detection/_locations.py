@@ -67,7 +67,10 @@ _PREP = re.compile(
     r"(?i:\b(?:in|at|from|near|to|around|outside|across|throughout|via|into|visit|visiting|"
     r"visited|based|located|lives|living|moved|office|offices|branch|city|town|of))[ \t]+$"
 )
-_AFTER = re.compile(rf",[ \t]*(?:(?:{_STATES})\b|[A-Z][a-z]+)")
+_AFTER = re.compile(  # ", CA", ", Germany", " office", " airport"
+    rf",[ \t]*(?:(?:{_STATES})\b|[A-Z][a-z]+)|[ \t]+(?:office|offices|branch|area|airport|"
+    r"headquarters|HQ|campus|site|warehouse|store|region|metro|suburbs)\b"
+)
 _CITY_BEFORE = re.compile(rf"({RUN}),[ \t]*((?:{_STATES}))$")
 _ABBREV_RX = re.compile(r"USA|U\.S\.A\.|U\.S\.|UK|U\.K\.|UAE|EU")
 
