@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -68,6 +70,15 @@ def _scope(state: Any, call_id: str) -> str:
 
 
 _RUNTIME_KEY = "__pregel_runtime"
+_SCRATCHPAD = "__pregel_scratchpad"
+
+
+class _Turns:
+    """Whose turn it is to ask, in one multi-call task."""
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition()
+        self.next = 0
 
 
 def _redacting_writer(writer: Any, redact: Callable[[Any], Any]) -> Callable[[Any], None]:
@@ -91,6 +102,9 @@ class GraphGuard:
         self.keeper = VaultKeeper(redactor=guard.backend.redactor, key=vault_key)
         self.resolve_user = resolve_user
         self._lock = threading.Lock()
+        # id(scratchpad) -> (scratchpad, turns); holding the scratchpad keeps its id from being
+        # reused by a later task while the entry lives. Bounded: old tasks are long finished.
+        self._turns: OrderedDict[int, tuple[Any, _Turns]] = OrderedDict()
 
     # -- context ------------------------------------------------------------------------------
 
@@ -302,6 +316,67 @@ class GraphGuard:
             content=text, name=call["name"], tool_call_id=call.get("id") or "", status="error"
         )
 
+    @contextmanager
+    def _turn(self, request: Any, ruling: Ruling) -> Iterator[None]:
+        """In a task that runs several calls at once, ask for decisions in call order.
+
+        LangGraph numbers a task's interrupts in the order they are raised and matches resume
+        values by that number; calls racing in threads would get different numbers on each
+        re-run, so an answer could land on another call. A ``Send`` task holds one call and
+        needs no ordering; a pulled task (e.g. after another middleware's ``jump_to``) runs every
+        call of the last AI message, and its gated calls take turns here.
+        """
+        config = request.runtime.config if request.runtime is not None else {}
+        path = (config.get("metadata") or {}).get("langgraph_path") or ()
+        pad = (config.get("configurable") or {}).get(_SCRATCHPAD)
+        if not path or path[0] != "__pregel_pull" or pad is None:
+            yield
+            return
+        order = self._gated_order(request)
+        if ruling.call_id not in order:
+            yield
+            return
+        with self._lock:
+            entry = self._turns.get(id(pad))
+            if entry is None or entry[0] is not pad:
+                entry = (pad, _Turns())
+                self._turns[id(pad)] = entry
+                while len(self._turns) > 256:
+                    self._turns.popitem(last=False)
+            turn = entry[1]
+        position = order.index(ruling.call_id)
+        with turn.cond:
+            turn.cond.wait_for(lambda: turn.next >= position, timeout=60)
+        try:
+            yield
+        finally:
+            with turn.cond:
+                turn.next = max(turn.next, position + 1)
+                turn.cond.notify_all()
+
+    def _gated_order(self, request: Any) -> list[str]:
+        """Ids of the last AI message's calls that need approval, in order (pure)."""
+        state = request.state
+        last = next((m for m in reversed(_messages(state)) if isinstance(m, AIMessage)), None)
+        if last is None:
+            return []
+        tools = {t.name: t for t in (getattr(request.runtime, "tools", None) or [])}
+        if request.tool is not None:
+            tools.setdefault(request.tool_call["name"], request.tool)
+        config = request.runtime.config
+        out = []
+        for tc in last.tool_calls:
+            ctx = self.context(state, config, tc.get("id") or "")
+            session = self.session(state, ctx)
+            masked = session.redact_data(dict(tc.get("args") or {}))
+            info = tool_info(tools.get(tc["name"]), tc["name"])
+            if (
+                self.guard.rule(tc.get("id") or "", masked, info, ctx, vault=session.vault).outcome
+                == "approval"
+            ):
+                out.append(tc.get("id") or "")
+        return out
+
     def _outcome(
         self, request: Any, *, replay: bool = True
     ) -> tuple[Ruling, CallContext, RedactionSession, tuple[str, str] | None] | ToolMessage:
@@ -311,7 +386,8 @@ class GraphGuard:
             return self.blocked_message(request, f"Blocked: {err.reason}")
         if ruling.outcome == "allow":
             return ruling, ctx, session, None
-        resolution = self.decision(ruling, ctx, session, replay=replay)
+        with self._turn(request, ruling):
+            resolution = self.decision(ruling, ctx, session, replay=replay)
         approval = (ruling.request_id, ruling.digest)
         if resolution.verdict == "reject":
             if resolution.expired:

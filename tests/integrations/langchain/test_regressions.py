@@ -306,3 +306,38 @@ def test_with_redact_input_no_checkpoint_holds_the_raw_prompt(tools, make_agent,
     assert SSN.encode() not in blob
     assert [str(m[0].content) for m in model.sent][:1] == ["I am <EMAIL_ADDRESS_1>"]
     assert "again <EMAIL_ADDRESS_1>" in text_sent(model)
+
+
+@pytest.mark.parametrize("attempt", range(3))  # the race it guards against is timing-dependent
+def test_answers_never_land_on_another_call_when_calls_share_a_task(
+    tools, runs, make_agent, attempt
+) -> None:
+    """After a jump_to, two gated calls share one task: each answer applies to the call shown."""
+
+    class Jumper(AgentMiddleware):
+        @hook_config(can_jump_to=["tools"])
+        def after_model(self, state, runtime):
+            return {"jump_to": "tools"} if state["messages"][-1].tool_calls else None
+
+    model = ScriptedChatModel(
+        script=[
+            reply(
+                "",
+                call("send_email", {"to": "x", "body": "y"}, "o1"),
+                call("delete_records", {"table": "t"}, "o2"),
+            ),
+            reply("done"),
+        ]
+    )
+    agent, _ = make_agent(model, list(tools.values()), middleware=[Jumper()])
+    out = _start(agent, "both", f"to{attempt}")
+    shown = []
+    while out.interrupts:
+        (intr,) = out.interrupts
+        shown.append(intr.value["name"])
+        verdict = {"type": "approve"} if intr.value["name"] == "send_email" else {"type": "reject"}
+        out = agent.invoke(
+            Command(resume={intr.id: verdict}), cfg(f"to{attempt}", "bob"), version="v2"
+        )
+    assert shown == ["send_email", "delete_records"]
+    assert [n for n, _ in runs.calls] == ["send_email"]
