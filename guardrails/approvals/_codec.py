@@ -6,14 +6,14 @@ import json
 from datetime import UTC, datetime
 
 from guardrails.approvals._models import ApprovalRequest
-from guardrails.policy import canonical_json
 
 __all__ = ["decode", "encode", "ts"]
 
 
 def encode(request: ApprovalRequest) -> str:
-    """Canonical JSON of the request."""
-    return canonical_json(request.to_dict())
+    """Compact JSON of the request (built from our own values, so already plain JSON: the
+    canonical-JSON walk that guards digests is not needed here and costs a third of a decide)."""
+    return json.dumps(request.to_dict(), separators=(",", ":"), ensure_ascii=False)
 
 
 def decode(text: str) -> ApprovalRequest:
@@ -23,4 +23,5 @@ def decode(text: str) -> ApprovalRequest:
 
 def ts(when: datetime) -> str:
     """Fixed-width UTC text that sorts like the time it names."""
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # fixed width (always microseconds), so the text sorts like the time; faster than strftime
+    return when.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

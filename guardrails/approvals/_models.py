@@ -43,11 +43,13 @@ def new_id(prefix: str = "apr") -> str:
 
 
 def _ts(when: datetime) -> str:
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # fixed width (always microseconds), so the text sorts like the time; faster than strftime
+    return when.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def _parse_ts(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    # fromisoformat reads the trailing "Z" (3.11+) and is ~10x faster than strptime
+    return datetime.fromisoformat(text).astimezone(UTC)
 
 
 def _freeze(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
