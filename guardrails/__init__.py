@@ -68,6 +68,7 @@ _LAZY: dict[str, str] = {
     "ApprovalService": "guardrails.approvals",
     "ApprovalRequest": "guardrails.approvals",
     "Decision": "guardrails.approvals",
+    "ToolGuard": "guardrails.guard",
 }
 
 __all__ = [
@@ -114,6 +115,7 @@ __all__ = [
     "SessionStore",
     "Span",
     "ToolCall",
+    "ToolGuard",
     "UnknownRequestError",
     "Vault",
     "VaultDecryptionError",
@@ -125,6 +127,7 @@ if TYPE_CHECKING:
     from guardrails.approvals import ApprovalRequest, ApprovalService, Decision
     from guardrails.audit import AuditEvent, AuditLog, AuditSink
     from guardrails.detection import ENTITIES, CustomEntity
+    from guardrails.guard import ToolGuard
     from guardrails.identity import Principal
     from guardrails.masking import Encrypt, KeyedHash, Mask, Operator, Placeholder, Redact
     from guardrails.policy import Policy, Rule, ToolCall
