@@ -12,6 +12,7 @@ from guardrails._errors import AuditError, ConfigurationError
 from guardrails.audit._chain import Chain
 from guardrails.audit._events import (
     FORMAT_VERSION,
+    GENESIS_HASH,
     AuditEvent,
     EventKind,
     Record,
@@ -22,7 +23,7 @@ from guardrails.audit._events import (
     format_time,
 )
 from guardrails.audit._memory import MemorySink
-from guardrails.audit._sink import AuditSink
+from guardrails.audit._sink import AuditSink, Builder
 from guardrails.audit._verify import VerifyReport, verify_pairs
 
 __all__ = ["AuditLog", "open_sink"]
@@ -57,6 +58,23 @@ def open_sink(target: AuditSink | str | os.PathLike[str] | None) -> AuditSink:
     if isinstance(target, AuditSink):
         return target
     raise ConfigurationError(f"not an audit sink: {type(target).__name__}")
+
+
+def _builder(template: str, seal: Callable[[str], str]) -> Builder:
+    """``build(seq, prev_hash)`` by splicing into the canonical template (no second dump).
+
+    Keys are sorted, so the top-level ``prev_hash`` and ``seq`` come after ``data`` and only scalar
+    fields follow them; inside JSON strings every quote is escaped. The *last* occurrence of each
+    placeholder is therefore the top-level field (a property test checks this equals a full dump).
+    """
+    head, _, rest = template.rpartition(f'"prev_hash":"{GENESIS_HASH}"')
+    middle, _, tail = rest.rpartition('"seq":0,')
+
+    def build(seq: int, prev_hash: str) -> tuple[str, str]:
+        body = f'{head}"prev_hash":"{prev_hash}"{middle}"seq":{seq},{tail}'
+        return body, seal(body)
+
+    return build
 
 
 class AuditLog:
@@ -138,17 +156,15 @@ class AuditLog:
             "tool_call_id": check_id("tool_call_id", tool_call_id),
             "data": payload,
         }
-        # Serialize once before taking the sink's lock: a bad event fails here, nothing written.
+        # Serialize once, before taking the sink's lock: a bad event fails here, nothing written.
         try:
-            probe = canonical_json({**head, "seq": 0, "prev_hash": ""}).encode("utf-8")
+            template = canonical_json({**head, "seq": 0, "prev_hash": GENESIS_HASH})
+            size = len(template.encode("utf-8"))
         except (ValueError, TypeError, UnicodeEncodeError) as exc:
             raise AuditError("event is not serializable as canonical JSON") from exc
-        if len(probe) + 100 > self._max:
-            raise AuditError(f"event of {len(probe)} bytes exceeds max_event_bytes={self._max}")
-
-        def build(seq: int, prev_hash: str) -> tuple[str, str]:
-            body = canonical_json({**head, "seq": seq, "prev_hash": prev_hash})
-            return body, self._chain.seal(body)
+        if size + 64 > self._max:
+            raise AuditError(f"event of {size} bytes exceeds max_event_bytes={self._max}")
+        build = _builder(template, self._chain.seal)
 
         try:
             stored = self.sink.append(build)

@@ -124,3 +124,55 @@ def test_truncation_is_caught_with_the_anchor(
     del log.sink.rows[len(evs) - k :]  # type: ignore[attr-defined]
     bad = log.verify(expect_head=anchor)
     assert (bad.first_bad_seq, bad.problem) == (len(evs) - k + 1, "truncated")
+
+
+# ids include the placeholders themselves: inside JSON strings their quotes are escaped
+ids = st.none() | st.text(min_size=1, max_size=12) | st.sampled_from(['"seq":0,', '"prev_hash":"0'])
+
+
+@SETTINGS
+@given(
+    data=st.dictionaries(
+        st.sampled_from(["seq", "prev_hash", "v", "x", '"seq":0,', "z"]) | st.text(max_size=6),
+        json_values | st.just("0" * 64) | st.just('"seq":0,'),
+        max_size=5,
+    ),
+    principal=ids,
+    thread_id=ids,
+    run_id=ids,
+    policy_hash=ids,
+    request_id=ids,
+    tool_call_id=ids,
+    seq=st.integers(1, 10**12),
+    prev=st.text("0123456789abcdef", min_size=64, max_size=64),
+)
+def test_spliced_body_equals_a_full_canonical_dump(
+    data: dict[str, object],
+    principal: str | None,
+    thread_id: str | None,
+    run_id: str | None,
+    policy_hash: str | None,
+    request_id: str | None,
+    tool_call_id: str | None,
+    seq: int,
+    prev: str,
+) -> None:
+    """The body built by splicing seq/prev_hash into the template is the canonical JSON of the event."""
+    from guardrails.audit._events import canonical_json
+    from guardrails.audit._log import _builder
+
+    head = {
+        "v": 1,
+        "kind": "x.y",
+        "time": "2026-01-01T12:00:00.000000Z",
+        "principal": principal,
+        "thread_id": thread_id,
+        "run_id": run_id,
+        "policy_hash": policy_hash,
+        "request_id": request_id,
+        "tool_call_id": tool_call_id,
+        "data": data,
+    }
+    template = canonical_json({**head, "seq": 0, "prev_hash": "0" * 64})
+    body, _ = _builder(template, lambda b: "")(seq, prev)
+    assert body == canonical_json({**head, "seq": seq, "prev_hash": prev})
