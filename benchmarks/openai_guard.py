@@ -38,7 +38,7 @@ def history(n: int) -> list[dict[str, Any]]:
     """``n`` messages (~250 B each): user/assistant text, tool calls and JSON tool results."""
     out: list[dict[str, Any]] = [{"role": "system", "content": "You are a support agent."}]
     for i in range(n - 1):
-        text = _SEEDS[i % len(_SEEDS)].format(i=i) + " Please check the account and reply."
+        text = _SEEDS[(i // 4) % len(_SEEDS)].format(i=i) + " Please check the account and reply."
         if i % 4 == 2:
             args = json.dumps({"email": f"user{i}@example.com", "order": f"12345{i:02d}"})
             call = {"id": f"call_{i}", "type": "function"}

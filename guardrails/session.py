@@ -95,14 +95,18 @@ class CacheStats:
 
 @dataclass(slots=True)
 class _Entry:
-    redacted: Any  # a str, or the JSON text of a structured item
+    redacted: Any  # a str, or the JSON bytes of a structured item
     vault_size: int
 
 
-def _digest(kind: str, blob: str) -> bytes:
+def _digest(kind: str, blob: bytes) -> bytes:
     h = hashlib.blake2b(kind.encode(), digest_size=16)
-    h.update(blob.encode("utf-8", "surrogatepass"))
+    h.update(blob)
     return h.digest()
+
+
+def _utf8(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass")
 
 
 def _json_native(obj: Any, depth: int = 0) -> bool:
@@ -118,18 +122,18 @@ def _json_native(obj: Any, depth: int = 0) -> bool:
     return False
 
 
-def _dumps(obj: Any) -> str | None:
-    """Compact JSON text (orjson), or None for what orjson refuses (huge ints, lone surrogates)."""
+def _dumps(obj: Any) -> bytes | None:
+    """Compact UTF-8 JSON (orjson), or None for what orjson refuses (huge ints, lone surrogates)."""
     try:
-        return orjson.dumps(obj).decode("utf-8")
-    except (orjson.JSONEncodeError, UnicodeDecodeError):
+        return orjson.dumps(obj)
+    except orjson.JSONEncodeError:
         return None
 
 
-def _escaped(value: str) -> str:
+def _escaped(value: str) -> bytes:
     """``value`` as it appears inside a JSON string written by :func:`_dumps`."""
     text = _dumps(value)
-    return text[1:-1] if text is not None else value
+    return text[1:-1] if text is not None else _utf8(value)
 
 
 class RedactionSession:
@@ -165,7 +169,7 @@ class RedactionSession:
         self._vault: Vault = vault if vault is not None else Vault()
         self._cache: OrderedDict[bytes, _Entry] = OrderedDict()
         self._cache_size = cache_size
-        self._since_memo: dict[int, tuple[int, tuple[tuple[str, str], ...]]] = {}
+        self._known: list[tuple[bytes, bytes]] = []
         self._lock = threading.RLock()
         self.stats = CacheStats()
 
@@ -186,7 +190,7 @@ class RedactionSession:
         with self._lock:
             self._vault = vault
             self._cache.clear()  # entries were stamped against the old vault
-            self._since_memo.clear()
+            self._known = []
 
     @property
     def vault_size(self) -> int:
@@ -204,7 +208,7 @@ class RedactionSession:
             self.stats.count(result.counts)
             return result.text
 
-        return self._cached("t", text, scan)
+        return str(self._cached("t", _utf8(text), scan))
 
     def redact_data(self, obj: T) -> T:
         """Redact structured data (same shape back). JSON-native items are cached by content.
@@ -219,26 +223,41 @@ class RedactionSession:
                 self.stats.count(report.counts)
                 return str(report.data)
 
-            return cast(T, self._cached("s", source, scan_str))
-        blob = _dumps(obj) if _json_native(obj) else None
-        if blob is None:
-            report = self.redactor.redact_data_with_report(obj, vault=self._vault)
-            self.stats.count(report.counts)
-            direct: T = report.data
-            return direct
+            return cast(T, self._cached("s", _utf8(source), scan_str))
+        return self.redact_item(obj, self._redact_structured, kind="d")
 
-        def scan() -> str:
-            report = self.redactor.redact_data_with_report(obj, vault=self._vault)
-            self.stats.count(report.counts)
-            out = _dumps(report.data)
-            if out is None:  # cannot happen for JSON-native input; fail closed, not open
-                raise RedactionError("redacted data could not be cached")
+    def _redact_structured(self, obj: T) -> T:
+        report = self.redactor.redact_data_with_report(obj, vault=self._vault)
+        self.stats.count(report.counts)
+        out: T = report.data
+        return out
+
+    def redact_item(
+        self, obj: T, redact: Callable[[T], T], *, kind: str, parsed_json: bool = False
+    ) -> T:
+        """Cache ``redact(obj)`` for a JSON-native ``obj`` (anything else is redacted uncached).
+
+        For adapters that walk a known schema (e.g. one chat message) instead of calling
+        :meth:`redact_data`: ``redact`` must be a deterministic function of ``obj`` and this
+        session's vault (it may call :meth:`redact_text` / :meth:`redact_data`); ``kind`` must
+        change whenever ``redact`` would give another result for the same item (e.g. settings).
+        Exceptions propagate and nothing is cached. ``parsed_json=True`` says ``obj`` came from
+        ``json.loads`` (so the JSON-shape check, the costliest part of a hit, is skipped).
+        """
+        blob = _dumps(obj) if parsed_json or _json_native(obj) else None
+        if blob is None:
+            return redact(obj)
+
+        def scan() -> bytes:
+            out = _dumps(redact(obj))
+            if out is None:  # a redact() that returned non-JSON: fail closed, not open
+                raise RedactionError("the redacted item is not JSON-serializable")
             return out
 
-        result: T = orjson.loads(self._cached("d", blob, scan))
+        result: T = orjson.loads(self._cached(kind, blob, scan))
         return result
 
-    def _cached(self, kind: str, blob: str, scan: Callable[[], str]) -> str:
+    def _cached(self, kind: str, blob: bytes, scan: Callable[[], Any]) -> Any:
         key = _digest(kind, blob)
         with self._lock:
             entry = self._cache.get(key)
@@ -248,7 +267,7 @@ class RedactionSession:
                     entry.vault_size = size
                     self._cache.move_to_end(key)
                     self.stats.hits += 1
-                    return str(entry.redacted)
+                    return entry.redacted
                 self.stats.rechecks += 1
             self.stats.misses += 1
             redacted = scan()
@@ -259,22 +278,20 @@ class RedactionSession:
                     self._cache.popitem(last=False)
             return redacted
 
-    def _learned_since(self, size: int, blob: str) -> bool:
+    def _learned_since(self, size: int, blob: bytes) -> bool:
         """Does ``blob`` contain a value the vault learned after it held ``size`` entries?"""
         return any(v in blob or e in blob for v, e in self._values_since(size))
 
-    def _values_since(self, size: int) -> tuple[tuple[str, str], ...]:
-        # (value, JSON-escaped value) for entries added after the first ``size``. Every entry
-        # stamped in the same turn asks for the same range: computed once per (from, to) pair.
+    def _values_since(self, size: int) -> list[tuple[bytes, bytes]]:
+        # (value, JSON-escaped value) of the vault's entries in insertion order, extended with
+        # only the new entries as the vault grows; a check reads the slice after ``size``.
+        known = self._known
         now = len(self._vault)
-        memo = self._since_memo.get(size)
-        if memo is not None and memo[0] == now:
-            return memo[1]
-        pairs = tuple((v, _escaped(v)) for v in _newest_values(self._vault, now - size))
-        if len(self._since_memo) > 64:
-            self._since_memo.clear()
-        self._since_memo[size] = (now, pairs)
-        return pairs
+        if len(known) < now:
+            known.extend(
+                (_utf8(v), _escaped(v)) for v in _newest_values(self._vault, now - len(known))
+            )
+        return known[size:now]
 
     # -- restoring -----------------------------------------------------------------------------
     def restore_text(self, text: str, entities: Iterable[str] | None = None) -> str:

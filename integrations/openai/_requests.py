@@ -39,6 +39,8 @@ class BodyRedactor:
     def __init__(self, session: RedactionSession, settings: GuardSettings) -> None:
         self.s = session
         self.settings = settings
+        # Cached items depend on the settings that change a walk's result.
+        self._mode = f"{settings.on_unknown}:{settings.binary}"
 
     # -- entry points --------------------------------------------------------------------------
     def body(self, kind: Endpoint, doc: Any) -> dict[str, Any]:
@@ -76,6 +78,16 @@ class BodyRedactor:
     def anything(self, doc: Any) -> Any:
         """Generic redaction of a whole body for an endpoint we do not understand."""
         return self.s.redact_data(doc)
+
+    def _each(
+        self, values: list[Any], walk: Callable[[Any, str], Any], where: str, name: str
+    ) -> list[Any]:
+        """Walk each history entry through the session's cache: a re-sent one costs a digest."""
+        kind = f"openai.{name}:{self._mode}"
+        return [
+            self.s.redact_item(v, _at(walk, f"{where}[{i}]"), kind=kind, parsed_json=True)
+            for i, v in enumerate(values)
+        ]
 
     # -- leaves --------------------------------------------------------------------------------
     def text(self, value: Any, where: str) -> Any:
@@ -136,7 +148,7 @@ class BodyRedactor:
     def messages(self, value: Any, where: str) -> Any:
         if not isinstance(value, list):
             raise RequestBlocked(f"{where} must be a list of messages", where=where)
-        return [self.message(m, f"{where}[{i}]") for i, m in enumerate(value)]
+        return self._each(value, self.message, where, "message")
 
     def message(self, msg: Any, where: str) -> Any:
         if not isinstance(msg, dict):
@@ -241,7 +253,7 @@ class BodyRedactor:
             return self.s.redact_text(value)
         if not isinstance(value, list):
             return self.unknown(value, where)
-        return [self.item(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        return self._each(value, self.item, where, "item")
 
     def item(self, item: Any, where: str) -> Any:
         if not isinstance(item, dict):
@@ -299,3 +311,8 @@ class BodyRedactor:
             f"{where}: token-array inputs cannot be inspected for sensitive data; pass strings",
             where=where,
         )
+
+
+def _at(walk: Callable[[Any, str], Any], where: str) -> Callable[[Any], Any]:
+    """``walk`` bound to a field path (used only in error messages, so cached results agree)."""
+    return lambda value: walk(value, where)

@@ -69,6 +69,7 @@ class CheckedCall:
     ruling: Ruling = field(repr=False)
     ctx: CallContext = field(repr=False)
     resolution: Resolution | None = field(default=None, repr=False)
+    approval: tuple[str, str] | None = None  # (request id, args digest), consumed when it runs
 
 
 class ToolCalls:
@@ -159,6 +160,7 @@ class ToolCalls:
             if answer.channel == "langgraph":  # the dataclass default; record the real channel
                 answer = replace(answer, channel="openai")
             resolution = tg.resolve(ruling, ctx, answer)
+        approval = (ruling.request_id, ruling.digest)
         if resolution.verdict == "reject":
             why = f": {resolution.message}" if resolution.message else ""
             raise ApprovalRejected(
@@ -173,6 +175,7 @@ class ToolCalls:
         return CheckedCall(
             name=name, call_id=ruling.call_id, args=ruling.args, ruling=ruling, ctx=ctx,
             resolution=resolution,
+            approval=approval,
         )  # fmt: skip
 
     def call_tool(self, call: Any, fn: Callable[..., Any], **kwargs: Any) -> Any:
@@ -189,7 +192,7 @@ class ToolCalls:
             lambda args: fn(**args),
             encode=lambda result: json.dumps(session.redact_data(_jsonable(result))),
             decode=json.loads,
-            request_id=checked.resolution.request_id if checked.resolution else None,
+            approval=checked.approval,
         )
 
     async def acall_tool(self, call: Any, fn: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
@@ -202,7 +205,7 @@ class ToolCalls:
             lambda args: fn(**args),
             encode=lambda result: json.dumps(session.redact_data(_jsonable(result))),
             decode=json.loads,
-            request_id=checked.resolution.request_id if checked.resolution else None,
+            approval=checked.approval,
         )
 
 

@@ -88,12 +88,18 @@ def test_redaction_summary_audited_without_values(
     assert audit.verify().ok
 
 
-def test_resent_history_served_from_cache(guarded, openai_server: OpenAIServer) -> None:
-    """Re-sending the history scans only what is new (cache hits for the old messages)."""
-    history = [{"role": "user", "content": f"mail {EMAIL} about plan B-{i}"} for i in range(20)]
-    guarded.chat.completions.create(model="m", messages=history)
-    session = guard_of(guarded).session()
-    misses = session.stats.misses
-    history.append({"role": "user", "content": "one more"})
-    guarded.chat.completions.create(model="m", messages=history)
-    assert session.stats.misses - misses == 1
+def test_turn_cost_independent_of_history_length(guarded, openai_server: OpenAIServer) -> None:
+    """One new message costs the same number of scans after 10 or 40 old ones (the rest are hits)."""
+    guard = guard_of(guarded)
+
+    def scans_for_new_turn(cid: str, n: int) -> int:
+        history = [{"role": "user", "content": f"mail {EMAIL} about plan B-{i}"} for i in range(n)]
+        with guard.conversation(cid) as session:
+            guarded.chat.completions.create(model="m", messages=history)
+            before = session.stats.misses
+            history.append({"role": "user", "content": "one more"})
+            guarded.chat.completions.create(model="m", messages=history)
+            return session.stats.misses - before
+
+    assert scans_for_new_turn("short", 10) == scans_for_new_turn("long", 40)
+    assert guard.session("long").stats.hits >= 40
