@@ -14,7 +14,6 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -156,12 +155,12 @@ def _tail(args: argparse.Namespace) -> int:
     try:
         last, _ = sink.head()
         start = max(1, last - max(args.n, 0) + 1)
-        for rec in _records(sink, start):
+        for rec in sink.records(start):
             print(_format(rec, args.json), flush=True)
             start = rec.seq + 1
         while args.follow:
             time.sleep(args.interval)
-            for rec in _records(sink, start):
+            for rec in sink.records(start):
                 print(_format(rec, args.json), flush=True)
                 start = rec.seq + 1
     except KeyboardInterrupt:
@@ -169,10 +168,6 @@ def _tail(args: argparse.Namespace) -> int:
     finally:
         sink.close()
     return 0
-
-
-def _records(sink: AuditSink, start: int) -> Iterator[Record]:
-    return sink.records(start)
 
 
 def _export(args: argparse.Namespace) -> int:
