@@ -256,7 +256,11 @@ class GraphGuard:
         return self.guard.decided(ruling, ctx) or resolution
 
     def _card_args(self, ruling: Ruling, session: RedactionSession) -> Any:
-        return session.redact_data(json.loads(json.dumps(dict(ruling.masked_args), default=str)))
+        """The args a reviewer sees: masked, except entity types the rule lets reviewers see."""
+        card = session.redact_data(json.loads(json.dumps(dict(ruling.masked_args), default=str)))
+        spec = getattr(ruling.decision, "approval", None)
+        visible = frozenset(getattr(spec, "reviewer_may_see", None) or ())
+        return session.restore_data(card, visible) if visible else card
 
     def _verify(
         self, raw: Any, ruling: Ruling, requester: str | None, *, vote_index: int | None = None

@@ -203,3 +203,32 @@ def test_redaction_summaries_are_audited_with_counts_only(tools, make_agent) -> 
     assert where["history"] == {"EMAIL_ADDRESS": 1}
     assert where["tool:lookup_customer"] == {"US_SSN": 1}  # the e-mail was already known
     assert EMAIL not in repr([e.to_dict() for e in events])
+
+
+def test_reviewer_sees_only_the_entity_types_the_rule_unmasks(tools, make_agent) -> None:
+    """reviewer_may_see: EMAIL_ADDRESS shows the address on the card; the SSN stays masked."""
+    policy = Policy.from_dict(
+        {
+            "rules": [
+                {
+                    "name": "mail",
+                    "tools": ["send_email"],
+                    "effect": "require_approval",
+                    "approval": {"reviewer_may_see": ["EMAIL_ADDRESS"]},
+                }
+            ]
+        }
+    )
+    model = ScriptedChatModel(
+        script=[
+            reply("", call("send_email", {"to": "<EMAIL_ADDRESS_1>", "body": "<US_SSN_1>"}, "v1"))
+        ]
+    )
+    agent, _ = make_agent(model, list(tools.values()), policy=policy)
+    out = agent.invoke(
+        {"messages": [{"role": "user", "content": f"mail {EMAIL} ssn 536-22-8714"}]},
+        cfg("tv", "alice"),
+        version="v2",
+    )
+    args = out.interrupts[0].value["args"]
+    assert args == {"to": EMAIL, "body": "<US_SSN_1>"}
