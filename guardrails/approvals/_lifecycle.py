@@ -43,11 +43,7 @@ class Lifecycle(ServiceBase):
             )
             self._audit("approval.refused", original, code=refusal.code, stage="authorize")
             raise refusal
-        target = original
-        for _ in range(_MAX_CHAIN):
-            if target.status != "superseded" or target.follow_up_id is None:
-                break
-            target = self.get(target.follow_up_id)
+        target = self._final(original)
         now = self.clock.now()
         # What this (possibly retried) transaction did: only the caller whose transaction moved
         # the request from approved to consumed may run the tool.
@@ -94,6 +90,14 @@ class Lifecycle(ServiceBase):
             )
         raise self._blocked(updated)
 
+    def _final(self, request: ApprovalRequest) -> ApprovalRequest:
+        """Follow an edit's follow-up requests to the one that decides."""
+        for _ in range(_MAX_CHAIN):
+            if request.status != "superseded" or request.follow_up_id is None:
+                break
+            request = self.get(request.follow_up_id)
+        return request
+
     def _blocked(self, request: ApprovalRequest) -> Exception:
         status = request.status
         if status == "pending":
@@ -122,14 +126,18 @@ class Lifecycle(ServiceBase):
         duration_ms: float | None = None,
         error: str | None = None,
     ) -> ApprovalRequest:
-        """Record that the authorized call ran (``error``: an error class name, never a message)."""
+        """Record that the authorized call ran (``error``: an error class name, never a message).
+
+        ``request_id`` may be the original request or, after an edit, the follow-up that
+        :meth:`authorize` returned.
+        """
 
         def change(current: ApprovalRequest) -> ApprovalRequest:
             if current.status != "consumed":
                 raise ApprovalError(f"request {request_id} was not authorized for execution")
             return current.evolve(status="executed")
 
-        updated = self.store.update(request_id, change)
+        updated = self.store.update(self._final(self.get(request_id)).id, change)
         self._audit(
             "tool.executed" if ok else "tool.failed",
             updated,

@@ -60,6 +60,7 @@ def test_cross_tool_edit_cannot_skip_that_tools_quorum(
     )
     call = service.authorize(req.id, args_digest=req.args_digest)
     assert (call.tool_name, call.request_id) == ("wire", follow.id)
+    assert service.mark_executed(req.id).id == follow.id  # the original id finds the follow-up
 
 
 def test_edit_into_a_denied_call_is_refused(
