@@ -32,6 +32,7 @@ __all__ = [
     "PARTICLES",
     "PERSON_FIELDS",
     "UPPER",
+    "US_STATES",
     "CueScanner",
     "Intervals",
     "Lexicons",
@@ -39,6 +40,7 @@ __all__ = [
     "lexicons",
     "load_lines",
     "normalize_field",
+    "place_context",
     "table_reader",
     "word_set",
 ]
@@ -449,7 +451,40 @@ _NOT_SURNAME = word_set(
 )
 
 PERSON, LOCATION = "PERSON", "LOCATION"
-NEEDS_NOTHING, NEEDS_PLACE_CONTEXT = 0, 1
+# What a finding still needs: nothing; place context (a LOCATION); or *no* place context (a lone
+# first name that is also a town: "Hi Florence" is a person, "in Florence" a place).
+NEEDS_NOTHING, NEEDS_PLACE_CONTEXT, UNLESS_PLACE_CONTEXT = 0, 1, 2
+
+US_STATES = (
+    "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|"
+    "NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR"
+)
+_PREP = re.compile(
+    r"(?i:\b(?:in|at|from|near|to|around|outside|across|throughout|via|into|visit|visiting|"
+    r"visited|based|located|lives|living|moved|office|offices|branch|city|town|of))[ \t]+$"
+)
+_AFTER = re.compile(  # ", CA", ", Germany", " office", " airport"
+    rf",[ \t]*(?:(?:{US_STATES})\b|[A-Z][a-z]+)|[ \t]+(?:office|offices|branch|area|airport|"
+    r"headquarters|HQ|campus|site|warehouse|store|region|metro|suburbs)\b"
+)
+
+
+_PLACE_LABEL_BEFORE = re.compile(  # "city": "…", Office: …, hometown=…
+    r"(?i:\b(?:city|town|village|country|county|province|hometown|birthplace|office|location|"
+    r"based[ _-]in|located[ _-]in))\\?[\"']?[ \t]*[:=][ \t]*\\?[\"']?[ \t]*$"
+)
+
+
+def place_context(text: str, start: int, end: int) -> bool:
+    """Whether a place name sits after a preposition or a place label, or before
+    ", <state/country>" / " office"."""
+    return bool(
+        _PREP.search(text, max(0, start - 16), start)
+        or _PLACE_LABEL_BEFORE.search(text, max(0, start - 24), start)
+        or _AFTER.match(text, end)
+    )
+
+
 # (start in run, end in run, entity, score, what context it still needs)
 Found = tuple[int, int, str, float, int]
 
@@ -536,7 +571,12 @@ class RunAnalyzer:
                 i += k
                 continue
             if place_words == 1:
-                out.append(self._place(toks, keys, i, 1))
+                place = self._place(toks, keys, i, 1)
+                out.append(place)
+                # "Anna", "Mary": a lone first name that is also a town is a person unless "in Anna"
+                lone_name = key in lx.first_names and key not in lx.ambiguous_first
+                if place[4] == NEEDS_PLACE_CONTEXT and lone_name:
+                    out.append((toks[i][0], toks[i][1], PERSON, 0.6, UNLESS_PLACE_CONTEXT))
             elif key in lx.first_names and key not in lx.ambiguous_first:
                 out.append((toks[i][0], toks[i][1], PERSON, 0.6, NEEDS_NOTHING))
             i += 1

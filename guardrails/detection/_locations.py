@@ -25,9 +25,13 @@ from guardrails.detection._lexicon import (
     CueScanner,
     Intervals,
     RunAnalyzer,
+    place_context,
     run_analyzer,
     table_reader,
     word_set,
+)
+from guardrails.detection._lexicon import (
+    US_STATES as _STATES,
 )
 from guardrails.detection._names import NameDetector
 
@@ -42,11 +46,7 @@ LOCATION_FIELD_NAMES: frozenset[str] = word_set(
     """
 )
 
-_STATES = (
-    "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|"
-    "NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR"
-)
-_CITY_STATE, _ABBREV, _LABEL = 0, 1, 2
+_CITY_STATE, _ABBREV, _LABEL, _CAPS_AFTER_PREP, _CAPS_LINE = range(5)
 _Q = r"(?:\\?[\"'])?"  # an optional quote, possibly escaped inside a JSON string
 # Labels whose value is a place ("city": "Cologne", Office: Leeds). "state"/"region" are left
 # out: in agent data they are mostly statuses and cloud regions.
@@ -59,17 +59,14 @@ _CUES = (
     rf"[a-z],[ \t]*(?:{_STATES})\b",
     r"(?:^|[ \t\n(,;:\"'])(?:USA|U\.S\.A\.|U\.S\.|UK|U\.K\.|UAE|EU)(?:[^A-Za-z0-9_+/=]|$)",
     rf"(?i)(?:^|[^A-Za-z0-9_])(?:{_LABELS}){_Q}[ \t]*[:=][ \t]*{_Q}[ \t]*(?:[a-z]|[\xc3-\xc9])",
+    # an ALL-CAPS place after a preposition: "flew to HELSINKI"
+    r"(?i:\b(?:in|at|from|to|near|into|visit|visiting))[ \t]+[A-Z][A-Z]",
+    # a line of ALL-CAPS words, as in address blocks: "\n  LAPPEENRANTA\n"
+    r"\n[ \t]*[A-Z]{3,}(?:[ \t-][A-Z]{2,}){0,3}[ \t]*(?:\r?\n|,|$)",
 )
+_CAPS_VALUE = re.compile(rf"[{UPPER}][{UPPER}'’-]+(?:[ \t][{UPPER}][{UPPER}'’-]+){{0,3}}")
 _LABEL_VALUE = re.compile(
     rf"[{UPPER}](?:[{LETTER}]|['’.-])*(?:[ \t]+(?:[{UPPER}](?:[{LETTER}]|['’.-])*|{PARTICLES})){{0,3}}"
-)
-_PREP = re.compile(
-    r"(?i:\b(?:in|at|from|near|to|around|outside|across|throughout|via|into|visit|visiting|"
-    r"visited|based|located|lives|living|moved|office|offices|branch|city|town|of))[ \t]+$"
-)
-_AFTER = re.compile(  # ", CA", ", Germany", " office", " airport"
-    rf",[ \t]*(?:(?:{_STATES})\b|[A-Z][a-z]+)|[ \t]+(?:office|offices|branch|area|airport|"
-    r"headquarters|HQ|campus|site|warehouse|store|region|metro|suburbs)\b"
 )
 _CITY_BEFORE = re.compile(rf"({RUN}),[ \t]*((?:{_STATES}))$")
 _ABBREV_RX = re.compile(r"USA|U\.S\.A\.|U\.S\.|UK|U\.K\.|UAE|EU")
@@ -114,13 +111,17 @@ class LocationDetector:
                 if entity != LOCATION:
                     continue
                 s, e = start + a, start + b
-                if need == NEEDS_NOTHING or _context(text, s, e):
+                if need == NEEDS_NOTHING or place_context(text, s, e):
                     found[(s, e)] = max(score, found.get((s, e), 0.0))
         for cue, end in _scanner().scan(text):
             if cue == _LABEL:
                 hit = self._label_value(text, end - 1)
                 if hit is not None:
                     found.setdefault(hit, 0.8)
+            elif cue in (_CAPS_AFTER_PREP, _CAPS_LINE):
+                hit = self._caps_place(text, end, after_prep=cue == _CAPS_AFTER_PREP)
+                if hit is not None:
+                    found.setdefault(hit, 0.7)
             elif cue == _CITY_STATE:
                 m = _CITY_BEFORE.search(text, max(0, end - 80), end)
                 if m:
@@ -152,6 +153,23 @@ class LocationDetector:
             return None
         return m.span()
 
+    def _caps_place(self, text: str, end: int, *, after_prep: bool) -> tuple[int, int] | None:
+        """An ALL-CAPS gazetteer place ending a cue; ambiguous names only after a preposition."""
+        if after_prep:
+            start = end - 2
+        else:  # the cue ends after the line: the place starts after the newline and indent
+            start = text.rfind("\n", max(0, end - 80), end - 1) + 1
+            while start < end and text[start] in " \t":
+                start += 1
+        m = _CAPS_VALUE.match(text, start)
+        if m is None or len(m.group()) < 3:
+            return None
+        key = m.group().casefold()
+        lx = self._runs.lx
+        if key not in lx.places or (key in lx.ambiguous_places and not after_prep):
+            return None
+        return m.span()
+
     def _plausible(self, value: str) -> bool:
         """A known place, or capitalized words that are not all common words."""
         lx = self._runs.lx
@@ -161,11 +179,6 @@ class LocationDetector:
         if not 0 < len(words) <= 4 or not words[0][:1].isupper():
             return False
         return not all(w.casefold() in lx.common_words for w in words)
-
-
-def _context(text: str, start: int, end: int) -> bool:
-    """Whether an ambiguous place name sits after a preposition or before ", <state/country>"."""
-    return bool(_PREP.search(text, max(0, start - 16), start) or _AFTER.match(text, end))
 
 
 @cache

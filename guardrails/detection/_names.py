@@ -21,16 +21,18 @@ from guardrails._types import Span
 from guardrails.detection._address import AddressDetector
 from guardrails.detection._lexicon import (
     LETTER,
-    NEEDS_NOTHING,
+    NEEDS_PLACE_CONTEXT,
     PARTICLES,
     PERSON,
     PERSON_FIELDS,
     RUN,
+    UNLESS_PLACE_CONTEXT,
     UPPER,
     CueScanner,
     Intervals,
     Memo,
     RunAnalyzer,
+    place_context,
     run_analyzer,
     table_reader,
     word_set,
@@ -154,9 +156,16 @@ class NameDetector:
 
     def _detect(self, text: str) -> list[Span]:
         found: dict[tuple[int, int], float] = {}
+        cells = table_reader().cells(text)
+        place_cells = Intervals(cells.get("LOCATION", ()))
         for start, findings in self._runs.runs(text):
             for a, b, entity, score, need in findings:
-                if entity != PERSON or need != NEEDS_NOTHING:
+                if entity != PERSON or need == NEEDS_PLACE_CONTEXT:
+                    continue
+                if need == UNLESS_PLACE_CONTEXT and (
+                    place_context(text, start + a, start + b)
+                    or place_cells.overlaps(start + a, start + b)
+                ):
                     continue
                 if _STREET_BEFORE.search(text, max(0, start + a - 12), start + a):
                     continue
@@ -165,7 +174,7 @@ class NameDetector:
             hit = self._after_cue(text, cue, end)
             if hit is not None:
                 found[hit] = 0.9
-        for s, e in table_reader().cells(text).get(PERSON, ()):
+        for s, e in cells.get(PERSON, ()):
             if self._plausible_cell(text[s:e]):
                 found[(s, e)] = max(0.8, found.get((s, e), 0.0))
         # a street named after a person ("31 rue Victor Hugo") is part of an address
@@ -188,7 +197,10 @@ class NameDetector:
         if cue == _SPEAKER:  # "Jane Doe: message" at a line start
             colon = text.rfind(":", max(0, end - 3), end)
             words = _trailing_words(text, max(0, colon - 60), colon)
-            if not words or not self._lexicon_hit([text[a:b] for a, b in words], lone_ok=False):
+            names = [text[a:b] for a, b in words]
+            # a speaker label may be a lone first name even if it is a word ("Will: on it")
+            lone = len(names) == 1 and names[0].casefold() in self._runs.lx.first_names
+            if not words or not (lone or self._lexicon_hit(names, lone_ok=False)):
                 return None
             return words[0][0], words[-1][1]
         pos = end - 1  # every other cue pattern ends on the first letter of the value

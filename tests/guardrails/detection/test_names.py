@@ -136,3 +136,23 @@ def test_exact_extent(detector: NameDetector, text: str, expected: list[str]) ->
 def test_display_name_extent(detector: NameDetector, text: str, expected: list[str]) -> None:
     """A display name before <email> covers the name words only."""
     assert found(detector, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "entity"),
+    [
+        ("They had six: Anna and Mary.", "PERSON"),  # lone first names that are also towns
+        ("We flew to Florence on Monday.", "LOCATION"),  # the same kind of word after "to"
+        ('{"city": "Austin"}', "LOCATION"),  # a place label decides
+        ("id,city\n1,Austin\n", "LOCATION"),  # a place column decides
+        ("Hi Austin, thanks!", "PERSON"),  # a salutation decides
+    ],
+)
+def test_first_name_or_town_is_decided_by_context(text: str, entity: str) -> None:
+    """A word that is both a first name and a town becomes what its context says."""
+    from guardrails.detection._locations import LocationDetector
+
+    people = NameDetector().detect(text)
+    places = LocationDetector().detect(text)
+    assert bool(people) == (entity == "PERSON")
+    assert bool(places) == (entity == "LOCATION")
