@@ -1,0 +1,171 @@
+"""Redaction of messages, tool results, custom streams and inputs, for :class:`GraphGuard`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langgraph.types import Command
+
+from guardrails.guard import CallContext, Ruling
+from guardrails.session import RedactionSession
+from integrations.langgraph._common import (
+    _RUNTIME_KEY,
+    _redacting_writer,
+)
+from integrations.langgraph._context import UserResolver, call_context
+from integrations.langgraph._vault import VAULT_KEY, VaultKeeper
+
+if TYPE_CHECKING:
+    from guardrails.guard import ToolGuard as _ToolGuard
+
+__all__ = ["RedactingMixin"]
+
+
+class RedactingMixin:
+    """Placeholders everywhere a value could surface: state, checkpoints, every stream."""
+
+    guard: _ToolGuard
+    keeper: VaultKeeper
+    resolve_user: UserResolver
+
+    def redact_message(self, msg: BaseMessage, session: RedactionSession) -> BaseMessage:
+        """A copy of ``msg`` with content, tool-call args and artifacts redacted (same id)."""
+        update: dict[str, Any] = {}
+        content = msg.content
+        new_content = (
+            session.redact_text(content)
+            if isinstance(content, str)
+            else session.redact_data(content)
+        )
+        if new_content != content:
+            update["content"] = new_content
+        if isinstance(msg, AIMessage) and msg.tool_calls:
+            calls = [{**tc, "args": session.redact_data(dict(tc["args"]))} for tc in msg.tool_calls]
+            if calls != msg.tool_calls:
+                update["tool_calls"] = calls
+                # Providers replay raw tool-call JSON from additional_kwargs; keep it in step.
+                update["additional_kwargs"] = {
+                    k: v for k, v in msg.additional_kwargs.items() if k != "tool_calls"
+                }
+                update["invalid_tool_calls"] = []
+        if isinstance(msg, ToolMessage) and msg.artifact is not None:
+            update["artifact"] = session.redact_data(msg.artifact)
+        return msg.model_copy(update=update) if update else msg
+
+    def redact_history(
+        self, messages: Sequence[BaseMessage], session: RedactionSession
+    ) -> list[BaseMessage]:
+        """Every message redacted; the session's cache makes already-seen ones cheap."""
+        return [self.redact_message(m, session) for m in messages]
+
+    def changed(
+        self, before: Sequence[BaseMessage], after: Sequence[BaseMessage]
+    ) -> list[BaseMessage]:
+        """The messages that redaction changed (to replace by id in state)."""
+        return [b for a, b in zip(before, after, strict=True) if a is not b]
+
+    def redact_input(self, value: Any, config: Mapping[str, Any], state: Any = None) -> Any:
+        """The caller's input with its messages redacted *before* the graph stores it.
+
+        LangGraph checkpoints the input as it arrives, so a raw prompt would sit in the first
+        checkpoints of the turn; redacting here keeps every checkpoint free of it. ``state`` is
+        the thread's current state (``graph.get_state(config).values``) so placeholders stay
+        stable with earlier turns.
+        """
+        ctx = call_context(config, requester=None, resolve_user=self.resolve_user)
+        session = self.keeper.session(ctx.thread_id, state)
+        if not isinstance(value, Mapping) or not isinstance(value.get("messages"), list):
+            return value
+        out = []
+        for m in value["messages"]:
+            if isinstance(m, BaseMessage):
+                out.append(self.redact_message(m, session))
+            elif isinstance(m, Mapping) and isinstance(m.get("content"), str):
+                out.append({**m, "content": session.redact_text(m["content"])})
+            elif isinstance(m, str):
+                out.append(session.redact_text(m))
+            else:
+                out.append(session.redact_data(m))
+        return {**value, "messages": out}
+
+    def note_redaction(
+        self, ctx: CallContext, session: RedactionSession, before: int, where: str
+    ) -> None:
+        """Audit what a redaction pass learned: entity counts only, never values."""
+        if session.vault_size <= before:
+            return
+        counts: dict[str, int] = {}
+        for entity in list(session.vault.placeholders().values())[before:]:
+            counts[entity] = counts.get(entity, 0) + 1
+        self.guard.backend.audit.record(
+            "redaction",
+            principal=ctx.requester,
+            thread_id=ctx.thread_id or None,
+            run_id=ctx.run_id,
+            where=where,
+            new_values=session.vault_size - before,
+            entities=counts,
+        )
+
+    def vault_update(self, session: RedactionSession) -> dict[str, Any]:
+        return {VAULT_KEY: self.keeper.dump(session)}
+
+    # -- the choke point ----------------------------------------------------------------------
+
+    def _streams_redacted(self, request: Any, session: RedactionSession) -> Any:
+        """The request with its custom stream writer redacting what the tool writes.
+
+        A tool reaches the writer two ways: ``runtime.stream_writer`` (a ``ToolRuntime``
+        argument) and ``get_stream_writer()`` (the runtime in its config); both are replaced.
+        """
+        runtime = request.runtime
+        if runtime is None or getattr(runtime, "stream_writer", None) is None:
+            return request
+
+        def redact(chunk: Any) -> Any:
+            return (
+                session.redact_text(chunk) if isinstance(chunk, str) else session.redact_data(chunk)
+            )
+
+        writer = _redacting_writer(runtime.stream_writer, redact)
+        config = runtime.config
+        conf = config.get("configurable") if isinstance(config, dict) else None
+        graph_runtime = conf.get(_RUNTIME_KEY) if isinstance(conf, dict) else None
+        if graph_runtime is not None and hasattr(graph_runtime, "override"):
+            # The config dict is this call's own (ToolNode builds one per call): swap in place.
+            config["configurable"] = {
+                **conf,
+                _RUNTIME_KEY: graph_runtime.override(stream_writer=writer),
+            }
+        return request.override(runtime=replace(runtime, stream_writer=writer))
+
+    def redact_result(self, result: Any, ruling: Ruling | None, session: RedactionSession) -> Any:
+        """Tool output redacted before it enters state, checkpoints or any stream."""
+        if ruling is not None and not ruling.redact_output:
+            return result
+        if isinstance(result, ToolMessage):
+            return self.redact_message(result, session)
+        if isinstance(result, Command) and isinstance(result.update, Mapping):
+            update = dict(result.update)
+            msgs = update.get("messages")
+            if isinstance(msgs, list):
+                update["messages"] = [
+                    self.redact_message(m, session)
+                    if isinstance(m, BaseMessage)
+                    else session.redact_data(m)
+                    for m in msgs
+                ]
+            return replace(result, update=update)
+        return result
+
+    def _with_vault(self, result: Any, session: RedactionSession) -> Any:
+        """Attach the (grown) vault to the result so it is saved with the thread."""
+        vault = self.vault_update(session)
+        if isinstance(result, ToolMessage):
+            return Command(update={"messages": [result], **vault})
+        if isinstance(result, Command) and isinstance(result.update, Mapping):
+            return replace(result, update={**result.update, **vault})
+        return result

@@ -1,0 +1,246 @@
+"""Asking for decisions: per-call and batched interrupts, verified before LangGraph saves them."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from langchain_core.messages import AIMessage
+from langgraph.config import get_config
+from langgraph.types import interrupt
+
+from guardrails.guard import CallContext, Resolution, Ruling
+from guardrails.session import RedactionSession
+from integrations.langgraph._common import (
+    _OWN_CHANNELS,
+    _SCRATCHPAD,
+    _messages,
+    _Turns,
+    tool_info,
+)
+from integrations.langgraph._context import UserResolver, call_context
+from integrations.langgraph._payloads import batched_request, tool_approval
+from integrations.langgraph._resume import parse_answer, parse_decisions, response_schema
+
+if TYPE_CHECKING:
+    from guardrails.guard import ToolGuard as _ToolGuard
+
+__all__ = ["ReviewMixin"]
+
+
+class ReviewMixin:
+    """Interrupts with HITL payloads; answers verified by the guard inside resume validation."""
+
+    guard: _ToolGuard
+    resolve_user: UserResolver
+    _lock: threading.Lock
+    _turns: OrderedDict[int, tuple[Any, _Turns]]
+
+    def context(self, state: Any, config: Mapping[str, Any], call_id: str = "") -> CallContext:
+        raise NotImplementedError
+
+    def session(self, state: Any, ctx: CallContext) -> RedactionSession:
+        raise NotImplementedError
+
+    def decision(
+        self, ruling: Ruling, ctx: CallContext, session: RedactionSession, *, replay: bool = True
+    ) -> Resolution:
+        """Find or ask for a verified decision. Pauses the graph (``interrupt``) when none exists.
+
+        Before the interrupt: opening the request (idempotent) and building the payload (pure).
+        """
+        req = self.guard.open(ruling, ctx)
+        requester = req.requester.id if req.requester is not None else None
+        ctx = replace(ctx, requester=requester)
+        found = self.guard.decided(ruling, ctx)
+        # A decision made through this graph's own resume is replayed through interrupt() so
+        # the interrupt indices of a multi-call node stay the same on every re-run.
+        if found is not None and (
+            not replay or found.expired or found.channel not in _OWN_CHANNELS
+        ):
+            return found
+        # One interrupt per vote still needed (a quorum of N asks up to N times, in order).
+        for index in range(max(1, int(getattr(req, "quorum", 1))) + 1):
+            current = self.guard.backend._target(ruling.request_id) or req
+            payload = tool_approval(
+                ruling,
+                self._card_args(ruling, session),
+                requester=requester,
+                created=current.created_at,
+                expires_at=current.expires_at,
+                request_id=current.id,
+                approvals=len(current.approvals),
+                quorum=current.quorum,
+            )
+            schema = response_schema(
+                lambda raw, k=index: self._verify(raw, ruling, requester, vote_index=k)
+            )
+            answered = interrupt(payload, response_schema=schema)
+            resolution: Resolution = answered.root if hasattr(answered, "root") else answered
+            if not resolution.pending:
+                return resolution
+        return self.guard.decided(ruling, ctx) or resolution
+
+    def _card_args(self, ruling: Ruling, session: RedactionSession) -> Any:
+        """The args a reviewer sees: masked, except entity types the rule lets reviewers see."""
+        card = session.redact_data(json.loads(json.dumps(dict(ruling.masked_args), default=str)))
+        spec = getattr(ruling.decision, "approval", None)
+        visible = frozenset(getattr(spec, "reviewer_may_see", None) or ())
+        return session.restore_data(card, visible) if visible else card
+
+    def _verify(
+        self, raw: Any, ruling: Ruling, requester: str | None, *, vote_index: int | None = None
+    ) -> Resolution:
+        """Runs inside LangGraph's resume validation, under the resuming run's config.
+
+        LangGraph re-validates saved answers each time the node re-runs: the answer to the
+        ``vote_index``-th interrupt is a replay when the request already holds that many votes,
+        and it then returns the recorded state instead of voting again.
+        """
+        if vote_index is not None:
+            current = self.guard.backend._target(ruling.request_id)
+            if current is not None and len(current.votes) > vote_index:
+                settled = self.guard.decided(ruling, CallContext(thread_id=""))
+                return settled or Resolution(
+                    verdict="approve",
+                    approver=None,
+                    request_id=current.id,
+                    pending=True,
+                    channel="langgraph",
+                )
+        config = get_config()
+        ctx = call_context(config, requester=requester, scope="", resolve_user=self.resolve_user)
+        answer = parse_answer(raw, chat_replies=ruling.chat_replies, tool_name=ruling.tool.name)
+        return self.guard.resolve(ruling, ctx, answer)
+
+    @contextmanager
+    def _turn(self, request: Any, ruling: Ruling) -> Iterator[None]:
+        """In a task that runs several calls at once, ask for decisions in call order.
+
+        LangGraph numbers a task's interrupts in the order they are raised and matches resume
+        values by that number; calls racing in threads would get different numbers on each
+        re-run, so an answer could land on another call. A ``Send`` task holds one call and
+        needs no ordering; a pulled task (e.g. after another middleware's ``jump_to``) runs every
+        call of the last AI message, and its gated calls take turns here.
+        """
+        config = request.runtime.config if request.runtime is not None else {}
+        path = (config.get("metadata") or {}).get("langgraph_path") or ()
+        pad = (config.get("configurable") or {}).get(_SCRATCHPAD)
+        if not path or path[0] != "__pregel_pull" or pad is None:
+            yield
+            return
+        order = self._gated_order(request)
+        if ruling.call_id not in order:
+            yield
+            return
+        with self._lock:
+            entry = self._turns.get(id(pad))
+            if entry is None or entry[0] is not pad:
+                entry = (pad, _Turns())
+                self._turns[id(pad)] = entry
+                while len(self._turns) > 256:
+                    self._turns.popitem(last=False)
+            turn = entry[1]
+        position = order.index(ruling.call_id)
+        with turn.cond:
+            turn.cond.wait_for(lambda: turn.next >= position, timeout=60)
+        try:
+            yield
+        finally:
+            with turn.cond:
+                turn.next = max(turn.next, position + 1)
+                turn.cond.notify_all()
+
+    def _gated_order(self, request: Any) -> list[str]:
+        """Ids of the last AI message's calls that need approval, in order (pure)."""
+        state = request.state
+        last = next((m for m in reversed(_messages(state)) if isinstance(m, AIMessage)), None)
+        if last is None:
+            return []
+        tools = {t.name: t for t in (getattr(request.runtime, "tools", None) or [])}
+        if request.tool is not None:
+            tools.setdefault(request.tool_call["name"], request.tool)
+        config = request.runtime.config
+        out = []
+        for tc in last.tool_calls:
+            ctx = self.context(state, config, tc.get("id") or "")
+            session = self.session(state, ctx)
+            masked = session.redact_data(dict(tc.get("args") or {}))
+            info = tool_info(tools.get(tc["name"]), tc["name"])
+            if (
+                self.guard.rule(tc.get("id") or "", masked, info, ctx, vault=session.vault).outcome
+                == "approval"
+            ):
+                out.append(tc.get("id") or "")
+        return out
+
+    def review_batch(
+        self, state: Any, config: Mapping[str, Any], calls: Sequence[Any], tools: Mapping[str, Any]
+    ) -> None:
+        """Ask for every pending decision of a turn in one batched interrupt.
+
+        Decisions are verified and recorded by the approval store; the tools themselves are
+        still gated one by one at execution (``call``), which finds them there.
+        """
+        pending: list[tuple[Ruling, CallContext, Any, datetime]] = []
+        for tc in calls:
+            ctx = self.context(state, config, tc.get("id") or "")
+            session = self.session(state, ctx)
+            masked = session.redact_data(dict(tc.get("args") or {}))
+            ruling = self.guard.rule(
+                tc.get("id") or "",
+                masked,
+                tool_info(tools.get(tc["name"]), tc["name"]),
+                ctx,
+                vault=session.vault,
+            )
+            if ruling.outcome != "approval":
+                continue
+            req = self.guard.open(ruling, ctx)
+            rid = req.requester.id if req.requester is not None else None
+            if self.guard.decided(ruling, replace(ctx, requester=rid)) is not None:
+                continue
+            pending.append(
+                (
+                    ruling,
+                    replace(ctx, requester=rid),
+                    self._card_args(ruling, session),
+                    req.created_at,
+                )
+            )
+        if not pending:
+            return
+        requester = pending[0][1].requester
+        payload = batched_request([(r, m, c) for r, _, m, c in pending], requester=requester)
+
+        def check(raw: Any) -> list[Resolution]:
+            decisions = parse_decisions(raw, len(pending))
+            cfg = get_config()
+            answers = []
+            for (ruling, ctx, _, _), d in zip(pending, decisions, strict=True):
+                answers.append(
+                    (
+                        ruling,
+                        ctx,
+                        # Own channel: the per-call gate finds it and does not ask again.
+                        replace(
+                            parse_answer(
+                                d, chat_replies=ruling.chat_replies, tool_name=ruling.tool.name
+                            ),
+                            channel="langgraph_batch",
+                        ),
+                    )
+                )
+            out = []
+            for ruling, ctx, answer in answers:
+                vctx = call_context(cfg, requester=ctx.requester, resolve_user=self.resolve_user)
+                out.append(self.guard.resolve(ruling, vctx, answer))
+            return out
+
+        interrupt(payload, response_schema=response_schema(check, "GuardrailsDecisions"))
