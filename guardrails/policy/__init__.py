@@ -18,7 +18,6 @@ Example:
 
 from guardrails.policy._canonical import args_digest, canonical_json
 from guardrails.policy._conditions import Condition
-from guardrails.policy._loader import parse_duration
 from guardrails.policy._model import (
     ApprovalSpec,
     ApproverSet,
@@ -31,6 +30,7 @@ from guardrails.policy._model import (
     Verdict,
 )
 from guardrails.policy._policy import Policy
+from guardrails.policy._schema import parse_duration
 
 __all__ = [
     "ApprovalSpec",
