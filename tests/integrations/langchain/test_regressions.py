@@ -341,3 +341,43 @@ def test_answers_never_land_on_another_call_when_calls_share_a_task(
         )
     assert shown == ["send_email", "delete_records"]
     assert [n for n, _ in runs.calls] == ["send_email"]
+
+
+@pytest.mark.parametrize(
+    ("default", "paused"),
+    [
+        ("require_approval", True),  # a strict default gates tools nobody listed
+        ("allow", False),  # a permissive default lets them through to the tool node
+    ],
+)
+def test_unknown_tools_follow_the_policy_default(runs, make_agent, default, paused) -> None:
+    """A tool with no rule and no tag gets the policy default, whatever its name."""
+    from guardrails.policy import Policy
+
+    @tool
+    def brand_new(x: str) -> str:
+        """A tool no rule names."""
+        runs.calls.append(("brand_new", {"x": x}))
+        return "ok"
+
+    model = ScriptedChatModel(script=[reply("", call("brand_new", {"x": "1"})), reply("done")])
+    agent, _ = make_agent(model, [brand_new], policy=Policy(default=default))
+    out = _start(agent, "try it", f"tu-{default}")
+    assert bool(out.interrupts) is paused
+    assert runs.count("brand_new") == (0 if paused else 1)
+
+
+def test_placeholders_are_stable_across_turns_and_a_restart(tools, make_agent) -> None:
+    """A new middleware (as after a restart) reads the thread's vault: the same value keeps its placeholder."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    saver = InMemorySaver()
+    first = ScriptedChatModel(script=[reply("noted")])
+    agent, _ = make_agent(first, list(tools.values()), checkpointer=saver)
+    _start(agent, "contact: other@example.org", "tr2")
+    _start(agent, f"and {EMAIL}", "tr2")
+    second = ScriptedChatModel(script=[reply("ok")])
+    agent2, _ = make_agent(second, list(tools.values()), checkpointer=saver)  # fresh process state
+    _start(agent2, f"again {EMAIL} and other@example.org", "tr2")
+    last = str(second.sent[-1][-1].content)
+    assert last == "again <EMAIL_ADDRESS_2> and <EMAIL_ADDRESS_1>"
