@@ -32,7 +32,12 @@ __all__ = ["AuditCapture", "FixedClock", "ScriptStep", "ScriptedApprover", "capt
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScriptStep:
-    """One scripted decision: who decides what (and, for an edit, the new args/tool)."""
+    """One scripted decision: who decides what (and, for an edit, the new args/tool).
+
+    Example:
+        >>> ScriptStep(approver="bob", verdict="edit", edited_args={"amount": 10}).verdict
+        'edit'
+    """
 
     approver: Principal | str
     verdict: Verdict = "approve"
@@ -50,8 +55,13 @@ class ScriptedApprover:
     :class:`~guardrails.DecisionRefused` instead of raising, so tests can assert on it.
 
     Example:
-        >>> ScriptedApprover(None, [("bob", "reject", "no")]).steps[0].verdict  # doctest: +SKIP
-        'reject'
+        >>> from guardrails.policy import Policy, ToolCall
+        >>> svc = ApprovalService(Policy())
+        >>> req = svc.gate(ToolCall(name="t", tags=frozenset({"privileged"})),
+        ...                requester=Principal(id="alice")).request
+        >>> [getattr(r, "code", None) or r.status
+        ...  for r in ScriptedApprover(svc, [("alice", "approve"), ("bob", "reject", "no")]).run(req.id)]
+        ['self_approval', 'rejected']
     """
 
     def __init__(

@@ -22,7 +22,14 @@ Listener = Callable[[ApprovalEvent], None]
 
 
 class AuditRecorder(Protocol):
-    """What the service needs from :class:`guardrails.audit.AuditLog` (``record`` only)."""
+    """What the service needs from :class:`guardrails.audit.AuditLog` (``record`` only).
+
+    Example:
+        >>> from guardrails.audit import AuditLog
+        >>> recorder: AuditRecorder = AuditLog()
+        >>> recorder.record("approval.requested", request_id="apr_1").kind
+        'approval.requested'
+    """
 
     def record(
         self,

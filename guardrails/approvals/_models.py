@@ -95,7 +95,14 @@ class Decision:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Vote:
-    """A decision the service accepted and recorded on a request."""
+    """A decision the service accepted and recorded on a request.
+
+    Example:
+        >>> v = Vote(decision_id="dec_1", verdict="approve", approver=Principal(id="bob"),
+        ...          decided_at=datetime(2026, 1, 1, tzinfo=UTC), channel="slack")
+        >>> Vote.from_dict(v.to_dict()) == v
+        True
+    """
 
     decision_id: str
     verdict: Verdict
@@ -319,6 +326,16 @@ class DecisionOutcome:
         status: its status: ``pending`` (vote counted, quorum not reached yet), ``approved``,
             ``rejected`` or ``superseded`` (an edit that needs its own approval: see ``follow_up``).
         follow_up: the new request created for an edited call that needs approval again.
+
+    Example:
+        >>> from guardrails.approvals import ApprovalService
+        >>> from guardrails.policy import Policy, ToolCall
+        >>> svc = ApprovalService(Policy())
+        >>> req = svc.gate(ToolCall(name="t", tags=frozenset({"privileged"}))).request
+        >>> out = svc.decide(req.id, Decision(verdict="approve", approver=Principal(id="bob"),
+        ...                                   args_digest=req.args_digest))
+        >>> out.status, out.approvals, out.follow_up
+        ('approved', 1, None)
     """
 
     request: ApprovalRequest
@@ -337,6 +354,12 @@ class AuthorizedCall:
 
     ``edited_args`` is ``None`` when the original call was approved as is; otherwise run
     ``tool_name`` with these (reviewer-edited, possibly placeholder-bearing) args.
+
+    Example:
+        >>> call = AuthorizedCall(request_id="apr_1", tool_name="wire", args_digest="sha256:00",
+        ...                       approvers=("bob",))
+        >>> call.edited
+        False
     """
 
     request_id: str
@@ -354,7 +377,17 @@ class AuthorizedCall:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ApprovalEvent:
     """What listeners receive: ``requested``, ``vote``, ``decided``, ``refused``, ``expired``,
-    ``escalated``, ``consumed`` or ``executed``, with the request as it now stands."""
+    ``escalated``, ``consumed`` or ``executed``, with the request as it now stands.
+
+    Example:
+        >>> from guardrails.approvals import ApprovalService
+        >>> from guardrails.policy import Policy, ToolCall
+        >>> svc, seen = ApprovalService(Policy()), []
+        >>> _ = svc.subscribe(lambda event: seen.append(event.kind))
+        >>> _ = svc.gate(ToolCall(name="t", tags=frozenset({"privileged"})))
+        >>> seen
+        ['requested']
+    """
 
     kind: Literal[
         "requested", "vote", "decided", "refused", "expired", "escalated", "consumed", "executed"

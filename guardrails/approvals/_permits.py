@@ -42,7 +42,14 @@ _MAX_TOKEN = 64 * 1024
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Permit:
-    """The verified contents of a permit."""
+    """The verified contents of a permit.
+
+    Example:
+        >>> p = Permit(request_id="apr_1", args_digest="sha256:aa", approver=Principal(id="bob"),
+        ...            verdict="approve", expires_at=datetime(2026, 1, 1, tzinfo=UTC), nonce="dec_1")
+        >>> p.to_decision().provenance
+        'permit'
+    """
 
     request_id: str
     args_digest: str

@@ -39,7 +39,14 @@ def hide_values(value: Any) -> Any:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GateResult:
-    """The outcome of :meth:`ApprovalService.gate`: the policy decision and, if any, the request."""
+    """The outcome of :meth:`ApprovalService.gate`: the policy decision and, if any, the request.
+
+    Example:
+        >>> svc = ApprovalService(Policy())
+        >>> result = svc.gate(ToolCall(name="search"))
+        >>> result.effect, result.request
+        ('allow', None)
+    """
 
     decision: PolicyDecision
     request: ApprovalRequest | None = None

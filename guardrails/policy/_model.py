@@ -316,6 +316,12 @@ class PolicyDecision:
         approval: what approval requires, for ``require_approval``.
         policy_hash: the content hash of the policy that decided.
         error: the error class name when evaluation failed and the call was denied (fail closed).
+
+    Example:
+        >>> from guardrails.policy import Policy
+        >>> d = Policy().evaluate(ToolCall(name="search"))
+        >>> d.effect, d.rule, d.allowed
+        ('allow', '<default>', True)
     """
 
     effect: Effect
