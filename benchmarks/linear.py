@@ -44,6 +44,11 @@ def _random(alphabet: str, n: int) -> str:
     return "".join(rng.choices(alphabet, k=n))
 
 
+def _grouped(digits: str) -> str:
+    """``"6904 5302 2958 …"``: card- and phone-shaped groups without end."""
+    return " ".join(digits[i : i + 4] for i in range(0, len(digits), 4))
+
+
 def _words(n: int) -> str:
     rng = random.Random(0)
     words = (
@@ -72,9 +77,7 @@ TEXT_CASES: dict[str, Callable[[int], str]] = {
     ),  # `a.a.a.…@`: quadratic for backtracking e-mail regexes
     "email_dots_no_at": lambda n: "a." * (n // 2),
     "digit_run": lambda n: _random(string.digits, n),  # card/phone/SSN candidates everywhere
-    "spaced_digits": lambda n: " ".join(
-        _random(string.digits, n // 5 * 4)[i : i + 4] for i in range(0, n // 5 * 4, 4)
-    ),
+    "spaced_digits": lambda n: _grouped(_random(string.digits, n // 5 * 4)),
     "base64_run": lambda n: _random(
         string.ascii_letters + string.digits + "+/", n
     ),  # secret candidates
