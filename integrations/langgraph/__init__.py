@@ -17,6 +17,7 @@ from integrations.langgraph._nodes import GuardedState, GuardedToolNode, Redacti
 from integrations.langgraph._payloads import batched_request, tool_approval  # noqa: E402
 from integrations.langgraph._resume import (  # noqa: E402
     ResumeError,
+    decision_json_schema,
     parse_answer,
     parse_decisions,
     response_schema,
@@ -39,6 +40,7 @@ __all__ = [
     "VaultKeeper",
     "batched_request",
     "call_context",
+    "decision_json_schema",
     "default_user",
     "merge_vaults",
     "parse_answer",

@@ -11,7 +11,7 @@ what was wrong; the submitted value is hidden from it (it may hold an edit's raw
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import ConfigDict, RootModel, model_validator
@@ -19,7 +19,13 @@ from pydantic import ConfigDict, RootModel, model_validator
 from guardrails import GuardrailsError
 from guardrails.guard import Answer
 
-__all__ = ["ResumeError", "parse_answer", "parse_decisions", "response_schema"]
+__all__ = [
+    "ResumeError",
+    "decision_json_schema",
+    "parse_answer",
+    "parse_decisions",
+    "response_schema",
+]
 
 _APPROVE = {"approve", "approved", "yes", "y", "ok", "lgtm", "accept", "allow"}
 _REJECT = {"reject", "rejected", "no", "n", "deny", "denied", "decline"}
@@ -107,8 +113,61 @@ def parse_decisions(value: Any, count: int) -> list[Any]:
     return list(decisions)
 
 
+def decision_json_schema(
+    allowed: Sequence[str], *, chat_replies: bool = True, batched: bool = False
+) -> dict[str, Any]:
+    """The JSON schema clients render for an answer: the allowed v1 decisions, a permit, text.
+
+    Example:
+        >>> decision_json_schema(["approve"])["anyOf"][0]["properties"]["type"]["const"]
+        'approve'
+    """
+    branches: list[dict[str, Any]] = []
+    if "approve" in allowed:
+        branches.append(_obj("approve", {}))
+    if "edit" in allowed:
+        action = {
+            "type": "object",
+            "required": ["name", "args"],
+            "properties": {"name": {"type": "string"}, "args": {"type": "object"}},
+        }
+        branches.append(_obj("edit", {"edited_action": action}, ["edited_action"]))
+    if "reject" in allowed:
+        branches.append(_obj("reject", {"message": {"type": "string"}}))
+    branches.append(
+        {
+            "type": "object",
+            "title": "Signed permit",
+            "required": ["permit"],
+            "properties": {"permit": {"type": "string"}},
+        }
+    )
+    if chat_replies:
+        branches.append({"type": "string", "title": 'Chat reply ("approve", "reject: reason")'})
+    one: dict[str, Any] = {"anyOf": branches}
+    if not batched:
+        return one
+    return {
+        "type": "object",
+        "required": ["decisions"],
+        "properties": {"decisions": {"type": "array", "items": one}},
+    }
+
+
+def _obj(kind: str, props: dict[str, Any], required: Sequence[str] = ()) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "title": kind.capitalize(),
+        "required": ["type", *required],
+        "properties": {"type": {"const": kind}, **props},
+    }
+
+
 def response_schema(
-    check: Callable[[Any], Any], name: str = "GuardrailsDecision"
+    check: Callable[[Any], Any],
+    name: str = "GuardrailsDecision",
+    *,
+    json_schema: dict[str, Any] | None = None,
 ) -> type[RootModel[Any]]:
     """A pydantic type whose validation runs ``check`` (parse + verify); errors hide the input.
 
@@ -124,12 +183,18 @@ def response_schema(
             raise ValueError(str(exc)) from exc
         return cls.model_construct(root=result)
 
+    published = json_schema
+
+    def _schema(cls: type[RootModel[Any]], core_schema: Any, handler: Any) -> Any:
+        return dict(published) if published is not None else handler(core_schema)
+
     model: type[RootModel[Any]] = type(
         name,
         (RootModel[Any],),
         {
             "model_config": ConfigDict(hide_input_in_errors=True, arbitrary_types_allowed=True),
             "_guard": model_validator(mode="wrap")(classmethod(_validate)),  # type: ignore[arg-type]
+            "__get_pydantic_json_schema__": classmethod(_schema),
             "__module__": __name__,
         },
     )

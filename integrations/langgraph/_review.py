@@ -26,7 +26,12 @@ from integrations.langgraph._common import (
 )
 from integrations.langgraph._context import UserResolver, call_context
 from integrations.langgraph._payloads import batched_request, tool_approval
-from integrations.langgraph._resume import parse_answer, parse_decisions, response_schema
+from integrations.langgraph._resume import (
+    decision_json_schema,
+    parse_answer,
+    parse_decisions,
+    response_schema,
+)
 
 if TYPE_CHECKING:
     from guardrails.guard import ToolGuard as _ToolGuard
@@ -79,7 +84,10 @@ class ReviewMixin:
                 quorum=current.quorum,
             )
             schema = response_schema(
-                lambda raw, k=index: self._verify(raw, ruling, requester, vote_index=k)
+                lambda raw, k=index: self._verify(raw, ruling, requester, vote_index=k),
+                json_schema=decision_json_schema(
+                    ruling.allowed_decisions, chat_replies=ruling.chat_replies
+                ),
             )
             answered = interrupt(payload, response_schema=schema)
             resolution: Resolution = answered.root if hasattr(answered, "root") else answered
@@ -243,4 +251,9 @@ class ReviewMixin:
                 out.append(self.guard.resolve(ruling, vctx, answer))
             return out
 
-        interrupt(payload, response_schema=response_schema(check, "GuardrailsDecisions"))
+        allowed = sorted({d for r, _, _, _ in pending for d in r.allowed_decisions})
+        schema = decision_json_schema(allowed, batched=True)
+        interrupt(
+            payload,
+            response_schema=response_schema(check, "GuardrailsDecisions", json_schema=schema),
+        )

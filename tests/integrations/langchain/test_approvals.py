@@ -232,3 +232,14 @@ def test_reviewer_sees_only_the_entity_types_the_rule_unmasks(tools, make_agent)
     )
     args = out.interrupts[0].value["args"]
     assert args == {"to": EMAIL, "body": "<US_SSN_1>"}
+
+
+def test_interrupt_publishes_the_allowed_decisions_as_its_response_schema(
+    tools, make_agent
+) -> None:
+    """Clients get a schema listing approve/edit/reject, a permit and a chat reply."""
+    agent, _, _ = _paused(make_agent, tools, thread="ts2")
+    (intr,) = agent.get_state(cfg("ts2", "alice")).interrupts
+    titles = [b.get("title") for b in intr.response_schema["anyOf"]]
+    assert titles[:3] == ["Approve", "Edit", "Reject"]
+    assert "Signed permit" in titles
