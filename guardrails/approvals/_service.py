@@ -17,7 +17,13 @@ from guardrails._clock import Clock, SystemClock
 from guardrails._errors import ApprovalError, ConfigurationError, DecisionRefused
 from guardrails.approvals._base import AuditRecorder, Listener, logger
 from guardrails.approvals._lifecycle import Lifecycle
-from guardrails.approvals._models import ApprovalRequest, Decision, DecisionOutcome, new_id
+from guardrails.approvals._models import (
+    ApprovalRequest,
+    Decision,
+    DecisionOutcome,
+    RequestStatus,
+    new_id,
+)
 from guardrails.approvals._permits import issue_permit, verify_permit
 from guardrails.approvals._verify import check_decision, refuse
 from guardrails.approvals._votes import Applied, FollowUp, apply_decision
@@ -236,6 +242,14 @@ class ApprovalService(Lifecycle):
         return request
 
     # -- reading ------------------------------------------------------------------------------
+
+    def status(self, request_id: str) -> RequestStatus:
+        """The request's status (``pending``, ``approved``, ``expired``, …).
+
+        Raises:
+            UnknownRequestError: no such request.
+        """
+        return self.get(request_id).status
 
     def pending(self, *, limit: int = 100) -> list[ApprovalRequest]:
         """Pending requests, oldest first (expired ones are swept by :meth:`tick`)."""

@@ -104,6 +104,7 @@ def test_mark_executed_records_the_outcome(
     req = _approved(service, open_request)
     service.authorize(req.id, args_digest=args_digest(ARGS))
     assert service.mark_executed(req.id, duration_ms=12.5).status == "executed"
+    assert service.status(req.id) == "executed"
     event = audit.last("tool.executed")
     assert event.data["masked_args"]["to"] == "<EMAIL_ADDRESS_1>"
     audit.assert_absent(RAW_EMAIL)
