@@ -9,7 +9,6 @@ once. Structured data goes through :mod:`guardrails.structured` (iterative, shap
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -19,13 +18,13 @@ from typing import Any
 
 from guardrails import _detection_api as api
 from guardrails._errors import ConfigurationError, GuardrailsError, InputError, RedactionError
+from guardrails._redact_data import StructuredPass
 from guardrails._spans import drop_protected, find_repeats, merge, protected_ranges
 from guardrails._types import Detector, Span
 from guardrails.masking._base import Operator
-from guardrails.masking._tokens import TOKEN_RE, token_name
+from guardrails.masking._tokens import token_name
 from guardrails.masking.placeholder import Placeholder
-from guardrails.structured import DEFAULT_FIELD_RULES, check, normalize_field, transform
-from guardrails.vault._restore import looks_like_json
+from guardrails.structured import DEFAULT_FIELD_RULES, normalize_field
 from guardrails.vault._vault import Vault
 
 __all__ = ["DataRedactionResult", "RedactionResult", "Redactor"]
@@ -55,9 +54,6 @@ class DataRedactionResult:
     data: Any = field(repr=False)
     counts: Mapping[str, int]
     vault: Vault = field(repr=False)
-
-
-_PERSON_SHAPE = api.PERSON_SHAPE
 
 
 class Redactor:
@@ -287,9 +283,7 @@ class Redactor:
         """Like :meth:`redact_data`, plus counts per entity type for audit summaries."""
         vault = _require_vault(vault)
         counts: Counter[str] = Counter()
-        run = _StructuredPass(self, vault, counts)
-        check(obj, run.check_leaf)  # bad input fails before anything reaches the vault
-        data = run.run(obj)
+        data = StructuredPass(self, vault, counts).run(obj)
         return DataRedactionResult(data=data, counts=MappingProxyType(dict(counts)), vault=vault)
 
     def _rule_for(self, name: str) -> str | None:
@@ -297,71 +291,6 @@ class Redactor:
         if entity is None:
             entity = api.secret_key_entity(name)
         return entity if entity in self.entities else None
-
-
-class _StructuredPass:
-    """One redact_data call: the leaf and key functions handed to the walker."""
-
-    def __init__(self, redactor: Redactor, vault: Vault, counts: Counter[str]) -> None:
-        self.r = redactor
-        self.vault = vault
-        self.counts = counts
-
-    def run(self, obj: Any) -> Any:
-        return transform(obj, self.leaf, key=self.key, rule_for=self.r._rule_for)
-
-    def key(self, k: Any) -> Any:
-        return self.r._redact_text(k, self.vault, self.counts)[0] if isinstance(k, str) else k
-
-    @staticmethod
-    def check_leaf(value: Any) -> None:
-        if value is None or isinstance(value, str | int | float) or api.is_number(value):
-            return
-        if isinstance(value, bytes | bytearray | memoryview):
-            raise InputError("bytes inside the data: decode them to str before redacting")
-        if not api.is_safe_scalar(value):
-            raise InputError(f"cannot redact a value of type {type(value).__name__}")
-
-    def leaf(self, value: Any, rule: str | None) -> Any:
-        if isinstance(value, str):
-            if rule is not None and self._whole(value, rule):
-                self.counts[rule] += 1
-                return self.r._mask(value, rule, self.vault)
-            return self.text(value)
-        if value is None or isinstance(value, bool):
-            return value
-        if isinstance(value, int | float) or api.is_number(value):
-            if rule is not None:
-                self.counts[rule] += 1
-                return self.r._mask(str(value), rule, self.vault)
-            return value
-        self.check_leaf(value)
-        return value
-
-    @staticmethod
-    def _whole(value: str, rule: str) -> bool:
-        stripped = value.strip()
-        if not stripped or TOKEN_RE.fullmatch(stripped):
-            return False
-        # "name" is also a tool, file or product name: mask it only when it looks like a person.
-        return rule != "PERSON" or _PERSON_SHAPE.fullmatch(stripped) is not None
-
-    def text(self, value: str) -> str:
-        if looks_like_json(value):
-            try:
-                doc = json.loads(value)
-            except (ValueError, RecursionError):
-                doc = None  # broken or too deep for the json module: handled as plain text
-            if isinstance(doc, dict | list):
-                before = sum(self.counts.values())
-                redacted = self.run(doc)
-                if sum(self.counts.values()) == before:
-                    return value  # nothing sensitive: keep the original formatting
-                try:
-                    return json.dumps(redacted, ensure_ascii=False)
-                except (ValueError, RecursionError):
-                    pass
-        return self.r._redact_text(value, self.vault, self.counts)[0]
 
 
 def _require_text(text: object) -> None:

@@ -219,19 +219,30 @@ def transform(
         stack[-1].out.append(result)
 
 
-def check(obj: Any, leaf: Callable[[Any], None]) -> None:
-    """Walk ``obj`` without rebuilding it: ``leaf`` may raise for a bad value; cycles raise.
+def check(
+    obj: Any,
+    leaf: Callable[[Any, str | None], None],
+    *,
+    key: Callable[[Any], None] | None = None,
+    rule_for: Callable[[str], str | None] | None = None,
+) -> None:
+    """Visit ``obj`` without rebuilding it, in the order :func:`transform` visits its leaves.
 
-    Used before masking so that bad input fails before anything was written to a vault.
+    ``leaf(value, rule)`` may raise for a bad value; ``key`` sees every mapping key; cycles raise
+    :class:`InputError`. Used before masking so that bad input fails before anything was written
+    to a vault, and to collect the strings to redact in one batch.
     """
-    no_rules: Callable[[str], str | None] = lambda _name: None  # noqa: E731
-    root = _open(obj, None, no_rules)
+    resolve: Callable[[str], str | None] = rule_for or (lambda _name: None)
+    root = _open(obj, None, resolve)
     if root is None:
-        leaf(obj)
+        leaf(obj, None)
         return
     # (frame, index of the next child); ids on the current path detect cycles.
     stack: list[tuple[_Frame, int]] = [(root, 0)]
     active = {id(obj)}
+    if key is not None and root.kind == "dict":
+        for k in root.keys:
+            key(k)
     while stack:
         frame, i = stack[-1]
         if i == len(frame.children):
@@ -239,12 +250,15 @@ def check(obj: Any, leaf: Callable[[Any], None]) -> None:
             active.discard(id(frame.src))
             continue
         stack[-1] = (frame, i + 1)
-        child = frame.children[i]
-        sub = _open(child, None, no_rules)
+        child, rule = frame.children[i], frame.rules[i]
+        sub = _open(child, rule, resolve)
         if sub is None:
-            leaf(child)
+            leaf(child, rule)
         elif id(child) in active:
             raise InputError(f"the data contains a cycle (at depth {len(stack)})")
         else:
             active.add(id(child))
             stack.append((sub, 0))
+            if key is not None and sub.kind == "dict":
+                for k in sub.keys:
+                    key(k)

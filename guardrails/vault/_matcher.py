@@ -26,6 +26,8 @@ __all__ = ["LiteralMatcher"]
 
 _WORD = re.compile(r"\w")
 _RE2_CHUNK = 500  # RE2 refuses very large alternations ("pattern too large")
+_LOOSE_MAX = 32  # uncompiled values searched one by one
+_FIND_BUDGET = 2_000_000  # bytes x loose values above which compiling is cheaper
 
 
 def _encode(text: str) -> bytes:
@@ -80,11 +82,18 @@ class _Tier:
 
 
 class LiteralMatcher:
-    """Matches a growing list of literal values; values must only be appended, never removed."""
+    """Matches a growing list of literal values; values must only be appended, never removed.
+
+    New values first sit in a small *loose* list searched with ``bytes.find`` (no compilation):
+    structured data adds a value or two per leaf, and compiling a database for each would cost
+    far more than the search. They are compiled into a tier once there are more than
+    ``_LOOSE_MAX`` of them, or when a large text makes repeated ``find`` calls dearer.
+    """
 
     def __init__(self) -> None:
         self._values: list[str] = []
         self._tiers: list[_Tier] = []
+        self._loose: list[tuple[bytes, int]] = []  # (encoded value, index)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -97,26 +106,44 @@ class LiteralMatcher:
         with self._lock:
             first = len(self._values)
             self._values.extend(values)
-            tiers = [*self._tiers, _Tier(values, first)]
-            # Merge while the newest tier is at least as large as the one before it.
-            while len(tiers) >= 2 and tiers[-1].size >= tiers[-2].size:
-                lo = tiers[-2].first
-                hi = tiers[-1].first + tiers[-1].size
-                tiers[-2:] = [_Tier(self._values[lo:hi], lo)]
-            self._tiers = tiers
+            self._loose = [*self._loose, *((_encode(v), first + i) for i, v in enumerate(values))]
+            if len(self._loose) > _LOOSE_MAX:
+                self._compile_loose()
+
+    def _compile_loose(self) -> None:
+        # Caller holds the lock. Loose values are always the newest, contiguous indexes.
+        lo = self._loose[0][1]
+        tiers = [*self._tiers, _Tier(self._values[lo:], lo)]
+        # Merge while the newest tier is at least as large as the one before it.
+        while len(tiers) >= 2 and tiers[-1].size >= tiers[-2].size:
+            lo = tiers[-2].first
+            hi = tiers[-1].first + tiers[-1].size
+            tiers[-2:] = [_Tier(self._values[lo:hi], lo)]
+        self._tiers = tiers
+        self._loose = []
 
     def find(self, text: str) -> list[tuple[int, int, int]]:
         """Return non-overlapping ``(start, end, value_index)`` in character offsets.
 
         Leftmost-longest; a match must not cut a word (a known ``Al`` is not found in ``Also``).
         """
-        tiers = self._tiers
-        if not tiers or not text:
+        if not text or not self._values:
             return []
         data = _encode(text)
+        loose = self._loose
+        if loose and len(data) * len(loose) > _FIND_BUDGET:
+            with self._lock:
+                if self._loose:
+                    self._compile_loose()
+            loose = self._loose
         hits: list[tuple[int, int, int]] = []
-        for tier in tiers:
+        for tier in self._tiers:
             hits.extend(tier.scan(data, text))
+        for value, idx in loose:
+            i = data.find(value)
+            while i >= 0:
+                hits.append((i, i + len(value), idx))
+                i = data.find(value, i + 1)
         if not hits:
             return []
         hits.sort(key=lambda h: (h[0], -h[1]))
