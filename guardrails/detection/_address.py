@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
 
 from guardrails._types import Span
 from guardrails.detection._lexicon import (
     LETTER,
+    SHARED_SCAN,
     UPPER,
-    CueScanner,
     Memo,
     table_reader,
     word_set,
@@ -173,7 +172,7 @@ class AddressDetector:
 
     def _detect(self, text: str) -> list[Span]:
         found: list[tuple[int, int]] = []
-        for anchor, start, end in _scanner().spans(text):
+        for anchor, start, end in SHARED_SCAN.hits(text, "addresses"):
             if anchor == _LABEL:
                 hit = _label_value(text, end - 1)
                 if hit is not None:
@@ -188,7 +187,7 @@ class AddressDetector:
                     m = rx.match(text, start)
                     if m is not None and m.end() > m.start():
                         found.append(m.span())
-        for _, end in _us_scanner().scan(text):
+        for _, _, end in SHARED_SCAN.hits(text, "addresses_us"):
             lo = max(0, end - _US_BEFORE)
             found.extend(m.span() for m in _US.finditer(text, lo, end + 120) if m.start() < end)
         found.extend(table_reader().cells(text).get(ADDRESS, ()))
@@ -227,13 +226,5 @@ def _label_value(text: str, pos: int) -> tuple[int, int] | None:
     return pos, pos + len(value)
 
 
-@cache
-def _us_scanner() -> CueScanner:
-    """The US/UK street anchor, compiled once per process on first use (ends only)."""
-    return CueScanner([_US_ANCHOR])
-
-
-@cache
-def _scanner() -> CueScanner:
-    """The cue scanner, compiled once per process on first use."""
-    return CueScanner(_ANCHORS, starts=True)
+SHARED_SCAN.register("addresses", _ANCHORS, starts=True)
+SHARED_SCAN.register("addresses_us", [_US_ANCHOR])  # too large for start-of-match mode

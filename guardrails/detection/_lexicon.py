@@ -31,12 +31,14 @@ __all__ = [
     "LOWER",
     "PARTICLES",
     "PERSON_FIELDS",
+    "SHARED_SCAN",
     "UPPER",
     "US_STATES",
     "CueScanner",
     "Intervals",
     "Lexicons",
     "Memo",
+    "SharedScan",
     "lexicons",
     "load_lines",
     "normalize_field",
@@ -226,9 +228,10 @@ class CueScanner:
         [(0, 5)]
     """
 
-    def __init__(self, patterns: Sequence[str], *, starts: bool = False) -> None:
+    def __init__(self, patterns: Sequence[str], *, starts: bool | Sequence[bool] = False) -> None:
         self._patterns = tuple(patterns)
-        self._starts = starts
+        som = [starts] * len(self._patterns) if isinstance(starts, bool) else list(starts)
+        self._som = tuple(som)
         self._lock = threading.Lock()
         self._hs: Any = None
         self._re2: list[Any] = []
@@ -243,7 +246,7 @@ class CueScanner:
             db.compile(
                 expressions=[p.encode() for p in self._patterns],
                 ids=list(range(len(self._patterns))),
-                flags=hyperscan.HS_FLAG_SOM_LEFTMOST if starts else 0,
+                flags=[hyperscan.HS_FLAG_SOM_LEFTMOST if f else 0 for f in self._som],
             )
             self._hs = db
 
@@ -258,7 +261,7 @@ class CueScanner:
             if not text.isascii():  # RE2 needs valid UTF-8: one "?" per lone surrogate
                 text = text.encode("utf-8", "replace").decode("utf-8")
             found = [
-                (m.end(), m.start() if self._starts else m.end(), i)
+                (m.end(), m.start() if self._som[i] else m.end(), i)
                 for i, rx in enumerate(self._re2)
                 for m in rx.finditer(text)
             ]
@@ -269,15 +272,16 @@ class CueScanner:
         hits: list[tuple[int, int, int]] = []
 
         def on_match(i: int, s: int, e: int, _f: int, _c: object) -> None:
-            hits.append((e, s if self._starts else e, i))
+            hits.append((e, s, i))
 
         with self._lock:  # a hyperscan Database owns one scratch space
             self._hs.scan(data, match_event_handler=on_match)
         hits.sort()
+        som = self._som
         if ascii_only:
-            return [(i, s, e) for e, s, i in hits]
+            return [(i, s if som[i] else e, e) for e, s, i in hits]
         # byte offsets -> str offsets: walk the sorted offsets once, counting UTF-8 lead bytes
-        offsets = sorted({o for e, s, _ in hits for o in (s, e)})
+        offsets = sorted({o for e, s, i in hits for o in ((s, e) if som[i] else (e,))})
         chars: dict[int, int] = {}
         prev_b = prev_c = 0
         for b in offsets:
@@ -285,7 +289,60 @@ class CueScanner:
             prev_c += len(seg) - len(seg.translate(None, _NON_CONTINUATION))
             prev_b = b
             chars[b] = prev_c
-        return [(i, chars[s], chars[e]) for e, s, i in hits]
+        return [(i, chars[s] if som[i] else chars[e], chars[e]) for e, s, i in hits]
+
+
+class SharedScan:
+    """One scanner pass per text for every registered cue set (names, places, addresses, tables).
+
+    Each detector module registers its patterns under a group name at import time; the first
+    scan compiles them all into one database, and the hits of the last text are kept, so the three
+    detectors (and the table reader) share a single pass and a single UTF-8 encoding of the text.
+    """
+
+    def __init__(self) -> None:
+        self._groups: dict[str, tuple[tuple[str, ...], bool]] = {}
+        self._lock = threading.Lock()
+        self._compiled: tuple[CueScanner, list[tuple[str, int]]] | None = None
+        self._memo = Memo()
+
+    def register(self, group: str, patterns: Sequence[str], *, starts: bool = False) -> None:
+        """Add (or replace) a group's patterns; ``starts`` asks for start offsets (SOM)."""
+        with self._lock:
+            self._groups[group] = (tuple(patterns), starts)
+            self._compiled = None
+            self._memo = Memo()
+
+    def hits(self, text: str, group: str) -> list[tuple[int, int, int]]:
+        """``(pattern index in its group, start, end)`` hits of ``group``, sorted by end."""
+        memo = self._memo
+        by_group: dict[str, list[tuple[int, int, int]]] | None = memo.get(text)
+        if by_group is None:
+            scanner, owners = self._scanner()
+            by_group = {g: [] for g in self._groups}
+            for i, s, e in scanner.spans(text):
+                g, local = owners[i]
+                by_group[g].append((local, s, e))
+            memo.put(text, by_group)
+        return by_group.get(group, [])
+
+    def _scanner(self) -> tuple[CueScanner, list[tuple[str, int]]]:
+        with self._lock:
+            if self._compiled is None:
+                patterns: list[str] = []
+                som: list[bool] = []
+                owners: list[tuple[str, int]] = []
+                for g, (pats, starts) in self._groups.items():
+                    for k, p in enumerate(pats):
+                        patterns.append(p)
+                        som.append(starts)
+                        owners.append((g, k))
+                self._compiled = (CueScanner(patterns, starts=som), owners)
+            return self._compiled
+
+
+#: The process-wide shared scanner.
+SHARED_SCAN = SharedScan()
 
 
 # --- field names and tables ------------------------------------------------------------------
@@ -353,7 +410,6 @@ class TableReader:
     """
 
     def __init__(self) -> None:
-        self._scanner = CueScanner([_TABLE_HEADER])
         self._last: tuple[str, dict[str, list[tuple[int, int]]]] | None = None
 
     def cells(self, text: str) -> dict[str, list[tuple[int, int]]]:
@@ -363,7 +419,7 @@ class TableReader:
             return last[1]
         out: dict[str, list[tuple[int, int]]] = {}
         done = 0
-        for _, end in self._scanner.scan(text):
+        for _, _, end in SHARED_SCAN.hits(text, "tables"):
             if end <= done:
                 continue
             lo = max(0, end - _MAX_HEADER)
@@ -414,6 +470,9 @@ class TableReader:
         return pos
 
 
+SHARED_SCAN.register("tables", [_TABLE_HEADER])
+
+
 @cache
 def table_reader() -> TableReader:
     """The shared table reader (the three detectors read the same tables)."""
@@ -436,8 +495,7 @@ _INITIAL = re.compile(rf"[{UPPER}]\.?")
 _PARTICLE_SET = frozenset(PARTICLES.split("|"))
 
 
-def _glued(ch: str) -> bool:
-    return ch.isalnum() or ch in "_/+=\\"
+_GLUE = frozenset("_/+=\\")  # characters that join a word into a token (base64, paths)
 
 
 # Words that end a name: organisations and streets ("John Street", "Acme Inc").
@@ -522,7 +580,9 @@ class RunAnalyzer:
         for start, run in [p for p in pairs if p[1] in hits] if hits else ():
             end = start + len(run)
             # inside a token ("nr00P9YCmghZ03Ey635", "sk_live_pJo1ne"): not a word
-            if (start and _glued(text[start - 1])) or (end < n and _glued(text[end])):
+            before = text[start - 1] if start else " "
+            after = text[end] if end < n else " "
+            if before.isalnum() or after.isalnum() or before in _GLUE or after in _GLUE:
                 continue
             out.append((start, cache[run]))
         self._last = (text, out)

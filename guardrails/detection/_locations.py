@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cached_property
 
 from guardrails._types import Span
 from guardrails.detection._lexicon import (
@@ -21,8 +21,8 @@ from guardrails.detection._lexicon import (
     NEEDS_NOTHING,
     PARTICLES,
     RUN,
+    SHARED_SCAN,
     UPPER,
-    CueScanner,
     Intervals,
     RunAnalyzer,
     place_context,
@@ -113,7 +113,7 @@ class LocationDetector:
                 s, e = start + a, start + b
                 if need == NEEDS_NOTHING or place_context(text, s, e):
                     found[(s, e)] = max(score, found.get((s, e), 0.0))
-        for cue, end in _scanner().scan(text):
+        for cue, _, end in SHARED_SCAN.hits(text, "locations"):
             if cue == _LABEL:
                 hit = self._label_value(text, end - 1)
                 if hit is not None:
@@ -181,7 +181,4 @@ class LocationDetector:
         return not all(w.casefold() in lx.common_words for w in words)
 
 
-@cache
-def _scanner() -> CueScanner:
-    """The cue scanner, compiled once per process on first use."""
-    return CueScanner(_CUES)
+SHARED_SCAN.register("locations", _CUES)

@@ -26,9 +26,9 @@ from guardrails.detection._lexicon import (
     PERSON,
     PERSON_FIELDS,
     RUN,
+    SHARED_SCAN,
     UNLESS_PLACE_CONTEXT,
     UPPER,
-    CueScanner,
     Intervals,
     Memo,
     RunAnalyzer,
@@ -143,6 +143,10 @@ class NameDetector:
         return AddressDetector()
 
     @cached_property
+    def _decisions(self) -> dict[tuple[str, bool], int]:
+        return {}
+
+    @cached_property
     def _memo(self) -> Memo:
         return _memo(tuple(self.name_sources), self.min_city_population)
 
@@ -170,7 +174,7 @@ class NameDetector:
                 if _STREET_BEFORE.search(text, max(0, start + a - 12), start + a):
                     continue
                 found[(start + a, start + b)] = score
-        for cue, end in _scanner().scan(text):
+        for cue, _, end in SHARED_SCAN.hits(text, "names"):
             hit = self._after_cue(text, cue, end)
             if hit is not None:
                 found[hit] = 0.9
@@ -216,6 +220,17 @@ class NameDetector:
     def _validate(
         self, text: str, pos: int, value: str, *, lone_ok: bool
     ) -> tuple[int, int] | None:
+        # Cue values repeat ("Hi Jane," in every mail): decide each distinct value once.
+        cache = self._decisions
+        length = cache.get((value, lone_ok))
+        if length is None:
+            if len(cache) > 50_000:
+                cache.clear()
+            length = cache[(value, lone_ok)] = self._name_length(value, lone_ok=lone_ok)
+        return (pos, pos + length) if length else None
+
+    def _name_length(self, value: str, *, lone_ok: bool) -> int:
+        """Length of the name at the start of ``value`` (0: not a name)."""
         lx = self._runs.lx
         keep: list[re.Match[str]] = []
         for m in _WORDS.finditer(value):  # the leading name-like words: "Jane Doe Support"
@@ -228,11 +243,11 @@ class NameDetector:
         while keep and _INITIAL.fullmatch(keep[-1].group()):
             keep.pop()
         if not keep or not self._lexicon_hit([m.group() for m in keep], lone_ok=lone_ok):
-            return None
-        end = pos + keep[-1].end()
+            return 0
+        end = keep[-1].end()
         if keep[-1].group()[-2:] in ("'s", "’s"):
             end -= 2
-        return pos, end
+        return end
 
     def _validate_cased(self, pos: int, value: str) -> tuple[int, int] | None:
         """An ALL-CAPS / lower-case value: a listed first name, then listed names only."""
@@ -307,7 +322,4 @@ def _memo(sources: tuple[str, ...], min_city_population: int) -> Memo:
     return Memo()  # one per configuration, shared by every detector instance using it
 
 
-@cache
-def _scanner() -> CueScanner:
-    """The cue scanner, compiled once per process on first use."""
-    return CueScanner([_CUES[i] for i in range(len(_CUES))])
+SHARED_SCAN.register("names", [_CUES[i] for i in range(len(_CUES))])
