@@ -29,7 +29,8 @@ from guardrails.approvals._verify import check_decision, refuse
 from guardrails.approvals._votes import Applied, FollowUp, apply_decision
 from guardrails.approvals.stores import ApprovalStore, InMemoryApprovalStore
 from guardrails.identity import Directory, Principal
-from guardrails.policy import Policy, PolicyDecision, ToolCall, args_digest
+from guardrails.policy import Policy, PolicyDecision, ToolCall, args_digest, canonical_json
+from guardrails.policy._canonical import json_safe_items
 
 __all__ = ["ApprovalService", "AuditRecorder", "GateResult", "Listener", "hide_values"]
 
@@ -199,6 +200,11 @@ class ApprovalService(Lifecycle):
         if decision.effect != "require_approval" or decision.approval is None:
             raise ApprovalError("a request needs a require_approval policy decision")
         spec = decision.approval
+        masked = dict(masked_args) if masked_args is not None else hide_values(call.args)
+        # Everything stored must be plain JSON: refuse here (InputError), before anything is
+        # written, rather than half-way through a store or audit write.
+        canonical_json(masked)
+        canonical_json(dict(context or {}))
         now = self.clock.now()
         request = ApprovalRequest(
             id=request_id or new_id(),
@@ -206,7 +212,7 @@ class ApprovalService(Lifecycle):
             tool_name=call.name,
             requester=requester,
             args_digest=args_digest(call.args),
-            masked_args=dict(masked_args) if masked_args is not None else hide_values(call.args),
+            masked_args=masked,
             rule=decision.rule,
             reason=decision.reason,
             why=decision.why,
@@ -223,7 +229,7 @@ class ApprovalService(Lifecycle):
             thread_id=thread_id,
             run_id=run_id,
             tool_tags=call.tags,
-            tool_metadata=call.metadata,
+            tool_metadata=json_safe_items(call.metadata),
             parent_id=parent_id,
         )
         self.store.create(request)

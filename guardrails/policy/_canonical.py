@@ -13,7 +13,7 @@ from typing import Any
 
 from guardrails._errors import InputError
 
-__all__ = ["args_digest", "canonical_json", "sha256_hex"]
+__all__ = ["args_digest", "canonical_json", "json_safe_items", "sha256_hex"]
 
 _MAX_DEPTH = 64
 
@@ -55,6 +55,22 @@ def canonical_json(value: Any) -> str:
         )
     except ValueError as exc:  # NaN / Infinity
         raise InputError("canonical JSON cannot encode NaN or Infinity") from exc
+
+
+def json_safe_items(value: Mapping[str, Any]) -> dict[str, Any]:
+    """The entries of ``value`` that are plain JSON (tool metadata may hold arbitrary objects).
+
+    Dropping the others changes no selector outcome: a policy file can only compare against JSON
+    values, which a non-JSON object never equals.
+    """
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        try:
+            _check({key: item}, 0)
+        except InputError:
+            continue
+        out[key] = item
+    return out
 
 
 def sha256_hex(text: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from guardrails._errors import ConfigurationError, PolicyError
 from guardrails.identity import Principal, StaticDirectory
-from guardrails.policy._canonical import canonical_json, sha256_hex
+from guardrails.policy._canonical import canonical_json, json_safe_items, sha256_hex
 from guardrails.policy._conditions import ConditionError, cel_value, to_activation
 from guardrails.policy._model import (
     EFFECTS,
@@ -270,7 +270,11 @@ class Policy:
     ) -> dict[str, Any]:
         return to_activation(
             args=call.args,
-            tool={"name": call.name, "tags": sorted(call.tags), "metadata": dict(call.metadata)},
+            tool={
+                "name": call.name,
+                "tags": sorted(call.tags),
+                "metadata": json_safe_items(call.metadata),
+            },
             requester=(
                 {
                     "id": requester.id,

@@ -124,3 +124,23 @@ def test_non_humans_never_count(kind: str) -> None:
     robo = Principal(id="robo", kind=kind)  # type: ignore[arg-type]
     with pytest.raises(DecisionRefused, match="cannot approve"):
         svc.decide(req.id, Decision(verdict="approve", approver=robo, args_digest=req.args_digest))
+
+
+def test_non_json_masked_args_are_refused_before_anything_is_written(
+    service: ApprovalService, audit: AuditCapture
+) -> None:
+    """Masked args that are not plain JSON raise InputError; no request, no event."""
+    from guardrails import InputError
+
+    with pytest.raises(InputError):
+        service.gate(ToolCall(name="wire", args={"a": 1}), masked_args={"a": {1, 2}})
+    assert service.pending() == []
+    assert "approval.requested" not in audit.kinds()
+
+
+def test_non_json_tool_metadata_is_dropped_not_fatal(service: ApprovalService) -> None:
+    """Framework tool metadata may hold objects: they are left out of the stored request."""
+    call = ToolCall(name="wire", args={"a": 1}, metadata={"env": "prod", "obj": object()})
+    request = service.gate(call).request
+    assert request is not None
+    assert dict(service.get(request.id).tool_metadata) == {"env": "prod"}
