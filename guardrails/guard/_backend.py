@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from guardrails._clock import Clock
-from guardrails._errors import ApprovalError, RedactionError
-from guardrails.guard._values import Answer, CallContext, Resolution, Ruling, ToolInfo, Verdict
+from guardrails._errors import RedactionError
+from guardrails.guard._approvals import ApprovalsPort, _jsonable
+from guardrails.guard._values import CallContext, Ruling, ToolInfo, Verdict
 
 __all__ = ["Backend", "Evaluation"]
 
@@ -41,7 +42,7 @@ _OUTCOME: dict[str, Literal["allow", "deny", "approval"]] = {
 }
 
 
-class Backend:
+class Backend(ApprovalsPort):
     """Holds the core services and translates between them and the guard's values."""
 
     def __init__(
@@ -180,165 +181,3 @@ class Backend:
             duration_ms=ms,
             approved_by_request=request_id,
         )
-
-    # -- approvals (through guardrails.approvals.ApprovalService) -----------------------------
-
-    def _principal(self, user_id: str | None) -> Any:
-        if user_id is None:
-            return None
-        from guardrails.identity import Principal
-
-        directory = getattr(self.policy, "directory", None)
-        found = directory.resolve("principal", user_id) if directory else None
-        return found or Principal(id=user_id)
-
-    def open_request(self, ruling: Ruling, ctx: CallContext) -> Any:
-        """The service's request for ``ruling``: created with the deterministic id if absent."""
-        existing = self.approvals.store.get(ruling.request_id)
-        if existing is not None:
-            return existing
-        from guardrails.policy import ToolCall
-
-        call = ToolCall(
-            name=ruling.tool.name,
-            args=dict(ruling.args),
-            id=ruling.call_id,
-            tags=frozenset(_tags(ruling.tool)),
-            metadata=dict(ruling.tool.metadata),
-        )
-        try:
-            return self.approvals.request(
-                call,
-                ruling.decision,
-                requester=self._principal(ctx.requester),
-                masked_args=_jsonable(ruling.masked_args),
-                thread_id=ctx.thread_id or None,
-                run_id=ctx.run_id,
-                request_id=ruling.request_id,
-            )
-        except ApprovalError:
-            # Another task or process created it first (same deterministic id): use theirs.
-            found = self.approvals.store.get(ruling.request_id)
-            if found is None:
-                raise
-            return found
-
-    def _target(self, request_id: str) -> Any:
-        """The request a decision now applies to (an edit's follow-up, when there is one)."""
-        req = self.approvals.store.get(request_id)
-        for _ in range(8):
-            if req is None or req.status != "superseded" or req.follow_up_id is None:
-                break
-            req = self.approvals.store.get(req.follow_up_id)
-        return req
-
-    def existing_decision(self, ruling: Ruling, ctx: CallContext) -> Resolution | None:
-        """The recorded outcome (from any channel), or ``None`` while a decision is pending.
-
-        A pending request past its expiry is expired now (fail closed, audited once).
-        """
-        req = self._target(ruling.request_id)
-        if req is None:
-            return None
-        if req.status == "pending" and self.clock.now() >= req.expires_at:
-            self.approvals.expire_due()
-            req = self._target(ruling.request_id)
-        return _resolution(req)
-
-    def decide(self, ruling: Ruling, ctx: CallContext, answer: Answer) -> Resolution:
-        """Verify and record ``answer`` through the approval service.
-
-        LangGraph re-validates a saved resume each time the node re-runs: an answer this
-        approver already gave (or any answer once the request is settled) returns the recorded
-        outcome instead of voting again; the first valid decision wins.
-        """
-        from guardrails.approvals import Decision
-
-        req = self._target(ruling.request_id)
-        if req is None:
-            self.open_request(ruling, ctx)
-            req = self._target(ruling.request_id)
-        settled = _resolution(req)
-        if settled is not None:
-            return settled
-        if answer.permit is not None:
-            outcome = self.approvals.decide_permit(req.id, answer.permit)
-        else:
-            decision = Decision(
-                verdict=answer.verdict,
-                approver=self._principal(ctx.approver),
-                args_digest=req.args_digest,
-                reason=answer.message,
-                edited_tool=answer.tool_name if answer.verdict == "edit" else None,
-                edited_args=dict(answer.args)
-                if answer.verdict == "edit" and answer.args is not None
-                else None,
-                channel=answer.channel,
-            )
-            outcome = self.approvals.decide(req.id, decision)
-        done = _resolution(self._target(ruling.request_id))
-        if done is not None:
-            return done
-        return Resolution(
-            verdict="approve",
-            approver=ctx.approver,
-            request_id=outcome.request.id,
-            pending=True,
-            channel=answer.channel,
-        )
-
-    def authorize(self, ruling: Ruling) -> Any:
-        """Consume the approval (single use) for the call about to run; raises if not approved."""
-        return self.approvals.authorize(ruling.request_id, args_digest=ruling.digest)
-
-    def mark_executed(self, request_id: str, ok: bool, ms: float, error: str | None) -> None:
-        self.approvals.mark_executed(request_id, ok=ok, duration_ms=ms, error=error)
-
-
-def _tags(tool: ToolInfo) -> set[str]:
-    tags = set(tool.tags)
-    if tool.privileged:
-        tags.add("privileged")
-    return tags
-
-
-def _resolution(req: Any) -> Resolution | None:
-    """Translate a settled request into a resolution; ``None`` while it waits."""
-    if req is None or req.status == "pending":
-        return None
-    last = req.votes[-1] if req.votes else None
-    channel = last.channel if last is not None else ""
-    approver = last.approver.id if last is not None else None
-    if req.status == "expired":
-        return Resolution(
-            verdict="reject",
-            approver=None,
-            request_id=req.id,
-            expired=True,
-            channel="clock",
-            message="the approval request expired before a decision; the call did not run",
-        )
-    if req.status == "rejected":
-        return Resolution(
-            verdict="reject",
-            approver=approver,
-            request_id=req.id,
-            message=last.reason if last is not None else "",
-            channel=channel,
-        )
-    if req.edited_args is not None:
-        return Resolution(
-            verdict="edit",
-            approver=approver,
-            request_id=req.id,
-            masked_args=dict(req.edited_args),
-            channel=channel,
-        )
-    # approved, consumed or executed: the ledger tells a re-run it already ran.
-    return Resolution(verdict="approve", approver=approver, request_id=req.id, channel=channel)
-
-
-def _jsonable(value: Any) -> Any:
-    import json
-
-    return json.loads(json.dumps(value, default=str))
