@@ -173,3 +173,46 @@ def test_tool_call_reply_round_trip(guarded, openai_server: OpenAIServer) -> Non
     guarded.chat.completions.create(model="m", messages=history)
     wire = openai_server.wire_text()
     assert all(v not in wire for v in (EMAIL, PERSON, PHONE))
+
+
+def test_responses_output_items_fed_back(guarded, openai_server: OpenAIServer) -> None:
+    """The common loop `input += response.output` is accepted (SDK objects, None fields) and redacted."""
+    openai_server.script(
+        ResponsesReply(
+            text="Checking <EMAIL_ADDRESS_1>",
+            function_calls=[ToolCall(name="lookup", arguments={"email": "<EMAIL_ADDRESS_1>"})],
+        )
+    )
+    items: list = [{"role": "user", "content": f"find {EMAIL}"}]
+    first = guarded.responses.create(model="m", input=items)
+    items += first.output
+    call = next(o for o in first.output if o.type == "function_call")
+    items.append(
+        {"type": "function_call_output", "call_id": call.call_id, "output": f"{PERSON} {PHONE}"}
+    )
+    guarded.responses.create(model="m", input=items)
+    sent = openai_server.requests[-1].json()["input"]
+    assert [i.get("type", "message") for i in sent] == [
+        "message",
+        "message",
+        "function_call",
+        "function_call_output",
+    ]
+    wire = openai_server.wire_text()
+    assert all(v not in wire for v in (EMAIL, PERSON, PHONE))
+
+
+def test_chat_message_object_fed_back(guarded, openai_server: OpenAIServer) -> None:
+    """Appending the SDK's ChatCompletionMessage object itself (None fields included) is accepted."""
+    openai_server.script(
+        ChatReply(
+            text="ok", tool_calls=[ToolCall(name="lookup", arguments={"q": "<EMAIL_ADDRESS_1>"})]
+        )
+    )
+    history: list = [{"role": "user", "content": f"find {EMAIL}"}]
+    message = guarded.chat.completions.create(model="m", messages=history).choices[0].message
+    history += [message, {"role": "tool", "tool_call_id": "call_1", "content": f"ssn {SSN}"}]
+    guarded.chat.completions.create(model="m", messages=history)
+    sent = openai_server.requests[-1].json()["messages"]
+    assert sent[1]["tool_calls"][0]["function"]["arguments"] == '{"q": "<EMAIL_ADDRESS_1>"}'
+    assert SSN not in openai_server.wire_text()
