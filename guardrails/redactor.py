@@ -39,6 +39,13 @@ class RedactionResult:
         spans: merged, non-overlapping spans in the *original* text's coordinates.
         counts: entity type -> number of masked values.
         vault: the vault used (a fresh one when none was given).
+
+    Example:
+        >>> r = Redactor().redact("ssn 078-05-1121, mail a.b@example.org")
+        >>> r.text, dict(r.counts)
+        ('ssn <US_SSN_1>, mail <EMAIL_ADDRESS_1>', {'US_SSN': 1, 'EMAIL_ADDRESS': 1})
+        >>> [(s.start, s.end, s.entity_type) for s in r.spans]
+        [(4, 15, 'US_SSN'), (22, 37, 'EMAIL_ADDRESS')]
     """
 
     text: str
@@ -49,7 +56,13 @@ class RedactionResult:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DataRedactionResult:
-    """What :meth:`Redactor.redact_data_with_report` returns: the data and counts (no values)."""
+    """What :meth:`Redactor.redact_data_with_report` returns: the data and counts (no values).
+
+    Example:
+        >>> report = Redactor().redact_data_with_report({"ssn": 78051121, "plan": "pro"})
+        >>> report.data, dict(report.counts)
+        ({'ssn': '<US_SSN_1>', 'plan': 'pro'}, {'US_SSN': 1})
+    """
 
     data: Any = field(repr=False)
     counts: Mapping[str, int]
