@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from itertools import accumulate
-from operator import itemgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -564,8 +563,8 @@ class RunAnalyzer:
         if last is not None and last[0] is text:  # the other detector just scanned this text
             return last[1]
         # One C-level regex pass; Python only analyses each *distinct* run, once per process.
-        pairs = [(m.start(), m.group()) for m in _RUNS.finditer(text)]
-        distinct = set(map(itemgetter(1), pairs))
+        runs = _RUNS.findall(text)
+        distinct = set(runs)
         cache, with_findings = self._cache, self._with_findings
         if len(cache) > self._MAX_CACHE:
             cache.clear()
@@ -576,12 +575,21 @@ class RunAnalyzer:
                 with_findings.add(run)
         hits = distinct & with_findings
         out: list[tuple[int, tuple[Found, ...]]] = []
-        n = len(text)
-        for start, run in [p for p in pairs if p[1] in hits] if hits else ():
-            end = start + len(run)
+        if not hits:
+            self._last = (text, out)
+            return out
+        # Positions: the runs are in text order and do not overlap, so the next occurrence of each
+        # run after the previous one's end is exactly where the regex matched it (an earlier
+        # occurrence would have been matched first). str.find is C-level; no match objects.
+        find, n, pos = text.find, len(text), 0
+        for run in runs:
+            start = find(run, pos)
+            pos = start + len(run)
+            if run not in hits:
+                continue
             # inside a token ("nr00P9YCmghZ03Ey635", "sk_live_pJo1ne"): not a word
             before = text[start - 1] if start else " "
-            after = text[end] if end < n else " "
+            after = text[pos] if pos < n else " "
             if before.isalnum() or after.isalnum() or before in _GLUE or after in _GLUE:
                 continue
             out.append((start, cache[run]))

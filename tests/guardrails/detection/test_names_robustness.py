@@ -119,3 +119,25 @@ def test_intervals_agree_with_brute_force(raw: list[tuple[int, int]], start: int
     end = start + 5
     expected = any(s < end and start < e for s, e in spans)
     assert Intervals(spans).overlaps(start, end) == expected
+
+
+words = st.sampled_from(
+    ["Jane", "Doe", "Berlin", "New", "York", "Will", "Smith", "Ab", "x", "Jane's", "O'Brien"]
+)
+run_texts = st.lists(
+    st.one_of(words, st.sampled_from([" ", "  ", ",", "\n", "_", "7", "-", "é"]))
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(run_texts)
+def test_run_positions_match_the_regex(text: str) -> None:
+    """Run starts recovered with str.find are exactly where the run regex matched."""
+    from guardrails.detection._lexicon import _RUNS, run_analyzer
+
+    analyzer = run_analyzer(("census1990", "faker"), 15000)
+    got = [start for start, _ in analyzer.runs(text)]
+    expected_all = [m.start() for m in _RUNS.finditer(text)]
+    assert set(got) <= set(expected_all)
+    for start, findings in analyzer.runs(text):
+        assert findings == analyzer._cache[_RUNS.match(text, start).group()]
