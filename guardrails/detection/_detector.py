@@ -127,8 +127,30 @@ def _flush(cluster: list[Found], out: list[Found]) -> None:
         if cluster[0][2]:
             out.append(cluster[0])
         return
+    if len(cluster) > _EXACT_CLUSTER:
+        # adversarial chains of overlaps ("a@a.aa@a.aa@…"): a linear sweep keeping, of two
+        # overlapping findings, the better one. Exact greedy below is quadratic in the cluster.
+        cur = cluster[0]
+        for f in cluster[1:]:
+            if f[0] >= cur[1]:
+                if cur[2]:
+                    out.append(cur)
+                cur = f
+            elif _rank(f) < _rank(cur):
+                cur = f
+        if cur[2]:
+            out.append(cur)
+        return
     kept: list[Found] = []
-    for f in sorted(cluster, key=lambda f: (-f[3], f[0] - f[1], f[0])):
+    for f in sorted(cluster, key=_rank):
         if f[1] > f[0] and all(f[1] <= k[0] or k[1] <= f[0] for k in kept):
             kept.append(f)
     out.extend(sorted(k for k in kept if k[2]))
+
+
+_EXACT_CLUSTER = 64
+
+
+def _rank(f: Found) -> tuple[float, int, int]:
+    """Sort key: higher score first, then longer, then earlier."""
+    return (-f[3], f[0] - f[1], f[0])

@@ -167,19 +167,22 @@ def check_card(text: str, start: int, end: int, want: frozenset[str]) -> list[Fo
     if prev in ("-", ".", "/", "+", "_") or _after(text, end) in ("-", "_"):
         return []
     cand = text[start:end]
-    if _card_ok(cand):
+    if len(cand) <= _MAX_CARD_CHARS and _card_ok(cand):
         return [(start, end, "CREDIT_CARD", 1.0)]
     # "4111111111111111 2025": an ungrouped number followed by another one. A consistently grouped
     # run that fails is left whole: trimming it would pass Luhn one time in ten by chance.
-    head = _GROUP_SPLIT.split(cand, maxsplit=1)[0]
-    if len(head) >= 13 and _card_ok(head):
+    head = _GROUP_SPLIT.split(cand[: _MAX_CARD_CHARS + 1], maxsplit=1)[0]
+    if 13 <= len(head) <= 19 and _card_ok(head):
         return [(start, start + len(head), "CREDIT_CARD", 1.0)]
-    if sum(c.isdigit() for c in cand) > 19:
-        return _cards_in_run(start, cand)  # too long for one card: several cards in a row?
+    if sum(c.isdigit() for c in cand[:_MAX_CARD_CHARS]) > 19:
+        # too long for one card: a few cards in a row? (bounded: a longer run is not a card list)
+        return _cards_in_run(start, cand[:_MAX_CARD_RUN])
     return []
 
 
 _GROUPS = re.compile(r"[0-9]+")
+_MAX_CARD_CHARS = 37  # 19 digits and 18 separators
+_MAX_CARD_RUN = 160  # about four grouped cards in a row
 
 
 def _cards_in_run(start: int, cand: str) -> list[Found]:
