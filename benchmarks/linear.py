@@ -12,7 +12,8 @@ Anchor: LangChain's e-mail regex on ``a.a.a.…`` at 10, 20 and 40 KB (quadratic
 CLI: ``guardrails redact - --format text`` on a 5 MB and a 50 MB stream of agent-shaped text
 piped to stdin; peak RSS of the child (``os.wait4``) must stay flat.
 
-Run: ``python -m benchmarks linear`` (``--sizes 0.5,1,2 --cli-mb 5,50 --skip-cli``).
+Run: ``python -m benchmarks linear`` (``--sizes 0.5,1,2 --cli-mb 5,50 --skip-cli --skip-text``).
+Writes ``results/linear.json`` (text and nested cases) and ``results/linear_cli.json`` (CLI).
 """
 
 from __future__ import annotations
@@ -212,19 +213,30 @@ def _peak_rss_kb(cmd: list[str], stdin_path: Path, limit: float) -> dict[str, An
     return out
 
 
-def cli_stream(sizes_mb: list[float]) -> dict[str, Any]:
+def _write_stream(path: Path, n_bytes: int, *, fresh: bool) -> None:
+    """Agent-shaped text: all-new records (``fresh``) or one 1 MB block repeated."""
+    with path.open("w", encoding="utf-8") as fh:
+        written = 0
+        if fresh:  # every value new, as in a real log: a placeholder vault keeps growing
+            for record in corpus.generate(10**9, seed=n_bytes):
+                fh.write(record.text + "\n\n")
+                written += len(record.text.encode()) + 2
+                if written >= n_bytes:
+                    return
+        block = corpus.generate_text(1_000_000, seed=7) + "\n\n"
+        while written < n_bytes:
+            fh.write(block)
+            written += len(block.encode())
+
+
+def cli_stream(sizes_mb: list[float], *, fresh: bool = True) -> dict[str, Any]:
     """Pipe agent-shaped text through ``guardrails redact -`` and record time and peak RSS."""
-    block = corpus.generate_text(1_000_000, seed=7) + "\n\n"
     cmd = [sys.executable, "-m", "guardrails", "redact", "-", "--format", "text"]
     results = []
     with tempfile.TemporaryDirectory(prefix="guardrails-bench-") as tmp:
         for mb in sizes_mb:
             path = Path(tmp) / f"stream-{mb}.txt"
-            with path.open("w", encoding="utf-8") as fh:
-                written = 0
-                while written < mb * 1e6:
-                    fh.write(block)
-                    written += len(block.encode())
+            _write_stream(path, int(mb * 1e6), fresh=fresh)
             r = {"mb": mb, **_peak_rss_kb(cmd, path, limit=1800)}
             print(f"  cli {mb:>5} MB {r}", flush=True)
             results.append(r)
@@ -233,6 +245,9 @@ def cli_stream(sizes_mb: list[float]) -> dict[str, Any]:
     flat = len(rss) == len(sizes_mb) and len(rss) > 1 and rss[-1] <= rss[0] * 1.5 + 20
     return {
         "command": " ".join(cmd[2:]),
+        "input": "fresh agent-shaped records (every value new)"
+        if fresh
+        else "a 1 MB block repeated",
         "runs": results,
         "memory_flat": flat,
         "rule": "peak RSS on the largest stream ≤ 1.5 × the smallest + 20 MB",
@@ -246,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cli-mb", default="5,50")
     parser.add_argument("--skip-cli", action="store_true")
+    parser.add_argument("--cli-input", choices=("fresh", "repeat"), default="fresh")
+    parser.add_argument("--skip-text", action="store_true", help="only the CLI stream")
     args = parser.parse_args(argv)
     sizes = [int(float(s) * 1_000_000) for s in args.sizes.split(",")]
     cases = [c for c in args.cases.split(",") if c] or list(TEXT_CASES)
@@ -254,21 +271,25 @@ def main(argv: list[str] | None = None) -> int:
         "time_limit_s": TIME_LIMIT,
         "text": {},
     }
-    print("text cases (Redactor().redact):", flush=True)
-    for case in cases:
-        data["text"][case] = _series(case, sizes, args.repeat)
-    print("nested structures (Redactor().redact_data), by depth:", flush=True)
-    data["nested"] = {
-        c: _series(c, list(DEPTHS), args.repeat) for c in ("nested_json_string", "nested_dict")
-    }
-    print("anchor:", flush=True)
-    data["langchain_email_anchor"] = langchain_anchor()
+    if not args.skip_text:
+        print("text cases (Redactor().redact):", flush=True)
+        for case in cases:
+            data["text"][case] = _series(case, sizes, args.repeat)
+        print("nested structures (Redactor().redact_data), by depth:", flush=True)
+        data["nested"] = {
+            c: _series(c, list(DEPTHS), args.repeat) for c in ("nested_json_string", "nested_dict")
+        }
+        print("anchor:", flush=True)
+        data["langchain_email_anchor"] = langchain_anchor()
+        path = _common.write_result("linear", data)
+        print(json.dumps({k: v["doubling_ratios"] for k, v in data["text"].items()}))
+        print(f"wrote {path}")
     if not args.skip_cli:
         print("cli stream:", flush=True)
-        data["cli"] = cli_stream([float(s) for s in args.cli_mb.split(",")])
-    path = _common.write_result("linear", data)
-    print(json.dumps({k: v["doubling_ratios"] for k, v in data["text"].items()}))
-    print(f"wrote {path}")
+        cli = cli_stream(
+            [float(s) for s in args.cli_mb.split(",")], fresh=args.cli_input == "fresh"
+        )
+        print(f"wrote {_common.write_result('linear_cli', cli)}")
     return 0
 
 
