@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -170,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     data = bench(args.calls, args.repeat)
     data["seconds"] = round(time.perf_counter() - t0, 1)
+    # a shared 2-core machine: the load during the run says how much to trust absolute numbers
+    data["load_average_1_5_15"] = [round(x, 2) for x in os.getloadavg()]
     path = _common.write_result("policy", data)
     print(json.dumps(data["ratios"], indent=2))
     print(f"wrote {path.relative_to(_common.ROOT)}")
