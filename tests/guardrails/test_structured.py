@@ -235,3 +235,37 @@ def test_normalize_field() -> None:
     assert {normalize_field(n) for n in ("card_number", "cardNumber", "Card-Number")} == {
         "cardnumber"
     }
+
+
+def test_value_from_a_rule_field_is_masked_in_free_text(r: Redactor) -> None:
+    """A name known only from a ``customer_name`` field is masked inside a note too."""
+    out = r.redact_data({"customer_name": "Jane Doe", "note": "Jane Doe called twice"})
+    assert out == {"customer_name": "<PERSON_1>", "note": "<PERSON_1> called twice"}
+
+
+def test_counts_are_per_occurrence(r: Redactor) -> None:
+    """The same string in two fields counts twice (strings are redacted once, counted twice)."""
+    report = r.redact_data_with_report({"a": "x@y.io", "b": ["x@y.io"]})
+    assert dict(report.counts) == {"EMAIL_ADDRESS": 2}
+
+
+def test_span_across_two_strings_is_clipped_to_each() -> None:
+    """A detection crossing the batch separator masks the part in each string it touches."""
+    from tests.guardrails._redaction_fakes import RegexDetector
+
+    greedy = RegexDetector("greedy", "SECRET", r"tail-secret\n\x00\nhead-secret")
+    r = Redactor(detectors=[greedy])
+    out = r.redact_data(["x tail-secret", "head-secret y"])
+    assert out == ["x <SECRET_1>", "<SECRET_2> y"]
+
+
+def test_many_strings_are_redacted_in_several_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Blocks are bounded in size; results are the same as one string at a time."""
+    from guardrails import _redact_data
+
+    monkeypatch.setattr(_redact_data, "BATCH", 64)
+    r = Redactor(detectors=FAKES)
+    data = [f"user{i}@x.io wrote" for i in range(30)]
+    assert r.redact_data(data) == [
+        r.redact(t).text.replace("_1>", f"_{i + 1}>") for i, t in enumerate(data)
+    ]
