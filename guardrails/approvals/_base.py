@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from guardrails._clock import Clock
 from guardrails._errors import UnknownRequestError
-from guardrails.approvals._models import ApprovalEvent, ApprovalRequest
+from guardrails.approvals._models import TERMINAL, ApprovalEvent, ApprovalRequest
 from guardrails.approvals.stores import ApprovalStore
 from guardrails.policy import Policy
 
@@ -47,6 +47,20 @@ class AuditRecorder(Protocol):
         ...
 
 
+_KIND_BY_STATUS: dict[str, Any] = {
+    "approved": "decided",
+    "rejected": "decided",
+    "superseded": "decided",
+    "expired": "expired",
+    "consumed": "consumed",
+    "executed": "executed",
+}
+
+
+def _state(request: ApprovalRequest) -> tuple[str, int, bool]:
+    return (request.status, len(request.votes), request.escalated)
+
+
 class ServiceBase:
     """State and helpers every part of :class:`~guardrails.approvals.ApprovalService` uses."""
 
@@ -56,6 +70,9 @@ class ServiceBase:
     clock: Clock
     _listeners: list[Listener]
     _lock: threading.Lock
+    # What this process last told its listeners about each live request: (status, votes,
+    # escalated). :meth:`sync` compares it with the store to report changes made elsewhere.
+    _seen: dict[str, tuple[str, int, bool]]
 
     # -- listeners ----------------------------------------------------------------------------
 
@@ -78,6 +95,10 @@ class ServiceBase:
     def _notify(self, kind: Any, request: ApprovalRequest, code: str | None = None) -> None:
         with self._lock:
             listeners = list(self._listeners)
+            if request.status in TERMINAL:
+                self._seen.pop(request.id, None)
+            else:
+                self._seen[request.id] = _state(request)
         event = ApprovalEvent(kind=kind, request=request, code=code)
         for listener in listeners:
             try:
@@ -106,6 +127,26 @@ class ServiceBase:
             tool_call_id=tool_call_id or (request.tool_call_id if request else None) or None,
             data=data,
         )
+
+    def sync(self) -> list[ApprovalEvent]:
+        """Tell listeners about changes other processes made to requests this process has seen.
+
+        Another replica may decide, escalate or expire a request whose card this process shows;
+        call ``sync`` (``tick`` does) to hear about it. Returns the events delivered.
+        """
+        with self._lock:
+            seen = dict(self._seen)
+        events: list[ApprovalEvent] = []
+        for request_id, before in seen.items():
+            request = self.store.get(request_id)
+            if request is None or _state(request) == before:
+                continue
+            kind = _KIND_BY_STATUS.get(request.status, "vote")
+            if request.status == "pending" and request.escalated and not before[2]:
+                kind = "escalated"
+            self._notify(kind, request)
+            events.append(ApprovalEvent(kind=kind, request=request))
+        return events
 
     def get(self, request_id: str) -> ApprovalRequest:
         """The request as it now stands.

@@ -152,7 +152,8 @@ class Lifecycle(ServiceBase):
     # -- sweeping -----------------------------------------------------------------------------
 
     def tick(self, *, limit: int = 1000) -> list[ApprovalRequest]:
-        """Expire and escalate due requests; returns the requests that changed."""
+        """Expire and escalate due requests, then :meth:`sync` listeners with changes made by
+        other processes; returns the requests this sweep expired or escalated."""
         now = self.clock.now()
         changed: list[ApprovalRequest] = []
         for request in self.store.pending(limit=limit, due_before=now):
@@ -165,6 +166,7 @@ class Lifecycle(ServiceBase):
                 self._audit("approval.escalated", updated, to=updated.escalation.to.to_dict())
                 self._notify("escalated", updated)
                 changed.append(updated)
+        self.sync()
         return changed
 
     def _sweep_one(self, request_id: str, now: datetime) -> tuple[str | None, ApprovalRequest]:

@@ -118,6 +118,7 @@ class ApprovalService(Lifecycle):
         self._tools = dict(tools or {})
         self.directory: Directory | None = directory if directory is not None else policy.directory
         self._listeners: list[Listener] = []
+        self._seen: dict[str, tuple[str, int, bool]] = {}
         self._lock = threading.Lock()
 
     def resolve(self, channel: str, subject: str) -> Principal | None:

@@ -96,3 +96,28 @@ def test_service_resolves_channel_identities_from_the_policy_file() -> None:
     assert (
         ApprovalService(policy, directory=CallableDirectory(broken)).resolve("slack", "U1") is None
     )
+
+
+def test_cards_update_when_another_process_decides(tmp_path: object) -> None:
+    """A decision made through another service instance (another process or replica, same store)
+    reaches this process's listeners on the next tick()."""
+    from pathlib import Path
+
+    from guardrails.approvals import SQLiteApprovalStore
+    from guardrails.policy import Policy, ToolCall
+
+    db = Path(str(tmp_path)) / "shared.db"
+    policy = Policy()
+    slack_side = ApprovalService(policy, store=SQLiteApprovalStore(db))
+    web_side = ApprovalService(policy, store=SQLiteApprovalStore(db))
+    seen: list[tuple[str, str]] = []
+    slack_side.subscribe(lambda e: seen.append((e.kind, e.request.status)))
+    req = slack_side.gate(
+        ToolCall(name="t", tags=frozenset({"privileged"})), requester=Principal(id="alice")
+    ).request
+    assert req is not None
+    web_side.decide(req.id, Decision(verdict="approve", approver=BOB, args_digest=req.args_digest))
+    slack_side.tick()
+    assert seen == [("requested", "pending"), ("decided", "approved")]
+    slack_side.tick()  # reported once
+    assert len(seen) == 2
