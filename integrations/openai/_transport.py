@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+import anyio.to_thread
 import httpx2
 import orjson
 
@@ -19,6 +20,10 @@ from guardrails import RequestBlocked
 
 if TYPE_CHECKING:
     from integrations.openai._guard import OpenAIGuard
+
+# Bodies above this size are redacted on a worker thread in async clients (a thread hop costs
+# ~0.1 ms; scanning a large first turn can take tens of milliseconds).
+_OFFLOAD_BYTES = 64 * 1024
 
 __all__ = ["AsyncGuardTransport", "GuardTransport", "decode", "encode", "rebuild"]
 
@@ -109,7 +114,12 @@ class AsyncGuardTransport(httpx2.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         _check_size(self._guard, request)
         body = await request.aread() if request.method not in ("GET", "HEAD") else b""
-        prepared = self._guard.prepare(request, body)
+        if len(body) > _OFFLOAD_BYTES:
+            # A large body may hold much new text to scan (a first turn over a long history):
+            # do it on a worker thread so the event loop keeps serving other conversations.
+            prepared = await anyio.to_thread.run_sync(self._guard.prepare, request, body)
+        else:
+            prepared = self._guard.prepare(request, body)
         return await self._inner.send(prepared, stream=True)
 
     async def aclose(self) -> None:

@@ -199,3 +199,15 @@ def test_bad_arguments_are_input_errors(
     [call] = _model_calls(client, openai_server, ToolCall(name="send_email", arguments=arguments))
     with pytest.raises(InputError):
         guard_of(client).call_tool(call, lambda **a: "x")
+
+
+def test_reprs_hold_no_values(client, openai_server: OpenAIServer) -> None:
+    """A checked call, the guard and its session show no raw value in their reprs."""
+    [send] = _model_calls(
+        client, openai_server, ToolCall(name="send_email", arguments={"to": "<EMAIL_ADDRESS_1>"})
+    )
+    guard = guard_of(client)
+    checked = guard.check_tool_call(send)
+    assert checked.args == {"to": EMAIL}
+    for obj in (checked, guard, guard.session(), guard.store):
+        assert EMAIL not in repr(obj)

@@ -39,3 +39,16 @@ async def test_async_embeddings(async_guarded, openai_server: OpenAIServer) -> N
     wire = openai_server.wire_text()
     assert EMAIL not in wire
     assert "plan B-42" in wire
+
+
+async def test_async_large_body_redacted_off_loop(
+    async_guarded, openai_server: OpenAIServer
+) -> None:
+    """A body over the offload threshold is redacted on a worker thread, just as completely."""
+    import json
+
+    history = chat_history() * 80
+    assert len(json.dumps(history)) > 64 * 1024
+    await async_guarded.chat.completions.create(model="m", messages=history)
+    assert len(openai_server.requests[0].json()["messages"]) == len(history)
+    assert_clean(openai_server.wire_text())
