@@ -22,10 +22,14 @@ class ApprovalsPort:
 
     # -- approvals (through guardrails.approvals.ApprovalService) -----------------------------
 
-    def _principal(self, user_id: str | None) -> Any:
+    def _principal(self, user_id: Any) -> Any:
+        """The principal behind an id (policy directory first); a principal passes through."""
         if user_id is None:
             return None
         from guardrails.identity import Principal
+
+        if isinstance(user_id, Principal):
+            return user_id
 
         directory = getattr(self.policy, "directory", None)
         found = directory.resolve("principal", user_id) if directory else None

@@ -116,13 +116,7 @@ class Backend(ApprovalsPort):
 
     def requester(self, ctx: CallContext) -> Any:
         """The requester as a principal (``None`` when unknown)."""
-        if ctx.requester is None:
-            return None
-        from guardrails.identity import Principal
-
-        directory = getattr(self.policy, "directory", None)
-        found = directory.resolve("principal", ctx.requester) if directory else None
-        return found or Principal(id=ctx.requester)
+        return self._principal(ctx.requester)
 
     # -- redaction ----------------------------------------------------------------------------
 

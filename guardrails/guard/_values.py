@@ -62,7 +62,7 @@ class CallContext:
 
     thread_id: str
     run_id: str | None = None
-    requester: str | None = None
+    requester: Any = None  # a principal id (str) or a Principal
     approver: str | None = None
     scope: str = ""
 
