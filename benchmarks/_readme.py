@@ -1,0 +1,133 @@
+"""Render the README's measured-numbers tables from ``benchmarks/results/*.json``.
+
+``python -m benchmarks._readme`` prints Markdown; the prose around it is written by hand.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from benchmarks._common import RESULTS
+from benchmarks.quality import TARGETS, markdown_table
+
+
+def _load(name: str) -> dict[str, Any] | None:
+    path = RESULTS / f"{name}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def _machine(data: dict[str, Any]) -> str:
+    m = data["machine"]
+    return (
+        f"{m['cpu']} ({m['cpu_count']} cores, shared), Python {m['python']}, commit "
+        f"`{m['git_commit'] or '?'}`, {m['measured_at']}"
+    )
+
+
+def quality_md(data: dict[str, Any]) -> str:
+    out = [f"_Measured on {_machine(data)}._", ""]
+    for ds in data["datasets"]:
+        out += [
+            f"**{ds}** ({data['datasets'][ds]['records']} records)",
+            "",
+            markdown_table(data["datasets"], ds),
+            "",
+        ]
+    ours = data["datasets"].get("agent_corpus", {}).get("systems", {}).get("guardrails")
+    if ours:
+        missed = [
+            f"{e} {v['recall']:.3f} (target {TARGETS[e]})"
+            for e, v in ours["per_entity"].items()
+            if e in TARGETS and v["gold"] and (v["recall"] or 0) < TARGETS[e]
+        ]
+        out.append(
+            "Below target on the agent corpus: " + (", ".join(missed) if missed else "none") + "."
+        )
+    return "\n".join(out)
+
+
+def speed_md(data: dict[str, Any]) -> str:
+    out = [
+        f"_Measured on {_machine(data)}._",
+        "",
+        "| workload | guardrails MB/s | LangChain MB/s | presidio MB/s | × LangChain (target 10) | × presidio (target 100) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, w in data["workloads"].items():
+        s, r = w["systems"], w["ratios"]
+        cells = [
+            f"{s[k]['mb_per_s']:.3g}" if k in s else "–"
+            for k in ("guardrails", "langchain", "presidio")
+        ]
+        ratios = [f"{r[k]['ratio']:.3g}×" if k in r else "–" for k in ("langchain", "presidio")]
+        out.append(f"| {name} | " + " | ".join(cells + ratios) + " |")
+    return "\n".join(out)
+
+
+def linear_md(data: dict[str, Any], cli: dict[str, Any] | None) -> str:
+    out = [
+        f"_Measured on {_machine(data)}._",
+        "",
+        "| input | sizes | seconds (fastest run) | doubling ratios (target ≤ 2.2) |",
+        "|---|---|---|---|",
+    ]
+    for group in ("text", "nested"):
+        for name, series in data.get(group, {}).items():
+            pts = series["points"]
+            sizes = ", ".join(
+                f"{p['size'] / 1e6:g} MB" if group == "text" else f"depth {p['size']}" for p in pts
+            )
+            secs = ", ".join(
+                f"{p['seconds']:.3g}"
+                if "seconds" in p
+                else (f"timeout {p['timeout']:.0f}s" if "timeout" in p else p.get("error", "?"))
+                for p in pts
+            )
+            ratios = ", ".join(f"{x}×" for x in series["doubling_ratios"]) or "–"
+            out.append(f"| {name} | {sizes} | {secs} | {ratios} |")
+    anchor = data.get("langchain_email_anchor")
+    if anchor:
+        pts = anchor["points"]
+        sizes = ", ".join(f"{p['size'] // 1024} KB" for p in pts)
+        secs = ", ".join(f"{p['seconds']:.3g}" for p in pts)
+        ratios = ", ".join(f"{x}×" for x in anchor["doubling_ratios"])
+        out.append(f"| LangChain e-mail regex, `a.a.a…` (anchor) | {sizes} | {secs} | {ratios} |")
+    if cli:
+        out += [
+            "",
+            "| CLI stream (`guardrails redact -`) | seconds | MB/s | peak RSS |",
+            "|---|---:|---:|---:|",
+        ]
+        for r in cli["runs"]:
+            if "seconds" in r:
+                out.append(
+                    f"| {r['mb']:g} MB | {r['seconds']:.0f} | {r['mb_per_s']:.3g} | {r['peak_rss_mb']:.0f} MB |"
+                )
+            else:
+                out.append(f"| {r['mb']:g} MB | timeout | – | – |")
+        out.append(
+            f"\nInput: {cli.get('input', '?')}; memory flat: {cli['memory_flat']} ({cli['rule']})."
+        )
+    return "\n".join(out)
+
+
+def main() -> int:
+    quality, speed, linear, cli = (
+        _load("quality"),
+        _load("speed"),
+        _load("linear"),
+        _load("linear_cli"),
+    )
+    if quality:
+        print("### Quality\n\n" + quality_md(quality) + "\n")
+    if speed:
+        print("### Speed\n\n" + speed_md(speed) + "\n")
+    if linear or cli:
+        base = linear if linear else {"machine": cli["machine"]} if cli else {}
+        print("### Linear time\n\n" + linear_md(base, cli) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
