@@ -419,11 +419,21 @@ class ApprovalService(Lifecycle):
         """
         if not self._keys:
             raise ConfigurationError("this ApprovalService has no permit_key")
-        placeholder = Decision(verdict="reject", approver=None, args_digest="", channel="permit")
         try:
             permit = verify_permit(self._keys, token, now=self.clock.now())
         except DecisionRefused as refusal:
-            self._refused(request_id, placeholder, refusal)
+            # Nothing in an unverified permit can be trusted, not even who it claims decided.
+            request = self.store.get(request_id)
+            self._audit(
+                "approval.refused",
+                request,
+                code=refusal.code,
+                channel="permit",
+                provenance="permit",
+                **({} if request else {"unknown_request": request_id}),
+            )
+            if request is not None:
+                self._notify("refused", request, refusal.code)
             raise
         decision = permit.to_decision()
         if permit.request_id != request_id:
