@@ -81,6 +81,12 @@ class CacheStats:
         misses: items scanned by the redactor.
         rechecks: hits whose item held a value the vault learned later, so it was scanned again.
         entities: entity type -> values masked by scans (cache hits are not counted again).
+
+    Example:
+        >>> stats = CacheStats()
+        >>> stats.count({"EMAIL_ADDRESS": 2})
+        >>> stats.entities
+        {'EMAIL_ADDRESS': 2}
     """
 
     hits: int = 0
@@ -422,7 +428,14 @@ class SessionPersistence(Protocol):
 
 
 class InMemorySessionPersistence:
-    """A dict-backed :class:`SessionPersistence`, for tests and single-process use."""
+    """A dict-backed :class:`SessionPersistence`, for tests and single-process use.
+
+    Example:
+        >>> p = InMemorySessionPersistence()
+        >>> p.save("c1", b"sealed")
+        >>> p.load("c1"), p.load("c2")
+        (b'sealed', None)
+    """
 
     def __init__(self) -> None:
         self.blobs: dict[str, bytes] = {}

@@ -61,7 +61,16 @@ def _arguments(raw: Any, name: str) -> dict[str, Any]:
 
 @dataclass(frozen=True, kw_only=True)
 class CheckedCall:
-    """A call the policy lets run now. ``args`` are restored for this tool only (kept out of repr)."""
+    """A call the policy lets run now. ``args`` are restored for this tool only (kept out of repr).
+
+    Example:
+        >>> from integrations.openai import OpenAIGuard
+        >>> guard = OpenAIGuard(conversation_id="c1")
+        >>> call = {"id": "call_1", "function": {"name": "search", "arguments": '{"q": "x"}'}}
+        >>> checked = guard.check_tool_call(call)
+        >>> checked.name, dict(checked.args)
+        ('search', {'q': 'x'})
+    """
 
     name: str
     call_id: str
