@@ -54,7 +54,7 @@ _UNIT = (
     r"(?:,?[ \t]*(?:Apt|Apartment|Suite|Ste|Unit|Fl|Floor|Room|Rm|Bldg|Building|#)\.?"
     r"[ \t]*#?[ \t]*[A-Za-z0-9-]{1,6}\b){0,2}"
 )
-_CAP = rf"[{UPPER}](?:[{LETTER}]|['’.-])*"
+_CAP = rf"[{UPPER}](?:[{LETTER}]|['’-]|\.(?=[{LETTER}]))*"  # a dot only inside ("St.Louis")
 _CITY_TAIL = (  # ", Springfield, IL 62704" / "\n SCHEIBBS, NO 14908" / ", 10115 Berlin"
     rf"(?:,?[ \t]*\n?[ \t]*(?:{_CAP}[ \t]?){{1,3}},?[ \t]*[A-Z]{{2}}[ \t]+\d{{5}}(?:-\d{{4}})?"
     rf"|,?[ \t]*\n?[ \t]*\d{{4,5}}[ \t]+(?:{_CAP}[ \t]?){{1,2}}(?<![ \t]))?"

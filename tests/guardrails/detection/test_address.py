@@ -83,3 +83,16 @@ def test_value_not_in_repr(detector: AddressDetector) -> None:
 def test_field_names_exported() -> None:
     """The structured walker gets lower-case address field names."""
     assert {"address", "street", "zip_code"} <= ADDRESS_FIELD_NAMES
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Ship to Hauptstraße 5, 10115 Berlin.", ["Hauptstraße 5, 10115 Berlin"]),  # final dot
+        ("at 12 Main St. Then left.", ["12 Main St."]),  # abbreviation dot belongs to it
+        ('"street": "1-10-3 Namba", "city": "Osaka"', ["1-10-3 Namba"]),  # JSON value only
+    ],
+)
+def test_exact_extent(detector: AddressDetector, text: str, expected: list[str]) -> None:
+    """An address span stops before sentence punctuation and closing quotes."""
+    assert found(detector, text) == expected
