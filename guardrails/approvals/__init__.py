@@ -17,6 +17,8 @@ Example:
     'rejected'
 """
 
+from typing import TYPE_CHECKING, Any
+
 from guardrails.approvals._models import (
     ApprovalEvent,
     ApprovalRequest,
@@ -37,6 +39,9 @@ from guardrails.approvals.stores import (
 )
 from guardrails.policy import args_digest, canonical_json
 
+if TYPE_CHECKING:
+    from guardrails.approvals.stores.postgres import PostgresApprovalStore
+
 __all__ = [
     "REFUSAL_CODES",
     "ApprovalEvent",
@@ -51,6 +56,7 @@ __all__ = [
     "InMemoryApprovalStore",
     "Listener",
     "Permit",
+    "PostgresApprovalStore",
     "Provenance",
     "RequestStatus",
     "SQLiteApprovalStore",
@@ -60,3 +66,11 @@ __all__ = [
     "issue_permit",
     "verify_permit",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "PostgresApprovalStore":  # psycopg is the optional "postgres" extra
+        from guardrails.approvals.stores.postgres import PostgresApprovalStore
+
+        return PostgresApprovalStore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
