@@ -37,6 +37,7 @@ class GuardedTool(BaseTool):
     model_config = ConfigDict(arbitrary_types_allowed=True)
     inner: BaseTool
     _gg: GraphGuard = PrivateAttr()
+    _config_param: str | None = PrivateAttr(default=None)
 
     def __init__(self, inner: BaseTool, graph_guard: GraphGuard) -> None:
         super().__init__(
@@ -52,6 +53,10 @@ class GuardedTool(BaseTool):
             handle_validation_error=inner.handle_validation_error,
         )
         self._gg = graph_guard
+        from langchain_core.tools.base import _get_runnable_config_param
+
+        # Introspected once: LangChain resolves type hints on every call otherwise.
+        self._config_param = _get_runnable_config_param(inner._run)
 
     @property
     def tool_call_schema(self) -> Any:  # what the model sees: the original's
@@ -96,6 +101,9 @@ class GuardedTool(BaseTool):
                     return f"Blocked: {gg.guard.block(ruling, ctx).reason}", None
         return None, (ruling, ctx, session)
 
+    def _extra(self, config: RunnableConfig) -> dict[str, Any]:
+        return {self._config_param: config} if self._config_param else {}
+
     def _output(self, out: Any, ruling: Any, session: Any) -> Any:
         if isinstance(out, tuple) and self.response_format == "content_and_artifact":
             return tuple(self._gg.guard.redact_output(x, session.vault, ruling) for x in out)
@@ -108,9 +116,7 @@ class GuardedTool(BaseTool):
         ruling, ctx, session = plan
 
         def run(a: Mapping[str, Any]) -> Any:
-            return self._output(
-                self.inner._run(**dict(a), **_extra(self.inner, config)), ruling, session
-            )
+            return self._output(self.inner._run(**dict(a), **self._extra(config)), ruling, session)
 
         try:
             return self._gg.guard.execute(ruling, ctx, run, encode=_enc, decode=_dec)
@@ -124,20 +130,13 @@ class GuardedTool(BaseTool):
         ruling, ctx, session = plan
 
         async def run(a: Mapping[str, Any]) -> Any:
-            out = await self.inner._arun(**dict(a), **_extra(self.inner, config))
+            out = await self.inner._arun(**dict(a), **self._extra(config))
             return self._output(out, ruling, session)
 
         try:
             return await self._gg.guard.aexecute(ruling, ctx, run, encode=_enc, decode=_dec)
         except ActionBlocked as exc:
             return f"Not run: {exc.reason}"
-
-
-def _extra(tool: BaseTool, config: RunnableConfig) -> dict[str, Any]:
-    from langchain_core.tools.base import _get_runnable_config_param
-
-    param = _get_runnable_config_param(tool._run)
-    return {param: config} if param else {}
 
 
 def _enc(value: Any) -> str:
