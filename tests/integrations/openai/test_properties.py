@@ -121,3 +121,19 @@ _KNOWN = frozenset(
      "presence_penalty", "frequency_penalty", "top_logprobs", "verbosity", "reasoning_effort",
      "max_completion_tokens", "prompt_cache_retention", "prompt_cache_options"}
 )  # fmt: skip
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(turns=st.lists(st.lists(message, min_size=1, max_size=3), min_size=1, max_size=4))
+def test_cached_bodies_equal_uncached(redactor, turns) -> None:
+    """Turn after turn (history re-sent and growing), the cached guard sends exactly what an
+    uncached one sends."""
+    cached = BodyRedactor(RedactionSession(redactor), GuardSettings())
+    fresh = BodyRedactor(RedactionSession(redactor, cache_size=0), GuardSettings())
+    history: list = []
+    for new in turns:
+        history = history + new
+        body = {"model": "m", "messages": history}
+        assert cached.body("chat", body) == fresh.body("chat", body)
