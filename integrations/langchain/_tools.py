@@ -32,7 +32,10 @@ _SCRATCHPAD = "__pregel_scratchpad"
 
 
 class GuardedTool(BaseTool):
-    """A tool whose calls pass policy, approval, once-only execution and output redaction."""
+    """A tool whose calls pass policy, approval, once-only execution and output redaction.
+
+    Built by :func:`guard_tools`; see its example.
+    """
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     inner: BaseTool

@@ -39,7 +39,18 @@ __all__ = ["REQUESTER_KEY", "GraphGuard", "tool_info"]
 
 
 class GraphGuard(RedactingMixin, ReviewMixin):
-    """LangGraph-side glue around one :class:`~guardrails.guard.ToolGuard`."""
+    """LangGraph-side glue around one :class:`~guardrails.guard.ToolGuard`.
+
+    One instance is shared by the nodes, the middleware and ``guard_tools`` of a graph so they
+    use the same per-thread vaults.
+
+    Example:
+        >>> from guardrails.guard import ToolGuard
+        >>> gg = GraphGuard(ToolGuard(), vault_key=b"k" * 32)
+        >>> ctx = gg.context({"messages": []}, {"configurable": {"thread_id": "t", "user_id": "al"}})
+        >>> (ctx.thread_id, ctx.requester, ctx.approver)
+        ('t', 'al', 'al')
+    """
 
     def __init__(
         self,

@@ -56,6 +56,14 @@ class RedactionNode:
 
     Put it before every model node: the model, the checkpoint and every stream then see
     placeholders only. Repeated messages cost a cache lookup (see :mod:`guardrails.session`).
+
+    Example:
+        >>> from langchain_core.messages import HumanMessage
+        >>> node = RedactionNode(vault_key=b"k" * 32)
+        >>> out = node({"messages": [HumanMessage("mail jane.doe@example.com", id="m1")]},
+        ...            {"configurable": {"thread_id": "t1", "user_id": "alice"}})
+        >>> (out["messages"][0].content, out["guardrails_requester"])
+        ('mail <EMAIL_ADDRESS_1>', 'alice')
     """
 
     def __init__(
@@ -92,6 +100,17 @@ class GuardedToolNode(ToolNode):
         guard: a :class:`~guardrails.guard.ToolGuard` or a shared :class:`GraphGuard`.
         interrupt_mode: ``"per_call"`` or ``"batched"`` (one interrupt for all pending calls).
         vault_key: key of the vault in state (when ``guard`` is not a ``GraphGuard``).
+
+    Example:
+        >>> from langchain_core.tools import tool
+        >>> @tool
+        ... def refund(amount: int) -> str:
+        ...     '''Refund money.'''
+        ...     return f"refunded {amount}"
+        >>> refund.tags = ["privileged"]
+        >>> node = GuardedToolNode([refund], vault_key=b"k" * 32)
+        >>> sorted(node.tools_by_name)
+        ['refund']
     """
 
     def __init__(

@@ -55,7 +55,19 @@ def vault_key_from_env() -> bytes:
 
 
 class VaultKeeper:
-    """Per-thread redaction sessions, loaded from and saved to graph state."""
+    """Per-thread redaction sessions, loaded from and saved to graph state.
+
+    Example:
+        >>> from guardrails import Redactor
+        >>> keeper = VaultKeeper(redactor=Redactor(), key=b"k" * 32)
+        >>> s = keeper.session("t1", None)
+        >>> s.redact_text("mail jane.doe@example.com")
+        'mail <EMAIL_ADDRESS_1>'
+        >>> state = {"guardrails_vault": keeper.dump(s)}
+        >>> other = VaultKeeper(redactor=Redactor(), key=b"k" * 32)  # e.g. after a restart
+        >>> other.restore("hi <EMAIL_ADDRESS_1>", state, "t1")
+        'hi jane.doe@example.com'
+    """
 
     def __init__(self, *, redactor: Any, key: bytes | None, max_threads: int = 1024) -> None:
         key = key if key is not None else vault_key_from_env()
