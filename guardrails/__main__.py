@@ -4,4 +4,5 @@ import sys
 
 from guardrails.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # importing the module (e.g. walking the package) must not run it
+    sys.exit(main())
