@@ -197,3 +197,22 @@ def test_bad_settings_refused(openai_client, kwargs) -> None:
     """Invalid settings raise ConfigurationError when the guard is built."""
     with pytest.raises(ConfigurationError):
         guard_openai(openai_client, **kwargs)
+
+
+def test_detector_failure_fails_closed(openai_client, openai_server: OpenAIServer) -> None:
+    """A detector that crashes blocks the request with RedactionError; nothing is sent."""
+    from guardrails import RedactionError, Redactor, SessionStore
+
+    class Broken:
+        name = "broken"
+        entities = frozenset({"PERSON"})
+
+        def detect(self, text: str) -> list:
+            raise RuntimeError(f"boom on {text}")
+
+    store = SessionStore(Redactor(extra_detectors=[Broken()]))
+    client = guard_openai(openai_client, store=store)
+    with pytest.raises(RedactionError) as err:
+        client.chat.completions.create(model="m", messages=[{"role": "user", "content": EMAIL}])
+    assert EMAIL not in str(err.value)
+    assert openai_server.requests == []
