@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from guardrails import _detection_api as api
 from guardrails._errors import ConfigurationError, GuardrailsError, InputError, RedactionError
@@ -26,6 +26,9 @@ from guardrails.masking._tokens import token_name
 from guardrails.masking.placeholder import Placeholder
 from guardrails.structured import DEFAULT_FIELD_RULES, normalize_field
 from guardrails.vault._vault import Vault
+
+if TYPE_CHECKING:
+    from guardrails.detection import CustomEntity
 
 __all__ = ["DataRedactionResult", "RedactionResult", "Redactor"]
 
@@ -102,7 +105,7 @@ class Redactor:
         operators: Mapping[str, Operator] | None = None,
         detectors: Sequence[Detector] | None = None,
         extra_detectors: Sequence[Detector] = (),
-        custom: Sequence[Any] = (),
+        custom: Sequence[CustomEntity] = (),
         field_rules: Mapping[str, str] | None = None,
         score_threshold: float = 0.0,
     ) -> None:
@@ -191,7 +194,7 @@ class Redactor:
         )
 
     def _digest(self, text: str) -> bytes:
-        h = hashlib.blake2b(self._salt, digest_size=16)
+        h = hashlib.blake2b(key=self._salt, digest_size=16)
         h.update(text.encode("utf-8", "surrogatepass"))
         return h.digest()
 
