@@ -132,14 +132,21 @@ class ServiceBase:
         """Tell listeners about changes other processes made to requests this process has seen.
 
         Another replica may decide, escalate or expire a request whose card this process shows;
-        call ``sync`` (``tick`` does) to hear about it. Returns the events delivered.
+        call ``sync`` (``tick`` does) to hear about it. Costs one store read per live request this
+        process has shown; requests past their expiry are dropped. Returns the events delivered.
         """
         with self._lock:
             seen = dict(self._seen)
         events: list[ApprovalEvent] = []
+        now = self.clock.now()
         for request_id, before in seen.items():
             request = self.store.get(request_id)
-            if request is None or _state(request) == before:
+            if request is None or (_state(request) == before and now >= request.expires_at):
+                # past its expiry nothing more can happen that a card needs: stop watching
+                with self._lock:
+                    self._seen.pop(request_id, None)
+                continue
+            if _state(request) == before:
                 continue
             kind = _KIND_BY_STATUS.get(request.status, "vote")
             if request.status == "pending" and request.escalated and not before[2]:
