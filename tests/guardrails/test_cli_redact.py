@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from guardrails import Redactor
-from guardrails import _cli_redact as cli_redact
+from guardrails import _cli_stream as cli_stream
 from guardrails.cli import main
 
 EMAIL = "jane.doe@example.com"
@@ -109,8 +109,8 @@ def test_values_across_block_boundaries(
     tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With tiny blocks, the stream gives exactly the one-shot result (no value is cut)."""
-    monkeypatch.setattr(cli_redact, "CHUNK", 50)
-    monkeypatch.setattr(cli_redact, "OVERLAP", 40)
+    monkeypatch.setattr(cli_stream, "CHUNK", 50)
+    monkeypatch.setattr(cli_stream, "OVERLAP", 40)
     text = "".join(f"row {i}: user{i}@corp.example paid with {CARD}\n" for i in range(40))
     src = tmp_path / "in.txt"
     src.write_text(text)
