@@ -242,5 +242,8 @@ def secret_key_entity(key: str) -> str | None:
 def strong_secret_key(key: str) -> bool:
     """Whether the name alone says "this is a secret" (not just ``auth``/``cookie``/``*_key``)."""
     words = set(_words(key))
-    weak = {"auth", "authorization", "cookie", "sid", "signature", "hmac", "pin", "otp", "totp"}
+    weak = {
+        "auth", "authorization", "cookie", "sid", "sessionid", "signature", "hmac", "pin", "otp",
+        "totp",
+    }  # fmt: skip
     return bool(words - weak & (_SECRET_WORDS | {"key", "secret", "url", "string", "str"}))

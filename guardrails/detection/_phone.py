@@ -165,8 +165,8 @@ def check_phone(text: str, start: int, end: int, want: frozenset[str]) -> list[F
     if not plus and any(len(g) == 1 for g in groups[1:]):
         return []  # "1.2.3", "4 5 6": versions, list counters
     context = has_context(text, start, _PHONE_CONTEXT, 40)
-    if not context and has_context(text, start, _NOT_PHONE_CONTEXT, 16):
-        return []
+    if not (context or plus) and has_context(text, start, _NOT_PHONE_CONTEXT, 16):
+        return []  # "order 4155550123": an id, unless the number is written "+…" or a cue says phone
     if plus:
         # "+" and grouping are specific enough to accept numbers that are merely possible
         ok = valid_international(digits) or (len(groups) >= 3 and possible_international(number))

@@ -394,6 +394,7 @@ def check_url_credentials(text: str, start: int, end: int, want: frozenset[str])
 
 _KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _UNQUOTED = re.compile(r"[^ \t\r\n\"'`,;&<>]+")
+_HAS_ALNUM = re.compile(r"[A-Za-z0-9]")
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
 
 
@@ -465,7 +466,13 @@ def check_kv(text: str, start: int, end: int, want: frozenset[str]) -> list[Foun
         return []
     vs, ve = bounds
     value = text[vs:ve]
-    if not value or value[0] in "{[(" or is_placeholder(value):
+    if entity == "PASSWORD" and value[:1] == "{":
+        # ODBC quotes a password with braces: Pwd={p@ss;word};
+        close = text.find("}", vs + 1, min(len(text), vs + 130))
+        if close > vs + 1 and not any(c in text[vs + 1 : close] for c in " \r\n:\"'"):
+            vs, ve = vs + 1, close
+            value = text[vs:ve]
+    if not value or value[0] in "{[(" or is_placeholder(value) or not _HAS_ALNUM.search(value):
         return []
     low = value.lower()
     if entity == "PASSWORD":
@@ -477,8 +484,8 @@ def check_kv(text: str, start: int, end: int, want: frozenset[str]) -> list[Foun
             return []
         score = 0.85
     else:
-        if not looks_random(value):
-            return []
+        if "=" in value or not looks_random(value):
+            return []  # "Cookie: session=…": the inner key=value pair is reported on its own
         score = 0.8
     ent = (
         _pick(entity, want)

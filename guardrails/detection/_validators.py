@@ -163,10 +163,17 @@ def _card_ok(cand: str) -> bool:
 
 def check_card(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
     """A Luhn-valid number of a known brand; trailing groups (a CVV, a date) are trimmed."""
-    prev = _before(text, start)
-    if prev in ("-", ".", "/", "+", "_") or _after(text, end) in ("-", "_"):
+    if _after(text, end) in ("-", "_"):
         return []
     cand = text[start:end]
+    first = _GROUP_SPLIT.split(cand[:4], maxsplit=1)[0]
+    if len(first) <= 3 and len(cand) > len(first) + 1 and cand[len(first)] in " -":
+        # "plan B-42 4111 1111 1111 1111": a short number glued in front of a grouped card
+        found = check_card(text, start + len(first) + 1, end, want)
+        if found:
+            return found
+    if _before(text, start) in ("-", ".", "/", "+", "_"):
+        return []
     if len(cand) <= _MAX_CARD_CHARS and _card_ok(cand):
         return [(start, end, "CREDIT_CARD", 1.0)]
     # "4111111111111111 2025": an ungrouped number followed by another one. A consistently grouped

@@ -72,6 +72,7 @@ POSITIVES: list[tuple[str, str, str]] = [
     ("+82 10-2000-0000", "+82 10-2000-0000", "PHONE_NUMBER"),  # Korea
     ("+12015550123", "+12015550123", "PHONE_NUMBER"),  # E.164, no separators
     ("0044 7400 123456", "0044 7400 123456", "PHONE_NUMBER"),  # 00 international prefix
+    ("order 1234567; +1 415 555 0100; plan", "+1 415 555 0100", "PHONE_NUMBER"),  # id word nearby
     # --- PHONE_NUMBER, national formats
     ("call (201) 555-0123", "(201) 555-0123", "PHONE_NUMBER"),  # US parentheses
     ("at 201.555.0123 or", "201.555.0123", "PHONE_NUMBER"),  # US dots
@@ -102,6 +103,16 @@ POSITIVES: list[tuple[str, str, str]] = [
     ("unionpay 6214830000000009", "6214830000000009", "CREDIT_CARD"),  # UnionPay
     ("maestro 6759000000000000", "6759000000000000", "CREDIT_CARD"),  # Maestro
     ('"card": "4111111111111111"', "4111111111111111", "CREDIT_CARD"),  # in JSON
+    (
+        "plan B-42 4111 1111 1111 1111 plan",
+        "4111 1111 1111 1111",
+        "CREDIT_CARD",
+    ),  # number glued before
+    (
+        "4111 1111 1111 1111 5555 5555 5555 4444",
+        "5555 5555 5555 4444",
+        "CREDIT_CARD",
+    ),  # two in a row
     # --- IBAN_CODE
     ("IBAN DE89 3704 0044 0532 0130 00", "DE89 3704 0044 0532 0130 00", "IBAN_CODE"),  # grouped
     ("to DE89370400440532013000.", "DE89370400440532013000", "IBAN_CODE"),  # compact
@@ -178,6 +189,9 @@ SECRETS: list[tuple[str, str, str]] = [
     ("webhookSecret=whk_9Zq2Lm8Rt4Vw", "whk_9Zq2Lm8Rt4Vw", "SECRET"),  # camelCase key
     ("SESSION_KEY=Zk3Lm8Qx2Rt7Vw9Y", "Zk3Lm8Qx2Rt7Vw9Y", "SECRET"),  # *_KEY, high entropy
     ("https://api.example.com/cb?token=Zk3Lm8Qx2Rt7&x=1", "Zk3Lm8Qx2Rt7", "SECRET"),  # query
+    ("Driver={ODBC};Uid=sa;Pwd={p@ss;w0rd};", "p@ss;w0rd", "PASSWORD"),  # ODBC braces
+    ("Cookie: sessionid=Zk3Lm8Qx2Rt7Vw9Yb4Nc", "Zk3Lm8Qx2Rt7Vw9Yb4Nc", "SECRET"),  # session cookie
+    ('"session_token": "Zk3Lm8Qx2Rt7Vw9Yb4Nc"', "Zk3Lm8Qx2Rt7Vw9Yb4Nc", "SECRET"),  # session token
 ]
 
 # (text, what it is): nothing in the text may be reported.
@@ -214,6 +228,9 @@ LOOKALIKES: list[tuple[str, str]] = [
     ("password = os.environ['DB_PASSWORD']", "code reading a secret"),
     ("password: ********", "already masked"),
     ('"password": null', "null"),
+    ("password: |\n  multi", "YAML block marker"),
+    ("session: active", "session state word"),
+    ("trace session=c4d88273-eb35-4402-97a7-31d512ff6d96", "a log's session id (a UUID)"),
     ("Reset your password: click the link", "prose with a colon"),
     ("max_tokens: 4096, token_count=1200", "token counts"),
     ('"token_type": "bearer"', "token type"),
