@@ -31,6 +31,17 @@ def default_user(config: Mapping[str, Any]) -> str | None:
     return user if isinstance(user, str) and user else None
 
 
+def _run_id(config: Mapping[str, Any]) -> Any:
+    """The run's id: set by the LangGraph server (configurable/metadata ``run_id``); locally,
+    the traced parent run of this node (what LangSmith shows), as LangGraph hides the root's."""
+    conf = config.get("configurable") or {}
+    meta = config.get("metadata") or {}
+    found = config.get("run_id") or conf.get("run_id") or meta.get("run_id")
+    if found is None:
+        found = getattr(config.get("callbacks"), "parent_run_id", None)
+    return found
+
+
 def call_context(
     config: Mapping[str, Any],
     *,
@@ -44,8 +55,8 @@ def call_context(
     resuming run is made by someone else); the approver is the resuming run's own user.
     """
     conf = config.get("configurable") or {}
-    run_id = config.get("run_id") or conf.get("run_id")
     thread_id = conf.get("thread_id")
+    run_id = _run_id(config)
     return CallContext(
         thread_id=str(thread_id) if thread_id is not None else "",
         run_id=str(run_id) if run_id is not None else None,

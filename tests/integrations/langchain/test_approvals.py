@@ -243,3 +243,16 @@ def test_interrupt_publishes_the_allowed_decisions_as_its_response_schema(
     titles = [b.get("title") for b in intr.response_schema["anyOf"]]
     assert titles[:3] == ["Approve", "Edit", "Reject"]
     assert "Signed permit" in titles
+
+
+def test_audit_events_carry_a_run_id(tools, runs, make_agent) -> None:
+    """Requests, decisions and executions name the run they happened in."""
+    agent, mw, iid = _paused(make_agent, tools, thread="tri")
+    agent.invoke(Command(resume={iid: {"type": "approve"}}), cfg("tri", "bob"), version="v2")
+    events = [
+        e
+        for e in mw.audit.events()
+        if e.kind in ("approval.requested", "approval.decided", "tool.executed")
+    ]
+    assert len(events) == 3
+    assert all(e.run_id for e in events)
