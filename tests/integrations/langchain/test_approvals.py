@@ -256,3 +256,75 @@ def test_audit_events_carry_a_run_id(tools, runs, make_agent) -> None:
     ]
     assert len(events) == 3
     assert all(e.run_id for e in events)
+
+
+def test_edit_runs_the_reviewers_args_after_policy_reevaluation(tools, runs, make_agent) -> None:
+    """An edit's new args are what runs (placeholders the reviewer typed stay masked)."""
+    agent, mw, iid = _paused(make_agent, tools, thread="ted")
+    edit = {
+        "type": "edit",
+        "edited_action": {
+            "name": "send_email",
+            "args": {"to": "<EMAIL_ADDRESS_1>", "body": "shorter"},
+        },
+    }
+    agent.invoke(Command(resume={iid: edit}), cfg("ted", "bob"), version="v2")
+    assert runs.calls == [("send_email", {"to": "<EMAIL_ADDRESS_1>", "body": "shorter"})]
+    assert any(
+        e.kind == "approval.decided" and e.data["verdict"] == "edit" for e in mw.audit.events()
+    )
+
+
+def test_edit_into_args_the_policy_denies_is_refused(tools, runs, make_agent) -> None:
+    """An edit is evaluated again: args a deny rule matches are refused before saving."""
+    policy = Policy.from_dict(
+        {
+            "rules": [
+                {"name": "mail", "tools": ["send_email"], "effect": "require_approval"},
+                {
+                    "name": "no-spam",
+                    "tools": ["send_email"],
+                    "when": "args.body == 'spam'",
+                    "effect": "deny",
+                    "reason": "no spam",
+                },
+            ]
+        }
+    )
+    agent, _, iid = _paused(make_agent, tools, thread="tdn", policy=policy)
+    edit = {
+        "type": "edit",
+        "edited_action": {"name": "send_email", "args": {"to": "x", "body": "spam"}},
+    }
+    with pytest.raises(ValidationError, match="denies the edited call"):
+        agent.invoke(Command(resume={iid: edit}), cfg("tdn", "bob"), version="v2")
+    assert runs.calls == []
+
+
+def test_policy_deny_tells_the_model_and_is_audited(tools, runs, make_agent) -> None:
+    """A denied call does not run; the model gets the policy's reason; policy.denied is recorded."""
+    policy = Policy.from_dict(
+        {
+            "rules": [
+                {
+                    "name": "never",
+                    "tools": ["delete_records"],
+                    "effect": "deny",
+                    "reason": "deletes are disabled",
+                }
+            ]
+        }
+    )
+    model = ScriptedChatModel(
+        script=[reply("", call("delete_records", {"table": "users"}, "d1")), reply("ok")]
+    )
+    agent, mw = make_agent(model, list(tools.values()), policy=policy)
+    out = agent.invoke(
+        {"messages": [{"role": "user", "content": "delete users"}]},
+        cfg("tdd", "alice"),
+        version="v2",
+    )
+    tool_msg = out.value["messages"][-2]
+    assert "deletes are disabled" in str(tool_msg.content)
+    assert runs.calls == []
+    assert [e.data["rule"] for e in mw.audit.events() if e.kind == "policy.denied"] == ["never"]
