@@ -39,7 +39,9 @@ def register(subparsers: Any) -> None:
 
     verify = sub.add_parser("verify", help="check the hash chain; exit 1 naming the first bad seq")
     _add_source(verify)
-    verify.add_argument("--key-file", type=Path, help="HMAC key the trail was written with")
+    verify.add_argument(
+        "--key-file", type=Path, help="HMAC key the trail was written with (raw bytes, as is)"
+    )
     verify.add_argument(
         "--expect-head",
         metavar="SEQ:HASH",
@@ -101,8 +103,8 @@ def _key(path: Path | None) -> bytes | None:
     if path is None:
         return None
     try:
-        # Surrounding whitespace (a trailing newline from `echo`) is not part of the key.
-        return path.read_bytes().strip()
+        # Byte for byte, like AuditLog(key=...): stripping whitespace would corrupt binary keys.
+        return path.read_bytes()
     except OSError as exc:
         raise ConfigurationError(f"cannot read the key file: {exc.strerror}") from exc
 
@@ -130,6 +132,10 @@ def _verify(args: argparse.Namespace) -> int:
         print(f"{report.message}; head {report.head_seq}:{report.head_hash}")
         return 0
     print(f"audit trail does NOT verify: {report.message}", file=sys.stderr)
+    if chain.keyed and report.first_bad_seq == 1 and args.key_file.read_bytes().endswith(b"\n"):
+        print(
+            "note: the key file ends with a newline; keys are used byte for byte", file=sys.stderr
+        )
     print(f"last good head {report.head_seq}:{report.head_hash}", file=sys.stderr)
     return 1
 

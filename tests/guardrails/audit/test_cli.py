@@ -48,14 +48,24 @@ def test_verify_bad_exits_1_naming_seq(db: Path, capsys: pytest.CaptureFixture[s
 
 
 def test_verify_with_key_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """--key-file verifies an HMAC trail (a trailing newline in the file is ignored)."""
+    """--key-file verifies an HMAC trail; without it verification fails with a hint."""
     path = tmp_path / "k.jsonl"
     fill(AuditLog(JsonlSink(path), key=KEY), 3)
     key_file = tmp_path / "key"
-    key_file.write_bytes(KEY + b"\n")
+    key_file.write_bytes(KEY)
     assert main(["audit", "verify", "--jsonl", str(path), "--key-file", str(key_file)]) == 0
     assert main(["audit", "verify", "--jsonl", str(path)]) == 1
     assert "pass it" in capsys.readouterr().err
+
+
+def test_key_file_is_used_byte_for_byte(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A trailing newline is part of the key (binary keys must survive); the error says so."""
+    path = tmp_path / "k.jsonl"
+    fill(AuditLog(JsonlSink(path), key=KEY), 2)
+    key_file = tmp_path / "key"
+    key_file.write_bytes(KEY + b"\n")
+    assert main(["audit", "verify", "--jsonl", str(path), "--key-file", str(key_file)]) == 1
+    assert "ends with a newline" in capsys.readouterr().err
 
 
 def test_verify_expect_head_catches_truncation(
