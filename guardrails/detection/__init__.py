@@ -53,7 +53,9 @@ def default_detectors(
         >>> [d.name for d in default_detectors(["EMAIL_ADDRESS"])]
         ['patterns']
     """
-    wanted = ENTITIES if entities is None else expand_entities(entities)
+    own = {getattr(ce, "name", None) for ce in custom}
+    names = [entities] if isinstance(entities, str) else entities
+    wanted = ENTITIES if names is None else expand_entities([n for n in names if n not in own])
     detectors: list[Detector] = []
     if wanted & PATTERN_ENTITIES or custom:
         detectors.append(PatternDetector(wanted & PATTERN_ENTITIES, custom=custom))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from guardrails._errors import ConfigurationError, PatternError, RedactionError
 from guardrails.detection._entities import ENTITIES, GROUPS
@@ -35,7 +35,7 @@ class CustomEntity:
 
     name: str
     pattern: str
-    validator: Callable[[str], bool] | None = field(default=None, compare=False)
+    validator: Callable[[str], bool] | None = None
     context: tuple[str, ...] = ()
     context_required: bool = False
     score: float = 0.8

@@ -51,8 +51,8 @@ class PatternDetector:
             raise ConfigurationError(
                 f"scanner backend {backend!r} is not available; use one of {available_backends()}"
             )
-        wanted = PATTERN_ENTITIES if entities is None else expand_entities(entities)
         items = custom_tuple(custom)
+        wanted = PATTERN_ENTITIES if entities is None else _expand(entities, items)
         self._want = wanted & PATTERN_ENTITIES
         self.entities: frozenset[str] = self._want | {ce.name for ce in items}
         self._compiled = compiled(self._want, items, backend)
@@ -96,6 +96,13 @@ class PatternDetector:
             Span(start=s, end=e, entity_type=ent, score=score, value=text[s:e], detector=self.name)
             for s, e, ent, score in _resolve(found, reserved)
         ]
+
+
+def _expand(entities: Collection[str], custom: tuple[CustomEntity, ...]) -> frozenset[str]:
+    """Built-in names and groups; the names of ``custom`` entities are accepted too."""
+    names = [entities] if isinstance(entities, str) else list(entities)
+    own = {ce.name for ce in custom}
+    return expand_entities([n for n in names if n not in own])
 
 
 def _resolve(found: list[Found], reserved: list[tuple[int, int]]) -> list[Found]:

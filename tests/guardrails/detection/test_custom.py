@@ -139,3 +139,17 @@ def test_our_placeholders_never_match_custom_patterns() -> None:
     """A custom pattern that would match one of our placeholders does not report it."""
     ce = CustomEntity(name="TAGGED", pattern=r"<[A-Z_]+_[0-9]+>")
     assert _found(PatternDetector([], custom=[ce]), "see <EMAIL_ADDRESS_1>") == []
+
+
+def test_same_pattern_different_validators_are_distinct() -> None:
+    """Two entities differing only by validator are not confused (e.g. by a compile cache)."""
+    keep = CustomEntity(name="CODE", pattern=r"\bC-[0-9]{3}\b", validator=lambda v: True)
+    drop = CustomEntity(name="CODE", pattern=r"\bC-[0-9]{3}\b", validator=lambda v: False)
+    assert [v for v, _, _ in _found(PatternDetector([], custom=[keep]), "C-123")] == ["C-123"]
+    assert _found(PatternDetector([], custom=[drop]), "C-123") == []
+
+
+def test_custom_names_accepted_in_entity_selection() -> None:
+    """A custom entity's own name may appear in the entity selection."""
+    det = PatternDetector(["EMPLOYEE_ID", "EMAIL_ADDRESS"], custom=[EMP])
+    assert det.entities == {"EMPLOYEE_ID", "EMAIL_ADDRESS"}
