@@ -19,6 +19,7 @@ from guardrails.detection._lexicon import (
     SHARED_SCAN,
     UPPER,
     Memo,
+    lexicons,
     table_reader,
     word_set,
 )
@@ -91,7 +92,7 @@ _FR = re.compile(  # "12 rue de la Paix", "5 bis, avenue Foch"
 )
 _PO_BOX = re.compile(
     r"\b(?:P\.?[ \t]?O\.?[ \t]*Box|Post[ \t]+Office[ \t]+Box|POB|Postfach|Apartado|Casilla|"
-    r"PSC[ \t]+\d{3,5},?[ \t]+Box)[ \t]*#?[ \t]*\d{1,7}"
+    r"(?:PSC|Unit)[ \t]+\d{3,5},?[ \t]+Box)[ \t]*#?[ \t]*\d{1,7}"
     r"(?:,?[ \t]*\n?[ \t]*(?:APO|FPO|DPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{5})?",
     re.IGNORECASE,
 )
@@ -113,7 +114,15 @@ _NOT_STREET_BEFORE = re.compile(
     r"(?i:\b(?:mac|ip|ipv4|ipv6|email|e-mail|wallet|web|memory|bitcoin|eth)[ _-]?)$"
 )
 _HAS_WORD = re.compile(rf"[{LETTER}]{{3,}}")
-_LABEL, _FR_ANCHOR, _JP_ANCHOR, _EU_SUFFIX, _EU_PREFIX, _BOX, _UNIT_ANCHOR = range(7)
+_LABEL, _FR_ANCHOR, _JP_ANCHOR, _EU_SUFFIX, _EU_PREFIX, _BOX, _UNIT_ANCHOR, _CONTEXT = range(8)
+# After "lives at", "ship to", "my address is": a street without a known suffix word, as most
+# of Europe writes it ("Allika 46", "6750 Koskikatu 25", "hersnapvej 18").
+_GENERIC = re.compile(
+    rf"(?:\d{{1,6}}[A-Za-z]?[ \t]+)?(?:[{LETTER}](?:[{LETTER}]|['’.-])*[ \t]+){{1,4}}"
+    rf"\d{{1,5}}[A-Za-z]?\b(?:[ \t]*[-/][ \t]*\d{{1,4}})?{_UNIT}"
+    rf"|\d{{1,6}}[A-Za-z]?[ \t]+[{UPPER}](?:[{LETTER}]|['’-])*(?:[ \t]+[{UPPER}](?:[{LETTER}]|['’-])*){{0,3}}"
+    rf"{_UNIT}"
+)
 _NUMBER = r"\b\d{1,6}[A-Za-z]?(?:[-/]\d{1,4}[A-Za-z]?)?"
 # The US/UK anchor ends on the street suffix, so log lines ("200 OK", "Items 42") never reach the
 # Python regexes. It is too large for hyperscan's start-of-match mode, hence its own scanner
@@ -132,9 +141,12 @@ _ANCHORS = (
     rf"(?i)(?:{_EU_WORD_SUFFIX})[ \t]+\d",  # "…straße 5"
     r"(?i)\b(?:via|viale|vicolo|piazza|corso|calle|avenida|avda|plaza|paseo|carrer|rua|"
     r"travessa|ul|ulica|al|aleja)\.?[ \t]+\S",
-    r"(?i)\b(?:p\.?[ \t]?o\.?[ \t]*box|post[ \t]+office|pob|postfach|apartado|casilla|psc)"
+    r"(?i)\b(?:p\.?[ \t]?o\.?[ \t]*box|post[ \t]+office|pob|postfach|apartado|casilla|psc|"
+    r"unit[ \t]+\d{3,5}[ \t]+box)"
     r"[ \t]*[#0-9]",
     r"\b(?:Apt|Apartment|Suite|Ste)\.?[ \t]*#?[ \t]*\d",
+    r"(?i)\b(?:(?:lives?|living|located|resides?|office[ \t]+is|drops?[ \t]+(?:you|it|them)"
+    r"[ \t]+off)[ \t]+(?:at|on)|(?:new[ \t]+)?address[ \t]+is)[ \t]+[0-9A-Za-z]",
 )
 # which full regexes to try, anchored at the anchor's start
 _AT_START = {
@@ -177,6 +189,10 @@ class AddressDetector:
                 hit = _label_value(text, end - 1)
                 if hit is not None:
                     found.append(hit)
+            elif anchor == _CONTEXT:
+                m = _GENERIC.match(text, end - 1)
+                if m is not None and _street_words(m.group()):
+                    found.append(m.span())
             elif anchor == _EU_SUFFIX:  # the street word is glued before the suffix
                 lo, hi = max(0, start - _SUFFIX_BEFORE), min(len(text), end + _SUFFIX_AFTER)
                 found.extend(
@@ -208,6 +224,13 @@ class AddressDetector:
                 )
                 last_end = e
         return spans
+
+
+def _street_words(value: str) -> bool:
+    """Whether ``value`` names a street: a word of 3+ letters that is not a common word
+    ("Allika 46" yes; "Python 3", "Windows 11" no)."""
+    common = lexicons().common_words
+    return any(w.casefold() not in common for w in _HAS_WORD.findall(value))
 
 
 def _label_value(text: str, pos: int) -> tuple[int, int] | None:

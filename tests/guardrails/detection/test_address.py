@@ -42,6 +42,9 @@ def found(detector: AddressDetector, text: str) -> list[str]:
         ("PSC 5217, Box 4854\nAPO AP 43617", "PSC 5217, Box 4854\nAPO AP 43617"),  # military
         ("Suite 399", "Suite 399"),  # unit alone
         ("1 Broadway", "1 Broadway"),  # suffix-less famous street
+        ("She lives at Allika 46, Tallinn", "Allika 46"),  # no suffix word, after "lives at"
+        ("my new address is 6750 Koskikatu 25 Apt. 864", "6750 Koskikatu 25 Apt. 864"),  # "is"
+        ("Unit 4719 Box 7394\nDPO AP 70942", "Unit 4719 Box 7394\nDPO AP 70942"),  # military
     ],
 )
 def test_detects_address(detector: AddressDetector, text: str, address: str) -> None:
@@ -60,6 +63,8 @@ def test_detects_address(detector: AddressDetector, text: str, address: str) -> 
         "the ring 5 times",  # lower-case European suffix word
         "Released 2024-05-01 at 10:00",  # timestamp
         "Deliver to <ADDRESS_1>",  # our own placeholder
+        "We moved to Python 3 last year",  # product + version after a moving verb
+        "He lives at Windows 11 speed",  # common word + number even after "lives at"
     ],
 )
 def test_ignores_non_address(detector: AddressDetector, text: str) -> None:
