@@ -132,15 +132,16 @@ class ServiceBase:
         """Tell listeners about changes other processes made to requests this process has seen.
 
         Another replica may decide, escalate or expire a request whose card this process shows;
-        call ``sync`` (``tick`` does) to hear about it. Costs one store read per live request this
-        process has shown; requests past their expiry are dropped. Returns the events delivered.
+        call ``sync`` (``tick`` does) to hear about it. One batched store read of the live requests
+        this process has shown; requests past their expiry are dropped. Returns the events delivered.
         """
         with self._lock:
             seen = dict(self._seen)
         events: list[ApprovalEvent] = []
         now = self.clock.now()
+        current = self.store.get_many(seen)
         for request_id, before in seen.items():
-            request = self.store.get(request_id)
+            request = current.get(request_id)
             if request is None or (_state(request) == before and now >= request.expires_at):
                 # past its expiry nothing more can happen that a card needs: stop watching
                 with self._lock:

@@ -1,6 +1,6 @@
 """The :class:`ApprovalStore` protocol: where requests live between the call and the decision.
 
-Four methods. ``update`` is the one that matters: it runs ``change`` on the current record inside
+Five methods. ``update`` is the one that matters: it runs ``change`` on the current record inside
 the store's lock or transaction (SQLite ``BEGIN IMMEDIATE``, PostgreSQL ``SELECT … FOR UPDATE``),
 so two approvers deciding at the same moment — in two threads or two processes — are serialized and
 the second sees the first's result. If ``change`` raises, nothing is written and the exception
@@ -9,7 +9,7 @@ propagates.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -36,6 +36,10 @@ class ApprovalStore(Protocol):
 
     def get(self, request_id: str, /) -> ApprovalRequest | None:
         """The request, or ``None``."""
+        ...
+
+    def get_many(self, request_ids: Iterable[str], /) -> dict[str, ApprovalRequest]:
+        """The requests that exist among ``request_ids``, by id (one batched read)."""
         ...
 
     def update(self, request_id: str, change: Change, /) -> ApprovalRequest:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from datetime import datetime
 
 from guardrails._errors import ApprovalError, UnknownRequestError
@@ -36,6 +37,11 @@ class InMemoryApprovalStore:
         """The request, or ``None``."""
         with self._lock:
             return self._rows.get(request_id)
+
+    def get_many(self, request_ids: Iterable[str], /) -> dict[str, ApprovalRequest]:
+        """The requests that exist among ``request_ids``, by id (one lock, not one per id)."""
+        with self._lock:
+            return {i: self._rows[i] for i in request_ids if i in self._rows}
 
     def update(self, request_id: str, change: Change, /) -> ApprovalRequest:
         """Atomically replace the request with ``change(current)``."""

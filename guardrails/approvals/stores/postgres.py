@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -67,6 +68,7 @@ class PostgresApprovalStore:
                 "INSERT INTO {} (id, status, created_at, next_due, data) VALUES (%s, %s, %s, %s, %s)"
             ).format(table),
             "get": sql.SQL("SELECT data FROM {} WHERE id = %s").format(table),
+            "many": sql.SQL("SELECT id, data FROM {} WHERE id = ANY(%s)").format(table),
             "read": sql.SQL("SELECT data, version FROM {} WHERE id = %s").format(table),
             "update": sql.SQL(
                 "UPDATE {} SET status = %s, next_due = %s, data = %s, version = version + 1 "
@@ -136,6 +138,11 @@ class PostgresApprovalStore:
         """The request, or ``None``."""
         row = self._conn().execute(self._q["get"], (request_id,)).fetchone()
         return decode(row[0]) if row else None
+
+    def get_many(self, request_ids: Iterable[str], /) -> dict[str, ApprovalRequest]:
+        """The requests that exist among ``request_ids``, by id (one round trip)."""
+        rows = self._conn().execute(self._q["many"], (list(request_ids),)).fetchall()
+        return {row[0]: decode(row[1]) for row in rows}
 
     def update(self, request_id: str, change: Change, /) -> ApprovalRequest:
         """Atomically replace the request with ``change(current)`` (compare-and-set on version).

@@ -11,6 +11,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -115,6 +116,21 @@ class SQLiteApprovalStore:
             .fetchone()
         )
         return decode(row[0]) if row else None
+
+    def get_many(self, request_ids: Iterable[str], /) -> dict[str, ApprovalRequest]:
+        """The requests that exist among ``request_ids``, by id (batched reads)."""
+        ids = list(request_ids)
+        out: dict[str, ApprovalRequest] = {}
+        conn = self._conn()
+        for i in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                f"SELECT id, data FROM guardrails_approvals WHERE id IN ({marks})",  # noqa: S608
+                chunk,
+            ).fetchall()
+            out.update((row[0], decode(row[1])) for row in rows)
+        return out
 
     def update(self, request_id: str, change: Change, /) -> ApprovalRequest:
         """Atomically replace the request with ``change(current)`` (``BEGIN IMMEDIATE``)."""

@@ -83,3 +83,12 @@ def test_pending_lists_oldest_first_and_filters_due(store: ApprovalStore) -> Non
     assert [r.id for r in store.pending(limit=1)] == ["apr_00001"]
     due = store.pending(due_before=T0 + timedelta(minutes=2))
     assert [r.id for r in due] == ["apr_00002"]
+
+
+def test_get_many_returns_existing_ids_only(store: ApprovalStore) -> None:
+    """get_many() reads a batch; unknown ids are simply absent."""
+    for i in range(3):
+        store.create(_request(i))
+    found = store.get_many(["apr_00000", "apr_00002", "apr_missing"])
+    assert sorted(found) == ["apr_00000", "apr_00002"]
+    assert found["apr_00002"] == _request(2)
