@@ -11,7 +11,17 @@ from integrations._deps import require
 require("langchain", extra="langchain")
 require("langgraph", extra="langgraph")
 
-from integrations.langchain._middleware import GuardrailsMiddleware, GuardrailsState  # noqa: E402
+from integrations.langchain._middleware import (  # noqa: E402
+    GuardrailsMiddleware,
+    GuardrailsState,
+    InputRedactingGraph,
+)
 from integrations.langchain._tools import GuardedTool, guard_tools  # noqa: E402
 
-__all__ = ["GuardedTool", "GuardrailsMiddleware", "GuardrailsState", "guard_tools"]
+__all__ = [
+    "GuardedTool",
+    "GuardrailsMiddleware",
+    "GuardrailsState",
+    "InputRedactingGraph",
+    "guard_tools",
+]

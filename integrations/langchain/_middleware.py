@@ -28,7 +28,7 @@ from langchain.agents.middleware.types import (
     PrivateStateAttr,
     ToolCallRequest,
 )
-from langchain_core.messages import AIMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, ToolMessage
 from langgraph.config import get_config
 from langgraph.types import Command
 
@@ -38,7 +38,7 @@ from integrations.langgraph._context import UserResolver, default_user
 from integrations.langgraph._guarded import REQUESTER_KEY, GraphGuard
 from integrations.langgraph._vault import VAULT_KEY, merge_vaults
 
-__all__ = ["GuardrailsMiddleware", "GuardrailsState"]
+__all__ = ["GuardrailsMiddleware", "GuardrailsState", "InputRedactingGraph"]
 
 
 class GuardrailsState(AgentState[Any]):
@@ -236,9 +236,52 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         state = snapshot.values if snapshot is not None else None
         return self.graph_guard.redact_input(value, config, state)
 
+    def protect(self, agent: Any) -> InputRedactingGraph:
+        """``agent`` with every input redacted before LangGraph stores it (see :meth:`redact_input`).
+
+        Example:
+            >>> from langchain.agents import create_agent
+            >>> from langgraph.checkpoint.memory import InMemorySaver
+            >>> from integrations.langgraph.example import ScriptedSupportModel
+            >>> mw = GuardrailsMiddleware(vault_key=b"k" * 32)
+            >>> agent = mw.protect(create_agent(ScriptedSupportModel(), [], middleware=[mw],
+            ...                                 checkpointer=InMemorySaver()))
+            >>> cfg = {"configurable": {"thread_id": "p1"}}
+            >>> out = agent.invoke({"messages": [{"role": "user", "content": "I am jane.doe@example.com"}]}, cfg)
+            >>> out["messages"][0].content
+            'I am <EMAIL_ADDRESS_1>'
+        """
+        return InputRedactingGraph(agent, self)
+
     def restore(self, value: Any, state: Any, *, thread_id: str = "") -> Any:
         """Placeholders in ``value`` replaced from the thread's vault (for the end user only)."""
         return self.graph_guard.keeper.restore(value, state, thread_id)
 
 
-_ = SystemMessage
+class InputRedactingGraph:
+    """A compiled graph whose ``invoke``/``stream``/``ainvoke``/``astream`` redact the input first.
+
+    Everything else is the wrapped graph's (``get_state``, ``update_state``, ...).
+    """
+
+    def __init__(self, graph: Any, middleware: GuardrailsMiddleware) -> None:
+        self._graph = graph
+        self._mw = middleware
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._graph, name)
+
+    def _input(self, value: Any, config: Any) -> Any:
+        return self._mw.redact_input(self._graph, value, config or {})
+
+    def invoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        return self._graph.invoke(self._input(input, config), config, **kwargs)
+
+    async def ainvoke(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        return await self._graph.ainvoke(self._input(input, config), config, **kwargs)
+
+    def stream(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        return self._graph.stream(self._input(input, config), config, **kwargs)
+
+    def astream(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        return self._graph.astream(self._input(input, config), config, **kwargs)

@@ -86,6 +86,8 @@ class ScriptedSupportModel(BaseChatModel):
         last = messages[-1]
         human = next((m for m in reversed(messages) if m.type == "human"), None)
         text = str(human.content) if human is not None else ""
+        if isinstance(last, ToolMessage) and last.status == "error":
+            return AIMessage(f"I could not complete that: {last.content}")
         if isinstance(last, ToolMessage) and last.name == "lookup_customer":
             amount = int(next(iter(_AMOUNT.findall(text.replace(",", ""))), "10"))
             customer = json.loads(str(last.content)).get("customer_id", "unknown")

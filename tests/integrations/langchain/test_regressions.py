@@ -381,3 +381,36 @@ def test_placeholders_are_stable_across_turns_and_a_restart(tools, make_agent) -
     _start(agent2, f"again {EMAIL} and other@example.org", "tr2")
     last = str(second.sent[-1][-1].content)
     assert last == "again <EMAIL_ADDRESS_2> and <EMAIL_ADDRESS_1>"
+
+
+def test_protected_agent_keeps_raw_prompts_out_of_every_checkpoint(
+    tools, make_agent, tmp_path
+) -> None:
+    """mw.protect(agent) redacts each input before LangGraph stores it, across turns and resumes."""
+    db = tmp_path / "pr.sqlite"
+    conn = sqlite3.connect(db, check_same_thread=False)
+    model = ScriptedChatModel(
+        script=[
+            reply("", call("send_email", {"to": "<EMAIL_ADDRESS_1>", "body": "hi"}, "pr1")),
+            reply("sent"),
+            reply("bye"),
+        ]
+    )
+    agent, mw = make_agent(model, list(tools.values()), checkpointer=SqliteSaver(conn))
+    guarded = mw.protect(agent)
+    out = guarded.invoke(
+        {"messages": [{"role": "user", "content": f"mail {EMAIL}"}]},
+        cfg("pr", "alice"),
+        version="v2",
+    )
+    guarded.invoke(
+        Command(resume={out.interrupts[0].id: "approve"}), cfg("pr", "bob"), version="v2"
+    )
+    guarded.invoke(
+        {"messages": [{"role": "user", "content": f"thanks, my ssn is {SSN}"}]}, cfg("pr", "alice")
+    )
+    conn.commit()
+    conn.close()
+    blob = db.read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("pr.sqlite-*"))
+    assert EMAIL.encode() not in blob
+    assert SSN.encode() not in blob
