@@ -4,5 +4,5 @@ import sys
 
 from guardrails.cli import main
 
-if __name__ == "__main__":  # importing the module (e.g. walking the package) must not run it
+if __name__ == "__main__":
     sys.exit(main())
