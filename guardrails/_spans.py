@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 
 from guardrails._types import Span
 from guardrails.masking._tokens import TOKEN_RE
@@ -42,9 +43,9 @@ def protected_ranges(text: str, names: frozenset[str]) -> list[tuple[int, int]]:
 
 def drop_protected(spans: Iterable[Span], ranges: Sequence[tuple[int, int]]) -> list[Span]:
     """Spans that do not overlap any protected range (both sorted by start)."""
-    ordered = sorted(spans, key=lambda s: s.start)
     if not ranges:
-        return ordered
+        return list(spans)
+    ordered = sorted(spans, key=lambda s: s.start)
     out: list[Span] = []
     i = 0
     for span in ordered:
@@ -65,34 +66,38 @@ def drop_protected(spans: Iterable[Span], ranges: Sequence[tuple[int, int]]) -> 
 
 def merge(spans: Iterable[Span], text: str) -> list[Span]:
     """Union overlapping spans; the merged span takes the type of its best-scored, longest part."""
-    ordered = sorted(spans, key=lambda s: (s.start, -s.end))
+    ordered = sorted(spans, key=_order)
+    if all(a.end <= b.start for a, b in pairwise(ordered)):
+        return ordered  # the common case: detectors rarely overlap
     out: list[Span] = []
-    cur: Span | None = None
-    best: Span | None = None
-    for span in ordered:
-        if cur is not None and best is not None and span.start < cur.end:
-            if (span.score, len(span)) > (best.score, len(best)):
+    cur = best = ordered[0]
+    end = cur.end
+    for span in ordered[1:]:
+        if span.start < end:
+            if (span.score, span.end - span.start) > (best.score, best.end - best.start):
                 best = span
-            if span.end > cur.end:
-                cur = Span(start=cur.start, end=span.end, entity_type="", score=0.0)
+            end = max(end, span.end)
             continue
-        if cur is not None and best is not None:
-            out.append(_final(cur, best, text))
-        cur, best = span, span
-    if cur is not None and best is not None:
-        out.append(_final(cur, best, text))
+        out.append(_final(cur, best, end, text))
+        cur = best = span
+        end = span.end
+    out.append(_final(cur, best, end, text))
     return out
 
 
-def _final(cur: Span, best: Span, text: str) -> Span:
-    if cur is best and cur.value:
+def _order(span: Span) -> tuple[int, int]:
+    return span.start, -span.end
+
+
+def _final(cur: Span, best: Span, end: int, text: str) -> Span:
+    if cur is best and end == cur.end:
         return cur  # a lone span: reuse it (masking reads the text, not ``value``)
     return Span(
         start=cur.start,
-        end=cur.end,
+        end=end,
         entity_type=best.entity_type,
         score=best.score,
-        value=text[cur.start : cur.end],
+        value=text[cur.start : end],
         detector=best.detector,
     )
 
