@@ -14,15 +14,9 @@ import re
 from dataclasses import dataclass, field
 
 from guardrails._types import Span
-from guardrails.detection._lexicon import (
-    LETTER,
-    SHARED_SCAN,
-    UPPER,
-    Memo,
-    lexicons,
-    table_reader,
-    word_set,
-)
+from guardrails.detection._lexicon import LETTER, UPPER, lexicons, word_set
+from guardrails.detection._lexicon_scan import SHARED_SCAN, Memo
+from guardrails.detection._lexicon_tables import table_reader
 
 __all__ = ["ADDRESS_FIELD_NAMES", "AddressDetector"]
 

@@ -15,24 +15,19 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from guardrails._types import Span
-from guardrails.detection._lexicon import (
-    LETTER,
+from guardrails.detection._lexicon import LETTER, UPPER, word_set
+from guardrails.detection._lexicon_runs import (
     LOCATION,
     NEEDS_NOTHING,
     PARTICLES,
     RUN,
-    SHARED_SCAN,
-    UPPER,
-    Intervals,
     RunAnalyzer,
     place_context,
     run_analyzer,
-    table_reader,
-    word_set,
 )
-from guardrails.detection._lexicon import (
-    US_STATES as _STATES,
-)
+from guardrails.detection._lexicon_runs import US_STATES as _STATES
+from guardrails.detection._lexicon_scan import SHARED_SCAN, Intervals
+from guardrails.detection._lexicon_tables import table_reader
 from guardrails.detection._names import NameDetector
 
 __all__ = ["LOCATION_FIELD_NAMES", "LocationDetector"]

@@ -19,24 +19,19 @@ from functools import cache, cached_property
 
 from guardrails._types import Span
 from guardrails.detection._address import AddressDetector
-from guardrails.detection._lexicon import (
-    LETTER,
+from guardrails.detection._lexicon import LETTER, UPPER, word_set
+from guardrails.detection._lexicon_runs import (
     NEEDS_PLACE_CONTEXT,
     PARTICLES,
     PERSON,
-    PERSON_FIELDS,
     RUN,
-    SHARED_SCAN,
     UNLESS_PLACE_CONTEXT,
-    UPPER,
-    Intervals,
-    Memo,
     RunAnalyzer,
     place_context,
     run_analyzer,
-    table_reader,
-    word_set,
 )
+from guardrails.detection._lexicon_scan import SHARED_SCAN, Intervals, Memo
+from guardrails.detection._lexicon_tables import PERSON_FIELDS, table_reader
 
 __all__ = ["PERSON_FIELD_NAMES", "NameDetector"]
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from guardrails.detection._address import AddressDetector
-from guardrails.detection._lexicon import CueScanner, Intervals
+from guardrails.detection._lexicon_scan import CueScanner, Intervals
 from guardrails.detection._locations import LocationDetector
 from guardrails.detection._names import NameDetector
 
@@ -133,7 +133,7 @@ run_texts = st.lists(
 @given(run_texts)
 def test_run_positions_match_the_regex(text: str) -> None:
     """Run starts recovered with str.find are exactly where the run regex matched."""
-    from guardrails.detection._lexicon import _RUNS, run_analyzer
+    from guardrails.detection._lexicon_runs import _RUNS, run_analyzer
 
     analyzer = run_analyzer(("census1990", "faker"), 15000)
     got = [start for start, _ in analyzer.runs(text)]
