@@ -86,13 +86,19 @@ def to_str_offsets(data: bytes, hits: list[Hit]) -> list[Hit]:
     return [(i, mapping[s], mapping[e]) for i, s, e in hits]
 
 
-def _greedy(raw: list[Hit]) -> list[Hit]:
-    """Leftmost-longest non-overlapping matches per pattern from all reported (start, end) pairs."""
+def _greedy(raw: list[Hit], som: tuple[bool, ...]) -> list[Hit]:
+    """Leftmost-longest non-overlapping matches per pattern from all reported (start, end) pairs.
+
+    Hits of patterns compiled without start-of-match tracking pass through as ``(idx, end, end)``.
+    """
     raw.sort()
     out: list[Hit] = []
     last_end: dict[int, int] = {}
     prev: Hit | None = None
     for hit in raw:
+        if not som[hit[0]]:
+            out.append((hit[0], hit[2], hit[2]))
+            continue
         # sorted, so the last hit of a run with equal (pattern, start) has the longest end
         if (
             prev is not None
@@ -136,15 +142,15 @@ class _HyperscanScanner:
             scratch = self._hs.Scratch(self._db)
             self._local.scratch = scratch
         raw: list[Hit] = []
-        self._db.scan(data, match_event_handler=_collector(raw, self._som), scratch=scratch)
-        return _greedy(raw)
+        self._db.scan(data, match_event_handler=_collector(raw), scratch=scratch)
+        return _greedy(raw, self._som)
 
 
-def _collector(raw: list[Hit], som: tuple[bool, ...]) -> Any:
+def _collector(raw: list[Hit]) -> Any:
     append = raw.append
 
     def on_match(idx: int, start: int, end: int, flags: int, ctx: Any) -> None:
-        append((idx, start if som[idx] else end, end))
+        append((idx, start, end))
 
     return on_match
 

@@ -295,15 +295,19 @@ def check_pem(text: str, start: int, end: int, want: frozenset[str]) -> list[Fou
     return [(start, end, ent, 1.0)] if ent else []
 
 
-_PEM_BODY = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n\t \\")
+# base64 lines (real or JSON-escaped newlines); stops at prose, a space or a blank line
+_NL = r"(?:\r?\n|(?:\\r)?\\n)"
+_PEM_BODY_RUN = re.compile(
+    rf"[A-Za-z0-9+/=]*(?:{_NL}[A-Za-z0-9+/=]{{20,}})*"
+    rf"(?:{_NL}[A-Za-z0-9+/]{{1,19}}={{0,2}}(?=[\s\\\"']|$))?"
+)
 _MAX_PEM = 16384
 
 
 def check_pem_open(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
     """A PEM block cut before its END line: the header and all the base64 body that follows."""
-    limit = min(len(text), end + _MAX_PEM)
-    while end < limit and text[end] in _PEM_BODY:
-        end += 1
+    m = _PEM_BODY_RUN.match(text, end, min(len(text), end + _MAX_PEM))
+    end = m.end() if m else end
     while end > start and text[end - 1] in " \t\r\n\\":
         end -= 1
     ent = _pick("PRIVATE_KEY", want)

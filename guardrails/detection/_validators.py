@@ -52,7 +52,7 @@ def _after(text: str, i: int) -> str:
 # ---------------------------------------------------------------------------------------- email
 
 _GROUP_SPLIT = re.compile(r"[ \-]+")
-_LOCAL_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-'")
+_LOCAL_TAIL = re.compile(r"[A-Za-z0-9._%+'\-]+$")
 _TLD = re.compile(r"[A-Za-z]{2,24}")
 _URL_AUTHORITY_END = frozenset(" \t\r\n/\"'<>")
 _MACHINE_LOCAL = re.compile(
@@ -69,9 +69,8 @@ def check_email(text: str, start: int, end: int, want: frozenset[str]) -> list[F
     if at <= 0:
         return []
     # RFC 5321 caps the local part at 64 characters: a long run before "@" is not all address.
-    start, limit = at, max(0, at - 64)
-    while start > limit and text[start - 1] in _LOCAL_CHARS:
-        start -= 1
+    m = _LOCAL_TAIL.search(text, max(0, at - 64), at)
+    start = m.start() if m else at
     while start < at and text[start] in ".-+%'":
         start += 1
     local, domain = text[start:at], text[at + 1 : end]

@@ -166,6 +166,12 @@ SECRETS: list[tuple[str, str, str]] = [
     (f"session {JWT} end", JWT, "JWT"),  # JWT
     (f"key:\n{PEM}\nnext", PEM, "PRIVATE_KEY"),  # whole PEM block
     (f"truncated {PEM_OPEN}", PEM_OPEN.rstrip("\n"), "PRIVATE_KEY"),  # PEM without END
+    (f"{PEM_OPEN}\nThanks for the help", PEM_OPEN.rstrip("\n"), "PRIVATE_KEY"),  # prose after it
+    (  # JSON-escaped PEM without END
+        '{"key": "' + PEM_OPEN.replace("\n", "\\n") + '", "n": 1}',
+        PEM_OPEN.replace("\n", "\\n")[:-2],
+        "PRIVATE_KEY",
+    ),
     (
         "Authorization: Bearer abcDEF123456ghiJKL789",
         "abcDEF123456ghiJKL789",
