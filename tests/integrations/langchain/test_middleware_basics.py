@@ -57,3 +57,31 @@ async def test_async_agent_gates_redacts_and_runs_once(tools, runs, make_agent) 
     assert sorted(n for n, _ in runs.calls) == ["lookup_customer", "send_email"]
     assert EMAIL not in repr(final.value["messages"])
     assert SSN not in text_sent(model)
+
+
+def test_no_argument_contract(tools, runs) -> None:
+    """GuardrailsMiddleware() alone: everything masked for the model, privileged tools wait for another human."""
+    from langchain.agents import create_agent
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from integrations.langchain import GuardrailsMiddleware
+
+    model = ScriptedChatModel(
+        script=[reply("", call("delete_records", {"table": "t"}, "n1")), reply("done")]
+    )
+    agent = create_agent(
+        model,
+        list(tools.values()),
+        middleware=[GuardrailsMiddleware()],
+        checkpointer=InMemorySaver(),
+    )
+    out = agent.invoke(
+        {"messages": [{"role": "user", "content": f"I am {EMAIL}, ssn {SSN}"}]},
+        cfg("nd", "alice"),
+        version="v2",
+    )
+    assert EMAIL not in text_sent(model)
+    assert SSN not in text_sent(model)
+    assert runs.calls == []
+    agent.invoke(Command(resume={out.interrupts[0].id: "approve"}), cfg("nd", "bob"), version="v2")
+    assert runs.count("delete_records") == 1
