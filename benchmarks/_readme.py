@@ -93,22 +93,20 @@ def linear_md(data: dict[str, Any], cli: dict[str, Any] | None) -> str:
         secs = ", ".join(f"{p['seconds']:.3g}" for p in pts)
         ratios = ", ".join(f"{x}×" for x in anchor["doubling_ratios"])
         out.append(f"| LangChain e-mail regex, `a.a.a…` (anchor) | {sizes} | {secs} | {ratios} |")
-    if cli:
+    for mode, run in (cli or {}).items():
         out += [
             "",
-            "| CLI stream (`guardrails redact -`) | seconds | MB/s | peak RSS |",
+            f"| CLI stream (`guardrails redact -`), {run['input']} | seconds | MB/s | peak RSS |",
             "|---|---:|---:|---:|",
         ]
-        for r in cli["runs"]:
+        for r in run["runs"]:
             if "seconds" in r:
                 out.append(
                     f"| {r['mb']:g} MB | {r['seconds']:.0f} | {r['mb_per_s']:.3g} | {r['peak_rss_mb']:.0f} MB |"
                 )
             else:
                 out.append(f"| {r['mb']:g} MB | timeout | – | – |")
-        out.append(
-            f"\nInput: {cli.get('input', '?')}; memory flat: {cli['memory_flat']} ({cli['rule']})."
-        )
+        out.append(f"\nMemory flat ({mode}): {run['memory_flat']} ({run['rule']}).")
     return "\n".join(out)
 
 
@@ -124,8 +122,9 @@ def main() -> int:
     if speed:
         print("### Speed\n\n" + speed_md(speed) + "\n")
     if linear or cli:
+        cli_runs = {k: v for k, v in (cli or {}).items() if isinstance(v, dict) and "runs" in v}
         base = linear if linear else {"machine": cli["machine"]} if cli else {}
-        print("### Linear time\n\n" + linear_md(base, cli) + "\n")
+        print("### Linear time\n\n" + linear_md(base, cli_runs) + "\n")
     return 0
 
 

@@ -10,7 +10,9 @@ the larger one.
 
 Anchor: LangChain's e-mail regex on ``a.a.a.…`` at 10, 20 and 40 KB (quadratic).
 CLI: ``guardrails redact - --format text`` on a 5 MB and a 50 MB stream of agent-shaped text
-piped to stdin; peak RSS of the child (``os.wait4``) must stay flat.
+piped to stdin; peak RSS of the child (``os.wait4``) must stay flat. Two inputs: a 1 MB block
+repeated (bounded set of values: isolates the streaming buffers) and fresh records (every value
+new, as in a real log: also shows what the placeholder vault costs).
 
 Run: ``python -m benchmarks linear`` (``--sizes 0.5,1,2 --cli-mb 5,50 --skip-cli --skip-text``).
 Writes ``results/linear.json`` (text and nested cases) and ``results/linear_cli.json`` (CLI).
@@ -261,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--cli-mb", default="5,50")
     parser.add_argument("--skip-cli", action="store_true")
-    parser.add_argument("--cli-input", choices=("fresh", "repeat"), default="fresh")
+    parser.add_argument("--cli-input", choices=("fresh", "repeat", "both"), default="both")
     parser.add_argument("--skip-text", action="store_true", help="only the CLI stream")
     args = parser.parse_args(argv)
     sizes = [int(float(s) * 1_000_000) for s in args.sizes.split(",")]
@@ -286,9 +288,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {path}")
     if not args.skip_cli:
         print("cli stream:", flush=True)
-        cli = cli_stream(
-            [float(s) for s in args.cli_mb.split(",")], fresh=args.cli_input == "fresh"
-        )
+        modes = ("repeat", "fresh") if args.cli_input == "both" else (args.cli_input,)
+        sizes_mb = [float(s) for s in args.cli_mb.split(",")]
+        cli = {m: cli_stream(sizes_mb, fresh=m == "fresh") for m in modes}
         print(f"wrote {_common.write_result('linear_cli', cli)}")
     return 0
 
