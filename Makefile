@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m integrations.demo $(ARGS)
+	$(PY) -m integrations.demo_agent $(ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check guardrails integrations tests benchmarks
