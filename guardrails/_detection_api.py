@@ -23,6 +23,7 @@ __all__ = [
     "custom_detectors",
     "custom_names",
     "default_detectors",
+    "detection_field_rules",
     "expand",
     "is_number",
     "is_safe_scalar",
@@ -92,6 +93,32 @@ def secret_key_entity(name: str) -> str | None:
 
     result: str | None = from_detection(name)
     return result
+
+
+# Detection's field-name lists, minus names that mostly mean something else in tool output
+# ("unit": "kg", "zip": "archive.zip", "line1" of a diff), where masking the whole value would
+# destroy harmless data.
+_AMBIGUOUS_FIELDS = frozenset(
+    {"unit", "suite", "building", "apartment", "apt", "zip", "line1", "line2", "contact", "person"}
+)
+
+
+def detection_field_rules() -> dict[str, str]:
+    """Field name -> entity from the name, location and address detectors' field lists."""
+    from guardrails.detection._address import ADDRESS_FIELD_NAMES
+    from guardrails.detection._locations import LOCATION_FIELD_NAMES
+    from guardrails.detection._names import PERSON_FIELD_NAMES
+
+    rules: dict[str, str] = {}
+    for names, entity in (
+        (PERSON_FIELD_NAMES, "PERSON"),
+        (LOCATION_FIELD_NAMES, "LOCATION"),
+        (ADDRESS_FIELD_NAMES, "ADDRESS"),
+    ):
+        for name in names:
+            if name not in _AMBIGUOUS_FIELDS:
+                rules.setdefault(name, entity)
+    return rules
 
 
 def is_number(value: object) -> bool:

@@ -83,7 +83,8 @@ class Redactor:
         extra_detectors: added to them, e.g. a presidio-analyzer detector.
         custom: :class:`~guardrails.CustomEntity` definitions (regex + validator + context).
         field_rules: field name -> entity type for structured data (replaces
-            :data:`~guardrails.structured.DEFAULT_FIELD_RULES`); secret-named keys always apply.
+            :data:`~guardrails.structured.DEFAULT_FIELD_RULES` and the detectors' field-name
+            lists); secret-named keys always apply.
         score_threshold: spans scored below it are ignored.
 
     Raises:
@@ -127,6 +128,7 @@ class Redactor:
         self.detectors: tuple[Detector, ...] = (*base, *extra_detectors)
         self._operators = self._check_operators(operators)
         self._default_operator: Operator = self._operators.pop("default", Placeholder())
+        self._default_rules = False
         self._field_rules = self._check_rules(field_rules)
         if isinstance(score_threshold, bool) or not isinstance(score_threshold, int | float):
             raise ConfigurationError("score_threshold must be a number between 0 and 1")
@@ -156,14 +158,15 @@ class Redactor:
 
     def _check_rules(self, rules: Mapping[str, str] | None) -> dict[str, str]:
         if rules is None:
-            rules = DEFAULT_FIELD_RULES
+            rules = {**api.detection_field_rules(), **DEFAULT_FIELD_RULES}
+            self._default_rules = True
         elif not isinstance(rules, Mapping):
             raise ConfigurationError("field_rules must be a mapping of field name -> entity type")
         out: dict[str, str] = {}
         for name, entity in rules.items():
             if not isinstance(name, str) or not isinstance(entity, str):
                 raise ConfigurationError("field_rules keys and values must be strings")
-            if entity not in api.known_entities(self.entities) and rules is not DEFAULT_FIELD_RULES:
+            if entity not in api.known_entities(self.entities) and not self._default_rules:
                 raise ConfigurationError(f"field rule {name!r} names an unknown entity {entity!r}")
             if entity in self.entities:
                 out[normalize_field(name)] = entity

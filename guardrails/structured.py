@@ -7,7 +7,9 @@ a tuple stays a tuple, a pydantic model comes back as a ``model_copy``, a datacl
 
 Field names drive whole-value rules: ``DEFAULT_FIELD_RULES`` maps normalized names (lower case,
 letters and digits only, so ``cardNumber`` = ``card_number`` = ``card-number``) to entity types.
-A rule applies to the field's whole subtree, unless a field inside has a rule of its own.
+A rule applies to the field's whole subtree, unless a field inside has a rule of its own;
+PERSON and LOCATION rules carry into lists but not into nested named fields. The redactor adds the
+field names the name, location and address detectors know (``cardholder_name``, ``postcode``…).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 from guardrails._errors import InputError
 
-__all__ = ["DEFAULT_FIELD_RULES", "check", "normalize_field", "transform"]
+__all__ = ["DEFAULT_FIELD_RULES", "NOT_INHERITED", "check", "normalize_field", "transform"]
 
 DEFAULT_FIELD_RULES: MappingProxyType[str, str] = MappingProxyType(
     {
@@ -62,6 +64,8 @@ DEFAULT_FIELD_RULES: MappingProxyType[str, str] = MappingProxyType(
     }
 )
 
+NOT_INHERITED = frozenset({"PERSON", "LOCATION"})
+
 _NON_ALNUM = re.compile(r"[\W_]+")
 
 
@@ -96,10 +100,14 @@ class _Frame:
 def _open(obj: Any, rule: str | None, rule_for: Callable[[str], str | None]) -> _Frame | None:
     """A frame for a container, or None for a leaf."""
 
+    # Into named fields, PERSON and LOCATION rules do not carry on: "customer": {"plan": "Gold"}
+    # is not a name. Lists do carry them: "names": ["Jane Doe", "Ann Lee"].
+    inherited = None if rule in NOT_INHERITED else rule
+
     def child_rule(key: Any) -> str | None:
         # A field's own rule wins over the one inherited ("city" inside "address" is a LOCATION).
         own = rule_for(key) if isinstance(key, str) else None
-        return own if own is not None else rule
+        return own if own is not None else inherited
 
     if isinstance(obj, str | bytes | bytearray):
         return None

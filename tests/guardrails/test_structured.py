@@ -269,3 +269,30 @@ def test_many_strings_are_redacted_in_several_blocks(monkeypatch: pytest.MonkeyP
     assert r.redact_data(data) == [
         r.redact(t).text.replace("_1>", f"_{i + 1}>") for i, t in enumerate(data)
     ]
+
+
+def test_person_rule_does_not_carry_into_named_fields(r: Redactor) -> None:
+    """ "customer": {"plan": "Gold"}: a nested field under a PERSON field is not a name."""
+    assert r.redact_data({"customer": {"plan": "Gold"}}) == {"customer": {"plan": "Gold"}}
+
+
+def test_person_rule_carries_into_lists(r: Redactor) -> None:
+    """A list under a PERSON field is a list of names."""
+    assert r.redact_data({"full_name": ["Jane Doe"]}) == {"full_name": ["<PERSON_1>"]}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("cardholder_name", "Jane Doe", "<PERSON_1>"),  # from the name detector's field list
+        ("postcode", "NW1 6XE", "<ADDRESS_1>"),  # from the address detector's field list
+        ("country", "France", "<LOCATION_1>"),  # from the location detector's field list
+        ("unit", "kg", "kg"),  # ambiguous field name: left to text detection
+        ("zip", "archive.zip", "archive.zip"),  # ambiguous field name: left to text detection
+    ],
+)
+def test_detection_field_lists_are_default_rules(
+    r: Redactor, field: str, value: str, expected: str
+) -> None:
+    """The detectors' field-name lists join the default rules, minus ambiguous names."""
+    assert r.redact_data({field: value}) == {field: expected}
