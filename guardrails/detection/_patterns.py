@@ -219,6 +219,25 @@ RULES: tuple[Rule, ...] = (
         r"(?i)\bpass(?:word|code|phrase)?[ \t]+(?:is|was)[ \t]*:?[ \t]+",
         s.check_password_phrase,
     ),
+    # command lines: curl -u user:pass, mysql -pPASS
+    _r("cli_user", "PASSWORD SECRET", r"(?:^|[ \t])(?:-u|--user)[ =]", s.check_cli_user),
+    _r(
+        "mysql_p",
+        "PASSWORD SECRET",
+        r"\bmysql[a-z]*\b[A-Za-z0-9_ \t.=:/\-]{0,120}[ \t]-p",
+        s.check_cli_glued_password,
+        som=False,
+    ),
+    # other vendors' tokens with a recognisable prefix: reported as SECRET
+    _r(
+        "vendor_token",
+        "SECRET",
+        r"\b(?:npm_[A-Za-z0-9]{36}|hf_[A-Za-z]{34}|pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50}"
+        r"|SG\.[A-Za-z0-9_\-]{22}\.[A-Za-z0-9_\-]{43}|dop_v1_[a-f0-9]{64}|dapi[a-f0-9]{32}"
+        r"|shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}|glc_[A-Za-z0-9+/]{32}|key-[0-9a-f]{32}"
+        r"|xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}|sq0(?:atp|csp)-[A-Za-z0-9_\-]{22})",
+        s.token_check("SECRET", 20),
+    ),
 )
 
 # our own placeholders (<EMAIL_ADDRESS_1>): spans touching one are dropped, whatever matched.

@@ -23,6 +23,8 @@ __all__ = [
     "check_aws_secret",
     "check_basic_auth",
     "check_bearer",
+    "check_cli_glued_password",
+    "check_cli_user",
     "check_jwt",
     "check_kv",
     "check_password_phrase",
@@ -43,7 +45,8 @@ _PLACEHOLDER = re.compile(
     |\{\{.*\}\}|\{[A-Za-z_][A-Za-z0-9_.]*\}|<[^<>]*>|\[[A-Za-z _-]*\]|%\([A-Za-z_]+\)s|%s
     |[*xX#•.\-_]{3,}|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+
     |(?:os\.environ|os\.getenv|getenv|process\.env|env|secrets|vault|ssm|settings|config)\b.*
-    |arn:aws:(?:secretsmanager|ssm).*""",
+    |arn:aws:(?:secretsmanager|ssm).*
+    |[A-Za-z_][A-Za-z0-9_.]*\(.*""",
     re.VERBOSE,
 )
 _PLACEHOLDER_WORDS = frozenset(
@@ -514,3 +517,27 @@ def check_password_phrase(text: str, start: int, end: int, want: frozenset[str])
         return []  # "the password is required", "password is incorrect"
     ent = "PASSWORD" if "PASSWORD" in want else _pick("SECRET", want)
     return [(m.start(), m.start() + len(value), ent, 0.8)] if ent else []
+
+
+_CLI_VALUE = re.compile(r"[\"']?([^\s\"':]+):([^\s\"']+)")
+
+
+def check_cli_user(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
+    """``curl -u user:password``: the password (a bare ``-u user`` is a user name only)."""
+    m = _CLI_VALUE.match(text, end, min(len(text), end + 300))
+    if m is None or is_placeholder(m.group(2)):
+        return []
+    ent = "PASSWORD" if "PASSWORD" in want else _pick("SECRET", want)
+    return [(m.start(2), m.end(2), ent, 0.9)] if ent else []
+
+
+_GLUED = re.compile(r"[^\s\"']+")
+
+
+def check_cli_glued_password(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
+    """``mysql -u root -pS3cret``: the password glued to ``-p`` (bare ``-p`` prompts for it)."""
+    m = _GLUED.match(text, end, min(len(text), end + 200))
+    if m is None or is_placeholder(m.group()):
+        return []
+    ent = "PASSWORD" if "PASSWORD" in want else _pick("SECRET", want)
+    return [(m.start(), m.end(), ent, 0.9)] if ent else []

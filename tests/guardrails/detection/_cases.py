@@ -196,6 +196,18 @@ SECRETS: list[tuple[str, str, str]] = [
     ("SESSION_KEY=Zk3Lm8Qx2Rt7Vw9Y", "Zk3Lm8Qx2Rt7Vw9Y", "SECRET"),  # *_KEY, high entropy
     ("https://api.example.com/cb?token=Zk3Lm8Qx2Rt7&x=1", "Zk3Lm8Qx2Rt7", "SECRET"),  # query
     ("Driver={ODBC};Uid=sa;Pwd={p@ss;w0rd};", "p@ss;w0rd", "PASSWORD"),  # ODBC braces
+    ("curl -u admin:Adm1nPa55 https://x.example.com", "Adm1nPa55", "PASSWORD"),  # curl basic auth
+    ("mysql -h db -u root -pS3cretPass app", "S3cretPass", "PASSWORD"),  # mysql glued -p
+    (
+        "NPM_CONFIG=" + "npm_" + "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6",
+        "npm_" + "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6",
+        "SECRET",
+    ),  # npm token
+    (
+        "hf " + "hf_" + "aBcDeFgHiJkLmNoPqRsTuVwXyZaBcDeFgH",
+        "hf_" + "aBcDeFgHiJkLmNoPqRsTuVwXyZaBcDeFgH",
+        "SECRET",
+    ),  # Hugging Face
     ("Cookie: sessionid=Zk3Lm8Qx2Rt7Vw9Yb4Nc", "Zk3Lm8Qx2Rt7Vw9Yb4Nc", "SECRET"),  # session cookie
     ('"session_token": "Zk3Lm8Qx2Rt7Vw9Yb4Nc"', "Zk3Lm8Qx2Rt7Vw9Yb4Nc", "SECRET"),  # session token
 ]
@@ -236,6 +248,9 @@ LOOKALIKES: list[tuple[str, str]] = [
     ('"password": null', "null"),
     ("password: |\n  multi", "YAML block marker"),
     ("session: active", "session state word"),
+    ("secret_key = get_secret('app')", "code computing a secret"),
+    ("sudo -u postgres psql", "user name only"),
+    ("mysql -u root -p app", "password prompt"),
     ("trace session=c4d88273-eb35-4402-97a7-31d512ff6d96", "a log's session id (a UUID)"),
     ("Reset your password: click the link", "prose with a colon"),
     ("max_tokens: 4096, token_count=1200", "token counts"),
