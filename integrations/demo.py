@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     redactor = Redactor()  # every built-in entity, reversible placeholders
+    redactor.redact("Warm-up: Jane Doe, 1 Main St, Paris")  # detectors load lexicons lazily
     print(style.dim(f"Redactor() ready in {time.perf_counter() - t0:.2f} s: {redactor}"))
     vault = Vault()  # one per conversation thread
 
