@@ -274,3 +274,18 @@ def test_threads_share_a_vault_consistently() -> None:
     assert all(o == outs[0] for o in outs)
     assert len(v) == 50
     assert [v.restore(o) for o in outs[0]] == texts
+
+
+def test_every_occurrence_of_a_secret_is_masked() -> None:
+    """The same token three times is masked three times (LLM Guard #305 masked only the first)."""
+    token = "ghp_" + "R4nd0mT0k3nV4lu3F0rD3m0Purp0s3s0nly1"
+    result = Redactor().redact(f"{token} then {token}; again: {token}")
+    assert result.text == "<GITHUB_TOKEN_1> then <GITHUB_TOKEN_1>; again: <GITHUB_TOKEN_1>"
+
+
+def test_placeholders_are_never_altered() -> None:
+    """A masked history goes back byte for byte: no zero-width marks (piighost) or renumbering."""
+    r, v = Redactor(), Vault()
+    once = r.redact("mail jane.doe@example.com", vault=v).text
+    again = Redactor().redact(once, vault=v).text
+    assert again.encode() == once.encode() == b"mail <EMAIL_ADDRESS_1>"
