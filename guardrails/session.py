@@ -44,6 +44,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 import orjson
@@ -97,6 +98,15 @@ class CacheStats:
     def count(self, counts: Mapping[str, int]) -> None:
         for name, n in counts.items():
             self.entities[name] = self.entities.get(name, 0) + n
+
+
+@dataclass(slots=True, kw_only=True)
+class _Seen:
+    """One position of the previous history: its digest, redacted form and validity stamp."""
+
+    digest: bytes
+    redacted: Any
+    vault_size: int
 
 
 @dataclass(slots=True)
@@ -176,6 +186,7 @@ class RedactionSession:
         self._cache: OrderedDict[bytes, _Entry] = OrderedDict()
         self._cache_size = cache_size
         self._known: list[tuple[bytes, bytes]] = []
+        self._histories: dict[str, list[_Seen | None]] = {}
         self._lock = threading.RLock()
         self.stats = CacheStats()
 
@@ -197,6 +208,7 @@ class RedactionSession:
             self._vault = vault
             self._cache.clear()  # entries were stamped against the old vault
             self._known = []
+            self._histories.clear()
 
     @property
     def vault_size(self) -> int:
@@ -262,6 +274,51 @@ class RedactionSession:
 
         result: T = orjson.loads(self._cached(kind, blob, scan))
         return result
+
+    def redact_history(
+        self, items: list[Any], redact: Callable[[int, Any], Any], *, kind: str
+    ) -> list[Any]:
+        """Redact a list that is re-sent with additions turn after turn (a parsed JSON history).
+
+        Like :meth:`redact_item` for each item (``redact(index, item)``), plus a positional fast
+        path: an item whose digest equals the one at the same position in the previous call of
+        this ``kind`` reuses that result without a cache lookup or a copy. The vault-growth check
+        applies as for any cache hit. Returned items may be shared with earlier calls: encode
+        them, do not mutate them. ``items`` must come from ``json.loads``.
+        """
+        if not self._cache_size:
+            return [redact(i, item) for i, item in enumerate(items)]
+        with self._lock:
+            previous = self._histories.get(kind, [])
+            current: list[_Seen | None] = []
+            out: list[Any] = []
+            for i, item in enumerate(items):
+                blob = _dumps(item)
+                if blob is None:  # orjson refuses it (a huge int...): no caching for this one
+                    out.append(redact(i, item))
+                    current.append(None)
+                    continue
+                digest = _digest(kind, blob)
+                seen = previous[i] if i < len(previous) else None
+                size = len(self._vault)
+                if (
+                    seen is not None
+                    and seen.digest == digest
+                    and seen.vault_size <= size
+                    and (seen.vault_size == size or not self._learned_since(seen.vault_size, blob))
+                ):
+                    seen.vault_size = size
+                    self.stats.hits += 1
+                    out.append(seen.redacted)
+                    current.append(seen)
+                    continue
+                redacted = self.redact_item(item, partial(redact, i), kind=kind, parsed_json=True)
+                out.append(redacted)
+                current.append(_Seen(digest=digest, redacted=redacted, vault_size=len(self._vault)))
+            self._histories[kind] = current
+            if len(self._histories) > 64:  # kinds are few; never let a caller grow this unbounded
+                self._histories.pop(next(iter(self._histories)))
+            return out
 
     def _cached(self, kind: str, blob: bytes, scan: Callable[[], Any]) -> Any:
         key = _digest(kind, blob)

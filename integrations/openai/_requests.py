@@ -82,12 +82,12 @@ class BodyRedactor:
     def _each(
         self, values: list[Any], walk: Callable[[Any, str], Any], where: str, name: str
     ) -> list[Any]:
-        """Walk each history entry through the session's cache: a re-sent one costs a digest."""
-        kind = f"openai.{name}:{self._mode}"
-        return [
-            self.s.redact_item(v, _at(walk, f"{where}[{i}]"), kind=kind, parsed_json=True)
-            for i, v in enumerate(values)
-        ]
+        """Walk each history entry through the session: a re-sent one costs a digest compare."""
+        return self.s.redact_history(
+            values,
+            lambda i, value: walk(value, f"{where}[{i}]"),
+            kind=f"openai.{name}:{self._mode}",
+        )
 
     # -- leaves --------------------------------------------------------------------------------
     def text(self, value: Any, where: str) -> Any:
@@ -311,8 +311,3 @@ class BodyRedactor:
             f"{where}: token-array inputs cannot be inspected for sensitive data; pass strings",
             where=where,
         )
-
-
-def _at(walk: Callable[[Any, str], Any], where: str) -> Callable[[Any], Any]:
-    """``walk`` bound to a field path (used only in error messages, so cached results agree)."""
-    return lambda value: walk(value, where)

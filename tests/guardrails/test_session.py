@@ -323,3 +323,52 @@ def test_stats_count_entities_once(session: RedactionSession) -> None:
     session.redact_text(f"mail {EMAIL} ssn {SSN}")
     session.redact_text(f"mail {EMAIL} ssn {SSN}")
     assert session.stats.entities == {"EMAIL_ADDRESS": 1, "US_SSN": 1}
+
+
+def _walk(session: RedactionSession):
+    """A schema walk as an adapter writes it: each message's content through redact_data."""
+    return lambda i, m: {**m, "content": session.redact_data(m["content"])}
+
+
+def test_history_resent_reuses_positions(
+    session: RedactionSession, counter: CountingDetector
+) -> None:
+    """A history re-sent with one more message scans only the new one."""
+    history = [{"role": "user", "content": f"mail {EMAIL} #{i}"} for i in range(5)]
+    first = session.redact_history(history, _walk(session), kind="chat")
+    calls = counter.calls
+    again = session.redact_history(
+        [*history, {"role": "user", "content": "new"}], _walk(session), kind="chat"
+    )
+    assert again[:5] == first
+    assert counter.calls == calls + 1
+
+
+def test_history_value_learned_later_masked_in_old_position(session: RedactionSession) -> None:
+    """An old message holding a value the vault learned since is redacted again."""
+    history = [{"content": "door code BDG-1234 works"}]
+    assert session.redact_history(history, _walk(session), kind="chat") == history
+    history.append({"content": "my badge is BDG-1234"})
+    out = session.redact_history(history, _walk(session), kind="chat")
+    assert out[1] == {"content": "my badge is <SECRET_1>"}
+    again = session.redact_history(history, _walk(session), kind="chat")
+    assert again[0] == {"content": "door code <SECRET_1> works"}
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    turns=st.lists(
+        st.lists(st.sampled_from(range(len(POOL))), min_size=1, max_size=3), min_size=1, max_size=5
+    )
+)
+def test_history_equals_uncached(turns: list[list[int]]) -> None:
+    """Property: turn after turn, redact_history returns what an uncached session returns."""
+    redactor = make_redactor()
+    cached = RedactionSession(redactor)
+    fresh = RedactionSession(redactor, cache_size=0)
+    history: list[dict] = []
+    for new in turns:
+        history = history + [{"content": POOL[i]} for i in new]
+        assert cached.redact_history(history, _walk(cached), kind="k") == fresh.redact_history(
+            history, _walk(fresh), kind="k"
+        )
