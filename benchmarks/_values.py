@@ -9,9 +9,11 @@ IBAN checksum that fails, an SSN area the SSA never issues, AWS's documented exa
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import random
 import string
+from collections.abc import Iterator
 
 import phonenumbers
 from stdnum import iban, luhn
@@ -263,6 +265,118 @@ CITIES = (
     ("Cape Town", "South Africa"),
     ("Durban", "South Africa"),
 )
+# Held-out vocabulary: names and places from other cultures and countries, used by the held-out
+# corpus (``generate(..., heldout=True)``) to show how recall depends on the detector's lexicons.
+HELDOUT_FIRST_NAMES = [
+    "Siobhan",
+    "Declan",
+    "Aoife",
+    "Niamh",
+    "Giulia",
+    "Lorenzo",
+    "Matteo",
+    "Chiara",
+    "Sipho",
+    "Thandiwe",
+    "Lerato",
+    "Bongani",
+    "Mehdi",
+    "Samira",
+    "Astrid",
+    "Sven",
+    "Ingrid",
+    "Kofi",
+    "Ama",
+    "Yaw",
+    "Akosua",
+    "Tevita",
+    "Sione",
+    "Aroha",
+    "Wiremu",
+    "Eitan",
+    "Yael",
+    "Nikos",
+    "Eleni",
+    "Zsofia",
+    "Bence",
+    "Tuomas",
+    "Aino",
+    "Ravindra",
+    "Lakshmi",
+    "Tuan",
+    "Nomvula",
+    "Ikaika",
+    "Leilani",
+]
+HELDOUT_LAST_NAMES = [
+    "Murphy",
+    "Byrne",
+    "Romano",
+    "Esposito",
+    "Bianchi",
+    "Dlamini",
+    "Nkosi",
+    "Mokoena",
+    "Hosseini",
+    "Rahimi",
+    "Lindqvist",
+    "Johansson",
+    "Andersen",
+    "Mensah",
+    "Owusu",
+    "Asante",
+    "Fifita",
+    "Ngata",
+    "Mizrahi",
+    "Papadopoulos",
+    "Nagy",
+    "Horváth",
+    "Szabó",
+    "Kowalczyk",
+    "Virtanen",
+    "Korhonen",
+    "Kahananui",
+    "Ferreira",
+    "Quispe",
+    "Mamani",
+]
+HELDOUT_CITIES = (
+    ("Tampere", "Finland"),
+    ("Bergen", "Norway"),
+    ("Porto", "Portugal"),
+    ("Thessaloniki", "Greece"),
+    ("Debrecen", "Hungary"),
+    ("Kumasi", "Ghana"),
+    ("Mombasa", "Kenya"),
+    ("Chiang Mai", "Thailand"),
+    ("Da Nang", "Vietnam"),
+    ("Cebu", "Philippines"),
+    ("Wellington", "New Zealand"),
+    ("Valparaíso", "Chile"),
+    ("Medellín", "Colombia"),
+    ("Cusco", "Peru"),
+    ("Tabriz", "Iran"),
+    ("Haifa", "Israel"),
+    ("Izmir", "Turkey"),
+    ("Bratislava", "Slovakia"),
+    ("Ljubljana", "Slovenia"),
+    ("Tartu", "Estonia"),
+)
+
+
+@contextlib.contextmanager
+def vocabulary(*, heldout: bool) -> Iterator[None]:
+    """Swap in the held-out names and places for the duration (generation is single-threaded)."""
+    global FIRST_NAMES, LAST_NAMES, CITIES
+    saved = FIRST_NAMES, LAST_NAMES, CITIES
+    if heldout:
+        FIRST_NAMES, LAST_NAMES, CITIES = HELDOUT_FIRST_NAMES, HELDOUT_LAST_NAMES, HELDOUT_CITIES
+    try:
+        yield
+    finally:
+        FIRST_NAMES, LAST_NAMES, CITIES = saved
+
+
 PRODUCTS = (
     "Pixel 8 Pro",
     "ThinkPad X1 Carbon",

@@ -87,7 +87,7 @@ def _record(rng: random.Random, index: int, kind: str) -> Record:
     )
 
 
-def generate(n_records: int, *, seed: int = 7) -> Iterator[Record]:
+def generate(n_records: int, *, seed: int = 7, heldout: bool = False) -> Iterator[Record]:
     """Yield ``n_records`` records, cycling through every kind; deterministic for a seed.
 
     Example:
@@ -98,7 +98,9 @@ def generate(n_records: int, *, seed: int = 7) -> Iterator[Record]:
     rng = random.Random(seed)
     kinds = list(KINDS)
     for i in range(n_records):
-        yield _record(rng, i, kinds[i % len(kinds)])
+        with _values.vocabulary(heldout=heldout):  # ``heldout``: names/places of other cultures
+            record = _record(rng, i, kinds[i % len(kinds)])
+        yield record
 
 
 def generate_text(n_bytes: int, *, seed: int = 7) -> str:

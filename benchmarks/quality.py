@@ -211,6 +211,10 @@ def datasets(n_records: int, seed: int) -> dict[str, tuple[list[dict[str, Any]],
         rows = list(_common.load_jsonl(path))
         annotated = frozenset(rows[0].get("annotated_labels", ())) if rows else frozenset()
         out[name] = (rows, annotated & ENTITIES)
+    out["agent_corpus_heldout"] = (
+        [r.to_json() for r in corpus.generate(n_records // 2, seed=seed + 1, heldout=True)],
+        frozenset(ENTITIES),
+    )
     out["agent_corpus"] = (
         [r.to_json() for r in corpus.generate(n_records, seed=seed)],
         frozenset(ENTITIES),

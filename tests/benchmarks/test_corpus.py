@@ -170,3 +170,17 @@ def test_lookalike_identifiers_are_what_they_claim() -> None:
     for v in _values("version", "lookalikes"):
         with pytest.raises(ValueError):
             ipaddress.ip_address(v)
+
+
+def test_heldout_corpus_uses_other_names_and_places() -> None:
+    """The held-out corpus draws PERSON/LOCATION from the held-out lists only, and restores them."""
+    from benchmarks import _values
+
+    records = list(corpus.generate(60, seed=5, heldout=True))
+    main_vocab = set(_values.FIRST_NAMES) | set(_values.LAST_NAMES)
+    people = [s.value for r in records for s in r.spans if s.label == "PERSON"]
+    assert people
+    assert not [p for p in people if set(p.replace(".", "").split()) & main_vocab]
+    cities = {s.value for r in records for s in r.spans if s.label == "LOCATION"}
+    assert cities <= {c for pair in _values.HELDOUT_CITIES for c in pair}
+    assert _values.CITIES is not _values.HELDOUT_CITIES  # swapped back after generation
