@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from benchmarks import _templates, _values
+from benchmarks import _templates, _templates_heldout, _values
 
 __all__ = ["KINDS", "Label", "Record", "generate", "generate_text", "sparse_log_text"]
 
@@ -76,7 +76,7 @@ KINDS: dict[str, Callable[[random.Random, _templates.Doc], None]] = {
 
 def _record(rng: random.Random, index: int, kind: str) -> Record:
     doc = _templates.Doc()
-    KINDS[kind](rng, doc)
+    (KINDS.get(kind) or _templates_heldout.KINDS[kind])(rng, doc)
     text, spans, looks = doc.build()
     return Record(
         id=f"agent-{index}",
@@ -96,7 +96,8 @@ def generate(n_records: int, *, seed: int = 7, heldout: bool = False) -> Iterato
         True
     """
     rng = random.Random(seed)
-    kinds = list(KINDS)
+    # Held out: other names and places, and document shapes the main corpus never uses.
+    kinds = [*KINDS, *_templates_heldout.KINDS] if heldout else list(KINDS)
     for i in range(n_records):
         with _values.vocabulary(heldout=heldout):  # ``heldout``: names/places of other cultures
             record = _record(rng, i, kinds[i % len(kinds)])
