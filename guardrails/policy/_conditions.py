@@ -26,13 +26,22 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import celpy
+import lark
 from celpy import celtypes
 from celpy.adapter import json_to_cel
 from celpy.celparser import CELParseError
 
 from guardrails._errors import PolicyError
 
-__all__ = ["FUNCTIONS", "VARIABLES", "Condition", "ConditionError", "cel_value", "to_activation"]
+__all__ = [
+    "FUNCTIONS",
+    "VARIABLES",
+    "Condition",
+    "ConditionError",
+    "LazyActivation",
+    "cel_value",
+    "to_activation",
+]
 
 VARIABLES = ("args", "tool", "requester", "context", "lists")
 
@@ -97,7 +106,7 @@ class Condition:
         True
     """
 
-    __slots__ = ("_program", "source")
+    __slots__ = ("_program", "source", "variables")
 
     def __init__(self, source: str, *, where: str = "<condition>", origin: str = "<dict>") -> None:
         if not isinstance(source, str) or not source.strip():
@@ -106,6 +115,13 @@ class Condition:
         try:
             ast = _ENV.compile(source)
             self._program = _ENV.program(ast, functions=FUNCTIONS)
+            # Which of args/tool/requester/context/lists the expression names: converting the
+            # others to CEL values would be wasted work (conversion costs as much as evaluation).
+            self.variables = frozenset(
+                t.value
+                for t in ast.scan_values(lambda t: isinstance(t, lark.Token) and t.type == "IDENT")
+                if t.value in VARIABLES
+            )
         except CELParseError as exc:
             line = getattr(exc, "line", None)
             col = getattr(exc, "column", None)
@@ -144,6 +160,31 @@ class Condition:
 def cel_value(value: Any) -> Any:
     """A JSON-like value converted to CEL types (for constants converted once)."""
     return json_to_cel(value)
+
+
+class LazyActivation:
+    """The activation of one call, converting each variable to CEL only when a condition names it.
+
+    Example:
+        >>> act = LazyActivation({"args": lambda: {"amount": 5}})
+        >>> Condition("args.amount > 1").evaluate(act.for_condition(Condition("args.amount > 1")))
+        True
+    """
+
+    __slots__ = ("_done", "_sources")
+
+    def __init__(self, sources: Mapping[str, Any]) -> None:
+        self._sources = sources
+        self._done: dict[str, Any] = {}
+
+    def for_condition(self, condition: Condition) -> dict[str, Any]:
+        """The activation with (at least) every variable ``condition`` uses."""
+        for name in condition.variables:
+            if name not in self._done:
+                source = self._sources.get(name)
+                value = source() if source is not None else {}
+                self._done[name] = value if name == "lists" else json_to_cel(value)
+        return self._done
 
 
 def to_activation(

@@ -13,7 +13,7 @@ from typing import Any
 from guardrails._errors import ConfigurationError, PolicyError
 from guardrails.identity import Principal, StaticDirectory
 from guardrails.policy._canonical import canonical_json, json_safe_items, sha256_hex
-from guardrails.policy._conditions import ConditionError, cel_value, to_activation
+from guardrails.policy._conditions import ConditionError, LazyActivation, cel_value
 from guardrails.policy._model import (
     EFFECTS,
     STRICTNESS,
@@ -217,7 +217,7 @@ class Policy:
         """Decide ``call``. Never raises: an evaluation error is a ``deny`` with ``error`` set."""
         current = "<error>"
         try:
-            activation: dict[str, Any] | None = None
+            activation: LazyActivation | None = None
             best: Rule | None = None
             for rule in self.rules:
                 if not rule.selects(call):
@@ -226,7 +226,7 @@ class Policy:
                     current = rule.name
                     if activation is None:
                         activation = self._activation(call, requester, context)
-                    if not rule.condition.evaluate(activation):
+                    if not rule.condition.evaluate(activation.for_condition(rule.condition)):
                         continue
                 if best is None or STRICTNESS[rule.effect] > STRICTNESS[best.effect]:
                     best = rule
@@ -267,26 +267,29 @@ class Policy:
 
     def _activation(
         self, call: ToolCall, requester: Principal | None, context: Mapping[str, Any] | None
-    ) -> dict[str, Any]:
-        return to_activation(
-            args=call.args,
-            tool={
-                "name": call.name,
-                "tags": sorted(call.tags),
-                "metadata": json_safe_items(call.metadata),
-            },
-            requester=(
-                {
-                    "id": requester.id,
-                    "kind": requester.kind,
-                    "groups": sorted(requester.groups),
-                    "roles": sorted(requester.roles),
-                }
-                if requester is not None
-                else None
-            ),
-            context=context,
-            cel_lists=self._cel_lists,
+    ) -> LazyActivation:
+        anonymous = {"id": "", "kind": "anonymous", "groups": [], "roles": []}
+        return LazyActivation(
+            {
+                "args": lambda: dict(call.args),
+                "tool": lambda: {
+                    "name": call.name,
+                    "tags": sorted(call.tags),
+                    "metadata": json_safe_items(call.metadata),
+                },
+                "requester": lambda: (
+                    {
+                        "id": requester.id,
+                        "kind": requester.kind,
+                        "groups": sorted(requester.groups),
+                        "roles": sorted(requester.roles),
+                    }
+                    if requester is not None
+                    else anonymous
+                ),
+                "context": lambda: dict(context or {}),
+                "lists": lambda: self._cel_lists,
+            }
         )
 
     def _from_rule(self, rule: Rule) -> PolicyDecision:
