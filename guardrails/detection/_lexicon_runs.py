@@ -49,6 +49,7 @@ _PARTICLE_SET = frozenset(PARTICLES.split("|"))
 
 
 _GLUE = frozenset("_/+=\\")  # characters that join a word into a token (base64, paths)
+_CODE_AFTER = frozenset("([")  # a call or an index: an identifier, not a name
 
 
 # Words that end a name: organisations and streets ("John Street", "Acme Inc").
@@ -146,6 +147,10 @@ class RunAnalyzer:
             after = text[pos] if pos < n else " "
             if before.isalnum() or after.isalnum() or before in _GLUE or after in _GLUE:
                 continue
+            if before == "." or after in _CODE_AFTER:  # "_internal.Conn", "Conn(", "Conn[0]"
+                continue
+            if text.startswith(" = ", pos) or (after == "=" and not text.startswith("==", pos)):
+                continue  # "Conn = …": an assignment target
             out.append((start, cache[run]))
         self._last = (text, out)
         return out

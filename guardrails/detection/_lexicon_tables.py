@@ -126,7 +126,8 @@ class TableReader:
             for i, (a, b) in enumerate(header)
             if (ent := _FIELD_ENTITY.get(normalize_field(text[a:b]))) is not None
         }
-        if len(header) < 2 or not cols:
+        named = sum(1 for a, b in header if text[a:b].strip(" \t\r\"'"))
+        if named < 2 or not cols:  # "name,\n" in code is not a table header
             return end
         pos = end + 1
         while pos < len(text):

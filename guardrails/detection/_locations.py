@@ -171,8 +171,8 @@ class LocationDetector:
         if value.casefold() in lx.places:
             return True
         words = value.split()
-        if not 0 < len(words) <= 4 or not words[0][:1].isupper():
-            return False
+        if not 0 < len(words) <= 4 or not words[0][:1].isupper() or value.isupper():
+            return False  # ALL-CAPS unknown values are codes ("location: URL"), not places
         return not all(w.casefold() in lx.common_words for w in words)
 
 

@@ -42,7 +42,7 @@ PERSON_FIELD_NAMES: frozenset[str] = PERSON_FIELDS
 _NAME_LABELS = (
     r"(?:full|first|last|middle|given|family|display|legal|contact|customer|client|patient|"
     r"employee|account|card|billing|shipping|sender|recipient|holder|owner|person)[ _-]?name|"
-    r"name|surname|attn|attention|signed[ _-]by|my[ \t]+name[ \t]+is|i[ \t]+am|i'm|this[ \t]+is"
+    r"name|surname|attn|attention|signed[ _-]by"
 )
 # Labels whose value is usually a person, but may be a company or a team ("Customer: Acme").
 _LABELS = (
@@ -66,13 +66,13 @@ _ROLES = (
     r"on[ \t]+behalf[ \t]+of|c/o|care[ \t]+of|wife|husband|son|"
     r"daughter|friend|boss|mom|dad|mother|father|brother|sister"
 )
-_NAME_LABEL, _LABEL, _SALUTE, _TITLE, _ROLE, _SIGNOFF, _ANGLE, _SPEAKER = range(8)
+_NAME_LABEL, _LABEL, _SALUTE, _TITLE, _ROLE, _SIGNOFF, _ANGLE, _SPEAKER, _INTRO = range(9)
 _Q = r"(?:\\?[\"'])?"  # an optional quote, possibly escaped inside a JSON string
 # The first letter of a value: ASCII, or the UTF-8 lead byte of a Latin-1/Extended letter ("É").
 _A = r"(?:[a-z]|[\xc3-\xc9])"
 _AU = r"(?:[A-Z]|[\xc3-\xc9])"
 _CUES = {
-    _NAME_LABEL: rf"(?i)\b(?:{_NAME_LABELS}){_Q}[ \t]*[:=,]?[ \t]*{_Q}[ \t]*{_A}",
+    _NAME_LABEL: rf"(?i)\b(?:{_NAME_LABELS}){_Q}[ \t]*[:=][ \t]*{_Q}[ \t]*{_A}",
     _LABEL: rf"(?i)\b(?:{_LABELS}){_Q}[ \t]*[:=][ \t]*{_Q}[ \t]*{_A}",
     _SALUTE: r"(?i)\b(?:dear|hi|hello|hey|hiya|greetings|thanks|thank[ \t]+you|cheers|"
     r"good[ \t]+(?:morning|afternoon|evening))[ \t]*,?[ \t]+" + _A,
@@ -83,13 +83,23 @@ _CUES = {
     r"many[ \t]+thanks|thanks|thank[ \t]+you|cheers|sincerely|yours[ \t]+(?:truly|sincerely)|"
     r"respectfully|warmly|rgds|talk[ \t]+soon)[ \t]*[,!.]?|\n--)[ \t]*\r?\n[ \t]*" + _A,
     _ANGLE: r"[A-Za-z.][\"']?[ \t]*<[A-Za-z0-9._%+-]+@",
+    _INTRO: r"(?i)\b(?:my[ \t]+name[ \t]+is|i[ \t]+am|i'm|this[ \t]+is)[ \t]+" + _A,
     _SPEAKER: r"(?:^|\n)[ \t]*(?:\[[^\]\n]{0,40}\][ \t]*)?[A-Z][a-z]+(?:[ \t][A-Z][a-z]+){0,2}"
     r"[ \t]*:[ \t]",
 }
 # Only the value after a strong cue may be ALL-CAPS or lower-case.
-_CASE_FREE = frozenset({_NAME_LABEL, _LABEL, _SALUTE, _SIGNOFF})
-# After these cues one unknown capitalized word is a name ("Hi Yui,", "Name: Aoi", "Mr. Okafor").
-_LONE_OK = frozenset({_NAME_LABEL, _SALUTE, _TITLE, _SIGNOFF})
+_CASE_FREE = frozenset({_NAME_LABEL, _LABEL, _SALUTE, _SIGNOFF, _INTRO})
+# How much one word after a cue may be: weak cues need an unambiguous listed first name; strong
+# ones accept an unknown capitalized word ("Name: Aoi"); greetings also accept "Will"; titles
+# also accept a surname that is a common word ("Mr. Smith").
+_WEAK, _STRONG, _TITLE_MODE, _GREETING = range(4)
+_MODE = {
+    _NAME_LABEL: _STRONG,
+    _INTRO: _STRONG,
+    _TITLE: _TITLE_MODE,
+    _SALUTE: _GREETING,
+    _SIGNOFF: _GREETING,
+}
 # A capitalized run right after a street word is a street ("31 rue Victor Hugo").
 _STREET_BEFORE = re.compile(
     r"(?i:\b(?:rue|via|viale|calle|avenida|avenue|av\.|boulevard|bd|piazza|corso|plaza|rua|"
@@ -101,6 +111,7 @@ _CAPS = re.compile(rf"{_CAPS_RUN}(?![\w])")
 _LOWER = re.compile(r"[a-z][a-z'’-]+(?:[ \t]+[a-z][a-z'’-]+){0,2}(?![\w])")
 _INITIAL = re.compile(rf"[{UPPER}]\.?")
 _WORDS = re.compile(r"[^ \t]+")
+_NEXT_WORD = re.compile(r"[ \t]+[a-z]")  # a lower-case word right after the value
 _NAME_WORD = re.compile(rf"[{LETTER}](?:[{LETTER}]|['’.-])*")
 _STOP = word_set(
     "inc corp corporation llc ltd gmbh co company group team support street avenue road "
@@ -138,7 +149,7 @@ class NameDetector:
         return AddressDetector()
 
     @cached_property
-    def _decisions(self) -> dict[tuple[str, bool], int]:
+    def _decisions(self) -> dict[tuple[str, int], int]:
         return {}
 
     @cached_property
@@ -189,7 +200,7 @@ class NameDetector:
             lt = text.rfind("<", max(0, end - 80), end)
             words = _trailing_words(text, max(0, lt - 80), lt)
             return (
-                self._validate(text, words[0][0], text[words[0][0] : words[-1][1]], lone_ok=True)
+                self._validate(text, words[0][0], text[words[0][0] : words[-1][1]], mode=_STRONG)
                 if words
                 else None
             )
@@ -197,34 +208,34 @@ class NameDetector:
             colon = text.rfind(":", max(0, end - 3), end)
             words = _trailing_words(text, max(0, colon - 60), colon)
             names = [text[a:b] for a, b in words]
-            # a speaker label may be a lone first name even if it is a word ("Will: on it")
-            lone = len(names) == 1 and names[0].casefold() in self._runs.lx.first_names
-            if not words or not (lone or self._lexicon_hit(names, lone_ok=False)):
+            lone = len(names) == 1 and self._lone_speaker(names[0], text, end)
+            if not words or not (lone or self._lexicon_hit(names, mode=_WEAK)):
                 return None
             return words[0][0], words[-1][1]
         pos = end - 1  # every other cue pattern ends on the first letter of the value
         m = _TITLED.match(text, pos)
         if m is not None:
-            return self._validate(text, pos, m.group(), lone_ok=cue in _LONE_OK)
+            hit = self._validate(text, pos, m.group(), mode=_MODE.get(cue, _WEAK))
+            if hit is not None and not self._ends_value(text, hit):
+                return None  # "name: Human-readable name to attach": prose, not a name
+            return hit
         if cue in _CASE_FREE:
             m = _CAPS.match(text, pos) or _LOWER.match(text, pos)
             if m is not None:  # ALL-CAPS or lower-case: only names the lexicon knows
                 return self._validate_cased(pos, m.group())
         return None
 
-    def _validate(
-        self, text: str, pos: int, value: str, *, lone_ok: bool
-    ) -> tuple[int, int] | None:
+    def _validate(self, text: str, pos: int, value: str, *, mode: int) -> tuple[int, int] | None:
         # Cue values repeat ("Hi Jane," in every mail): decide each distinct value once.
         cache = self._decisions
-        length = cache.get((value, lone_ok))
+        length = cache.get((value, mode))
         if length is None:
             if len(cache) > 50_000:
                 cache.clear()
-            length = cache[(value, lone_ok)] = self._name_length(value, lone_ok=lone_ok)
+            length = cache[(value, mode)] = self._name_length(value, mode=mode)
         return (pos, pos + length) if length else None
 
-    def _name_length(self, value: str, *, lone_ok: bool) -> int:
+    def _name_length(self, value: str, *, mode: int) -> int:
         """Length of the name at the start of ``value`` (0: not a name)."""
         lx = self._runs.lx
         keep: list[re.Match[str]] = []
@@ -237,12 +248,30 @@ class NameDetector:
             keep.append(m)
         while keep and _INITIAL.fullmatch(keep[-1].group()):
             keep.pop()
-        if not keep or not self._lexicon_hit([m.group() for m in keep], lone_ok=lone_ok):
+        if not keep or not self._lexicon_hit([m.group() for m in keep], mode=mode):
             return 0
         end = keep[-1].end()
         if keep[-1].group()[-2:] in ("'s", "’s"):
             end -= 2
         return end
+
+    def _lone_speaker(self, word: str, text: str, end: int) -> bool:
+        """A one-word speaker label ("Jane: …"): a listed first name; one that is also a word
+        ("John", "Will", "See") only when an upper-case sentence follows ("See: https…" is not)."""
+        lx = self._runs.lx
+        key = word.casefold()
+        if key not in lx.first_names:
+            return False
+        if key in lx.common_words or key in lx.stop_words:
+            return end < len(text) and text[end].isupper()
+        return True
+
+    def _ends_value(self, text: str, hit: tuple[int, int]) -> bool:
+        """A lone name the lexicon does not know must end its value: no lower-case word follows."""
+        words = text[hit[0] : hit[1]].split()
+        if len(words) > 1 or words[0].casefold() in self._runs.lx.first_names:
+            return True
+        return _NEXT_WORD.match(text, hit[1]) is None
 
     def _validate_cased(self, pos: int, value: str) -> tuple[int, int] | None:
         """An ALL-CAPS / lower-case value: a listed first name, then listed names only."""
@@ -260,23 +289,30 @@ class NameDetector:
             return None
         return pos, pos + words[n - 1].end()
 
-    def _lexicon_hit(self, words: list[str], *, lone_ok: bool) -> bool:
-        """Whether ``words`` (already free of common words) can be a name after the cue."""
+    def _lexicon_hit(self, words: list[str], *, mode: int) -> bool:
+        """Whether ``words`` (already free of common words) can be a name after a cue of ``mode``."""
         lx = self._runs.lx
         keys = [w.casefold().removesuffix("'s").removesuffix("’s") for w in words]
         known = [k in lx.first_names or k in lx.surnames for k in keys]
         if len(keys) > 1:
             # two capitalized non-common words after a cue ("Customer: Minjun Al-Farsi")
             return any(known) or words[0][:1].isupper()
-        if lone_ok:  # a strong cue: any capitalized word, or a lexicon name in other casings
-            return (words[0][:1].isupper() and not words[0].isupper()) or known[0]
-        # a lone weak-cue word must be an unambiguous first name ("ask Jane", not "ask Will")
-        return keys[0] in lx.first_names and keys[0] not in lx.ambiguous_first
+        key = keys[0]
+        if mode == _WEAK:  # "ask Jane" yes, "ask Will" no
+            return key in lx.first_names and key not in lx.ambiguous_first
+        if key in lx.stop_words:  # "Thanks,\nWill" yes; "name: An optional …", "See:" no
+            return mode == _GREETING and key in lx.first_names
+        if key in lx.common_words:  # "Dear Grant," and "Mr. Smith" yes; "name: True" no
+            return key in lx.first_names or (mode == _TITLE_MODE and key in lx.surnames)
+        # an unknown capitalized word after a strong cue ("Hi Yui,"), or a listed name
+        return (words[0][:1].isupper() and not words[0].isupper()) or known[0]
 
     def _plausible_cell(self, value: str) -> bool:
         """A table cell under a name column: letters only, at most 5 words, not all common."""
         words = value.split()
         if not 0 < len(words) <= 5 or not all(_NAME_WORD.fullmatch(w) for w in words):
+            return False
+        if not value[0].isupper():  # names in tables are capitalized; "val", "none" are not
             return False
         common = self._runs.lx.common_words
         return not all(w.casefold() in common for w in words)

@@ -156,3 +156,20 @@ def test_first_name_or_town_is_decided_by_context(text: str, entity: str) -> Non
     places = LocationDetector().detect(text)
     assert bool(people) == (entity == "PERSON")
     assert bool(places) == (entity == "LOCATION")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Handlers for encodings.\n\nSee: https://developer.mozilla.org/x\n",  # doc label
+        "    Link: < uri-reference >; param=value",  # header grammar in a docstring
+        "Conn = _internal.Conn  # alias",  # assignment and attribute access
+        "Args:\n    name: An optional name for the task.",  # Google-style docstring
+        "name: Human-readable name to attach to the run",  # prose after a label
+        "def f(\n    name,\n    val,\n):",  # a parameter list is not a CSV table
+        "edges.add(Edge(src, task.name, True, None))",  # constants after "name,"
+    ],
+)
+def test_code_is_not_a_name(detector: NameDetector, text: str) -> None:
+    """Identifiers, docstrings and parameter lists in source code are not PERSON."""
+    assert found(detector, text) == []
