@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hmac
 import os
+from typing import Any
 
 from langgraph_sdk import Auth
 
@@ -57,3 +58,16 @@ async def authenticate(authorization: str | None) -> Auth.types.MinimalUserDict:
     if user is None:
         raise Auth.exceptions.HTTPException(status_code=401, detail="unknown or missing token")
     return {"identity": user, "permissions": []}
+
+
+@auth.on.threads.create_run
+async def checkpoint_at_exit_only(ctx: Auth.types.AuthContext, value: Any) -> None:
+    """Persist runs of guarded graphs only at exit or interrupt.
+
+    LangGraph stores a run's raw input in the first checkpoints, before any middleware hook can
+    redact it; with ``durability="exit"`` only the state at the end of the run (or at the approval
+    interrupt) is saved, and by then the guardrails hooks have replaced every message with its
+    masked form. Intermediate checkpoints are the price: a crashed run restarts from its input.
+    """
+    kwargs = value.setdefault("kwargs", {})
+    kwargs["durability"] = "exit"

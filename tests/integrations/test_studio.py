@@ -150,3 +150,19 @@ def test_studio_interrupt_self_approval_refused_then_other_user_approves(server:
     final_text = json.dumps(bob.threads.get_state(tid), default=str)
     for raw in RAW_VALUES:
         assert raw not in final_text
+
+
+def test_no_checkpoint_in_the_thread_history_holds_raw_values(server: str) -> None:
+    """Every checkpoint Studio can browse (the history, not only the latest state) is masked."""
+    alice = _client(server, "alice")
+    tid = alice.threads.create()["thread_id"]
+    alice.runs.wait(
+        tid,
+        "guarded_agent",
+        input={"messages": [{"role": "user", "content": f"Refund {RAW_EMAIL} 40 dollars"}]},
+    )
+    history = alice.threads.get_history(tid, limit=100)
+    assert history, "the interrupted run saved no checkpoint"
+    text = json.dumps(history, default=str)
+    for raw in RAW_VALUES:
+        assert raw not in text, "raw PII in an earlier checkpoint"
