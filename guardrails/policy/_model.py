@@ -280,7 +280,11 @@ class Rule:
         object.__setattr__(self, "tags", frozenset(self.tags))
         object.__setattr__(self, "metadata", _frozen_mapping(self.metadata))
         if self.when is not None:
-            object.__setattr__(self, "condition", Condition(self.when, where=f"rule {self.name!r}"))
+            object.__setattr__(
+                self,
+                "condition",
+                Condition(self.when, where=f"rule {self.name!r}", origin="<python>"),
+            )
 
     def selects(self, call: ToolCall) -> bool:
         """Name/tag/metadata selectors only (the CEL condition is evaluated by the policy)."""
