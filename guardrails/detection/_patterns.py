@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from guardrails.detection import _keyvalue as kv
 from guardrails.detection import _phone as ph
 from guardrails.detection import _secrets as s
 from guardrails.detection import _validators as v
@@ -210,22 +211,22 @@ RULES: tuple[Rule, ...] = (
         "kv",
         _SECRETS_KV,
         r"(?i)(?:" + _KEYWORDS + r")[A-Za-z0-9_.\-]*(?:\\?[\"'])?[ \t]*(?::=|=>|=|:)",
-        s.check_kv,
+        kv.check_kv,
         som=False,
     ),
     _r(
         "password_phrase",
         "PASSWORD SECRET",
         r"(?i)\bpass(?:word|code|phrase)?[ \t]+(?:is|was)[ \t]*:?[ \t]+",
-        s.check_password_phrase,
+        kv.check_password_phrase,
     ),
     # command lines: curl -u user:pass, mysql -pPASS
-    _r("cli_user", "PASSWORD SECRET", r"(?:^|[ \t])(?:-u|--user)[ =]", s.check_cli_user),
+    _r("cli_user", "PASSWORD SECRET", r"(?:^|[ \t])(?:-u|--user)[ =]", kv.check_cli_user),
     _r(
         "mysql_p",
         "PASSWORD SECRET",
         r"\bmysql[a-z]*\b[A-Za-z0-9_ \t.=:/\-]{0,120}[ \t]-p",
-        s.check_cli_glued_password,
+        kv.check_cli_glued_password,
         som=False,
     ),
     # other vendors' tokens with a recognisable prefix: reported as SECRET

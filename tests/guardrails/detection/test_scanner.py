@@ -88,3 +88,24 @@ def test_unknown_backend_is_a_configuration_error() -> None:
 
     with pytest.raises(ConfigurationError):
         PatternDetector(backend="pcre")
+
+
+def test_works_without_hyperscan() -> None:
+    """With hyperscan not importable, RE2 is used and finds the same values."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['hyperscan'] = None\n"
+        "from guardrails.detection import CustomEntity, PatternDetector\n"
+        "d = PatternDetector(custom=[CustomEntity(name='K', pattern=r'K-[0-9]{3}')])\n"
+        "print(d.backend, [(s.value, s.entity_type) for s in d.detect("
+        "'K-123 a@example.com 4111 1111 1111 1111')])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    ).stdout
+    assert out.strip() == (
+        "re2 [('K-123', 'K'), ('a@example.com', 'EMAIL_ADDRESS'), "
+        "('4111 1111 1111 1111', 'CREDIT_CARD')]"
+    )
