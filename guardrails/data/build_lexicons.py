@@ -134,6 +134,10 @@ def geonames(src: Path, person_words: tuple[set[str], set[str]]) -> None:
         sorted(f"{s['name']}\t{s['code']}" for s in states.values()),
     )
     _write("continents_geonames.txt.gz", sorted({c["name"] for c in continents.values()}))
+    _write(
+        "capitals_geonames.txt.gz",
+        sorted({c["capital"] for c in countries.values() if c["capital"]}),
+    )
 
 
 def scowl(src: Path) -> None:

@@ -123,6 +123,8 @@ def lexicons(
         codes.add(code)
     for name in load_lines("countries_geonames.txt.gz") + load_lines("continents_geonames.txt.gz"):
         places[name.casefold()] = big
+    for name in load_lines("capitals_geonames.txt.gz"):  # "Wellington", "Canberra": places first
+        places[name.casefold()] = max(places.get(name.casefold(), 0), BIG_PLACE)
     ambiguous_first = (frozenset(first) & common) | (_CURATED_AMBIGUOUS & frozenset(first))
     # A common word that is also a place needs context, unless the place is big enough that the
     # capitalized word almost always means it ("Japan", "Cologne", "Turkey").

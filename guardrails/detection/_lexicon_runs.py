@@ -169,7 +169,7 @@ class RunAnalyzer:
         i = 0
         while i < n:
             key = keys[i]
-            if key in _PARTICLE_SET or _INITIAL.fullmatch(toks[i][2]):
+            if toks[i][2] in _PARTICLE_SET or _INITIAL.fullmatch(toks[i][2]):
                 i += 1
                 continue
             place_words = self._place_words(keys, i)
@@ -179,7 +179,7 @@ class RunAnalyzer:
                 continue
             if key in lx.first_names:
                 j = i + 1
-                while j < n and (keys[j] in _PARTICLE_SET or _INITIAL.fullmatch(toks[j][2])):
+                while j < n and (toks[j][2] in _PARTICLE_SET or _INITIAL.fullmatch(toks[j][2])):
                     j += 1
                 k = j
                 while k < n and k - i < 5 and self._surname_like(keys[k]):

@@ -66,7 +66,7 @@ _ROLES = (
     r"on[ \t]+behalf[ \t]+of|c/o|care[ \t]+of|wife|husband|son|"
     r"daughter|friend|boss|mom|dad|mother|father|brother|sister"
 )
-_NAME_LABEL, _LABEL, _SALUTE, _TITLE, _ROLE, _SIGNOFF, _ANGLE, _SPEAKER, _INTRO = range(9)
+_NAME_LABEL, _LABEL, _SALUTE, _TITLE, _ROLE, _SIGNOFF, _ANGLE, _SPEAKER, _INTRO, _CN = range(10)
 _Q = r"(?:\\?[\"'])?"  # an optional quote, possibly escaped inside a JSON string
 # The first letter of a value: ASCII, or the UTF-8 lead byte of a Latin-1/Extended letter ("É").
 _A = r"(?:[a-z]|[\xc3-\xc9])"
@@ -83,6 +83,8 @@ _CUES = {
     r"many[ \t]+thanks|thanks|thank[ \t]+you|cheers|sincerely|yours[ \t]+(?:truly|sincerely)|"
     r"respectfully|warmly|rgds|talk[ \t]+soon)[ \t]*[,!.]?|\n--)[ \t]*\r?\n[ \t]*" + _A,
     _ANGLE: r"[A-Za-z.][\"']?[ \t]*<[A-Za-z0-9._%+-]+@",
+    # iCalendar / vCard / LDAP common name: "ATTENDEE;CN=Jane Doe:mailto:…", "CN=Jane Doe,OU=…"
+    _CN: r"(?:^|[;,\n])CN=\"?" + _AU,
     _INTRO: r"(?i)\b(?:my[ \t]+name[ \t]+is|i[ \t]+am|i'm|this[ \t]+is)[ \t]+" + _A,
     _SPEAKER: r"(?:^|\n)[ \t]*(?:\[[^\]\n]{0,40}\][ \t]*)?[A-Z][a-z]+(?:[ \t][A-Z][a-z]+){0,2}"
     r"[ \t]*:[ \t]",
@@ -95,6 +97,7 @@ _CASE_FREE = frozenset({_NAME_LABEL, _LABEL, _SALUTE, _SIGNOFF, _INTRO})
 _WEAK, _STRONG, _TITLE_MODE, _GREETING = range(4)
 _MODE = {
     _NAME_LABEL: _STRONG,
+    _CN: _STRONG,
     _INTRO: _STRONG,
     _TITLE: _TITLE_MODE,
     _SALUTE: _GREETING,
@@ -216,13 +219,16 @@ class NameDetector:
         m = _TITLED.match(text, pos)
         if m is not None:
             hit = self._validate(text, pos, m.group(), mode=_MODE.get(cue, _WEAK))
+            if hit is not None and self._in_identifier(text, hit[1]):
+                return None
             if hit is not None and not self._ends_value(text, hit):
                 return None  # "name: Human-readable name to attach": prose, not a name
             return hit
         if cue in _CASE_FREE:
             m = _CAPS.match(text, pos) or _LOWER.match(text, pos)
             if m is not None:  # ALL-CAPS or lower-case: only names the lexicon knows
-                return self._validate_cased(pos, m.group())
+                hit = self._validate_cased(pos, m.group())
+                return None if hit is None or self._in_identifier(text, hit[1]) else hit
         return None
 
     def _validate(self, text: str, pos: int, value: str, *, mode: int) -> tuple[int, int] | None:
@@ -265,6 +271,12 @@ class NameDetector:
         if key in lx.common_words or key in lx.stop_words:
             return end < len(text) and text[end].isupper()
         return True
+
+    @staticmethod
+    def _in_identifier(text: str, end: int) -> bool:
+        """Whether the word continues as an e-mail or identifier ("ingrid+billing@", "kofi.x@")."""
+        nxt = text[end : end + 2]
+        return nxt[:1] == "@" or (len(nxt) == 2 and nxt[0] in "+._" and nxt[1].isalnum())
 
     def _ends_value(self, text: str, hit: tuple[int, int]) -> bool:
         """A lone name the lexicon does not know must end its value: no lower-case word follows."""

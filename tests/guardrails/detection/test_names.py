@@ -173,3 +173,29 @@ def test_first_name_or_town_is_decided_by_context(text: str, entity: str) -> Non
 def test_code_is_not_a_name(detector: NameDetector, text: str) -> None:
     """Identifiers, docstrings and parameter lists in source code are not PERSON."""
     assert found(detector, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("ATTENDEE;CN=Declan Mamani;ROLE=REQ-PARTICIPANT:mailto:x@y.z", "Declan Mamani"),  # iCal
+        ("ORGANIZER;CN=Aroha Ngata:mailto:x@y.z", "Aroha Ngata"),  # iCal organizer
+        ("CN=Jane Doe,OU=Staff,DC=corp,DC=example", "Jane Doe"),  # LDAP distinguished name
+    ],
+)
+def test_common_name_fields(detector: NameDetector, text: str, name: str) -> None:
+    """CN= in calendar invites, vCards and LDAP names marks a person."""
+    assert name in found(detector, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "contact: ingrid+billing@acme-corp.com",  # e-mail local part after a label
+        "contact: kofi.hosseini@uol.com.br",  # dotted local part
+        "Name: jane_doe_42",  # a user name
+    ],
+)
+def test_email_local_parts_are_not_names(detector: NameDetector, text: str) -> None:
+    """A first name glued into an e-mail address or identifier is left to the e-mail detector."""
+    assert found(detector, text) == []
