@@ -35,6 +35,10 @@ CONVERSATION_HEADER = "x-guardrails-conversation"
 # points them at a reserved, never-resolving host so they fail instead of sending raw text.
 _BLOCKED_WEBSOCKET = "wss://websocket-apis-are-not-guarded.invalid/v1"
 
+# Redaction passes over one body: the vault rarely grows in a second pass, never in practice in a
+# third; the last pass still masks every value known before it started.
+_MAX_PASSES = 4
+
 _current: ContextVar[str | None] = ContextVar("guardrails_openai_conversation", default=None)
 
 
@@ -158,7 +162,14 @@ class OpenAIGuard(StreamRestore, ToolCalls):
         doc = self._parse(request, body, path)
         before = dict(session.stats.entities)
         walker = BodyRedactor(session, self.settings)
-        redacted = walker.body(kind, doc) if kind is not None else walker.anything(doc)
+        for _ in range(_MAX_PASSES):
+            # A value learned from a later field (a tool result naming a person) may sit in an
+            # earlier one (a user message detection missed): redo the body until the vault
+            # stops growing. The second pass is digest compares; only affected items rescan.
+            size = session.vault_size
+            redacted = walker.body(kind, doc) if kind is not None else walker.anything(doc)
+            if session.vault_size == size:
+                break
         new_body = encode(redacted)
         self._after(cid, session, before, kind or "other")
         return rebuild(request, new_body, drop)

@@ -103,3 +103,25 @@ def test_turn_cost_independent_of_history_length(guarded, openai_server: OpenAIS
 
     assert scans_for_new_turn("short", 10) == scans_for_new_turn("long", 40)
     assert guard.session("long").stats.hits >= 40
+
+
+def test_value_learned_later_masked_in_resent_history(guarded, openai_server: OpenAIServer) -> None:
+    """A name detection missed in turn 1 is masked as soon as any part of a request teaches it."""
+    history = [{"role": "user", "content": "the account of Zed Quillfeather is locked"}]
+    guarded.chat.completions.create(model="m", messages=history)
+    assert "Quillfeather" in openai_server.requests[0].text  # detection alone misses it here
+    history += [
+        {
+            "role": "assistant",
+            "tool_calls": [
+                {"id": "c1", "type": "function", "function": {"name": "who", "arguments": "{}"}}
+            ],
+        },
+        {"role": "tool", "tool_call_id": "c1", "content": '{"name": "Zed Quillfeather"}'},
+    ]
+    # The tool result teaches the vault the name; the earlier message in the same request is
+    # redone before anything is sent.
+    guarded.chat.completions.create(model="m", messages=history)
+    last = openai_server.requests[-1].json()["messages"]
+    assert last[0]["content"] == "the account of <PERSON_1> is locked"
+    assert "Quillfeather" not in openai_server.requests[-1].text
