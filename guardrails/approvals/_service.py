@@ -312,6 +312,7 @@ class ApprovalService(Lifecycle):
             principal=vote.approver.id,
             verdict=vote.verdict,
             status=updated.status,
+            args_digest=updated.args_digest,
             approvals=len(updated.approvals),
             quorum=updated.quorum,
             channel=vote.channel,
