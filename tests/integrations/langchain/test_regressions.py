@@ -414,3 +414,20 @@ def test_protected_agent_keeps_raw_prompts_out_of_every_checkpoint(
     blob = db.read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("pr.sqlite-*"))
     assert EMAIL.encode() not in blob
     assert SSN.encode() not in blob
+
+
+def test_a_placeholder_the_model_invents_passes_through(tools, runs, make_agent) -> None:
+    """An unknown placeholder reaches the tool unchanged; the run does not abort (piighost does)."""
+    from guardrails.policy import Policy
+
+    policy = Policy.from_dict({"tools": {"lookup_customer": {"restore": ["EMAIL_ADDRESS"]}}})
+    model = ScriptedChatModel(
+        script=[
+            reply("", call("lookup_customer", {"customer_id": "<EMAIL_ADDRESS_9>"})),
+            reply("ok"),
+        ]
+    )
+    agent, _ = make_agent(model, list(tools.values()), policy=policy)
+    out = _start(agent, "look up the customer", "tinv")
+    assert runs.calls == [("lookup_customer", {"customer_id": "<EMAIL_ADDRESS_9>"})]
+    assert out.value["messages"][-1].content == "ok"
