@@ -1,0 +1,329 @@
+"""The FastAPI app: the approvals API and the web inbox, over one :class:`ApprovalService`.
+
+Every route except the page, its static files and ``/healthz`` needs a bearer token. The
+approver is *only* the principal the verified token's subject resolves to in the service's
+directory; nothing in a request body names who decides. Refusals come back as 4xx with the
+service's refusal ``code`` and are in the audit trail, as are authentication failures
+(``http.auth_failed``) and unknown users (``http.unknown_user``).
+"""
+
+# No `from __future__ import annotations`: FastAPI reads the route annotations at runtime and
+# `Caller` is local to create_app.
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.staticfiles import StaticFiles
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from guardrails import DecisionRefused, InputError, Principal, UnknownRequestError
+from guardrails.approvals import ApprovalRequest, ApprovalService
+from guardrails.channels import Card, FanOut, submit_decision
+from integrations.http._auth import AuthenticationFailed, TokenVerifier
+from integrations.http._inbox import InboxChannel
+from integrations.http._schemas import DecisionIn, DecisionOut, ErrorOut, MeOut
+
+__all__ = ["REFUSAL_STATUS", "create_app"]
+
+_STATIC = Path(__file__).parent / "static"
+MAX_BODY = 64 * 1024
+
+# refusal code -> HTTP status: who you are (403), the request's state (409/410), the payload (422)
+REFUSAL_STATUS: dict[str, int] = {
+    "unauthenticated": 403,
+    "not_human": 403,
+    "self_approval": 403,
+    "not_authorized": 403,
+    "duplicate_approver": 409,
+    "replayed": 409,
+    "not_pending": 409,
+    "already_used": 409,
+    "digest_mismatch": 409,
+    "expired": 410,
+    "decision_not_allowed": 422,
+    "reason_required": 422,
+    "edit_unknown_tool": 422,
+    "edit_invalid": 422,
+    "edit_denied": 422,
+}
+
+
+class _HTTPError(Exception):
+    def __init__(
+        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ):
+        self.status, self.code, self.message = status, code, message
+        self.headers = dict(headers or {})
+
+
+def _error(
+    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": code, "message": message}, status_code=status, headers=dict(headers or {})
+    )
+
+
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    s: {"model": ErrorOut} for s in (400, 401, 403, 404, 409, 410, 413, 415, 422)
+}
+
+
+def create_app(
+    service: ApprovalService,
+    *,
+    verifier: TokenVerifier,
+    inbox: InboxChannel | None = None,
+    identity_channel: str = "token",
+    max_body: int = MAX_BODY,
+    title: str = "action-guardrails approvals",
+) -> FastAPI:
+    """The approvals API + web inbox for ``service``.
+
+    Args:
+        service: the approval service every channel shares (its directory resolves subjects).
+        verifier: checks bearer tokens (:class:`JWTVerifier`, :class:`ApiKeys`, :class:`Verifiers`).
+        inbox: the inbox channel, if you wire it into your own :class:`FanOut` (with Slack,
+            Teams…); by default the app creates one and a fan-out of its own.
+        identity_channel: the directory channel a token subject is looked up under; a subject
+            that is not linked there resolves as the principal with that id, if listed.
+        max_body: the largest request body accepted (413 above it).
+
+    Example:
+        >>> from guardrails.policy import Policy
+        >>> from integrations.http import ApiKeys
+        >>> app = create_app(ApprovalService(Policy()), verifier=ApiKeys({"k" * 16: "bob"}))
+        >>> sorted(r.path for r in app.routes if r.path.startswith("/api"))[:2]
+        ['/api/history', '/api/me']
+    """
+    if inbox is None:
+        inbox = InboxChannel()
+        fanout: FanOut | None = FanOut(service, {"inbox": inbox})
+    else:
+        fanout = None
+    app = FastAPI(title=title, version="1", docs_url="/docs", redoc_url=None)
+    app.state.service = service
+    app.state.inbox = inbox
+    app.state.fanout = fanout
+    bearer = HTTPBearer(
+        auto_error=False, description="A JWT from your identity provider or a dev API key"
+    )
+
+    def audit(kind: str, **data: Any) -> None:
+        if service.audit is not None:
+            principal = data.pop("principal", None)
+            request_id = data.pop("request_id", None)
+            service.audit.record(kind, principal=principal, request_id=request_id, data=data)
+
+    @app.exception_handler(_HTTPError)
+    async def _http_error(request: Request, exc: _HTTPError) -> JSONResponse:
+        return _error(exc.status, exc.code, exc.message, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return _error(422, "invalid", _describe(exc.errors()))
+
+    def principal(
+        request: Request,
+        creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> Principal | None:
+        rid = request.path_params.get("request_id")
+        if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
+            audit("http.auth_failed", code="missing", path=request.url.path, request_id=rid)
+            raise _HTTPError(
+                401, "missing", "send Authorization: Bearer <token>", {"WWW-Authenticate": "Bearer"}
+            )
+        try:
+            subject = verifier.verify(creds.credentials)
+        except AuthenticationFailed as exc:
+            audit("http.auth_failed", code=exc.code, path=request.url.path, request_id=rid)
+            raise _HTTPError(
+                401, exc.code, str(exc), {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            ) from None
+        found = service.resolve(identity_channel, subject) or service.resolve("principal", subject)
+        if found is None:
+            audit(
+                "http.unknown_user",
+                path=request.url.path,
+                request_id=rid,
+                subject_chars=len(subject),
+            )
+            if request.method == "POST" and rid:
+                return None  # the service refuses (and audits) it as unauthenticated
+            raise _HTTPError(403, "unknown_user", "your identity is not a known reviewer")
+        return found
+
+    Caller = Annotated[Principal | None, Depends(principal)]
+
+    def _view(request: ApprovalRequest, me: Principal) -> dict[str, Any]:
+        card = Card.from_request(request)
+        data = card.to_dict()
+        now = service.clock.now()
+        data["seconds_left"] = card.seconds_left(now)
+        data["you_requested"] = card.requester == me.id
+        data["you_may_decide"] = (
+            card.open
+            and me.is_human
+            and card.requester != me.id
+            and request.eligible(now).admits(me)
+            and me.id not in card.decided_by
+        )
+        return data
+
+    def _human(me: Principal | None) -> Principal:
+        if me is None:
+            raise _HTTPError(403, "unknown_user", "your identity is not a known reviewer")
+        if not me.is_human:
+            raise _HTTPError(403, "not_human", f"a {me.kind} principal cannot use the inbox")
+        return me
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(_STATIC / "inbox.html", headers=_PAGE_HEADERS)
+
+    app.mount("/static", StaticFiles(directory=_STATIC), name="static")
+
+    @app.get("/api/me", response_model=MeOut, responses=_ERRORS)
+    def me(me: Caller) -> MeOut:
+        """The authenticated reviewer."""
+        me = _human(me)
+        return MeOut(
+            id=me.id,
+            display_name=me.display_name or me.id,
+            kind=me.kind,
+            groups=sorted(me.groups),
+            roles=sorted(me.roles),
+        )
+
+    @app.get("/api/requests", responses=_ERRORS)
+    def pending(me: Caller, limit: int = 100) -> dict[str, Any]:
+        """Pending requests as masked cards, oldest first."""
+        me = _human(me)
+        limit = max(1, min(limit, 500))
+        now = service.clock.now()
+        rows = [r for r in service.pending(limit=limit) if r.expires_at > now]
+        return {"requests": [_view(r, me) for r in rows], "version": inbox.version}
+
+    @app.get("/api/requests/{request_id}", responses=_ERRORS)
+    def get_one(request_id: str, me: Caller) -> dict[str, Any]:
+        """One request as a masked card (any status)."""
+        me = _human(me)
+        try:
+            return _view(service.get(request_id), me)
+        except UnknownRequestError:
+            raise _HTTPError(404, "unknown_request", "no such approval request") from None
+
+    @app.get("/api/history", responses=_ERRORS)
+    def history(me: Caller, limit: int = 50) -> dict[str, Any]:
+        """Recently closed requests this server has seen, newest first."""
+        me = _human(me)
+        cards = inbox.history(max(1, min(limit, 200)))
+        return {"requests": [c.to_dict() for c in cards]}
+
+    body_schema = DecisionIn.model_json_schema(ref_template="#/components/schemas/{model}")
+
+    @app.post(
+        "/api/requests/{request_id}/decision",
+        response_model=DecisionOut,
+        responses=_ERRORS,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": body_schema}},
+            }
+        },
+    )
+    async def decide(request_id: str, request: Request, me: Caller) -> DecisionOut:
+        """Approve, edit or reject a request as the authenticated reviewer."""
+        body = await _read_json(request, max_body)
+        try:
+            data = DecisionIn.model_validate_json(body)
+        except ValidationError as exc:
+            raise _HTTPError(422, "invalid", _describe(exc.errors(include_input=False))) from None
+        approver = me
+        try:
+            outcome = await run_in_threadpool(
+                lambda: submit_decision(
+                    service,
+                    request_id,
+                    channel="http",
+                    approver=approver,
+                    verdict=data.verdict,
+                    reason=data.reason,
+                    args_digest=data.args_digest,
+                    edited_tool=data.edited_tool,
+                    edited_args=data.edited_args,
+                    decision_id=f"http:{me.id if me else '?'}:{data.decision_id}"
+                    if data.decision_id
+                    else None,
+                )
+            )
+        except DecisionRefused as refusal:
+            status = REFUSAL_STATUS.get(refusal.code, 403)
+            raise _HTTPError(status, refusal.code, refusal.reason) from None
+        except UnknownRequestError:
+            audit(
+                "http.unknown_request",
+                principal=approver.id if approver else None,
+                path=request.url.path,
+            )
+            raise _HTTPError(404, "unknown_request", "no such approval request") from None
+        except InputError as exc:
+            raise _HTTPError(422, "invalid", str(exc)) from None
+        return DecisionOut(
+            status=outcome.status,
+            card=_view(outcome.request, _human(me)),
+            follow_up=outcome.follow_up.id if outcome.follow_up else None,
+        )
+
+    app.openapi_tags = [{"name": "approvals"}]
+    return app
+
+
+# The page loads nothing from elsewhere and runs only its own script file.
+_PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+        "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+async def _read_json(request: Request, limit: int) -> bytes:
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if ctype != "application/json":
+        raise _HTTPError(415, "unsupported_media_type", "send the decision as application/json")
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise _HTTPError(413, "too_large", f"the body must be at most {limit} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _HTTPError(413, "too_large", f"the body must be at most {limit} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    if not body:
+        raise _HTTPError(400, "empty_body", "the decision body is empty")
+    return body
+
+
+def _describe(errors: Any) -> str:
+    """Validation errors as 'field: message' (never the submitted values)."""
+    parts = []
+    for err in list(errors)[:5]:
+        loc = ".".join(str(x) for x in err.get("loc", ()) if x not in ("body",)) or "body"
+        parts.append(f"{loc}: {err.get('msg', 'invalid')}")
+    return "; ".join(parts) or "invalid request"
