@@ -53,7 +53,8 @@ RULES: tuple[Rule, ...] = (
     _r(
         "email",
         "EMAIL_ADDRESS",
-        r"[A-Za-z0-9._%+\-]@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}\b",
+        # "@" or its URL encoding "%40" (?email=jane%40example.com)
+        r"[A-Za-z0-9._%+\-](?:@|%40)[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,24}\b",
         v.check_email,
         som=False,
     ),

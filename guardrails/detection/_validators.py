@@ -65,7 +65,10 @@ def check_email(text: str, start: int, end: int, want: frozenset[str]) -> list[F
 
     The scanner reports only where a match ends; the local part is found walking back from "@".
     """
-    at = text.rfind("@", max(0, end - 300), end)
+    at, width = text.rfind("@", max(0, end - 300), end), 1
+    encoded = text.rfind("%40", max(0, end - 300), end)
+    if encoded > at:
+        at, width = encoded, 3  # URL-encoded "@"
     if at <= 0:
         return []
     # RFC 5321 caps the local part at 64 characters: a long run before "@" is not all address.
@@ -73,7 +76,7 @@ def check_email(text: str, start: int, end: int, want: frozenset[str]) -> list[F
     start = m.start() if m else at
     while start < at and text[start] in ".-+%'":
         start += 1
-    local, domain = text[start:at], text[at + 1 : end]
+    local, domain = text[start:at], text[at + width : end]
     if not local or ".." in local or local.endswith("."):
         return []
     labels = domain.split(".")

@@ -53,6 +53,11 @@ POSITIVES: list[tuple[str, str, str]] = [
         "EMAIL_ADDRESS",
     ),  # ' and + in local part
     ("say 'ann@example.com' twice", "ann@example.com", "EMAIL_ADDRESS"),  # quoted
+    (
+        "GET /u?email=jane.doe%40example.com&x=1",
+        "jane.doe%40example.com",
+        "EMAIL_ADDRESS",
+    ),  # URL-encoded
     ('{"email": "ops_team-1@corp.io"}', "ops_team-1@corp.io", "EMAIL_ADDRESS"),  # in JSON
     ("From: Bob <BOB.SMITH@EXAMPLE.ORG>", "BOB.SMITH@EXAMPLE.ORG", "EMAIL_ADDRESS"),  # upper case
     ("mailto:x.y%z@example.travel", "x.y%z@example.travel", "EMAIL_ADDRESS"),  # long TLD, mailto
