@@ -33,7 +33,9 @@ PERSON_FIELDS: frozenset[str] = word_set(
     requester_name reporter_name approver_name reviewer_name manager_name spouse_name
     emergency_contact emergency_contact_name next_of_kin guardian_name parent_name
     physician_name doctor_name passenger_name guest_name tenant_name applicant_name
-    signatory signer_name contact_person person customer contact
+    signatory signer_name contact_person person customer contact owner assignee employee
+    author reporter requester approver reviewer manager patient passenger guest tenant
+    applicant recipient sender attendee organizer
     """
 )
 #: Field names whose value is a place.
@@ -93,8 +95,11 @@ class TableReader:
             return last[1]
         out: dict[str, list[tuple[int, int]]] = {}
         done = 0
-        for _, _, end in SHARED_SCAN.hits(text, "tables"):
+        for kind, _, end in SHARED_SCAN.hits(text, "tables"):
             if end <= done:
+                continue
+            if kind == _SQL:
+                done = self._sql(text, end, out)
                 continue
             lo = max(0, end - _MAX_HEADER)
             start = text.rfind("\n", lo, max(lo, end - 1)) + 1
@@ -144,8 +149,38 @@ class TableReader:
             pos = row_end + 1
         return pos
 
+    @staticmethod
+    def _sql(text: str, pos: int, out: dict[str, list[tuple[int, int]]]) -> int:
+        """``INSERT INTO t (col, …) VALUES (…), (…)``: the quoted values of named columns."""
+        close = text.find(")", pos, pos + _MAX_HEADER)
+        if close < 0:
+            return pos
+        cols = {
+            i: ent
+            for i, c in enumerate(text[pos:close].split(","))
+            if (ent := _FIELD_ENTITY.get(normalize_field(c.strip(" \t\r\n`[]")))) is not None
+        }
+        m = _SQL_VALUES.match(text, close + 1)
+        if m is None or not cols:
+            return close
+        pos = m.end()
+        while (row := _SQL_ROW.match(text, pos)) is not None:
+            cells = list(_SQL_CELL.finditer(text, row.start(1), row.end(1)))
+            for i, ent in cols.items():
+                if i < len(cells):
+                    a, b = cells[i].span(1)
+                    if b - a > 2 and text[a] == "'":
+                        out.setdefault(ent, []).append((a + 1, b - 1))
+            pos = row.end()
+        return pos
 
-SHARED_SCAN.register("tables", [_TABLE_HEADER])
+
+_SQL_HEADER = r"(?i)\binsert[ \t]+into[ \t]+[^(\n;]{1,120}\("
+_TABLE, _SQL = 0, 1
+_SQL_VALUES = re.compile(r"[ \t\r\n]*(?i:values)[ \t\r\n]*")
+_SQL_ROW = re.compile(r"[ \t\r\n,]*\(((?:'(?:[^']|'')*'|[^'()])*)\)")  # one (…) tuple
+_SQL_CELL = re.compile(r"[ \t\r\n]*('(?:[^']|'')*'|[^,']*)[ \t\r\n]*(?:,|$)")
+SHARED_SCAN.register("tables", [_TABLE_HEADER, _SQL_HEADER])
 
 
 @cache

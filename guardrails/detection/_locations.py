@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from guardrails._types import Span
+from guardrails.detection._address import AddressDetector
 from guardrails.detection._lexicon import LETTER, UPPER, word_set
 from guardrails.detection._lexicon_runs import (
     LOCATION,
@@ -93,6 +94,10 @@ class LocationDetector:
         return run_analyzer(tuple(self.name_sources), self.min_city_population)
 
     @cached_property
+    def _addresses(self) -> AddressDetector:
+        return AddressDetector()
+
+    @cached_property
     def _names(self) -> NameDetector:
         return NameDetector(
             name_sources=self.name_sources, min_city_population=self.min_city_population
@@ -101,12 +106,18 @@ class LocationDetector:
     def detect(self, text: str, /) -> list[Span]:
         """Return LOCATION spans in ``text`` (sorted, de-duplicated)."""
         found: dict[tuple[int, int], float] = {}
+        addresses = Intervals((a.start, a.end) for a in self._addresses.detect(text))
         for start, findings in self._runs.runs(text):
             for a, b, entity, score, need in findings:
                 if entity != LOCATION:
                     continue
                 s, e = start + a, start + b
-                if need == NEEDS_NOTHING or place_context(text, s, e):
+                # context: a preposition or label, or an address right before ("Elm Ave, Bergen")
+                if (
+                    need == NEEDS_NOTHING
+                    or place_context(text, s, e)
+                    or addresses.overlaps(s - 3, s)
+                ):
                     found[(s, e)] = max(score, found.get((s, e), 0.0))
         for cue, _, end in SHARED_SCAN.hits(text, "locations"):
             if cue == _LABEL:

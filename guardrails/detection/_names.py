@@ -171,6 +171,9 @@ class NameDetector:
         found: dict[tuple[int, int], float] = {}
         cells = table_reader().cells(text)
         place_cells = Intervals(cells.get("LOCATION", ()))
+        # a street named after a person ("31 rue Victor Hugo") is part of an address, and a
+        # town right after an address ("12 Elm Ave, Bergen") is a place
+        addresses = Intervals((a.start, a.end) for a in self._addresses.detect(text))
         for start, findings in self._runs.runs(text):
             for a, b, entity, score, need in findings:
                 if entity != PERSON or need == NEEDS_PLACE_CONTEXT:
@@ -178,6 +181,7 @@ class NameDetector:
                 if need == UNLESS_PLACE_CONTEXT and (
                     place_context(text, start + a, start + b)
                     or place_cells.overlaps(start + a, start + b)
+                    or addresses.overlaps(start + a - 3, start + a)
                 ):
                     continue
                 if _STREET_BEFORE.search(text, max(0, start + a - 12), start + a):
@@ -190,8 +194,6 @@ class NameDetector:
         for s, e in cells.get(PERSON, ()):
             if self._plausible_cell(text[s:e]):
                 found[(s, e)] = max(0.8, found.get((s, e), 0.0))
-        # a street named after a person ("31 rue Victor Hugo") is part of an address
-        addresses = Intervals((a.start, a.end) for a in self._addresses.detect(text))
         return [
             Span(start=s, end=e, entity_type=PERSON, score=sc, value=text[s:e], detector=self.name)
             for (s, e), sc in sorted(found.items())

@@ -199,3 +199,37 @@ def test_common_name_fields(detector: NameDetector, text: str, name: str) -> Non
 def test_email_local_parts_are_not_names(detector: NameDetector, text: str) -> None:
     """A first name glued into an e-mail address or identifier is left to the e-mail detector."""
     assert found(detector, text) == []
+
+
+def test_sql_insert_columns() -> None:
+    """Quoted values under person/place columns of an SQL INSERT are found, escapes included."""
+    from guardrails.detection._locations import LocationDetector
+
+    text = (
+        "INSERT INTO customers (id, full_name, email, city) VALUES\n"
+        "  (1, 'Ingrid Nagy', 'in@x.io', 'Tartu'),\n"
+        "  (2, 'Aroha Ngata', 'an@x.io', 'Mombasa');\n"
+    )
+    assert found(NameDetector(), text) == ["Ingrid Nagy", "Aroha Ngata"]
+    assert [text[s.start : s.end] for s in LocationDetector().detect(text)] == ["Tartu", "Mombasa"]
+
+
+def test_markdown_table_owner_column(detector: NameDetector) -> None:
+    """A Markdown table column headed "Owner" holds names."""
+    text = "| Owner | Host |\n|---|---|\n| Lerato Ngata | db-1 |\n| Sione Horvath | db-2 |\n"
+    assert found(detector, text) == ["Lerato Ngata", "Sione Horvath"]
+
+
+@pytest.mark.parametrize(
+    ("text", "entity"),
+    [
+        ("ship it to 716 Maple Ave, Bergen.", "LOCATION"),  # a town right after an address
+        ("They met Bergen yesterday.", "PERSON"),  # the same word alone is a first name
+    ],
+)
+def test_town_after_address(text: str, entity: str) -> None:
+    """A word that is both a town and a first name is a place right after a street address."""
+    from guardrails.detection._locations import LocationDetector
+
+    assert bool(NameDetector().detect(text)) == (entity == "PERSON")
+    assert bool(LocationDetector().detect(text)) == (entity == "LOCATION")
