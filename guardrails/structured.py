@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from guardrails._errors import InputError
+from guardrails._errors import InputError, RedactionError
 
 __all__ = ["DEFAULT_FIELD_RULES", "NOT_INHERITED", "check", "normalize_field", "transform"]
 
@@ -150,8 +150,6 @@ def _close(frame: _Frame, key: Callable[[Any], Any] | None) -> Any:
         new_keys = [key(k) for k in frame.keys] if key is not None else frame.keys
         pairs = dict(zip(new_keys, out, strict=True))
         if len(pairs) != len(out):
-            from guardrails._errors import RedactionError
-
             raise RedactionError("two mapping keys became equal after masking")
         if type(src) is dict or not isinstance(src, dict):
             return pairs
@@ -172,9 +170,15 @@ def _close(frame: _Frame, key: Callable[[Any], Any] | None) -> Any:
     }
     if not changes:
         return src
-    if kind == "model":
-        return src.model_copy(update=changes)
-    return dataclasses.replace(src, **changes)
+    failure = ""
+    try:
+        if kind == "model":
+            return src.model_copy(update=changes)
+        return dataclasses.replace(src, **changes)
+    except Exception as exc:  # e.g. a __post_init__ that rejects the masked value
+        failure = type(exc).__name__
+    # Raised outside the handler so the original error (it may quote a value) is not chained.
+    raise RedactionError(f"cannot rebuild a {type(src).__name__} with masked fields ({failure})")
 
 
 def transform(

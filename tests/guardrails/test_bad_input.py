@@ -202,3 +202,20 @@ def test_input_is_never_mutated_on_error() -> None:
     with pytest.raises(InputError):
         REDACTOR.redact_data(data)
     assert data == {"email": SECRET, "bad": b"raw"}
+
+
+def test_dataclass_that_rejects_the_masked_value_fails_closed() -> None:
+    """A dataclass whose __post_init__ refuses a placeholder gives a RedactionError, no value."""
+
+    @dataclass(frozen=True)
+    class Strict:
+        email: str
+
+        def __post_init__(self) -> None:
+            if "@" not in self.email:
+                raise ValueError(f"bad email {self.email}")
+
+    with pytest.raises(RedactionError) as info:
+        REDACTOR.redact_data(Strict(email=SECRET))
+    assert SECRET not in str(info.value)
+    assert info.value.__context__ is None
