@@ -67,6 +67,9 @@ __all__ = [
 
 T = TypeVar("T")
 
+# Fix-up passes over a history: a redo rarely teaches the vault anything new.
+_MAX_PASSES = 4
+
 # Longest text a placeholder can have: "<" + 64-char name + "_" + 9 digits + ">".
 _MAX_PLACEHOLDER = 1 + 64 + 1 + 9 + 1
 # A tail that may still grow into a placeholder: "<", "<EMAIL", "<EMAIL_ADDRESS_1" ...
@@ -280,34 +283,32 @@ class RedactionSession:
     ) -> list[Any]:
         """Redact a list that is re-sent with additions turn after turn (a parsed JSON history).
 
-        Like :meth:`redact_item` for each item (``redact(index, item)``), plus a positional fast
-        path: an item whose digest equals the one at the same position in the previous call of
-        this ``kind`` reuses that result without a cache lookup or a copy. The vault-growth check
-        applies as for any cache hit. Returned items may be shared with earlier calls: encode
-        them, do not mutate them. ``items`` must come from ``json.loads``.
+        Like :meth:`redact_item` for each item (``redact(index, item)``), plus:
+
+        * a positional fast path: an item whose digest equals the one at the same position in the
+          previous call of this ``kind`` reuses that result without a cache lookup or a copy (the
+          vault-growth check applies as for any cache hit);
+        * a fixpoint: when a later item teaches the vault a value (a tool result naming a person)
+          that an earlier item holds, the earlier item is redone before returning.
+
+        Returned items may be shared with earlier calls: encode them, do not mutate them.
+        ``items`` must come from ``json.loads``.
         """
-        if not self._cache_size:
-            return [redact(i, item) for i, item in enumerate(items)]
         with self._lock:
-            previous = self._histories.get(kind, [])
+            previous = self._histories.get(kind, []) if self._cache_size else []
             current: list[_Seen | None] = []
+            blobs: list[bytes | None] = []
             out: list[Any] = []
             for i, item in enumerate(items):
                 blob = _dumps(item)
+                blobs.append(blob)
                 if blob is None:  # orjson refuses it (a huge int...): no caching for this one
                     out.append(redact(i, item))
                     current.append(None)
                     continue
                 digest = _digest(kind, blob)
                 seen = previous[i] if i < len(previous) else None
-                size = len(self._vault)
-                if (
-                    seen is not None
-                    and seen.digest == digest
-                    and seen.vault_size <= size
-                    and (seen.vault_size == size or not self._learned_since(seen.vault_size, blob))
-                ):
-                    seen.vault_size = size
+                if seen is not None and seen.digest == digest and self._still_valid(seen, blob):
                     self.stats.hits += 1
                     out.append(seen.redacted)
                     current.append(seen)
@@ -315,10 +316,47 @@ class RedactionSession:
                 redacted = self.redact_item(item, partial(redact, i), kind=kind, parsed_json=True)
                 out.append(redacted)
                 current.append(_Seen(digest=digest, redacted=redacted, vault_size=len(self._vault)))
-            self._histories[kind] = current
-            if len(self._histories) > 64:  # kinds are few; never let a caller grow this unbounded
-                self._histories.pop(next(iter(self._histories)))
+            for _ in range(_MAX_PASSES):
+                stale = [
+                    i
+                    for i, (seen, blob) in enumerate(zip(current, blobs, strict=True))
+                    if seen is not None and blob is not None and not self._still_valid(seen, blob)
+                ]
+                if not stale:
+                    break
+                for i in stale:
+                    redacted = self.redact_item(
+                        items[i], partial(redact, i), kind=kind, parsed_json=True
+                    )
+                    out[i] = redacted
+                    old = current[i]
+                    assert old is not None
+                    current[i] = _Seen(
+                        digest=old.digest, redacted=redacted, vault_size=len(self._vault)
+                    )
+            if self._cache_size:
+                self._histories[kind] = current
+                if len(self._histories) > 64:  # kinds are few; never grow this unbounded
+                    self._histories.pop(next(iter(self._histories)))
             return out
+
+    def _still_valid(self, seen: _Seen, blob: bytes) -> bool:
+        """No value learned since ``seen`` was stamped occurs in ``blob``; re-stamps it if so."""
+        size = len(self._vault)
+        if seen.vault_size > size:
+            return False
+        if seen.vault_size < size and self._learned_since(seen.vault_size, blob):
+            return False
+        seen.vault_size = size
+        return True
+
+    def learned_since(self, size: int, data: bytes | str) -> bool:
+        """Does ``data`` (raw text or JSON) hold a value the vault learned after it had ``size``
+        entries? For adapters that must redo other fields when a request taught the vault."""
+        if isinstance(data, str):
+            data = _utf8(data)
+        with self._lock:
+            return len(self._vault) > size and self._learned_since(size, data)
 
     def _cached(self, kind: str, blob: bytes, scan: Callable[[], Any]) -> Any:
         key = _digest(kind, blob)

@@ -163,12 +163,12 @@ class OpenAIGuard(StreamRestore, ToolCalls):
         before = dict(session.stats.entities)
         walker = BodyRedactor(session, self.settings)
         for _ in range(_MAX_PASSES):
-            # A value learned from a later field (a tool result naming a person) may sit in an
-            # earlier one (a user message detection missed): redo the body until the vault
-            # stops growing. The second pass is digest compares; only affected items rescan.
+            # A value learned from one field (a tool result naming a person) may sit in another
+            # (a user message detection missed). Histories fix that up themselves
+            # (RedactionSession.redact_history); the other fields are redone when they hold one.
             size = session.vault_size
             redacted = walker.body(kind, doc) if kind is not None else walker.anything(doc)
-            if session.vault_size == size:
+            if session.vault_size == size or not session.learned_since(size, _rest(doc)):
                 break
         new_body = encode(redacted)
         self._after(cid, session, before, kind or "other")
@@ -235,6 +235,15 @@ class OpenAIGuard(StreamRestore, ToolCalls):
                 raise InputError(f"no text to restore in a {type(result).__name__}")
             text = choices[0].message.content or ""
         return self.restore_text(text, conversation_id=conversation_id)
+
+
+def _rest(doc: Any) -> bytes:
+    """The body without its history arrays, as JSON (what a fix-up pass must look at)."""
+    if not isinstance(doc, dict):
+        return encode(doc)
+    return encode(
+        {k: v for k, v in doc.items() if not (k in ("messages", "input") and isinstance(v, list))}
+    )
 
 
 def guard_openai(

@@ -372,3 +372,19 @@ def test_history_equals_uncached(turns: list[list[int]]) -> None:
         assert cached.redact_history(history, _walk(cached), kind="k") == fresh.redact_history(
             history, _walk(fresh), kind="k"
         )
+
+
+def test_history_fixes_earlier_item_in_same_call(session: RedactionSession) -> None:
+    """A value taught by a later item is masked in an earlier item of the same call."""
+    history = [{"content": "door code BDG-1234 works"}, {"content": "my badge is BDG-1234"}]
+    out = session.redact_history(history, _walk(session), kind="chat")
+    assert out == [{"content": "door code <SECRET_1> works"}, {"content": "my badge is <SECRET_1>"}]
+
+
+def test_learned_since(session: RedactionSession) -> None:
+    """learned_since tells whether data holds a value the vault learned after a given size."""
+    size = session.vault_size
+    session.redact_text(f"mail {EMAIL}")
+    assert session.learned_since(size, f'{{"to": "{EMAIL}"}}')
+    assert not session.learned_since(size, "nothing here")
+    assert not session.learned_since(session.vault_size, EMAIL)

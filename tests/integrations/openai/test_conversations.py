@@ -125,3 +125,23 @@ def test_value_learned_later_masked_in_resent_history(guarded, openai_server: Op
     last = openai_server.requests[-1].json()["messages"]
     assert last[0]["content"] == "the account of <PERSON_1> is locked"
     assert "Quillfeather" not in openai_server.requests[-1].text
+
+
+def test_value_learned_from_input_masked_in_instructions(
+    guarded, openai_server: OpenAIServer
+) -> None:
+    """Instructions are redone when an input item of the same request teaches the vault a value."""
+    guarded.responses.create(
+        model="m",
+        instructions="the account of Zed Quillfeather is locked",
+        input=[
+            {
+                "type": "function_call_output",
+                "call_id": "c",
+                "output": '{"name": "Zed Quillfeather"}',
+            }
+        ],
+    )
+    sent = openai_server.requests[0].json()
+    assert sent["instructions"] == "the account of <PERSON_1> is locked"
+    assert "Quillfeather" not in openai_server.requests[0].text
