@@ -165,13 +165,17 @@ def _card_ok(cand: str) -> bool:
 
 def check_card(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
     """A Luhn-valid number of a known brand; trailing groups (a CVV, a date) are trimmed."""
+    return _card_at(text, start, end, trim=True)
+
+
+def _card_at(text: str, start: int, end: int, *, trim: bool) -> list[Found]:
     if _after(text, end) in ("-", "_"):
         return []
     cand = text[start:end]
     first = _GROUP_SPLIT.split(cand[:4], maxsplit=1)[0]
-    if len(first) <= 3 and len(cand) > len(first) + 1 and cand[len(first)] in " -":
+    if trim and len(first) <= 3 and len(cand) > len(first) + 1 and cand[len(first)] in " -":
         # "plan B-42 4111 1111 1111 1111": a short number glued in front of a grouped card
-        found = check_card(text, start + len(first) + 1, end, want)
+        found = _card_at(text, start + len(first) + 1, end, trim=False)
         if found:
             return found
     if _before(text, start) in ("-", ".", "/", "+", "_"):

@@ -115,3 +115,24 @@ def test_spans_in_bounds_and_disjoint_on_dense_mixes(text: str) -> None:
         assert text[s.start : s.end] == s.value
     assert all(a.end <= b.start for a, b in itertools.pairwise(spans))
     assert not any("<EMAIL_ADDRESS_1>" in s.value for s in spans)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        ("a." * 25_000) + "@",  # quadratic for backtracking e-mail regexes
+        "7" * 50_000,  # one long digit run
+        "1 " * 25_000,  # digits separated by single spaces
+        "1234 " * 10_000,  # endless card-like groups
+        "Zk3Lm8Qx2Rt7Vw9Y+/" * 3_000,  # long base64 run
+        "a@a.aa" * 8_000,  # a chain of overlapping e-mail candidates
+        "password=" * 6_000,  # key after key
+        "ab:" * 17_000,  # IPv6-like colon run
+        "-----BEGIN PRIVATE KEY-----\n" + "QUJD" * 12_000,  # PEM without END
+    ],
+    ids=["a.a.@", "digits", "1 1 1", "groups", "base64", "a@a.aa", "kv", "colons", "pem"],
+)
+def test_adversarial_inputs_complete(text: str) -> None:
+    """Pathological 50 KB inputs are scanned without error (timing lives in benchmarks/)."""
+    spans = PatternDetector().detect(text)
+    assert all(text[s.start : s.end] == s.value for s in spans)
