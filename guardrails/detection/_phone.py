@@ -196,8 +196,13 @@ def check_phone_cue(text: str, start: int, end: int, want: frozenset[str]) -> li
     digits = sum(c.isdigit() for c in cand)
     if not 7 <= digits <= 15 or is_date(cand.lstrip("+(")):
         return []
-    if _before(text, i) in WORD_CHARS:
-        return []
+    prev = _before(text, i)
+    if (
+        prev in WORD_CHARS
+        or prev in ("#", "/", ".", "_")
+        or (prev == "-" and _before(text, i - 1) in WORD_CHARS)
+    ):
+        return []  # "call ORD-2026-137168", "call #9836228": an id after the cue, not a number
     groups = [g for g in _GROUP_SPLIT.split(cand.lstrip("+")) if g]
     if len(groups) == 4 and all(len(g) <= 3 for g in groups) and "." in cand:
         return []

@@ -234,6 +234,8 @@ LOOKALIKES: list[tuple[str, str]] = [
     ("SKU-55729-BL in stock", "SKU"),
     ("invoice INV-2023-28795 due", "invoice number"),
     ("Order #4155550123 confirmed", "order number that looks like a phone"),
+    ("SUMMARY:Renewal call ORD-2026-137168", "order id after a phone cue"),
+    ("SUMMARY:Renewal call #9836228", "ticket number after a phone cue"),
     ("tracking 1Z999AA10123456784", "UPS tracking number"),
     ("card 4111 1111 1111 1112", "card number failing Luhn"),
     ("card 6446 3470 8498 3745 453", "grouped number failing Luhn"),
