@@ -97,8 +97,8 @@ function renderCard(card) {
   const node = el("article", { class: "card" + (card.you_requested ? " mine" : ""), "data-request-id": card.request_id });
   const timer = el("span", { class: "timer" + (card.seconds_left < 120 ? " urgent" : ""), text: timeLeft(card.seconds_left) });
   node.append(el("div", { class: "card-top" }, el("span", { class: "tool", text: card.tool }), timer));
-  node.append(el("div", { class: "why" },
-    el("span", { class: "rule", text: card.rule }), document.createTextNode(" " + card.reason)));
+  node.append(el("div", { class: "why" }, el("strong", { text: "Why: " }),
+    document.createTextNode(card.reason + " "), el("span", { class: "rule", text: "rule " + card.rule })));
   const votes = card.quorum > 1 ? " · approvals " + card.approvals.length + " of " + card.quorum : "";
   node.append(el("div", { class: "meta", text: "Requested by " + (card.requester_name || "unknown") +
     votes + (card.escalated ? " · escalated" : "") }));
@@ -165,7 +165,7 @@ function renderHistory(cards) {
   if (!cards.length) list.append(el("li", { class: "muted", text: "No decisions yet." }));
   for (const card of cards) {
     list.append(el("li", {}, el("span", { class: "badge " + card.status, text: card.status }),
-      el("span", { class: "tool", text: card.tool }),
+      el("span", { class: "history-tool", text: card.tool }),
       el("span", { text: card.summary + (card.decision_reason ? ": " + card.decision_reason : "") })));
   }
 }

@@ -1,0 +1,158 @@
+"""The web inbox in headless Chromium (Debian's, driven by Playwright): sign in, review, decide."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from guardrails.policy import ToolCall
+from integrations.http import AutoResume, GraphResumer
+from tests.integrations.http.conftest import DEV_KEYS, EMAIL
+from tests.integrations.http.test_resume import Agent
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+KEY = {sub: key for key, sub in DEV_KEYS.items()}
+HOSTILE = '<img src=x onerror="window.__pwned=1">'
+
+pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian chromium not installed")
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def _sign_in(browser: Any, url: str, sub: str) -> Any:
+    page = browser.new_page(viewport={"width": 1000, "height": 1100})
+    page.goto(url)
+    page.fill("#token", KEY[sub])
+    page.click("#signin")
+    page.wait_for_selector("#inbox:not([hidden])")
+    return page
+
+
+def test_reviewer_approves_in_the_browser_and_the_tool_runs_once(
+    browser, server, service, audit
+) -> None:
+    """Bob signs in with a dev key, sees the masked card, approves with a reason; it closes."""
+    agent = Agent(service)
+    auto = AutoResume(service, resumer=GraphResumer(graph=agent.graph, service=service))
+    try:
+        agent.start("web1")
+        page = _sign_in(browser, server.url, "sub-bob")
+        card = page.locator("article.card")
+        card.wait_for()
+        assert card.locator(".tool").inner_text() == "refund"
+        text = card.inner_text()
+        assert "<EMAIL_ADDRESS_1>" in text
+        assert EMAIL not in page.content()
+        assert "refunds need a finance reviewer" in text
+        assert "Alice Requester" in text
+        assert "left" in card.locator(".timer").inner_text()
+        card.locator("textarea").first.fill("matches ticket 42")
+        card.locator("button[data-verdict=approve]").click()
+        page.wait_for_selector("article.card", state="detached")
+        auto.drain()
+        assert agent.runs == [10]
+        page.locator("#history li", has_text="Approved by bob").wait_for()
+        assert "matches ticket 42" in page.locator("#history").inner_text()
+        vote = service.pending() == [] and audit.last("approval.decided")
+        assert vote.principal == "bob"
+        assert vote.data["channel"] == "http"
+    finally:
+        auto.close()
+
+
+def test_self_approval_is_refused_plainly_in_the_browser(browser, server, service, audit) -> None:
+    """Alice tries to approve her own request: the card says why, nothing is decided."""
+    call = ToolCall(name="refund", args={"to": EMAIL, "amount": 5})
+    rid = service.gate(
+        call, requester=service.resolve("principal", "alice"), masked_args={"to": "<EMAIL_1>"}
+    ).request.id
+    page = _sign_in(browser, server.url, "sub-alice")
+    card = page.locator("article.card")
+    assert "You requested this action" in card.inner_text()
+    card.locator("button[data-verdict=approve]").click()
+    alert = card.locator(".refusal")
+    alert.wait_for()
+    assert "you cannot approve it" in alert.inner_text()
+    assert "(self_approval)" in alert.inner_text()
+    assert service.get(rid).status == "pending"
+    assert audit.last("approval.refused").data["code"] == "self_approval"
+
+
+def test_hostile_masked_args_render_as_text(browser, server, service) -> None:
+    """Markup in a masked argument is shown literally and never runs."""
+    call = ToolCall(name="refund", args={"note": HOSTILE})
+    service.gate(
+        call, requester=service.resolve("principal", "alice"), masked_args={"note": HOSTILE}
+    )
+    page = _sign_in(browser, server.url, "sub-bob")
+    cell = page.locator("table.args td").first
+    cell.wait_for()
+    assert cell.inner_text() == HOSTILE
+    assert page.locator("article.card img").count() == 0
+    assert page.evaluate("window.__pwned") is None
+
+
+def test_inbox_screenshot(browser, server, service, tmp_path: Path) -> None:
+    """Bob's inbox with two pending cards, a refusal and a decided one (docs/inbox.png)."""
+    alice = service.resolve("principal", "alice")
+    bob = service.resolve("principal", "bob")
+    done = service.gate(
+        ToolCall(name="refund", args={"to": "x@example.com", "amount": 900}, id="c0"),
+        requester=alice,
+        masked_args={"to": "<EMAIL_ADDRESS_2>", "amount": 900},
+    ).request
+    from guardrails.channels import submit_decision
+
+    submit_decision(
+        service,
+        done.id,
+        channel="slack",
+        approver=service.resolve("principal", "carol"),
+        verdict="reject",
+        reason="already refunded last week",
+    )
+    service.gate(
+        ToolCall(name="refund", args={"to": EMAIL, "amount": 250}, id="c1"),
+        requester=alice,
+        masked_args={"to": "<EMAIL_ADDRESS_1>", "amount": 250, "card": "<CREDIT_CARD_1>"},
+    )
+    service.gate(
+        ToolCall(name="wire", args={"iban": "DE89370400440532013000", "amount": 12000}, id="c2"),
+        requester=alice,
+        masked_args={"iban": "<IBAN_CODE_1>", "amount": 12000, "memo": "Q4 supplier invoice"},
+    )
+    service.gate(
+        ToolCall(name="refund", args={"to": "bob@example.com", "amount": 40}, id="c3"),
+        requester=bob,
+        masked_args={"to": "<EMAIL_ADDRESS_3>", "amount": 40},
+    )
+    page = _sign_in(browser, server.url, "sub-bob")
+    page.wait_for_selector("#history li .badge.rejected")
+    mine = page.locator("article.card.mine")
+    mine.locator("button[data-verdict=approve]").click()
+    mine.locator(".refusal").wait_for()
+    out = Path(os.environ.get("INBOX_SCREENSHOT") or tmp_path / "inbox.png")
+    page.screenshot(path=str(out), full_page=True)
+    assert out.stat().st_size > 10_000
