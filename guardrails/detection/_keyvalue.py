@@ -11,7 +11,13 @@ from guardrails.detection._validators import Found
 from guardrails.detection._values import PROSE_WORDS, is_placeholder, looks_random
 from guardrails.detection._values import pick as _pick
 
-__all__ = ["check_cli_glued_password", "check_cli_user", "check_kv", "check_password_phrase"]
+__all__ = [
+    "check_cli_glued_password",
+    "check_cli_user",
+    "check_kv",
+    "check_password_phrase",
+    "check_xml",
+]
 
 _MAX_VALUE = 1024  # a value is read at most this far past its separator
 
@@ -89,13 +95,20 @@ def check_kv(text: str, start: int, end: int, want: frozenset[str]) -> list[Foun
     if bounds is None:
         return []
     vs, ve = bounds
-    value = text[vs:ve]
-    if entity == "PASSWORD" and value[:1] == "{":
+    if entity == "PASSWORD" and text[vs : vs + 1] == "{":
         # ODBC quotes a password with braces: Pwd={p@ss;word};
         close = text.find("}", vs + 1, min(len(text), vs + 130))
         if close > vs + 1 and not any(c in text[vs + 1 : close] for c in " \r\n:\"'"):
             vs, ve = vs + 1, close
-            value = text[vs:ve]
+    return _judge(key, entity, text, (vs, ve), want)
+
+
+def _judge(
+    key: str, entity: str, text: str, bounds: tuple[int, int], want: frozenset[str]
+) -> list[Found]:
+    """Report ``text[vs:ve]`` under ``key`` unless it is a placeholder or does not fit the key."""
+    vs, ve = bounds
+    value = text[vs:ve]
     if not value or value[0] in "{[(" or is_placeholder(value) or not _HAS_ALNUM.search(value):
         return []
     low = value.lower()
@@ -117,6 +130,25 @@ def check_kv(text: str, start: int, end: int, want: frozenset[str]) -> list[Foun
         else ("PASSWORD" if "PASSWORD" in want else _pick("SECRET", want))
     )
     return [(vs, ve, ent, score)] if ent else []
+
+
+def check_xml(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
+    """``<password>hunter2</password>``: the text of an element whose tag names a secret."""
+    key = text[start + 1 : end - 1].rsplit(":", 1)[-1]  # drop an XML namespace prefix
+    entity = secret_key_entity(key)
+    if entity is None:
+        return []
+    close = text.find("</", end, min(len(text), end + _MAX_VALUE))
+    if close < 0:
+        return []
+    vs, ve = end, close
+    while vs < ve and text[vs] in " \t\r\n":
+        vs += 1
+    while ve > vs and text[ve - 1] in " \t\r\n":
+        ve -= 1
+    if "<" in text[vs:ve]:
+        return []  # nested elements, not a value
+    return _judge(key, entity, text, (vs, ve), want)
 
 
 _PHRASE_VALUE = re.compile(r"\S{4,128}")

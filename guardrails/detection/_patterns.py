@@ -221,6 +221,12 @@ RULES: tuple[Rule, ...] = (
         r"(?i)\bpass(?:word|code|phrase)?[ \t]+(?:is|was)[ \t]*:?[ \t]+",
         kv.check_password_phrase,
     ),
+    _r(
+        "xml",
+        _SECRETS_KV,
+        r"(?i)<[A-Za-z0-9_.:\-]*(?:" + _KEYWORDS + r")[A-Za-z0-9_.:\-]*>",
+        kv.check_xml,
+    ),
     # command lines: curl -u user:pass, mysql -pPASS
     _r("cli_user", "PASSWORD SECRET", r"(?:^|[ \t])(?:-u|--user)[ =]", kv.check_cli_user),
     _r(

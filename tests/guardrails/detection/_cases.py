@@ -202,6 +202,12 @@ SECRETS: list[tuple[str, str, str]] = [
     ("https://api.example.com/cb?token=Zk3Lm8Qx2Rt7&x=1", "Zk3Lm8Qx2Rt7", "SECRET"),  # query
     ("Driver={ODBC};Uid=sa;Pwd={p@ss;w0rd};", "p@ss;w0rd", "PASSWORD"),  # ODBC braces
     ("curl -u admin:Adm1nPa55 https://x.example.com", "Adm1nPa55", "PASSWORD"),  # curl basic auth
+    ("<user>sa</user><password>Xy9#kL2m</password>", "Xy9#kL2m", "PASSWORD"),  # XML element
+    (
+        "<ns:ApiKey>\n  Zk3Lm8Qx2Rt7Vw9Yb4Nc\n</ns:ApiKey>",
+        "Zk3Lm8Qx2Rt7Vw9Yb4Nc",
+        "SECRET",
+    ),  # namespaced
     ("mysql -h db -u root -pS3cretPass app", "S3cretPass", "PASSWORD"),  # mysql glued -p
     (
         "NPM_CONFIG=" + "npm_" + "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6",
@@ -257,6 +263,8 @@ LOOKALIKES: list[tuple[str, str]] = [
     ("session: active", "session state word"),
     ("secret_key = get_secret('app')", "code computing a secret"),
     ("sudo -u postgres psql", "user name only"),
+    ("<password>${DB_PASSWORD}</password>", "XML element holding a reference"),
+    ("<auth><user>x</user></auth>", "XML element holding elements"),
     ("mysql -u root -p app", "password prompt"),
     ("trace session=c4d88273-eb35-4402-97a7-31d512ff6d96", "a log's session id (a UUID)"),
     ("Reset your password: click the link", "prose with a colon"),
