@@ -67,11 +67,12 @@ class BodyRedactor:
             elif key in _known_params(kind) or self.settings.on_unknown == "redact":
                 out[key] = self.data(value, key)
             else:
+                name = self._path(key)
                 raise RequestBlocked(
-                    f"unsupported parameter {key!r} for {kind}: it is not known to the openai SDK "
-                    "and could carry raw data. Allow it with pass_params={...} or "
+                    f"unsupported parameter {name!r} for {kind}: it is not known to the openai "
+                    "SDK and could carry raw data. Allow it with pass_params={...} or "
                     "on_unknown='redact'",
-                    where=key,
+                    where=name,
                 )
         return out
 
@@ -104,9 +105,15 @@ class BodyRedactor:
             return value
         return self.s.redact_data(value)
 
+    def _path(self, where: str) -> str:
+        """A field path for an error message: key names come from the caller and may themselves
+        be sensitive (an e-mail used as a key), so the path is redacted like any text."""
+        return self.s.redact_text(where)
+
     def unknown(self, value: Any, where: str) -> Any:
         if value is None or self.settings.on_unknown == "redact":
             return self.generic(value, where)
+        where = self._path(where)
         raise RequestBlocked(
             f"{where}: no redaction rule for this field; it was not sent. "
             "Use on_unknown='redact' to redact such fields generically",
@@ -116,6 +123,7 @@ class BodyRedactor:
     def binary(self, value: Any, where: str) -> Any:
         if value is None or self.settings.binary == "allow":
             return value
+        where = self._path(where)
         raise RequestBlocked(
             f"{where}: inline binary content (image, audio or file data) cannot be inspected for "
             "sensitive data; it was not sent. Send a file id or URL, or allow it with binary='allow'",

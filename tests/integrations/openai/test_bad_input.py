@@ -216,3 +216,22 @@ def test_detector_failure_fails_closed(openai_client, openai_server: OpenAIServe
         client.chat.completions.create(model="m", messages=[{"role": "user", "content": EMAIL}])
     assert EMAIL not in str(err.value)
     assert openai_server.requests == []
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"extra_body": {EMAIL: 1}},  # an e-mail used as a parameter name
+        {
+            "messages": [{"role": "user", "content": "hi", EMAIL: "x"}]
+        },  # ... as a message field name
+    ],
+)
+def test_sensitive_key_names_not_echoed(guarded, openai_server: OpenAIServer, kwargs) -> None:
+    """Field names in error messages are redacted too; nothing is sent."""
+    kwargs.setdefault("messages", [{"role": "user", "content": "hi"}])
+    with pytest.raises(RequestBlocked) as err:
+        guarded.chat.completions.create(model="m", **kwargs)
+    assert EMAIL not in str(err.value)
+    assert EMAIL not in err.value.where
+    assert openai_server.requests == []
