@@ -54,3 +54,22 @@ def test_websocket_apis_cannot_reach_the_api(guarded, openai_client) -> None:
     assert str(guarded.websocket_base_url).startswith(
         "wss://websocket-apis-are-not-guarded.invalid"
     )
+
+
+async def test_async_azure_redacted(openai_server: OpenAIServer, redactor) -> None:
+    """AsyncAzureOpenAI is guarded the same way."""
+    from openai import AsyncAzureOpenAI
+
+    from guardrails import SessionStore
+
+    base = AsyncAzureOpenAI(
+        azure_endpoint=f"http://127.0.0.1:{openai_server.port}",
+        api_version="2024-10-21",
+        api_key="azure-test-key",
+        max_retries=0,
+    )
+    client = guard_openai(base, store=SessionStore(redactor))
+    await client.chat.completions.create(model="dep", messages=chat_history())
+    await client.close()
+    assert openai_server.requests[0].path.startswith("/openai/deployments/dep/chat/completions")
+    assert_clean(openai_server.wire_text())
