@@ -1,0 +1,141 @@
+"""Slack as a :class:`~guardrails.channels.Channel`: post one card per request, keep it current.
+
+Web API calls run on one worker thread, in order, so a decision (recorded by the approval
+service inside the interactivity request) never waits on Slack, and a card is always posted
+before it is updated. A failed call is logged and counted; it never undoes a decision.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from guardrails.channels import Card, CardUpdate
+from integrations.slack._blocks import card_blocks, card_text, reason_modal
+
+__all__ = ["SlackChannel"]
+
+logger = logging.getLogger("guardrails.slack")
+logger.addHandler(logging.NullHandler())
+
+# Events that change what the card shows (a refusal does not: the clicker is told privately).
+_SHOWN = frozenset({"requested", "vote", "decided", "expired", "escalated", "consumed", "executed"})
+
+
+class SlackChannel:
+    """Posts approval cards to a Slack channel and updates them with ``chat.update``.
+
+    Args:
+        client: a ``slack_sdk.WebClient`` with the bot token (``base_url=`` for GovSlack or a test
+            server).
+        channel: the Slack channel id cards are posted to.
+        inbox_url: optional web inbox link shown on each card.
+
+    Example:
+        >>> from slack_sdk import WebClient
+        >>> ch = SlackChannel(WebClient(token="xoxb-test"), channel="C1")
+        >>> ch.message_ts("apr_unknown") is None
+        True
+        >>> ch.close()
+    """
+
+    def __init__(self, client: Any, *, channel: str, inbox_url: str | None = None) -> None:
+        self.client = client
+        self.channel = channel
+        self.inbox_url = inbox_url
+        self.errors: list[str] = []
+        self._messages: dict[str, tuple[str, str]] = {}  # request id -> (channel, ts)
+        self._lock = threading.Lock()
+        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._worker = threading.Thread(target=self._run, name="guardrails-slack", daemon=True)
+        self._worker.start()
+
+    # -- Channel ----------------------------------------------------------------------------
+
+    def deliver(self, update: CardUpdate, /) -> None:
+        """Queue the post (``update.new``) or the ``chat.update`` of the card."""
+        if update.kind not in _SHOWN:
+            return
+        card = update.card
+        if update.new:
+            self._queue.put(lambda: self._post(card))
+        else:
+            self._queue.put(lambda: self._update(card))
+
+    # -- what the interactivity endpoint asks for --------------------------------------------
+
+    def remember(self, request_id: str, channel: str, ts: str) -> None:
+        """Record where a card lives (learned from a click, e.g. after a process restart)."""
+        with self._lock:
+            self._messages.setdefault(request_id, (channel, ts))
+
+    def message_ts(self, request_id: str) -> tuple[str, str] | None:
+        """``(channel, ts)`` of the card posted for ``request_id``, if known."""
+        with self._lock:
+            return self._messages.get(request_id)
+
+    def open_reason_modal(self, trigger_id: str, card: Card, verdict: str) -> None:
+        """Queue ``views.open`` for the reason modal (Slack allows 3 s from the click)."""
+        view = reason_modal(card, verdict=verdict)
+        self._queue.put(lambda: self._call("views_open", trigger_id=trigger_id, view=view))
+
+    def tell(self, user: str, text: str, *, channel: str | None = None) -> None:
+        """Queue a message only ``user`` sees (why their click was refused)."""
+        self._queue.put(
+            lambda: self._call(
+                "chat_postEphemeral", channel=channel or self.channel, user=user, text=text
+            )
+        )
+
+    def drain(self) -> None:
+        """Wait until every queued Web API call has run (tests, shutdown)."""
+        self._queue.join()
+
+    def close(self) -> None:
+        """Finish queued calls and stop the worker."""
+        if self._worker.is_alive():
+            self._queue.put(None)
+            self._worker.join(timeout=30)
+
+    # -- worker -------------------------------------------------------------------------------
+
+    def _post(self, card: Card) -> None:
+        if self.message_ts(card.request_id) is not None:
+            self._update(card)  # re-announced (escalation, repost): keep one message
+            return
+        blocks = card_blocks(card, inbox_url=self.inbox_url)
+        result = self._call(
+            "chat_postMessage", channel=self.channel, text=card_text(card), blocks=blocks
+        )
+        if result is not None:
+            self.remember(card.request_id, str(result["channel"]), str(result["ts"]))
+
+    def _update(self, card: Card) -> None:
+        where = self.message_ts(card.request_id)
+        if where is None:
+            return  # never shown here
+        blocks = card_blocks(card, inbox_url=self.inbox_url)
+        self._call(
+            "chat_update", channel=where[0], ts=where[1], text=card_text(card), blocks=blocks
+        )
+
+    def _call(self, method: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self.client, method)(**kwargs)
+        except Exception as exc:  # SlackApiError, network: log the type, never the payload
+            self.errors.append(f"{method}:{type(exc).__name__}")
+            logger.warning("slack %s failed: %s", method, type(exc).__name__)
+            return None
+
+    def _run(self) -> None:
+        while True:
+            job = self._queue.get()
+            try:
+                if job is None:
+                    return
+                job()
+            finally:
+                self._queue.task_done()

@@ -1,0 +1,153 @@
+"""Slack security: only a verified click by an authorized human, other than the requester, counts."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from tests.integrations.slack.conftest import EMAIL, click_payload, open_request
+
+
+def test_a_signed_click_by_a_finance_reviewer_approves(service, post, slack, fake) -> None:
+    """Bob's verified click approves; the card is updated in place with the outcome."""
+    request = open_request(service)
+    res = post(click_payload("UBOB", request))
+    assert res.status_code == 200
+    assert service.status(request.id) == "approved"
+    vote = service.get(request.id).votes[-1]
+    assert (vote.approver.id, vote.channel) == ("bob", "slack")
+    slack.drain()
+    [posted] = fake.of("chat.postMessage")
+    [updated] = fake.of("chat.update")
+    assert updated.params["ts"] == slack.message_ts(request.id)[1]
+    assert "Approved by bob" in str(updated.params["blocks"])
+    assert posted.params["channel"] == "CAPPROVALS"
+
+
+@pytest.mark.parametrize(
+    ("secret", "skew", "code"),
+    [
+        ("wrong-secret-0123456789abcdef0123", 0, "bad_signature"),  # forged signature
+        ("8f742231b10e8888abcd99yyyzzz85a5", -301, "stale_timestamp"),  # captured and replayed late
+        ("8f742231b10e8888abcd99yyyzzz85a5", +400, "stale_timestamp"),  # from the future
+    ],
+)
+def test_unverified_requests_are_refused_and_audited(
+    service, post, audit, secret, skew, code
+) -> None:
+    """A forged or stale request gets 401, decides nothing and is an audit event."""
+    request = open_request(service)
+    res = post(click_payload("UBOB", request), secret=secret, timestamp=int(time.time()) + skew)
+    assert res.status_code == 401
+    assert res.json()["error"] == code
+    assert service.status(request.id) == "pending"
+    assert audit.last("slack.auth_failed").data["code"] == code
+
+
+def test_a_missing_signature_is_refused(service, client, audit) -> None:
+    """No signature headers at all: 401 missing_signature, audited."""
+    request = open_request(service)
+    res = client.post(
+        "/slack/interactions",
+        content=b"payload=%7B%7D",
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert res.status_code == 401
+    assert audit.last("slack.auth_failed").data["code"] == "missing_signature"
+    assert service.status(request.id) == "pending"
+
+
+def test_a_replayed_click_is_refused_as_replayed(service, post, audit) -> None:
+    """The same signed click sent again (inside the window) is not counted twice."""
+    request = open_request(service, tool="wire")  # quorum 2: a replay could be a 2nd vote
+    payload = click_payload("UBOB", request, action_ts="1700000000.000100")
+    assert post(payload).json() == {"ok": True}
+    again = post(payload)
+    assert again.json()["error"] == "replayed"
+    current = service.get(request.id)
+    assert current.status == "pending"
+    assert current.approvals == frozenset({"bob"})
+    assert audit.last("approval.refused").data["code"] == "replayed"
+
+
+def test_a_double_click_counts_once(service, post, audit) -> None:
+    """Two clicks by the same reviewer on a quorum-2 request: one vote, one refusal."""
+    request = open_request(service, tool="wire")
+    post(click_payload("UBOB", request))
+    second = post(click_payload("UBOB", request))
+    assert second.json()["error"] == "duplicate_approver"
+    assert service.get(request.id).approvals == frozenset({"bob"})
+
+
+@pytest.mark.parametrize(
+    ("user", "code"),
+    [
+        ("UALICE", "self_approval"),  # the requester approving her own request via Slack
+        ("UDAVE", "not_authorized"),  # a known human outside the rule's finance group
+        ("UBOT", "not_human"),  # the agent's own Slack identity
+        ("UNOBODY", "unauthenticated"),  # a real Slack user whose e-mail is not in the directory
+        ("UGHOST", "unauthenticated"),  # users.info does not know them either
+    ],
+)
+def test_refused_approvers_change_nothing_and_are_audited(
+    service, post, audit, slack, fake, user, code
+) -> None:
+    """Each refusal leaves the request pending, is audited, and is told to the clicker only."""
+    request = open_request(service)
+    res = post(click_payload(user, request))
+    assert res.status_code == 200  # Slack needs its ack; the outcome is in the body
+    assert res.json()["error"] == code
+    assert service.status(request.id) == "pending"
+    assert audit.last("approval.refused").data["code"] == code
+    assert audit.last("approval.refused").data["channel"] == "slack"
+    slack.drain()
+    [told] = fake.of("chat.postEphemeral")
+    assert told.params["user"] == user
+    assert fake.of("chat.update") == []  # the shared card does not change
+
+
+def test_an_unknown_slack_user_is_its_own_audit_event(service, post, audit) -> None:
+    """An unlinked Slack id is recorded as slack.unknown_user before the refusal."""
+    request = open_request(service)
+    post(click_payload("UGHOST", request))
+    event = audit.last("slack.unknown_user")
+    assert event.data["slack_user"] == "UGHOST"
+    assert event.request_id == request.id
+
+
+def test_users_info_email_links_a_reviewer(service, post) -> None:
+    """Carol is linked only by e-mail: users.info resolves her and her click counts."""
+    request = open_request(service)
+    assert post(click_payload("UCAROL", request)).json() == {"ok": True}
+    assert service.get(request.id).votes[-1].approver.id == "carol"
+
+
+def test_the_payload_cannot_name_the_approver(service, post) -> None:
+    """A username or extra fields claiming to be bob do not make Dave's click count."""
+    request = open_request(service)
+    payload = click_payload("UDAVE", request)
+    payload["user"]["username"] = "bob"
+    payload["approver"] = "bob"
+    assert post(payload).json()["error"] == "not_authorized"
+
+
+def test_a_click_for_other_arguments_is_refused(service, post) -> None:
+    """A button carrying another args digest is refused as digest_mismatch."""
+    request = open_request(service)
+    payload = click_payload("UBOB", request)
+    payload["actions"][0]["value"] = json.dumps({"r": request.id, "d": "sha256:" + "0" * 64})
+    assert post(payload).json()["error"] == "digest_mismatch"
+    assert service.status(request.id) == "pending"
+
+
+def test_no_raw_value_reaches_slack_or_the_trail(service, post, slack, fake, audit) -> None:
+    """The card, its update and the audit trail hold only the placeholder."""
+    request = open_request(service)
+    post(click_payload("UBOB", request))
+    slack.drain()
+    assert EMAIL not in str(fake.calls)
+    assert "<EMAIL_ADDRESS_1>" in str(fake.of("chat.postMessage")[0].params)
+    audit.assert_absent(EMAIL)
+    assert audit.verify().ok
