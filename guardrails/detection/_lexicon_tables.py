@@ -7,6 +7,7 @@ plain text (a tool's CSV output) and reports the cells under such columns.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cache
 
 from guardrails.detection._lexicon import word_set
@@ -163,23 +164,73 @@ class TableReader:
         m = _SQL_VALUES.match(text, close + 1)
         if m is None or not cols:
             return close
-        pos = m.end()
-        while (row := _SQL_ROW.match(text, pos)) is not None:
-            cells = list(_SQL_CELL.finditer(text, row.start(1), row.end(1)))
+        end = m.end()
+        for cells, end in _sql_rows(text, m.end()):  # noqa: B007 - end: where reading stopped
             for i, ent in cols.items():
                 if i < len(cells):
-                    a, b = cells[i].span(1)
-                    if b - a > 2 and text[a] == "'":
+                    a, b = _strip_span(text, *cells[i])
+                    if b - a > 2 and text[a] == "'" and text[b - 1] == "'":
                         out.setdefault(ent, []).append((a + 1, b - 1))
-            pos = row.end()
-        return pos
+        return end
 
 
 _SQL_HEADER = r"(?i)\binsert[ \t]+into[ \t]+[^(\n;]{1,120}\("
 _TABLE, _SQL = 0, 1
 _SQL_VALUES = re.compile(r"[ \t\r\n]*(?i:values)[ \t\r\n]*")
-_SQL_ROW = re.compile(r"[ \t\r\n,]*\(((?:'(?:[^']|'')*'|[^'()])*)\)")  # one (…) tuple
-_SQL_CELL = re.compile(r"[ \t\r\n]*('(?:[^']|'')*'|[^,']*)[ \t\r\n]*(?:,|$)")
+_SQL_GAP = re.compile(r"[ \t\r\n,]*")
+_SQL_SPECIAL = re.compile(r"[',()]")
+
+
+def _sql_rows(text: str, pos: int) -> Iterator[tuple[list[tuple[int, int]], int]]:
+    """Yield the cell spans of each ``(…)`` tuple from ``pos`` and the position after it.
+
+    A hand-rolled scanner (str.find jumps), not a regex: quoted strings with doubled quotes make
+    regex alternations backtrack quadratically on unterminated input.
+    """
+    n = len(text)
+    while True:
+        gap = _SQL_GAP.match(text, pos)  # never None: the pattern accepts the empty string
+        pos = gap.end() if gap else pos
+        if pos >= n or text[pos] != "(":
+            return
+        i = pos + 1
+        cells: list[tuple[int, int]] = []
+        start = i
+        while True:
+            m = _SQL_SPECIAL.search(text, i)
+            if m is None:
+                return
+            i, c = m.start(), m.group()
+            if c == "'":
+                j = i + 1
+                while True:  # the closing quote; '' is an escaped quote
+                    k = text.find("'", j)
+                    if k < 0:
+                        return
+                    if not text.startswith("''", k):
+                        break
+                    j = k + 2
+                i = k + 1
+            elif c == ",":
+                cells.append((start, i))
+                i = start = i + 1
+            elif c == ")":
+                cells.append((start, i))
+                pos = i + 1
+                yield cells, pos
+                break
+            else:  # a nested "(": a function call inside VALUES; stop reading this statement
+                return
+
+
+def _strip_span(text: str, a: int, b: int) -> tuple[int, int]:
+    while a < b and text[a] in " \t\r\n":
+        a += 1
+    while b > a and text[b - 1] in " \t\r\n":
+        b -= 1
+    return a, b
+
+
 SHARED_SCAN.register("tables", [_TABLE_HEADER, _SQL_HEADER])
 
 

@@ -141,3 +141,19 @@ def test_run_positions_match_the_regex(text: str) -> None:
     assert set(got) <= set(expected_all)
     for start, findings in analyzer.runs(text):
         assert findings == analyzer._cache[_RUNS.match(text, start).group()]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "'" * 5000,  # an unterminated run of quotes
+        "'a" * 5000,  # alternating quotes
+        "(1," * 5000,  # nested parentheses
+    ],
+)
+def test_hostile_sql_values_are_read_in_one_pass(body: str) -> None:
+    """Malformed INSERT ... VALUES input neither raises nor yields a span outside the text."""
+    text = "INSERT INTO t (id, name) VALUES (" + body
+    for detector in DETECTORS:
+        for span in detector.detect(text):
+            assert 0 <= span.start < span.end <= len(text)
