@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection, Sequence
 
 from guardrails._errors import ConfigurationError, InputError, RedactionError
@@ -115,6 +116,8 @@ def _resolve(found: list[Found], reserved: list[tuple[int, int]]) -> list[Found]
     # placeholders take part as unbeatable findings that are removed at the end
     items = found + [(s, e, "", 2.0) for s, e in reserved]
     items.sort()
+    if not reserved and all(a[1] <= b[0] for a, b in itertools.pairwise(items)):
+        return items  # the common case: nothing overlaps
     out: list[Found] = []
     cluster: list[Found] = []
     cluster_end = -1

@@ -65,6 +65,9 @@ def check_email(text: str, start: int, end: int, want: frozenset[str]) -> list[F
 
     The scanner reports only where a match ends; the local part is found walking back from "@".
     """
+    nxt = _after(text, end)
+    if nxt == "-" or (nxt == "." and _after(text, end + 1) in WORD_CHARS):
+        return []  # the domain goes on: the scanner also reports the longer match
     at, width = text.rfind("@", max(0, end - 300), end), 1
     encoded = text.rfind("%40", max(0, end - 300), end)
     if encoded > at:

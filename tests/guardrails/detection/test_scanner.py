@@ -109,3 +109,16 @@ def test_works_without_hyperscan() -> None:
         "re2 [('K-123', 'K'), ('a@example.com', 'EMAIL_ADDRESS'), "
         "('4111 1111 1111 1111', 'CREDIT_CARD')]"
     )
+
+
+@pytest.mark.parametrize("backend", available_backends())
+def test_concurrent_detection_is_consistent(backend: str) -> None:
+    """One detector used from several threads at once gives each thread the right spans."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    det = PatternDetector(backend=backend)
+    texts = [t for t, _, _ in POSITIVES + SECRETS] * 4
+    expected = [_spans(det, t) for t in texts]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        got = list(pool.map(lambda t: _spans(det, t), texts))
+    assert got == expected
