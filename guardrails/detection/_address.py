@@ -51,8 +51,10 @@ _UNIT = (
 )
 _CAP = rf"[{UPPER}](?:[{LETTER}]|['’-]|\.(?=[{LETTER}]))*"  # a dot only inside ("St.Louis")
 _CITY_TAIL = (  # ", Springfield, IL 62704" / "\n SCHEIBBS, NO 14908" / ", 10115 Berlin"
-    rf"(?:,?[ \t]*\n?[ \t]*(?:{_CAP}[ \t]?){{1,3}},?[ \t]*[A-Z]{{2}}[ \t]+\d{{5}}(?:-\d{{4}})?"
-    rf"|,?[ \t]*\n?[ \t]*\d{{4,5}}[ \t]+(?:{_CAP}[ \t]?){{1,2}}(?<![ \t]))?"
+    # words are separated by one blank: "{_CAP}[ \t]?" repeated could split an ALL-CAPS word at
+    # every letter and backtrack cubically on hostile input
+    rf"(?:,?[ \t]*\n?[ \t]*{_CAP}(?:[ \t]{_CAP}){{0,2}},?[ \t]*[A-Z]{{2}}[ \t]+\d{{5}}(?:-\d{{4}})?"
+    rf"|,?[ \t]*\n?[ \t]*\d{{4,5}}[ \t]+{_CAP}(?:[ \t]{_CAP})?)?"
 )
 _US = re.compile(
     rf"\b\d{{1,6}}[A-Za-z]?(?:[-/]\d{{1,4}}[A-Za-z]?)?[ \t]+(?:\d{{1,4}}[ \t]+)?(?:{_DIR}[ \t]+)?"
