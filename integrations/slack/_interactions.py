@@ -121,6 +121,10 @@ class SlackInteractions:
             return self._auth_failed("missing_signature")
         if abs(self._now() - int(stamp)) > WINDOW:
             return self._auth_failed("stale_timestamp")
+        try:
+            body.decode("utf-8")  # slack-sdk's verifier raises on other bytes
+        except UnicodeDecodeError:
+            return _fail(400, "malformed", "the body is not UTF-8")
         if not self._verifier.is_valid_request(body, h):
             return self._auth_failed("bad_signature")
         try:

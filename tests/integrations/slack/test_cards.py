@@ -1,0 +1,127 @@
+"""The Block Kit card: snapshotted, plain text only, closed in place when decided or expired."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from guardrails.approvals import ApprovalService
+from guardrails.channels import Card, FanOut, submit_decision
+from guardrails.policy import Policy, ToolCall
+from guardrails.testing import FixedClock
+from integrations.slack import card_blocks, reason_modal
+from tests.integrations.slack.conftest import EMAIL, MASKED, POLICY, open_request
+
+SNAPSHOTS = Path(__file__).parent / "snapshots"
+
+
+def _card(**changes: object) -> Card:
+    """A deterministic card: fixed clock, fixed request id."""
+    svc = ApprovalService(Policy.from_yaml(POLICY), clock=FixedClock())
+    call = ToolCall(name="refund", args={"to": EMAIL, "amount": 250}, id="call_1")
+    req = svc.gate(call, requester=svc.resolve("principal", "alice"), masked_args=MASKED).request
+    card = dataclasses.replace(Card.from_request(req), request_id="apr_snapshot")
+    return dataclasses.replace(card, **changes)  # type: ignore[arg-type]
+
+
+def _check(name: str, blocks: object) -> None:
+    path = SNAPSHOTS / name
+    text = json.dumps(blocks, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if os.environ.get("UPDATE_SNAPSHOTS") or not path.exists():
+        path.write_text(text)
+    assert text == path.read_text(), f"{name} changed; rerun with UPDATE_SNAPSHOTS=1 if intended"
+
+
+@pytest.mark.parametrize(
+    ("name", "changes"),
+    [
+        ("card_open.json", {}),  # pending: approve / approve with reason / reject buttons
+        (  # approved in Slack by bob with a reason: no buttons, the outcome instead
+            "card_approved.json",
+            {
+                "status": "approved",
+                "verdict": "approve",
+                "decided_by": ("bob",),
+                "decision_reason": "ticket 42",
+            },
+        ),
+        ("card_expired.json", {"status": "expired"}),  # expired without a decision
+    ],
+)
+def test_card_json_snapshot(name: str, changes: dict[str, object]) -> None:
+    """The Block Kit JSON for each card state matches its committed snapshot."""
+    _check(name, card_blocks(_card(**changes)))
+
+
+def test_reason_modal_snapshot() -> None:
+    """The reject modal (reason required) matches its snapshot."""
+    _check("modal_reject.json", reason_modal(_card(), verdict="reject"))
+
+
+def test_model_text_is_never_mrkdwn() -> None:
+    """Mentions and links in masked args stay literal text (no mrkdwn anywhere)."""
+    card = _card(masked_args={"note": "<!channel> <https://evil.example|click> *bold*"})
+    text = json.dumps(card_blocks(card))
+    assert '"mrkdwn"' not in text
+    assert "<!channel>" in text  # shown, as plain text
+
+
+def test_long_arguments_are_cut_to_slack_limits() -> None:
+    """100 KB of arguments still makes a card Slack accepts (section text <= 3000)."""
+    blocks = card_blocks(_card(masked_args={"blob": "x" * 100_000}))
+    for block in blocks:
+        if "text" in block:
+            assert len(block["text"]["text"]) <= 3000
+        for field in block.get("fields", ()):
+            assert len(field["text"]) <= 2000
+
+
+def test_card_is_updated_when_decided_in_another_channel(service, slack, fake, fanout) -> None:
+    """A decision made elsewhere (the inbox) closes the Slack card with chat.update."""
+    request = open_request(service)
+    submit_decision(
+        service,
+        request.id,
+        channel="http",
+        approver=service.resolve("principal", "bob"),
+        verdict="approve",
+    )
+    slack.drain()
+    [update] = fake.of("chat.update")
+    assert "Approved by bob" in json.dumps(update.params["blocks"])
+    assert "actions" not in [b["type"] for b in update.params["blocks"]]
+
+
+def test_card_is_updated_when_the_request_expires(audit, slack, fake) -> None:
+    """tick() past the expiry closes the card as expired."""
+    clock = FixedClock()
+    service = ApprovalService(Policy.from_yaml(POLICY), audit=audit, clock=clock)
+    with FanOut(service, {"slack": slack}):
+        request = open_request(service)
+        clock.advance(timedelta(minutes=11))
+        service.tick()
+        slack.drain()
+    assert service.status(request.id) == "expired"
+    [update] = fake.of("chat.update")
+    assert "Expired without a decision" in json.dumps(update.params["blocks"])
+
+
+def test_a_failing_slack_api_never_undoes_a_decision(service, slack, fake, fanout) -> None:
+    """chat.update failing is logged and counted; the decision stands."""
+    fake.fail_methods.add("chat.update")
+    request = open_request(service)
+    submit_decision(
+        service,
+        request.id,
+        channel="http",
+        approver=service.resolve("principal", "bob"),
+        verdict="approve",
+    )
+    slack.drain()
+    assert service.status(request.id) == "approved"
+    assert slack.errors == ["chat_update:SlackApiError"]
