@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from guardrails import PolicyError
 from guardrails.policy import Policy
@@ -235,3 +237,39 @@ def test_lists_must_be_plain_json() -> None:
     """Policy lists are CEL constants: non-JSON values are refused at load."""
     with pytest.raises(PolicyError):
         Policy.from_dict({"lists": {"when": {1, 2}}})
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=8), c, max_size=3),
+    max_leaves=8,
+)
+_keys = st.sampled_from(
+    ["rules", "approval", "tools", "lists", "principals", "default", "name", "version", "x"]
+)
+_rule = st.fixed_dictionaries(
+    {"name": st.text(max_size=5), "effect": st.sampled_from(["allow", "deny", "maybe"])},
+    optional={
+        "tools": _json,
+        "when": st.text(max_size=12),
+        "approval": st.dictionaries(
+            st.sampled_from(["quorum", "expires_in", "approvers", "decisions"]), _json, max_size=2
+        ),
+    },
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.dictionaries(_keys, _json | st.lists(_rule, max_size=3), max_size=4))
+def test_any_document_loads_or_raises_policy_error(doc: dict[str, object]) -> None:
+    """Whatever the document, loading either succeeds or raises PolicyError — nothing else."""
+    outcome: object
+    try:
+        outcome = Policy.from_dict(doc)
+    except PolicyError as err:
+        outcome = err
+    if isinstance(outcome, PolicyError):
+        assert outcome.source == "<dict>"
+    else:
+        assert isinstance(outcome, Policy)
+        assert outcome.hash.startswith("sha256:")
