@@ -90,7 +90,14 @@ RULES: tuple[Rule, ...] = (
     _r("ssn_dash", "US_SSN", r"\b[0-9]{3}-[0-9]{2}-[0-9]{4}\b", v.check_ssn),
     _r("ssn_space", "US_SSN", r"\b[0-9]{3} [0-9]{2} [0-9]{4}\b", v.check_ssn),
     _r("ssn_bare", "US_SSN", r"\b[0-9]{9}\b", v.check_ssn),
-    _r("card", "CREDIT_CARD", r"\b[0-9](?:[ \-]?[0-9]){11,}\b", v.check_card),
+    _r(
+        "card",
+        "CREDIT_CARD",
+        # 12-19 digits in one run, or written in groups: 4-4-4-4(-3), 4-6-5, 4-6-4, 4-4-5 …
+        r"\b[0-9]{12,19}\b"
+        r"|\b[0-9]{4}[ \-][0-9]{4,6}[ \-][0-9]{4,6}(?:[ \-][0-9]{4})?(?:[ \-][0-9]{1,3})?\b",
+        v.check_card,
+    ),
     _r(
         "iban",
         "IBAN_CODE",
