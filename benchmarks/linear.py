@@ -10,7 +10,7 @@ the larger one.
 
 Anchor: LangChain's e-mail regex on ``a.a.a.…`` at 10, 20 and 40 KB (quadratic).
 CLI: ``guardrails redact - --format text`` on a 5 MB and a 50 MB stream of agent-shaped text
-piped to stdin; peak RSS of the child (``os.wait4``) must stay flat. Two inputs: a 1 MB block
+piped to stdin; peak RSS of the child (sampled with psutil) must stay flat. Two inputs: a 1 MB block
 repeated (bounded set of values: isolates the streaming buffers) and fresh records (every value
 new, as in a real log: also shows what the placeholder vault costs).
 
@@ -21,10 +21,10 @@ Writes ``results/linear.json`` (text and nested cases) and ``results/linear_cli.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import multiprocessing as mp
-import os
 import random
 import string
 import subprocess
@@ -203,29 +203,37 @@ def langchain_anchor() -> dict[str, Any]:
     return {"points": points, "doubling_ratios": ratios}
 
 
-def _peak_rss_kb(cmd: list[str], stdin_path: Path, limit: float) -> dict[str, Any]:
-    with stdin_path.open("rb") as stdin:
+def _run_with_peak_rss(cmd: list[str], stdin_path: Path, limit: float) -> dict[str, Any]:
+    """Run ``cmd`` on a file as stdin; sample the child's RSS (psutil) every 20 ms.
+
+    Sampling, not ``ru_maxrss``: on Linux a child's ``ru_maxrss`` keeps the high-water mark of
+    the parent it was forked from, which would hide the CLI's own memory behind ours.
+    """
+    import psutil
+
+    with stdin_path.open("rb") as stdin, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.DEVNULL, stderr=err)
+        child = psutil.Process(proc.pid)
+        peak = 0
         deadline = time.monotonic() + limit
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
+        while proc.poll() is None:
+            with contextlib.suppress(psutil.Error):  # exited between poll() and the sample
+                peak = max(peak, child.memory_info().rss)
             if time.monotonic() > deadline:
                 proc.kill()
-                _, status, usage = os.wait4(proc.pid, 0)
+                proc.wait()
                 return {"timeout": limit}
-            time.sleep(0.05)
+            time.sleep(0.02)
         seconds = time.perf_counter() - t0
-        stderr = proc.stderr.read().decode(errors="replace")[-300:] if proc.stderr else ""
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        stderr = err.read().decode(errors="replace")[-300:]
     size = stdin_path.stat().st_size
     out: dict[str, Any] = {
         "bytes": size,
         "seconds": round(seconds, 2),
         "mb_per_s": round(size / 1e6 / seconds, 3),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "peak_rss_mb": round(peak / 2**20, 1),
         "exit_code": proc.returncode,
     }
     if proc.returncode:
@@ -257,7 +265,7 @@ def cli_stream(sizes_mb: list[float], *, fresh: bool = True) -> dict[str, Any]:
         for mb in sizes_mb:
             path = Path(tmp) / f"stream-{mb}.txt"
             _write_stream(path, int(mb * 1e6), fresh=fresh)
-            r = {"mb": mb, **_peak_rss_kb(cmd, path, limit=1800)}
+            r = {"mb": mb, **_run_with_peak_rss(cmd, path, limit=1800)}
             print(f"  cli {mb:>5} MB {r}", flush=True)
             results.append(r)
             path.unlink()
