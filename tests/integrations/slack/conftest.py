@@ -41,7 +41,7 @@ rules:
 principals:
   - {id: alice, name: Alice Requester, groups: [finance], identities: {slack: [UALICE]}}
   - {id: bob, name: Bob Reviewer, groups: [finance], identities: {slack: [UBOB]}}
-  - {id: carol, name: Carol Reviewer, groups: [finance], identities: {email: [carol@corp.example]}}
+  - {id: carol, name: Carol Reviewer, groups: [finance], identities: {email: [carol@corp.example], token: [sub-carol]}}
   - {id: dave, name: Dave Sales, groups: [sales], identities: {slack: [UDAVE]}}
   - {id: agent-1, kind: agent, groups: [finance], identities: {slack: [UBOT]}}
 """
