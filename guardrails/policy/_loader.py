@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 Path_ = tuple[str | int, ...]
+_TOO_DEEP = "the document is nested too deeply"
 
 
 # -- locating errors ---------------------------------------------------------------------------
@@ -224,6 +225,13 @@ def _parse_path(text: str) -> Path_:
 
 
 def _validate(data: Any, source: str, locate: _Locator) -> Policy:
+    try:
+        return _validate_document(data, source, locate)
+    except RecursionError:  # a hostile or recursive (YAML alias) structure
+        raise PolicyError(_TOO_DEEP, source=source) from None
+
+
+def _validate_document(data: Any, source: str, locate: _Locator) -> Policy:
     if not isinstance(data, Mapping):
         raise PolicyError("a policy document must be a mapping at the top level", source=source)
     try:
@@ -272,6 +280,8 @@ def policy_from_yaml(text: str, *, source: str = "<yaml>") -> Policy:
         ) from None
     except yaml.YAMLError as exc:
         raise PolicyError(f"YAML error: {type(exc).__name__}", source=source) from None
+    except RecursionError:
+        raise PolicyError(_TOO_DEEP, source=source) from None
     return _validate(data if data is not None else {}, source, _Locator(node))
 
 
@@ -279,6 +289,8 @@ def policy_from_toml(text: str, *, source: str = "<toml>") -> Policy:
     """Parse and validate TOML text."""
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise PolicyError(_TOO_DEEP, source=source) from None
     except tomllib.TOMLDecodeError as exc:
         m = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
         where = f"line {m.group(1)}, column {m.group(2)}" if m else None
@@ -303,6 +315,8 @@ def load_policy(path: str | Path) -> Policy:
     if suffix == ".json":
         try:
             data = json.loads(text)
+        except RecursionError:
+            raise PolicyError(_TOO_DEEP, source=source) from None
         except json.JSONDecodeError as exc:
             raise PolicyError(
                 f"JSON syntax error: {exc.msg}", source=source, location=f"line {exc.lineno}"

@@ -273,3 +273,17 @@ def test_any_document_loads_or_raises_policy_error(doc: dict[str, object]) -> No
     else:
         assert isinstance(outcome, Policy)
         assert outcome.hash.startswith("sha256:")
+
+
+@pytest.mark.parametrize(
+    ("loader", "text"),
+    [
+        (Policy.from_yaml, "[" * 5000 + "]" * 5000),  # YAML flow lists 5000 deep
+        (Policy.from_toml, "a = " + "[" * 5000 + "]" * 5000),  # TOML arrays 5000 deep
+        (Policy.from_yaml, "lists:\n  a: &x [*x]\n"),  # a YAML alias that contains itself
+    ],
+)
+def test_hostile_nesting_is_a_policy_error(loader: object, text: str) -> None:
+    """Deep or self-referencing documents are refused as PolicyError, not RecursionError."""
+    with pytest.raises(PolicyError):
+        loader(text)  # type: ignore[operator]
