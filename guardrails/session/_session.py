@@ -1,0 +1,354 @@
+"""The :class:`RedactionSession`: one conversation's vault and redaction cache (see the package)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar, cast
+
+import orjson
+
+from guardrails._errors import ConfigurationError, InputError, RedactionError
+from guardrails.session import _keys
+
+if TYPE_CHECKING:
+    from guardrails.redactor import Redactor
+    from guardrails.session._stream import StreamRestorer
+    from guardrails.vault import Vault
+
+__all__ = ["CacheStats", "RedactionSession"]
+
+T = TypeVar("T")
+
+# Fix-up passes over a history: a redo rarely teaches the vault anything new.
+_MAX_PASSES = 4
+
+
+@dataclass(slots=True)
+class CacheStats:
+    """Counters of one session.
+
+    Attributes:
+        hits: items served from the cache.
+        misses: items scanned by the redactor.
+        rechecks: hits whose item held a value the vault learned later, so it was scanned again.
+        entities: entity type -> values masked by scans (cache hits are not counted again).
+
+    Example:
+        >>> stats = CacheStats()
+        >>> stats.count({"EMAIL_ADDRESS": 2})
+        >>> stats.entities
+        {'EMAIL_ADDRESS': 2}
+    """
+
+    hits: int = 0
+    misses: int = 0
+    rechecks: int = 0
+    entities: dict[str, int] = field(default_factory=dict)
+
+    def count(self, counts: Mapping[str, int]) -> None:
+        for name, n in counts.items():
+            self.entities[name] = self.entities.get(name, 0) + n
+
+
+@dataclass(slots=True, kw_only=True)
+class _Seen:
+    """One position of the previous history: its digest, redacted form and validity stamp."""
+
+    digest: bytes
+    redacted: Any
+    vault_size: int
+
+
+@dataclass(slots=True)
+class _Entry:
+    redacted: Any  # a str, or the JSON bytes of a structured item
+    vault_size: int
+
+
+class RedactionSession:
+    """One conversation's vault and redaction cache.
+
+    Args:
+        redactor: the :class:`~guardrails.Redactor` to use (default: ``Redactor()``).
+        vault: the conversation's vault (default: a new empty one).
+        conversation_id: an opaque id, used by :class:`SessionStore` and in audit events.
+        cache_size: how many redacted items to remember (least recently used are dropped).
+
+    Example:
+        >>> s = RedactionSession()
+        >>> s.redact_data({"to": "jane.doe@example.com", "n": 3})
+        {'to': '<EMAIL_ADDRESS_1>', 'n': 3}
+    """
+
+    def __init__(
+        self,
+        redactor: Redactor | None = None,
+        *,
+        vault: Vault | None = None,
+        conversation_id: str = "",
+        cache_size: int = 4096,
+    ) -> None:
+        from guardrails.redactor import Redactor
+        from guardrails.vault import Vault
+
+        if cache_size < 0:
+            raise ConfigurationError("cache_size must be >= 0")
+        self.redactor: Redactor = redactor if redactor is not None else Redactor()
+        self.conversation_id = conversation_id
+        self._vault: Vault = vault if vault is not None else Vault()
+        self._cache: OrderedDict[bytes, _Entry] = OrderedDict()
+        self._cache_size = cache_size
+        self._known: list[tuple[bytes, bytes]] = []
+        self._histories: dict[str, list[_Seen | None]] = {}
+        self._lock = threading.RLock()
+        self.stats = CacheStats()
+
+    def __repr__(self) -> str:
+        return (
+            f"RedactionSession(conversation_id={self.conversation_id!r}, "
+            f"vault_size={self.vault_size}, cached={len(self._cache)})"
+        )
+
+    # -- the vault -----------------------------------------------------------------------------
+    @property
+    def vault(self) -> Vault:
+        """The conversation's vault (placeholder <-> value)."""
+        return self._vault
+
+    @vault.setter
+    def vault(self, vault: Vault) -> None:
+        with self._lock:
+            self._vault = vault
+            self._cache.clear()  # entries were stamped against the old vault
+            self._known = []
+            self._histories.clear()
+
+    @property
+    def vault_size(self) -> int:
+        """How many values the vault holds; grows monotonically."""
+        return len(self._vault)
+
+    # -- redaction -----------------------------------------------------------------------------
+    def redact_text(self, text: str) -> str:
+        """Redact ``text`` with the conversation's vault; re-sent text is served from the cache."""
+        if not isinstance(text, str):
+            raise InputError(f"redact_text expects str, got {type(text).__name__}")
+
+        def scan() -> str:
+            result = self.redactor.redact(text, vault=self._vault)
+            self.stats.count(result.counts)
+            return result.text
+
+        return str(self._cached("t", _keys.utf8(text), scan))
+
+    def redact_data(self, obj: T) -> T:
+        """Redact structured data (same shape back). JSON-native items are cached by content.
+
+        A string is handled as data: a JSON document inside it is redacted field by field.
+        """
+        if isinstance(obj, str):  # the common case (a message's content): no JSON round trip
+            source = str(obj)
+
+            def scan_str() -> str:
+                report = self.redactor.redact_data_with_report(source, vault=self._vault)
+                self.stats.count(report.counts)
+                return str(report.data)
+
+            return cast(T, self._cached("s", _keys.utf8(source), scan_str))
+        return self.redact_item(obj, self._redact_structured, kind="d")
+
+    def _redact_structured(self, obj: T) -> T:
+        report = self.redactor.redact_data_with_report(obj, vault=self._vault)
+        self.stats.count(report.counts)
+        out: T = report.data
+        return out
+
+    def redact_item(
+        self, obj: T, redact: Callable[[T], T], *, kind: str, parsed_json: bool = False
+    ) -> T:
+        """Cache ``redact(obj)`` for a JSON-native ``obj`` (anything else is redacted uncached).
+
+        For adapters that walk a known schema (e.g. one chat message) instead of calling
+        :meth:`redact_data`: ``redact`` must be a deterministic function of ``obj`` and this
+        session's vault (it may call :meth:`redact_text` / :meth:`redact_data`); ``kind`` must
+        change whenever ``redact`` would give another result for the same item (e.g. settings).
+        Exceptions propagate and nothing is cached. ``parsed_json=True`` says ``obj`` came from
+        ``json.loads`` (so the JSON-shape check, the costliest part of a hit, is skipped).
+        """
+        blob = _keys.dumps(obj) if parsed_json or _keys.json_native(obj) else None
+        if blob is None:
+            return redact(obj)
+
+        def scan() -> bytes:
+            out = _keys.dumps(redact(obj))
+            if out is None:  # a redact() that returned non-JSON: fail closed, not open
+                raise RedactionError("the redacted item is not JSON-serializable")
+            return out
+
+        result: T = orjson.loads(self._cached(kind, blob, scan))
+        return result
+
+    def redact_history(
+        self, items: list[Any], redact: Callable[[int, Any], Any], *, kind: str
+    ) -> list[Any]:
+        """Redact a list that is re-sent with additions turn after turn (a parsed JSON history).
+
+        Like :meth:`redact_item` for each item (``redact(index, item)``), plus:
+
+        * a positional fast path: an item whose digest equals the one at the same position in the
+          previous call of this ``kind`` reuses that result without a cache lookup or a copy (the
+          vault-growth check applies as for any cache hit);
+        * a fixpoint: when a later item teaches the vault a value (a tool result naming a person)
+          that an earlier item holds, the earlier item is redone before returning.
+
+        Returned items may be shared with earlier calls: encode them, do not mutate them.
+        ``items`` must come from ``json.loads``.
+        """
+        with self._lock:
+            previous = self._histories.get(kind, []) if self._cache_size else []
+            current: list[_Seen | None] = []
+            blobs: list[bytes | None] = []
+            out: list[Any] = []
+            for i, item in enumerate(items):
+                blob = _keys.dumps(item)
+                blobs.append(blob)
+                if blob is None:  # orjson refuses it (a huge int...): no caching for this one
+                    out.append(redact(i, item))
+                    current.append(None)
+                    continue
+                digest = _keys.digest(kind, blob)
+                seen = previous[i] if i < len(previous) else None
+                if seen is not None and seen.digest == digest and self._still_valid(seen, blob):
+                    self.stats.hits += 1
+                    out.append(seen.redacted)
+                    current.append(seen)
+                    continue
+                redacted = self.redact_item(item, partial(redact, i), kind=kind, parsed_json=True)
+                out.append(redacted)
+                current.append(_Seen(digest=digest, redacted=redacted, vault_size=len(self._vault)))
+            for _ in range(_MAX_PASSES):
+                stale = [
+                    i
+                    for i, (seen, blob) in enumerate(zip(current, blobs, strict=True))
+                    if seen is not None and blob is not None and not self._still_valid(seen, blob)
+                ]
+                if not stale:
+                    break
+                for i in stale:
+                    redacted = self.redact_item(
+                        items[i], partial(redact, i), kind=kind, parsed_json=True
+                    )
+                    out[i] = redacted
+                    old = current[i]
+                    assert old is not None
+                    current[i] = _Seen(
+                        digest=old.digest, redacted=redacted, vault_size=len(self._vault)
+                    )
+            if self._cache_size:
+                self._histories[kind] = current
+                if len(self._histories) > 64:  # kinds are few; never grow this unbounded
+                    self._histories.pop(next(iter(self._histories)))
+            return out
+
+    def _still_valid(self, seen: _Seen, blob: bytes) -> bool:
+        """No value learned since ``seen`` was stamped occurs in ``blob``; re-stamps it if so."""
+        size = len(self._vault)
+        if seen.vault_size > size:
+            return False
+        if seen.vault_size < size and self._learned_since(seen.vault_size, blob):
+            return False
+        seen.vault_size = size
+        return True
+
+    def learned_since(self, size: int, data: bytes | str) -> bool:
+        """Does ``data`` (raw text or JSON) hold a value the vault learned after it had ``size``
+        entries? For adapters that must redo other fields when a request taught the vault."""
+        if isinstance(data, str):
+            data = _keys.utf8(data)
+        with self._lock:
+            return len(self._vault) > size and self._learned_since(size, data)
+
+    def _cached(self, kind: str, blob: bytes, scan: Callable[[], Any]) -> Any:
+        key = _keys.digest(kind, blob)
+        with self._lock:
+            entry = self._cache.get(key)
+            size = len(self._vault)
+            if entry is not None and entry.vault_size <= size:
+                if entry.vault_size == size or not self._learned_since(entry.vault_size, blob):
+                    entry.vault_size = size
+                    self._cache.move_to_end(key)
+                    self.stats.hits += 1
+                    return entry.redacted
+                self.stats.rechecks += 1
+            self.stats.misses += 1
+            redacted = scan()
+            if self._cache_size:
+                self._cache[key] = _Entry(redacted=redacted, vault_size=len(self._vault))
+                self._cache.move_to_end(key)
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+            return redacted
+
+    def _learned_since(self, size: int, blob: bytes) -> bool:
+        """Does ``blob`` contain a value the vault learned after it held ``size`` entries?"""
+        return any(v in blob or e in blob for v, e in self._values_since(size))
+
+    def _values_since(self, size: int) -> list[tuple[bytes, bytes]]:
+        # (value, JSON-escaped value) of the vault's entries in insertion order, extended with
+        # only the new entries as the vault grows; a check reads the slice after ``size``.
+        known = self._known
+        now = len(self._vault)
+        if len(known) < now:
+            known.extend(
+                (_keys.utf8(v), _keys.escaped(v))
+                for v in _keys.newest_values(self._vault, now - len(known))
+            )
+        return known[size:now]
+
+    # -- restoring -----------------------------------------------------------------------------
+    def restore_text(self, text: str, entities: Iterable[str] | None = None) -> str:
+        """Replace known placeholders (of ``entities`` only, when given); unknown ones stay."""
+        if not isinstance(text, str):
+            raise InputError(f"restore_text expects str, got {type(text).__name__}")
+        return self._vault.restore_text(text, _keys.entity_set(entities))
+
+    def restore_data(self, obj: T, entities: Iterable[str] | None = None) -> T:
+        """Restore placeholders in every string of a structured value (same shape back)."""
+        restored: T = self._vault.restore(obj, entities=_keys.entity_set(entities))
+        return restored
+
+    def stream_restorer(self, entities: Iterable[str] | None = None) -> StreamRestorer:
+        """A :class:`StreamRestorer` over this session's vault."""
+        from guardrails.session._stream import StreamRestorer
+
+        return StreamRestorer(self, entities=entities)
+
+    # -- persistence ---------------------------------------------------------------------------
+    def to_bytes(self, key: bytes) -> bytes:
+        """The vault, encrypted (the cache is not persisted: it is rebuilt by use)."""
+        blob: bytes = self._vault.to_bytes(key)
+        return blob
+
+    @classmethod
+    def from_bytes(
+        cls,
+        blob: bytes,
+        key: bytes,
+        *,
+        redactor: Redactor | None = None,
+        conversation_id: str = "",
+        cache_size: int = 4096,
+    ) -> RedactionSession:
+        """Rebuild a session from :meth:`to_bytes` output; a wrong key raises VaultDecryptionError."""
+        from guardrails.vault import Vault
+
+        return cls(
+            redactor,
+            vault=Vault.from_bytes(blob, key),
+            conversation_id=conversation_id,
+            cache_size=cache_size,
+        )
