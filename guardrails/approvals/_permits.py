@@ -170,7 +170,14 @@ def verify_permit(key: bytes | Sequence[bytes], token: str, *, now: datetime) ->
             edited_tool=claims.get("et"),
             edited_args=claims.get("ea"),
         )
-    except (ValueError, KeyError, TypeError, binascii.Error, ConfigurationError) as exc:
+    except (
+        ValueError,
+        KeyError,
+        TypeError,
+        RecursionError,
+        binascii.Error,
+        ConfigurationError,
+    ) as exc:
         raise refused from exc
     if now >= permit.expires_at:
         raise DecisionRefused(
