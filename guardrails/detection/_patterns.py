@@ -46,7 +46,7 @@ _EXT = r"(?:[ ,]{0,2}(?:x|ext\.?|extension) ?[0-9]{1,6})?\b"  # "555-0132 x12", 
 _KEYWORDS = (
     r"pass|pwd|secret|token|api[_.\-]?key|access[_.\-]?key|private[_.\-]?key|auth|credential"
     r"|creds|database[_.\-]?url|db[_.\-]?url|dsn|conn(?:ection)?[_.\-]?str|[_.\-]key|bearer"
-    r"|session|cookie|signature"
+    r"|session|cookie|signature|(?-i:[a-z]Key)"  # camelCase "signingKey", "stripeKey"
 )
 
 RULES: tuple[Rule, ...] = (

@@ -199,6 +199,7 @@ SECRETS: list[tuple[str, str, str]] = [
     ("X-Api-Key: 9f8e7d6c5b4a39281706", "9f8e7d6c5b4a39281706", "SECRET"),  # HTTP header
     ("webhookSecret=whk_9Zq2Lm8Rt4Vw", "whk_9Zq2Lm8Rt4Vw", "SECRET"),  # camelCase key
     ("SESSION_KEY=Zk3Lm8Qx2Rt7Vw9Y", "Zk3Lm8Qx2Rt7Vw9Y", "SECRET"),  # *_KEY, high entropy
+    ('signingKey: "Zk3Lm8Qx2Rt7Vw9Y"', "Zk3Lm8Qx2Rt7Vw9Y", "SECRET"),  # camelCase *Key
     ("https://api.example.com/cb?token=Zk3Lm8Qx2Rt7&x=1", "Zk3Lm8Qx2Rt7", "SECRET"),  # query
     ("Driver={ODBC};Uid=sa;Pwd={p@ss;w0rd};", "p@ss;w0rd", "PASSWORD"),  # ODBC braces
     ("curl -u admin:Adm1nPa55 https://x.example.com", "Adm1nPa55", "PASSWORD"),  # curl basic auth
@@ -271,6 +272,7 @@ LOOKALIKES: list[tuple[str, str]] = [
     ("max_tokens: 4096, token_count=1200", "token counts"),
     ('"token_type": "bearer"', "token type"),
     ("author=jdoe", "author is not auth"),
+    ("sortKey: created_at, primaryKey: id", "keys that are not secrets"),
     ("listen localhost:8080 and 10:30:45", "port and time"),
     ("color #ff00aa and 0xdeadbeef", "hex literals"),
     ("std::vector<int> and Foo::Bar", "C++ scope operator"),
