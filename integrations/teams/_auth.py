@@ -1,0 +1,180 @@
+"""Bot Connector authentication: the JWT Microsoft Teams sends with every activity.
+
+What the Bot Framework documents for a channel → bot request, and what we check with PyJWT:
+an ``Authorization: Bearer`` JWT signed with a key from the Bot Framework JWKS (found through the
+OpenID metadata document), ``iss`` = ``https://api.botframework.com``, ``aud`` = the bot's app
+id, ``exp``/``nbf`` within 5 minutes of skew, the key endorsed for the activity's ``channelId``,
+and the token's ``serviceUrl`` claim equal to the activity's ``serviceUrl`` (so a token for one
+conversation service cannot carry an activity aimed at another).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jwt
+from jwt import PyJWKSet
+
+from guardrails import ConfigurationError, GuardrailsError
+
+__all__ = [
+    "BOT_FRAMEWORK_ISSUER",
+    "BOT_FRAMEWORK_OPENID",
+    "BotAuthFailed",
+    "BotFrameworkAuth",
+]
+
+BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
+BOT_FRAMEWORK_OPENID = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+
+
+class BotAuthFailed(GuardrailsError):
+    """The activity's token did not verify (``code`` says which check failed)."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class BotFrameworkAuth:
+    """Validates Bot Connector JWTs against a JWKS (a local document, or Microsoft's metadata).
+
+    Args:
+        app_id: the bot's Microsoft App ID (the required audience).
+        jwks: a JWKS document (dict) to verify with, or
+        jwks_file: a file holding one, or neither: the keys are fetched from ``openid_metadata``
+            (cached; refreshed once when a token names an unknown key).
+        openid_metadata: the OpenID configuration URL (sovereign clouds use another).
+        issuer: the required issuer.
+        leeway: clock skew allowed on ``exp``/``nbf`` (the Bot Framework allows 5 minutes).
+
+    Example:
+        >>> auth = BotFrameworkAuth(app_id="bot-app-id", jwks={"keys": []})
+        >>> try:
+        ...     auth.verify("not-a-jwt", {"channelId": "msteams", "serviceUrl": "https://s/"})
+        ... except BotAuthFailed as exc:
+        ...     print(exc.code)
+        malformed
+    """
+
+    def __init__(
+        self,
+        *,
+        app_id: str,
+        jwks: Mapping[str, Any] | None = None,
+        jwks_file: str | Path | None = None,
+        openid_metadata: str = BOT_FRAMEWORK_OPENID,
+        issuer: str = BOT_FRAMEWORK_ISSUER,
+        algorithms: Sequence[str] = ("RS256",),
+        leeway: float = 300.0,
+    ) -> None:
+        if not app_id:
+            raise ConfigurationError("BotFrameworkAuth needs the bot's app id (the audience)")
+        if jwks is not None and jwks_file is not None:
+            raise ConfigurationError("give jwks or jwks_file, not both")
+        if any(a.lower() == "none" or a.upper().startswith("HS") for a in algorithms):
+            raise ConfigurationError("HMAC/none algorithms cannot verify Bot Connector tokens")
+        self.app_id = app_id
+        self.issuer = issuer
+        self.openid_metadata = openid_metadata
+        self.algorithms = list(algorithms)
+        self.leeway = leeway
+        self._lock = threading.Lock()
+        self._doc: dict[str, Any] | None = None
+        if jwks_file is not None:
+            try:
+                jwks = json.loads(Path(jwks_file).read_text())
+            except (OSError, ValueError) as exc:
+                raise ConfigurationError(f"cannot read JWKS file ({type(exc).__name__})") from exc
+        if jwks is not None:
+            self._doc = dict(jwks)
+            self._static = True
+        else:
+            self._static = False
+
+    # -- keys ---------------------------------------------------------------------------------
+
+    def _fetch(self) -> dict[str, Any]:
+        import httpx  # only when no local JWKS is configured
+
+        meta = httpx.get(self.openid_metadata, timeout=10).raise_for_status().json()
+        doc = httpx.get(meta["jwks_uri"], timeout=10).raise_for_status().json()
+        if not isinstance(doc, dict):
+            raise ValueError("the JWKS is not an object")
+        return doc
+
+    def _key(self, kid: str) -> tuple[Any, list[str] | None]:
+        for attempt in range(2):
+            with self._lock:
+                if self._doc is None or (attempt == 1 and not self._static):
+                    try:
+                        self._doc = self._fetch()
+                    except Exception as exc:  # network, JSON: nobody is authenticated
+                        raise BotAuthFailed(
+                            f"cannot load signing keys ({type(exc).__name__})", code="jwks"
+                        ) from None
+                doc = self._doc
+            for raw in doc.get("keys") or ():
+                if isinstance(raw, dict) and raw.get("kid") == kid:
+                    try:
+                        key = PyJWKSet.from_dict({"keys": [raw]}).keys[0].key
+                    except jwt.PyJWTError:
+                        break
+                    endorsements = raw.get("endorsements")
+                    return key, list(endorsements) if isinstance(endorsements, list) else None
+            if self._static:
+                break
+        raise BotAuthFailed("the token's signing key is not published", code="unknown_key")
+
+    # -- verification -------------------------------------------------------------------------
+
+    def verify(self, token: str, activity: Mapping[str, Any]) -> dict[str, Any]:
+        """The verified claims of ``token`` for ``activity``.
+
+        Raises:
+            BotAuthFailed: ``malformed``, ``unknown_key``, ``bad_signature``, ``expired``,
+                ``wrong_audience``, ``wrong_issuer``, ``not_endorsed`` or ``wrong_service_url``.
+        """
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise BotAuthFailed("the token is not a JWT", code="malformed") from None
+        if header.get("alg") not in self.algorithms:
+            raise BotAuthFailed("the token's algorithm is not accepted", code="malformed")
+        key, endorsements = self._key(str(header.get("kid") or ""))
+        channel = activity.get("channelId")
+        if endorsements is not None and channel not in endorsements:
+            raise BotAuthFailed(
+                "the signing key is not endorsed for this channel", code="not_endorsed"
+            )
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key,
+                algorithms=self.algorithms,
+                audience=self.app_id,
+                issuer=self.issuer,
+                leeway=self.leeway,
+                options={"require": ["exp", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise BotAuthFailed("the token has expired", code="expired") from None
+        except jwt.InvalidAudienceError:
+            raise BotAuthFailed("the token is for another bot", code="wrong_audience") from None
+        except jwt.InvalidIssuerError:
+            raise BotAuthFailed("the token has another issuer", code="wrong_issuer") from None
+        except jwt.InvalidSignatureError:
+            raise BotAuthFailed(
+                "the token signature does not verify", code="bad_signature"
+            ) from None
+        except jwt.PyJWTError:
+            raise BotAuthFailed("the token is not valid", code="malformed") from None
+        if claims.get("serviceUrl") != activity.get("serviceUrl"):
+            raise BotAuthFailed(
+                "the token's serviceUrl does not match the activity", code="wrong_service_url"
+            )
+        return claims

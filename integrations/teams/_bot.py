@@ -1,0 +1,172 @@
+"""The Teams bot endpoint: ``invoke`` ``adaptiveCard/action`` decides through the approval service.
+
+Order of checks: content type and size (415/413), JSON object (400), the Bot Connector JWT
+(401; every failure an audit event ``teams.auth_failed`` with its code), the invoke shape (400),
+the request id (404). The approver is *only* the verified activity's ``from.aadObjectId``
+resolved through the directory as ``("teams", aad_object_id)``. The answer is the invoke
+response: the card as it now stands, so the clicker sees the outcome (or why they were refused)
+in place. The activity id is the decision id, so a replayed activity is refused as ``replayed``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from guardrails import DecisionRefused, InputError, UnknownRequestError
+from guardrails.approvals import ApprovalService
+from guardrails.channels import Card, submit_decision
+from integrations.teams._auth import BotAuthFailed, BotFrameworkAuth
+from integrations.teams._cards import VERB_APPROVE, VERB_REFRESH, VERB_REJECT, request_card
+
+__all__ = ["MAX_BODY", "TeamsBot", "TeamsResponse"]
+
+MAX_BODY = 64 * 1024
+_CARD = "application/vnd.microsoft.card.adaptive"
+
+_REFUSAL_TEXT = {
+    "self_approval": "You requested this action, so you cannot decide it.",
+    "not_authorized": "You are not one of the approvers for this rule.",
+    "unauthenticated": "Your Teams account is not linked to a known reviewer.",
+    "not_human": "Only people can approve actions.",
+    "duplicate_approver": "You already decided on this request.",
+    "replayed": "This click was already counted.",
+    "not_pending": "This request is already decided.",
+    "expired": "This request has expired.",
+    "digest_mismatch": "The arguments changed since this card was sent.",
+    "reason_required": "This rule requires a reason.",
+    "decision_not_allowed": "This rule does not allow that decision.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TeamsResponse:
+    """The HTTP status and JSON body to answer the Bot Connector with (``None``: empty)."""
+
+    status: int
+    body: dict[str, Any] | None = None
+
+
+def _error(status: int, code: str, message: str) -> TeamsResponse:
+    # The invoke response shape Teams shows as an error toast.
+    value = {"code": code, "message": message}
+    return TeamsResponse(
+        status, {"statusCode": status, "type": "application/vnd.microsoft.error", "value": value}
+    )
+
+
+def _card(card: Card, note: str | None = None, inbox_url: str | None = None) -> TeamsResponse:
+    value = request_card(card, note=note, inbox_url=inbox_url)
+    return TeamsResponse(200, {"statusCode": 200, "type": _CARD, "value": value})
+
+
+class TeamsBot:
+    """Handles the activities Microsoft Teams posts to the bot's messaging endpoint.
+
+    Framework-free: :meth:`handle` takes headers and the raw body; :func:`create_teams_app`
+    wraps it in a Starlette route.
+
+    Args:
+        service: the approval service every channel shares (its directory resolves users).
+        auth: validates the Bot Connector JWT.
+        inbox_url: optional web inbox link on the cards.
+
+    Example:
+        >>> from guardrails.policy import Policy
+        >>> bot = TeamsBot(ApprovalService(Policy()), auth=BotFrameworkAuth(app_id="a", jwks={"keys": []}))
+        >>> bot.handle({"content-type": "text/plain"}, b"hi").status
+        415
+    """
+
+    def __init__(
+        self,
+        service: ApprovalService,
+        *,
+        auth: BotFrameworkAuth,
+        inbox_url: str | None = None,
+        max_body: int = MAX_BODY,
+    ) -> None:
+        self.service = service
+        self.auth = auth
+        self.inbox_url = inbox_url
+        self.max_body = max_body
+
+    def handle(self, headers: Mapping[str, str], body: bytes) -> TeamsResponse:
+        """Authenticate and act on one activity."""
+        h = {k.lower(): v for k, v in headers.items()}
+        if h.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+            return _error(415, "unsupported_media_type", "activities are application/json")
+        if len(body) > self.max_body:
+            return _error(413, "too_large", f"the body must be at most {self.max_body} bytes")
+        try:
+            activity = json.loads(body)
+        except (UnicodeDecodeError, ValueError):
+            return _error(400, "malformed", "the body is not JSON")
+        if not isinstance(activity, dict):
+            return _error(400, "malformed", "the activity must be a JSON object")
+        scheme, _, token = h.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return self._auth_failed("missing", "send the Bot Connector token")
+        try:
+            self.auth.verify(token.strip(), activity)
+        except BotAuthFailed as exc:
+            return self._auth_failed(exc.code, str(exc))
+        if activity.get("type") != "invoke":
+            return TeamsResponse(200)  # messages, conversation updates: nothing to do here
+        if activity.get("name") != "adaptiveCard/action":
+            return _error(400, "unsupported", "only adaptiveCard/action invokes are handled")
+        return self._action(activity)
+
+    def _action(self, activity: Mapping[str, Any]) -> TeamsResponse:
+        value = activity.get("value")
+        action = value.get("action") if isinstance(value, dict) else None
+        data = action.get("data") if isinstance(action, dict) else None
+        if not isinstance(action, dict) or action.get("type") != "Action.Execute":
+            return _error(400, "malformed", "expected an Action.Execute")
+        verb = action.get("verb")
+        if verb not in (VERB_APPROVE, VERB_REJECT, VERB_REFRESH) or not isinstance(data, dict):
+            return _error(400, "malformed", "unknown verb or no data")
+        rid, digest = data.get("r"), data.get("d")
+        if not isinstance(rid, str) or not isinstance(digest, str):
+            return _error(400, "malformed", "the action does not name a request")
+        sender = activity.get("from")
+        aad = sender.get("aadObjectId") if isinstance(sender, dict) else None
+        try:
+            request = self.service.get(rid)
+        except UnknownRequestError:
+            self._audit("teams.unknown_request", aad_object_id=aad)
+            return _error(404, "unknown_request", "no such approval request")
+        if verb == VERB_REFRESH:
+            return _card(Card.from_request(request), inbox_url=self.inbox_url)
+        approver = self.service.resolve("teams", aad) if isinstance(aad, str) and aad else None
+        if approver is None:
+            self._audit("teams.unknown_user", request_id=rid, aad_object_id=aad)
+        reason = data.get("reason")
+        activity_id = activity.get("id")
+        try:
+            outcome = submit_decision(
+                self.service,
+                rid,
+                channel="teams",
+                approver=approver,
+                verdict="approve" if verb == VERB_APPROVE else "reject",
+                reason=reason if isinstance(reason, str) else "",
+                args_digest=digest,
+                decision_id=f"teams:{aad}:{activity_id}" if activity_id else None,
+            )
+        except DecisionRefused as refusal:
+            note = _REFUSAL_TEXT.get(refusal.code or "", "Your decision was refused.")
+            return _card(Card.from_request(self.service.get(rid)), note, self.inbox_url)
+        except InputError:
+            return _error(400, "malformed", "the decision is invalid")
+        return _card(Card.from_request(outcome.request), inbox_url=self.inbox_url)
+
+    def _auth_failed(self, code: str, message: str) -> TeamsResponse:
+        self._audit("teams.auth_failed", code=code)
+        return _error(401, code, message)
+
+    def _audit(self, kind: str, *, request_id: str | None = None, **data: Any) -> None:
+        if self.service.audit is not None:
+            self.service.audit.record(kind, request_id=request_id, data=data)

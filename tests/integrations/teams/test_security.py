@@ -1,0 +1,133 @@
+"""Teams security: only a validated Bot Connector token and an authorized human decide."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.integrations.teams.conftest import APP_ID, EMAIL, invoke, open_request
+
+
+def _texts(card: dict) -> str:
+    return " ".join(i["text"] for b in card["body"] for i in b.get("inlines", ()))
+
+
+def test_a_validated_click_by_a_reviewer_approves_and_returns_the_closed_card(
+    service, send, audit
+) -> None:
+    """Bob's invoke approves; the invoke response is the card showing the outcome."""
+    request = open_request(service)
+    res = send(invoke("aad-bob", request, reason="ticket 7"))
+    assert res.status_code == 200
+    body = res.json()
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"
+    assert "Approved by bob" in _texts(body["value"])
+    assert "actions" not in body["value"]
+    vote = service.get(request.id).votes[-1]
+    assert (vote.approver.id, vote.channel, vote.reason) == ("bob", "teams", "ticket 7")
+    assert EMAIL not in res.text
+    assert audit.verify().ok
+
+
+@pytest.mark.parametrize(
+    ("token_kind", "code"),
+    [
+        ("forged", "bad_signature"),  # signed with another key under the published kid
+        ("expired", "expired"),  # expired 10 minutes ago (beyond the 5 min leeway)
+        ("audience", "wrong_audience"),  # a token for another bot
+        ("issuer", "wrong_issuer"),  # not issued by the Bot Framework
+        ("unknown_kid", "unknown_key"),  # a key that is not in the JWKS
+        ("service_url", "wrong_service_url"),  # token for another conversation service
+        ("garbage", "malformed"),  # not a JWT
+        ("none", "missing"),  # no Authorization header
+    ],
+)
+def test_bad_tokens_are_refused_audited_and_change_nothing(
+    service, send, keys, audit, token_kind, code
+) -> None:
+    """Each invalid token: 401 with its code, a teams.auth_failed event, request still pending."""
+    request = open_request(service)
+    now = int(time.time())
+    token = {
+        "forged": lambda: keys.token(key=keys.other),
+        "expired": lambda: keys.token(exp=now - 600, nbf=now - 900),
+        "audience": lambda: keys.token(aud="another-bot"),
+        "issuer": lambda: keys.token(iss="https://evil.example"),
+        "unknown_kid": lambda: keys.token(key=keys.other, kid="evil"),
+        "service_url": lambda: keys.token(serviceUrl="https://evil.example/"),
+        "garbage": lambda: "not.a.jwt",
+        "none": lambda: "",
+    }[token_kind]()
+    res = send(invoke("aad-bob", request), token=token)
+    assert res.status_code == 401
+    assert res.json()["value"]["code"] == code
+    assert service.status(request.id) == "pending"
+    assert audit.last("teams.auth_failed").data["code"] == code
+
+
+def test_a_key_not_endorsed_for_the_channel_is_refused(service, send) -> None:
+    """An activity claiming another channelId than the key is endorsed for is refused."""
+    request = open_request(service)
+    activity = invoke("aad-bob", request)
+    activity["channelId"] = "webchat"
+    res = send(activity)
+    assert res.json()["value"]["code"] == "not_endorsed"
+    assert service.status(request.id) == "pending"
+
+
+@pytest.mark.parametrize(
+    ("aad", "code", "note"),
+    [
+        ("aad-alice", "self_approval", "you requested"),  # the requester, via Teams
+        ("aad-dave", "not_authorized", "not one of the approvers"),  # outside the finance group
+        ("aad-agent", "not_human", "only people"),  # the agent's own identity
+        ("aad-stranger", "unauthenticated", "not linked"),  # a Teams user we do not know
+    ],
+)
+def test_refused_approvers_see_why_in_the_card_and_nothing_changes(
+    service, send, audit, aad, code, note
+) -> None:
+    """The refusal is audited; the clicker gets the open card with the reason."""
+    request = open_request(service)
+    res = send(invoke(aad, request))
+    assert res.status_code == 200
+    assert note in _texts(res.json()["value"]).lower()
+    assert service.status(request.id) == "pending"
+    assert audit.last("approval.refused").data["code"] == code
+    assert audit.last("approval.refused").data["channel"] == "teams"
+
+
+def test_an_unknown_teams_user_is_its_own_audit_event(service, send, audit) -> None:
+    """An unlinked aadObjectId is recorded as teams.unknown_user."""
+    request = open_request(service)
+    send(invoke("aad-stranger", request))
+    assert audit.last("teams.unknown_user").data["aad_object_id"] == "aad-stranger"
+
+
+def test_a_replayed_activity_is_refused(service, send, audit) -> None:
+    """The same activity (same id) sent again is refused as replayed."""
+    request = open_request(service)
+    activity = invoke("aad-bob", request)
+    send(activity)
+    send(activity)
+    assert audit.last("approval.refused").data["code"] == "replayed"
+    assert len(service.get(request.id).votes) == 1
+
+
+def test_the_activity_cannot_name_the_approver(service, send) -> None:
+    """A display name or data field claiming bob does not make Dave's click count."""
+    request = open_request(service)
+    activity = invoke("aad-dave", request)
+    activity["from"]["name"] = "Bob Reviewer"
+    activity["value"]["action"]["data"]["approver"] = "bob"
+    send(activity)
+    assert service.status(request.id) == "pending"
+
+
+def test_the_audience_is_the_bot_app_id(keys) -> None:
+    """The fixture's tokens carry our app id, so wrong_audience above is meaningful."""
+    import jwt
+
+    claims = jwt.decode(keys.token(), options={"verify_signature": False})
+    assert claims["aud"] == APP_ID
