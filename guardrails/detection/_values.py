@@ -155,19 +155,26 @@ def _entropy(s: str) -> float:
     return -sum(c / n * math.log2(c / n) for c in counts.values())
 
 
+_CLASSES = (
+    re.compile(r"[a-z]"),
+    re.compile(r"[A-Z]"),
+    re.compile(r"[0-9]"),
+    re.compile(r"[^A-Za-z0-9]"),
+)
+
+
 def looks_random(value: str, min_len: int = 8) -> bool:
     """A value with the character mix of a generated secret (not a word, not a number)."""
-    if len(value) < min_len or len(set(value)) < 5:
+    if len(value) < min_len:
         return False
-    classes = sum(
-        (
-            any(c.islower() for c in value),
-            any(c.isupper() for c in value),
-            any(c.isdigit() for c in value),
-            any(not c.isalnum() for c in value),
-        )
-    )
-    return classes >= 2 and _entropy(value) >= 3.0
+    distinct = len(set(value))
+    if distinct < 5:
+        return False
+    classes = sum(1 for rx in _CLASSES if rx.search(value))
+    if classes < 2:
+        return False
+    # many distinct characters of three kinds: generated; otherwise let the entropy decide
+    return (distinct >= 10 and classes >= 3) or _entropy(value) >= 3.0
 
 
 def before(text: str, i: int) -> str:
