@@ -100,7 +100,7 @@ class NotebookChannel:
         self.user = user
         if widgets is None:
             try:
-                import ipywidgets  # noqa: F401
+                import ipywidgets  # type: ignore[import-untyped]  # noqa: F401
 
                 widgets = True
             except ImportError:
@@ -225,4 +225,4 @@ def _ipython_display() -> Callable[[Any], None]:
         from IPython.display import display
     except ImportError:  # pragma: no cover - ipywidgets depends on IPython
         return lambda obj: None
-    return display  # type: ignore[no-any-return]
+    return display

@@ -58,10 +58,14 @@ def _request_ids(value: Any) -> Iterator[str]:
 
 
 def _answer(request: ApprovalRequest) -> dict[str, Any]:
+    # Shape only: the node finds the recorded outcome and does not use this value. Anything
+    # that is not an approval is sent as a rejection, so the value never says more than the store.
     last = request.votes[-1] if request.votes else None
-    if request.status == "rejected":
-        return {"type": "reject", "message": last.reason if last else ""}
-    return {"type": "approve"}
+    if request.status in ("approved", "consumed", "executed"):
+        return {"type": "approve"}
+    if request.status == "expired":
+        return {"type": "reject", "message": "the approval request expired"}
+    return {"type": "reject", "message": last.reason if last else ""}
 
 
 def resume_value(value: Any, requests: Mapping[str, ApprovalRequest]) -> Any:

@@ -156,3 +156,29 @@ def test_background_resume_runs_off_the_request_thread(client, service, agent, a
         assert auto.errors == []
     finally:
         auto.close()
+
+
+def test_expiry_resumes_the_thread_and_the_tool_never_runs(policy, audit) -> None:
+    """Nobody decides: after the deadline a sweep expires it, the thread resumes, nothing runs."""
+    from datetime import timedelta
+
+    from guardrails.approvals import ApprovalService
+    from guardrails.testing import FixedClock
+
+    clock = FixedClock()
+    service = ApprovalService(policy, audit=audit, clock=clock)
+    agent = Agent(service)
+    auto = AutoResume(
+        service, resumer=GraphResumer(graph=agent.graph, service=service), background=False
+    )
+    try:
+        agent.start("tx")
+        clock.advance(timedelta(minutes=11))
+        service.tick()
+        assert agent.runs == []
+        assert not agent.state("tx").interrupts
+        tool_msgs = [m for m in agent.state("tx").values["messages"] if isinstance(m, ToolMessage)]
+        assert "expired" in tool_msgs[-1].content
+        assert "approval.expired" in audit.kinds()
+    finally:
+        auto.close()
