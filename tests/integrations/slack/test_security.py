@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 
 import pytest
@@ -151,3 +152,20 @@ def test_no_raw_value_reaches_slack_or_the_trail(service, post, slack, fake, aud
     assert "<EMAIL_ADDRESS_1>" in str(fake.of("chat.postMessage")[0].params)
     audit.assert_absent(EMAIL)
     assert audit.verify().ok
+
+
+def test_the_ack_does_not_wait_for_the_slack_api(service, post, slack, fake) -> None:
+    """The click is answered before chat.update runs (Web API calls are off the request path)."""
+    request = open_request(service)
+    slack.drain()
+    release = threading.Event()
+    slack._queue.put(release.wait)  # hold the Slack worker, as a slow Slack API would
+    try:
+        res = post(click_payload("UBOB", request))
+        assert res.json() == {"ok": True}
+        assert service.status(request.id) == "approved"
+        assert fake.of("chat.update") == []  # the answer did not wait for it
+    finally:
+        release.set()
+    slack.drain()
+    assert len(fake.of("chat.update")) == 1
