@@ -182,6 +182,9 @@ def _series(case: str, sizes: list[int], repeat: int) -> dict[str, Any]:
         if "seconds" in a and "seconds" in b and a["seconds"] > 0
     ]
     done = all("seconds" in p for p in points) and len(points) == len(sizes)
+    last = points[-1]
+    if "seconds" in last and last["seconds"] > 0:  # fast cases: ratios of a few ms are noise
+        last["mb_per_s"] = round(last["size"] / 1e6 / last["seconds"], 1)
     return {
         "points": points,
         "doubling_ratios": ratios,
@@ -291,6 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-cli", action="store_true")
     parser.add_argument("--cli-input", choices=("fresh", "repeat", "both"), default="both")
     parser.add_argument("--skip-text", action="store_true", help="only the CLI stream")
+    parser.add_argument("--name", default="linear", help="results/<name>.json for the text cases")
     args = parser.parse_args(argv)
     sizes = [int(float(s) * 1_000_000) for s in args.sizes.split(",")]
     cases = [c for c in args.cases.split(",") if c] or list(TEXT_CASES)
@@ -309,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
         }
         print("anchor:", flush=True)
         data["langchain_email_anchor"] = langchain_anchor()
-        path = _common.write_result("linear", data)
+        path = _common.write_result(args.name, data)
         print(json.dumps({k: v["doubling_ratios"] for k, v in data["text"].items()}))
         print(f"wrote {path}")
     if not args.skip_cli:
