@@ -183,7 +183,9 @@ def _series(case: str, sizes: list[int], repeat: int) -> dict[str, Any]:
     ]
     done = all("seconds" in p for p in points) and len(points) == len(sizes)
     last = points[-1]
-    if "seconds" in last and last["seconds"] > 0:  # fast cases: ratios of a few ms are noise
+    if (
+        case in TEXT_CASES and "seconds" in last and last["seconds"] > 0
+    ):  # fast cases: ratios of a few ms are noise
         last["mb_per_s"] = round(last["size"] / 1e6 / last["seconds"], 1)
     return {
         "points": points,
