@@ -7,7 +7,8 @@ Every call from the guard into :mod:`guardrails.policy`, :mod:`guardrails.approv
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -40,6 +41,41 @@ _OUTCOME: dict[str, Literal["allow", "deny", "approval"]] = {
     "deny": "deny",
     "require_approval": "approval",
 }
+
+
+class _Restored(Mapping[str, Any]):
+    """The args with every placeholder restored, computed on first read.
+
+    Only a rule condition reads a call's args, and most calls match no conditional rule: the
+    vault walk is then skipped. A restore error surfaces inside the policy's evaluation, which
+    turns it into a deny (fail closed), as an eager restore here would have via ``rule()``.
+    """
+
+    __slots__ = ("_lock", "_masked", "_value", "_vault")
+
+    def __init__(self, masked: Mapping[str, Any], vault: Any) -> None:
+        self._masked = dict(masked)
+        self._vault = vault
+        self._value: dict[str, Any] | None = None
+        self._lock = threading.Lock()
+
+    def _get(self) -> dict[str, Any]:
+        with self._lock:
+            if self._value is None:
+                self._value = dict(self._vault.restore(dict(self._masked)))
+            return self._value
+
+    def __getitem__(self, key: str) -> Any:
+        return self._get()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._get())
+
+    def __len__(self) -> int:
+        return len(self._get())
+
+    def __repr__(self) -> str:  # never the values
+        return f"<restored args: {len(self._masked)} keys>"
 
 
 class Backend(ApprovalsPort):
@@ -92,7 +128,7 @@ class Backend(ApprovalsPort):
         tags = set(tool.tags)
         if tool.privileged:
             tags.add("privileged")
-        raw = dict(vault.restore(dict(masked))) if vault is not None else dict(masked)
+        raw: Mapping[str, Any] = _Restored(masked, vault) if vault is not None else dict(masked)
         call = ToolCall(
             name=tool.name, args=raw, tags=frozenset(tags), metadata=dict(tool.metadata)
         )

@@ -138,11 +138,11 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         after = self.graph_guard.redact_history(before, session)
         self.graph_guard.note_redaction(ctx, session, size, "history")
         changed = self.graph_guard.changed(before, after)
+        if (state.get(VAULT_KEY) or {}).get("n") == session.vault_size and not changed:
+            return None  # nothing new: skip encrypting the vault again
         update: dict[str, Any] = self.graph_guard.vault_update(session)
         if changed:
             update["messages"] = changed
-        if (state.get(VAULT_KEY) or {}).get("n") == session.vault_size and not changed:
-            return None
         return update
 
     def _redact_request(self, request: ModelRequest) -> ModelRequest:

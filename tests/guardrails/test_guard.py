@@ -219,3 +219,59 @@ def test_sqlite_decisions_survive_a_new_store_instance(tmp_path, clock: FixedClo
         clock=clock,
     )
     assert g2.decided(ruling, ctx()).verdict == "approve"  # type: ignore[union-attr]
+
+
+class _CountingVault(Vault):
+    """A real vault that counts full restores (the guard restores args lazily for conditions)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.restores = 0
+
+    def restore(self, obj: object, *, entities: object = None) -> object:
+        if entities is None:
+            self.restores += 1
+        return super().restore(obj, entities=entities)  # type: ignore[arg-type]
+
+
+def test_conditions_see_restored_values(clock: FixedClock) -> None:
+    """A condition comparing an address sees the real value behind the placeholder."""
+    vault = _CountingVault()
+    email = vault.placeholder_for("EMAIL_ADDRESS", "jane@example.com")
+    policy = Policy(
+        rules=(
+            Rule(name="ok", tools=("mail",), when="args.to == 'jane@example.com'", effect="allow"),
+        ),
+        default="deny",
+    )
+    g = ToolGuard(redactor=_Redactor(), policy=policy, audit=AuditLog(clock=clock), clock=clock)
+    assert g.rule("c1", {"to": email}, ToolInfo(name="mail"), ctx(), vault=vault).outcome == "allow"
+    assert (
+        g.rule("c2", {"to": "x@y.z"}, ToolInfo(name="mail"), ctx(), vault=vault).outcome == "deny"
+    )
+    assert vault.restores == 2
+
+
+def test_args_are_not_restored_when_no_condition_reads_them(guard: ToolGuard) -> None:
+    """Without a conditional rule the policy never reads args: no vault walk for them."""
+    vault = _CountingVault()
+    email = vault.placeholder_for("EMAIL_ADDRESS", "jane@example.com")
+    assert guard.rule("c1", {"to": email}, WIRE, ctx(), vault=vault).outcome == "approval"
+    assert vault.restores == 0
+
+
+def test_a_failing_restore_under_a_condition_denies(clock: FixedClock) -> None:
+    """The lazy restore fails inside the policy: the call is denied (fail closed)."""
+
+    class _Broken(Vault):
+        def restore(self, obj: object, *, entities: object = None) -> object:
+            raise RuntimeError("vault unavailable")
+
+    policy = Policy(
+        rules=(Rule(name="ok", tools=("mail",), when="args.to == 'a'", effect="allow"),),
+        default="allow",
+    )
+    g = ToolGuard(redactor=_Redactor(), policy=policy, audit=AuditLog(clock=clock), clock=clock)
+    assert (
+        g.rule("c1", {"to": "a"}, ToolInfo(name="mail"), ctx(), vault=_Broken()).outcome == "deny"
+    )
