@@ -25,6 +25,7 @@ from integrations.teams._auth import (  # noqa: E402
 )
 from integrations.teams._bot import TeamsBot, TeamsResponse  # noqa: E402
 from integrations.teams._cards import notify_card, request_card  # noqa: E402
+from integrations.teams._connector import TeamsBotChannel  # noqa: E402
 from integrations.teams._webhook import TeamsWebhookChannel  # noqa: E402
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "BotAuthFailed",
     "BotFrameworkAuth",
     "TeamsBot",
+    "TeamsBotChannel",
     "TeamsResponse",
     "TeamsWebhookChannel",
     "create_teams_app",
