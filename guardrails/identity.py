@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -28,10 +29,17 @@ __all__ = [
     "Principal",
     "PrincipalKind",
     "StaticDirectory",
+    "identity_key",
 ]
 
 PrincipalKind = Literal["human", "agent", "service"]
 _KINDS: frozenset[str] = frozenset({"human", "agent", "service"})
+
+
+def identity_key(principal_id: str) -> str:
+    """Canonical form of a principal id for equality checks (NFKC case fold, trimmed)."""
+    folded = unicodedata.normalize("NFKC", principal_id).casefold()
+    return unicodedata.normalize("NFKC", folded).strip()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -69,6 +77,19 @@ class Principal:
     def is_human(self) -> bool:
         """True for human principals, the only kind that may approve."""
         return self.kind == "human"
+
+    @property
+    def identity_key(self) -> str:
+        """The id as compared for "same human": NFKC, case-folded, trimmed.
+
+        Channels and IdPs disagree on case, width and stray whitespace ("bob", "Bob ", "ｂｏｂ"),
+        so self-approval and quorum checks compare this key, never the raw id.
+
+        Example:
+            >>> Principal(id=" Bob").identity_key == Principal(id="ｂｏｂ").identity_key
+            True
+        """
+        return identity_key(self.id)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (sorted groups/roles, so it hashes the same everywhere)."""

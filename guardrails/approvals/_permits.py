@@ -144,7 +144,12 @@ def verify_permit(key: bytes | Sequence[bytes], token: str, *, now: datetime) ->
     refused = DecisionRefused(
         "the permit is malformed or its signature does not verify", code="bad_signature"
     )
-    if not isinstance(token, str) or len(token) > _MAX_TOKEN or token.count(".") != 2:
+    if (
+        not isinstance(token, str)
+        or len(token) > _MAX_TOKEN
+        or not token.isascii()  # the signature covers ASCII bytes; anything else is forged
+        or token.count(".") != 2
+    ):
         raise refused
     prefix, payload, signature = token.split(".")
     if prefix != _PREFIX:

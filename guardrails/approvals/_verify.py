@@ -80,9 +80,11 @@ def check_decision(request: ApprovalRequest, decision: Decision, *, now: datetim
     approver = decision.approver
     if approver is None:
         raise refuse("unauthenticated", "the decision has no authenticated approver", request)
-    if not approver.is_human:
+    # Read the kind field itself: a Principal subclass may override ``is_human``.
+    if approver.kind != "human" or not approver.is_human:
         raise refuse("not_human", f"a {approver.kind} principal cannot approve", request)
-    if request.requester is not None and approver.id == request.requester.id:
+    me = approver.identity_key  # "Bob " and "bob" are one human to every check below
+    if request.requester is not None and me == request.requester.identity_key:
         raise refuse("self_approval", "the requester cannot decide their own request", request)
     if any(v.decision_id == decision.id for v in request.votes):
         raise refuse("replayed", "this decision was already used", request)
@@ -102,5 +104,5 @@ def check_decision(request: ApprovalRequest, decision: Decision, *, now: datetim
         raise refuse("reason_required", "the rule requires a reason", request)
     if not request.eligible(now).admits(approver):
         raise refuse("not_authorized", "the approver is not authorized by the rule", request)
-    if any(v.approver.id == approver.id for v in request.votes):
+    if any(v.approver.identity_key == me for v in request.votes):
         raise refuse("duplicate_approver", "this approver already decided", request)

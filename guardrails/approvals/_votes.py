@@ -76,7 +76,8 @@ def apply_decision(
     if decision.verdict == "reject":
         return Applied(request=current.evolve(votes=votes, status="rejected", resolved_at=now))
     if decision.verdict == "approve":
-        if len({v.approver.id for v in votes if v.verdict == "approve"}) >= current.quorum:
+        approvers = {v.approver.identity_key for v in votes if v.verdict == "approve"}
+        if len(approvers) >= current.quorum:
             return Applied(
                 request=current.evolve(
                     votes=votes,
