@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage
 from langgraph.config import get_config
-from langgraph.types import interrupt
 
 from guardrails.guard import CallContext, Resolution, Ruling
 from guardrails.session import RedactionSession
@@ -30,7 +29,7 @@ from integrations.langgraph._resume import (
     decision_json_schema,
     parse_answer,
     parse_decisions,
-    response_schema,
+    verified_interrupt,
 )
 
 if TYPE_CHECKING:
@@ -83,13 +82,13 @@ class ReviewMixin:
                 approvals=len(current.approvals),
                 quorum=current.quorum,
             )
-            schema = response_schema(
+            answered = verified_interrupt(
+                payload,
                 lambda raw, k=index: self._verify(raw, ruling, requester, vote_index=k),
                 json_schema=decision_json_schema(
                     ruling.allowed_decisions, chat_replies=ruling.chat_replies
                 ),
             )
-            answered = interrupt(payload, response_schema=schema)
             resolution: Resolution = answered.root if hasattr(answered, "root") else answered
             if not resolution.pending:
                 return resolution
@@ -253,7 +252,4 @@ class ReviewMixin:
 
         allowed = sorted({d for r, _, _, _ in pending for d in r.allowed_decisions})
         schema = decision_json_schema(allowed, batched=True)
-        interrupt(
-            payload,
-            response_schema=response_schema(check, "GuardrailsDecisions", json_schema=schema),
-        )
+        verified_interrupt(payload, check, "GuardrailsDecisions", json_schema=schema)
