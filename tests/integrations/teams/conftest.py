@@ -34,6 +34,11 @@ rules:
     tools: [refund]
     effect: require_approval
     reason: refunds need a finance reviewer
+  - name: wires
+    tools: [wire]
+    effect: require_approval
+    reason: wires need two finance reviewers
+    approval: {quorum: 2}
 principals:
   - {id: alice, name: Alice Requester, groups: [finance], identities: {teams: [aad-alice]}}
   - {id: bob, name: Bob Reviewer, groups: [finance], identities: {teams: [aad-bob], slack: [UBOB]}}
@@ -94,9 +99,9 @@ def client(bot: TeamsBot) -> Iterator[TestClient]:
         yield c
 
 
-def open_request(service: ApprovalService) -> Any:
-    """A pending refund request made for alice with masked args."""
-    call = ToolCall(name="refund", args={"to": EMAIL, "amount": 250}, id="call_1")
+def open_request(service: ApprovalService, tool: str = "refund") -> Any:
+    """A pending request (refund: one reviewer, wire: two) made for alice with masked args."""
+    call = ToolCall(name=tool, args={"to": EMAIL, "amount": 250}, id="call_1")
     request = service.gate(
         call, requester=service.resolve("principal", "alice"), masked_args=MASKED
     ).request

@@ -203,3 +203,36 @@ def test_webhook_tier_notifies_with_a_link_and_never_buttons(service) -> None:
     assert "Approved by bob" in json.dumps(closed)
     assert EMAIL not in json.dumps(receiver.posts)
     assert channel.errors == []
+
+
+def test_quorum_counts_distinct_humans_across_slack_and_teams(service, bot, keys, audit) -> None:
+    """Bob in Slack then Bob in Teams is one human (refused); Carol in Teams completes the quorum."""
+    with FakeSlack() as fake:
+        slack = SlackChannel(WebClient(token="xoxb-t", base_url=fake.base_url), channel="C1")
+        hook = SlackInteractions(service, signing_secret=SLACK_SECRET, channel=slack)
+        request = open_request(service, tool="wire")
+        payload = {
+            "type": "block_actions",
+            "user": {"id": "UBOB"},
+            "actions": [
+                {
+                    "action_id": "guardrails_approve",
+                    "action_ts": "9.2",
+                    "value": json.dumps({"r": request.id, "d": request.args_digest}),
+                }
+            ],
+        }
+        body, headers = interaction(payload, SLACK_SECRET)
+        assert hook.handle(headers, body).body == {"ok": True}
+        slack.close()
+    teams = {"content-type": "application/json", "authorization": f"Bearer {keys.token()}"}
+    bot.handle(teams, json.dumps(invoke("aad-bob", request)).encode())
+    assert audit.last("approval.refused").data["code"] == "duplicate_approver"
+    assert service.status(request.id) == "pending"
+    bot.handle(teams, json.dumps(invoke("aad-carol", request)).encode())
+    final = service.get(request.id)
+    assert final.status == "approved"
+    assert [(v.approver.id, v.channel) for v in final.votes] == [
+        ("bob", "slack"),
+        ("carol", "teams"),
+    ]
