@@ -166,8 +166,10 @@ def create_app(
         now = service.clock.now()
         data["seconds_left"] = card.seconds_left(now)
         data["you_requested"] = card.requester == me.id
+        data["expired"] = now >= request.expires_at
         data["you_may_decide"] = (
             card.open
+            and not data["expired"]
             and me.is_human
             and card.requester != me.id
             and request.eligible(now).admits(me)
@@ -209,8 +211,9 @@ def create_app(
         """Pending requests as masked cards, oldest first."""
         me = _human(me)
         limit = max(1, min(limit, 500))
-        now = service.clock.now()
-        rows = [r for r in service.pending(limit=limit) if r.expires_at > now]
+        # A request past its expiry stays listed (marked expired) until the sweep records it, so a
+        # reviewer sees why it can no longer be decided instead of a card vanishing.
+        rows = service.pending(limit=limit)
         return {"requests": [_view(r, me) for r in rows], "version": inbox.version}
 
     @app.get("/api/requests/{request_id}", responses=_ERRORS)

@@ -41,10 +41,10 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-def _sign_in(browser: Any, url: str, sub: str) -> Any:
+def _sign_in(browser: Any, url: str, sub: str = "", *, token: str = "") -> Any:
     page = browser.new_page(viewport={"width": 1000, "height": 1100})
     page.goto(url)
-    page.fill("#token", KEY[sub])
+    page.fill("#token", token or KEY[sub])
     page.click("#signin")
     page.wait_for_selector("#inbox:not([hidden])")
     return page
@@ -82,22 +82,50 @@ def test_reviewer_approves_in_the_browser_and_the_tool_runs_once(
         auto.close()
 
 
-def test_self_approval_is_refused_plainly_in_the_browser(browser, server, service, audit) -> None:
-    """Alice tries to approve her own request: the card says why, nothing is decided."""
+@pytest.mark.parametrize(
+    ("who", "late", "code", "words"),
+    [
+        ("alice", False, "self_approval", "so you cannot approve it"),  # the requester herself
+        ("dave", False, "not_authorized", "not one of the approvers"),  # outside the rule's group
+        ("bob", True, "expired", "expired before a decision"),  # the deadline passed on screen
+    ],
+)
+def test_refusals_are_shown_plainly_in_the_browser(
+    browser, keys, policy, audit, verifier, who, late, code, words
+) -> None:
+    """The card says in words why the decision was refused; nothing is decided; it is audited."""
+    from datetime import timedelta
+
+    from guardrails.approvals import ApprovalService
+    from guardrails.testing import FixedClock
+    from integrations.http import create_app
+    from tests.integrations.http.conftest import Server
+
+    clock = FixedClock()
+    service = ApprovalService(policy, audit=audit, clock=clock)
     call = ToolCall(name="refund", args={"to": EMAIL, "amount": 5})
     rid = service.gate(
         call, requester=service.resolve("principal", "alice"), masked_args={"to": "<EMAIL_1>"}
     ).request.id
-    page = _sign_in(browser, server.url, "sub-alice")
-    card = page.locator("article.card")
-    assert "You requested this action" in card.inner_text()
-    card.locator("button[data-verdict=approve]").click()
-    alert = card.locator(".refusal")
-    alert.wait_for()
-    assert "you cannot approve it" in alert.inner_text()
-    assert "(self_approval)" in alert.inner_text()
-    assert service.get(rid).status == "pending"
-    assert audit.last("approval.refused").data["code"] == "self_approval"
+    server = Server(create_app(service, verifier=verifier)).start()
+    try:
+        # signed in with a JWT from the identity provider (not a dev key)
+        page = _sign_in(browser, server.url, token=keys.token(f"sub-{who}"))
+        card = page.locator("article.card")
+        card.wait_for()
+        if who == "alice":
+            assert "You requested this action" in card.inner_text()
+        if late:
+            clock.advance(timedelta(minutes=11))
+        card.locator("button[data-verdict=approve]").click()
+        alert = card.locator(".refusal")
+        alert.wait_for()
+        assert words in alert.inner_text()
+        assert f"({code})" in alert.inner_text()
+        assert service.get(rid).status == ("expired" if late else "pending")
+        assert audit.last("approval.refused").data["code"] == code
+    finally:
+        server.stop()
 
 
 def test_hostile_masked_args_render_as_text(browser, server, service) -> None:
@@ -156,3 +184,22 @@ def test_inbox_screenshot(browser, server, service, tmp_path: Path) -> None:
     out = Path(os.environ.get("INBOX_SCREENSHOT") or tmp_path / "inbox.png")
     page.screenshot(path=str(out), full_page=True)
     assert out.stat().st_size > 10_000
+
+
+def test_reviewer_edits_the_arguments_in_the_browser(browser, server, service) -> None:
+    """Edit arguments…: the reviewer's JSON is recorded as the approved call (placeholders kept)."""
+    call = ToolCall(name="refund", args={"to": EMAIL, "amount": 500})
+    rid = service.gate(
+        call,
+        requester=service.resolve("principal", "alice"),
+        masked_args={"to": "<EMAIL_ADDRESS_1>", "amount": 500},
+    ).request.id
+    page = _sign_in(browser, server.url, "sub-bob")
+    card = page.locator("article.card")
+    card.locator("button", has_text="Edit arguments").click()
+    card.locator("textarea.json").fill('{"to": "<EMAIL_ADDRESS_1>", "amount": 50}')
+    card.locator("button[data-verdict=edit]").click()
+    card.wait_for(state="detached")
+    request = service.get(rid)
+    assert request.status == "approved"
+    assert dict(request.edited_args or {}) == {"to": "<EMAIL_ADDRESS_1>", "amount": 50}
