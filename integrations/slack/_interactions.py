@@ -77,6 +77,9 @@ class SlackInteractions:
         channel: the :class:`SlackChannel` that posted the cards (modals, private replies).
         lookup_email: when a Slack user id is not linked in the directory, ask ``users.info``
             for the e-mail address and resolve ``("email", address)``.
+        team_id: when set, only payloads from this Slack workspace (``team.id``) are accepted
+            (403 ``wrong_team``, audited): an app installed in several workspaces shares one
+            signing secret.
         now: the clock for the timestamp window (tests).
 
     Example:
@@ -97,9 +100,11 @@ class SlackInteractions:
         channel: SlackChannel,
         lookup_email: bool = True,
         max_body: int = MAX_BODY,
+        team_id: str | None = None,
         now: Callable[[], float] = time.time,
     ) -> None:
         self.service = service
+        self.team_id = team_id
         self.channel = channel
         self.lookup_email = lookup_email
         self.max_body = max_body
@@ -131,6 +136,11 @@ class SlackInteractions:
             payload = _payload(body)
         except InputError as exc:
             return _fail(400, "malformed", str(exc))
+        if self.team_id is not None:
+            team = payload.get("team")
+            if not isinstance(team, dict) or team.get("id") != self.team_id:
+                self._audit("slack.auth_failed", code="wrong_team", slack_user=_user_id(payload))
+                return _fail(403, "wrong_team", "this workspace may not decide here")
         kind = payload.get("type")
         if kind == "block_actions":
             return self._block_actions(payload)

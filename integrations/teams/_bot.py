@@ -57,6 +57,13 @@ def _error(status: int, code: str, message: str) -> TeamsResponse:
     )
 
 
+def _tenant(activity: Mapping[str, Any]) -> str | None:
+    data = activity.get("channelData")
+    tenant = data.get("tenant") if isinstance(data, dict) else None
+    tid = tenant.get("id") if isinstance(tenant, dict) else None
+    return tid if isinstance(tid, str) else None
+
+
 def _card(card: Card, note: str | None = None, inbox_url: str | None = None) -> TeamsResponse:
     value = request_card(card, note=note, inbox_url=inbox_url)
     return TeamsResponse(200, {"statusCode": 200, "type": _CARD, "value": value})
@@ -72,6 +79,8 @@ class TeamsBot:
         service: the approval service every channel shares (its directory resolves users).
         auth: validates the Bot Connector JWT.
         inbox_url: optional web inbox link on the cards.
+        tenant_id: when set, only activities from this Microsoft Entra tenant
+            (``channelData.tenant.id``) may decide (403 ``wrong_tenant``, audited).
 
     Example:
         >>> from guardrails.policy import Policy
@@ -87,8 +96,10 @@ class TeamsBot:
         auth: BotFrameworkAuth,
         inbox_url: str | None = None,
         max_body: int = MAX_BODY,
+        tenant_id: str | None = None,
     ) -> None:
         self.service = service
+        self.tenant_id = tenant_id
         self.auth = auth
         self.inbox_url = inbox_url
         self.max_body = max_body
@@ -113,6 +124,9 @@ class TeamsBot:
             self.auth.verify(token.strip(), activity)
         except BotAuthFailed as exc:
             return self._auth_failed(exc.code, str(exc))
+        if self.tenant_id is not None and _tenant(activity) != self.tenant_id:
+            self._audit("teams.auth_failed", code="wrong_tenant")
+            return _error(403, "wrong_tenant", "this tenant may not decide here")
         if activity.get("type") != "invoke":
             return TeamsResponse(200)  # messages, conversation updates: nothing to do here
         if activity.get("name") != "adaptiveCard/action":

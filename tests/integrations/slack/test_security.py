@@ -169,3 +169,20 @@ def test_the_ack_does_not_wait_for_the_slack_api(service, post, slack, fake) -> 
         release.set()
     slack.drain()
     assert len(fake.of("chat.update")) == 1
+
+
+def test_another_workspace_is_refused_when_a_team_is_configured(service, slack, audit) -> None:
+    """With team_id set, a correctly signed click from another workspace is 403 and audited."""
+    from integrations.slack import SlackInteractions
+    from tests.integrations.slack.conftest import SECRET
+    from tests.support.fake_slack import interaction
+
+    hook = SlackInteractions(service, signing_secret=SECRET, channel=slack, team_id="T0OURS")
+    request = open_request(service)
+    payload = {**click_payload("UBOB", request), "team": {"id": "T0THEIRS"}}
+    res = hook.handle(*reversed(interaction(payload, SECRET)))
+    assert res.status == 403
+    assert audit.last("slack.auth_failed").data["code"] == "wrong_team"
+    assert service.status(request.id) == "pending"
+    ours = {**click_payload("UBOB", request), "team": {"id": "T0OURS"}}
+    assert hook.handle(*reversed(interaction(ours, SECRET))).body == {"ok": True}

@@ -131,3 +131,24 @@ def test_the_audience_is_the_bot_app_id(keys) -> None:
 
     claims = jwt.decode(keys.token(), options={"verify_signature": False})
     assert claims["aud"] == APP_ID
+
+
+def test_another_tenant_is_refused_when_a_tenant_is_configured(service, keys, audit) -> None:
+    """With tenant_id set, a valid activity from another tenant is 403 and audited."""
+    import json
+
+    from integrations.teams import BotFrameworkAuth, TeamsBot
+
+    bot = TeamsBot(
+        service, auth=BotFrameworkAuth(app_id=APP_ID, jwks=keys.jwks), tenant_id="tenant-ours"
+    )
+    request = open_request(service)
+    headers = {"content-type": "application/json", "authorization": f"Bearer {keys.token()}"}
+    theirs = {**invoke("aad-bob", request), "channelData": {"tenant": {"id": "tenant-x"}}}
+    res = bot.handle(headers, json.dumps(theirs).encode())
+    assert res.status == 403
+    assert audit.last("teams.auth_failed").data["code"] == "wrong_tenant"
+    assert service.status(request.id) == "pending"
+    ours = {**invoke("aad-bob", request), "channelData": {"tenant": {"id": "tenant-ours"}}}
+    assert bot.handle(headers, json.dumps(ours).encode()).status == 200
+    assert service.status(request.id) == "approved"
