@@ -1,7 +1,12 @@
 """Verify a chain: every hash matches its body, seqs run 1, 2, 3 ... and each event links to the last.
 
-The walk is a tight loop over stored ``(body, hash)`` pairs (one ``orjson.loads`` and one hash
-per event). Only when something is wrong does it look further ahead, to say *what* is wrong:
+The walk is a tight loop over stored ``(body, hash)`` pairs: one hash per event, and the link
+(``seq``, ``prev_hash``) read by slicing the canonical bytes instead of parsing them. Keys are
+sorted, so the top-level ``prev_hash`` and ``seq`` come after ``data`` and only scalar fields
+follow; the slice is trusted only when the tail from ``,"prev_hash":"`` to the closing brace holds
+no bracket at all (then it is flat, and ``,"`` never occurs inside a JSON string, so those keys are
+the top-level ones). Any other body goes through ``orjson.loads``, as before. Only when something
+is wrong does it look further ahead, to say *what* is wrong:
 
 * ``edited``: an event's bytes no longer match its hash (or it was re-hashed and the next event
   no longer links to it);
@@ -26,6 +31,7 @@ Example:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,6 +44,10 @@ from guardrails.audit._events import GENESIS_HASH, AuditEvent, Record, canonical
 from guardrails.audit._lines import split_line
 
 __all__ = ["VerifyReport", "verify_events", "verify_pairs"]
+
+_PREV_KEY = ',"prev_hash":"'
+# A bracket in the tail means the last ``,"prev_hash":"`` may sit inside a nested object: parse.
+_BRACKET = re.compile(r"[\[\]{}]")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -88,12 +98,28 @@ def verify_pairs(
     """
     seal = chain.seal
     loads = orjson.loads  # parsing only: hashed bytes are never re-serialized
+    bracket = _BRACKET.search
     anchor_seq = expect_head[0] if expect_head is not None else 0
     anchor_hash = None
     expected = 1
     prev = GENESIS_HASH
     it = iter(pairs)
     for body, digest in it:
+        # Fast path: the exact link bytes at the top-level offsets (see the module docstring).
+        at = body.rfind(_PREV_KEY)
+        if (
+            at > 0
+            and body.startswith(f'{_PREV_KEY}{prev}","principal":', at)
+            and body.startswith(f',"seq":{expected},"thread_id":', body.rfind(',"seq":', at))
+            and body[-1] == "}"
+            and bracket(body, at, len(body) - 1) is None
+            and seal(body) == digest
+        ):
+            if expected == anchor_seq:
+                anchor_hash = digest
+            prev = digest
+            expected += 1
+            continue
         try:
             obj = loads(body)
             seq = obj["seq"]
