@@ -1,7 +1,9 @@
 """``guardrails redact`` and ``guardrails scan``: streaming redaction and summary counts.
 
 The reading and redacting of streams lives in :mod:`guardrails._cli_stream`; this module holds
-the argument parsing, the commands and the summary table. Errors are raised as our exceptions;
+the argument parsing, the commands and the summary table. ``--scope`` sets how far placeholders
+stay stable (see that module): by default a fresh vault every 1 MB of input, so memory stays flat
+on streams of any size while a placeholder still never names two different values. Errors are raised as our exceptions;
 ``guardrails.cli.main`` turns them into exit code 2 with the message (never a value).
 """
 
@@ -14,12 +16,11 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import IO, Any
 
-from guardrails._cli_stream import TextStream, json_document, json_records
+from guardrails._cli_stream import Scope, TextStream, json_document, json_records, parse_scope
 from guardrails._errors import InputError
 from guardrails.masking import Mask, Placeholder, Redact
 from guardrails.masking._base import Operator
 from guardrails.redactor import Redactor
-from guardrails.vault import Vault
 
 __all__ = ["register"]
 
@@ -45,6 +46,15 @@ def register(subparsers: Any) -> None:
     p.add_argument("file", nargs="?", default="-", help="input file, or - for stdin (default)")
     p.add_argument("--format", choices=("text", "json", "jsonl"), default="text")
     p.add_argument("--operator", choices=sorted(_OPERATORS), default="placeholder")
+    p.add_argument(
+        "--scope",
+        default="1",
+        metavar="stream|record|N",
+        help="how far a value keeps the same placeholder: N = within each N MB of input "
+        "(default 1; memory stays flat), record = within one JSON Lines record (text: one "
+        "256 KB block), stream = the whole input (memory grows with distinct values). "
+        "Placeholder numbers never repeat for another value.",
+    )
     p.set_defaults(func=_redact_command)
     s = subparsers.add_parser(
         "scan", parents=[common], help="count PII and secrets per entity type (no values shown)"
@@ -91,17 +101,17 @@ def _progress(args: argparse.Namespace, size: int | None, label: str) -> Any:
 
 def _redact_command(args: argparse.Namespace) -> int:
     redactor = _redactor(args, _OPERATORS[args.operator])
+    scope = Scope(parse_scope(args.scope))
     fh, size = _open(args.file)
-    vault = Vault()
     counts: Counter[str] = Counter()
     bar = _progress(args, size, "redact")
     try:
         if args.format == "text":
-            chunks: Iterator[str] = TextStream(redactor, vault).run(fh, bar)
+            chunks: Iterator[str] = TextStream(redactor, scope).run(fh, bar)
         elif args.format == "jsonl":
-            chunks = json_records(redactor, fh, vault, counts, bar)
+            chunks = json_records(redactor, fh, scope, counts, bar)
         else:
-            chunks = iter([json_document(redactor, fh, vault, counts)])
+            chunks = iter([json_document(redactor, fh, scope.vault, counts)])
         _write(chunks)
     finally:
         if bar is not None:
@@ -140,20 +150,20 @@ def _scan_command(args: argparse.Namespace) -> int:
     for path in args.files:
         fh, size = _open(path)
         counts: Counter[str] = Counter()
-        vault = Vault()
+        scope = Scope()  # counting only: the default window keeps memory flat
         bar = _progress(args, size, path)
         try:
             fmt = _scan_format(path, args.format)
             if fmt == "text":
-                stream = TextStream(redactor, vault, mask=False)
+                stream = TextStream(redactor, scope, mask=False)
                 for _ in stream.run(fh, bar):
                     pass
                 counts.update(stream.counts)
             elif fmt == "jsonl":
-                for _ in json_records(redactor, fh, vault, counts, bar):
+                for _ in json_records(redactor, fh, scope, counts, bar):
                     pass
             else:
-                json_document(redactor, fh, vault, counts)
+                json_document(redactor, fh, scope.vault, counts)
         finally:
             if bar is not None:
                 bar.close()
