@@ -104,9 +104,11 @@ class GraphResumer(_Base):
             are set per request: the thread of the request, the approver who decided).
 
     Example:
-        >>> from guardrails.policy import Policy
-        >>> GraphResumer(graph=None, service=ApprovalService(Policy())).resume.__doc__.split()[0]
-        'Invoke'
+        >>> from guardrails.policy import Policy, ToolCall
+        >>> svc = ApprovalService(Policy.default_policy())
+        >>> req = svc.gate(ToolCall(name="wire", tags=frozenset({"privileged"}))).request
+        >>> GraphResumer(graph=None, service=svc).resume(req)  # no thread to resume
+        False
     """
 
     def __init__(
@@ -155,9 +157,11 @@ class SdkResumer(_Base):
         service: the approval service the server's guard uses (same store).
 
     Example:
-        >>> from guardrails.policy import Policy
-        >>> SdkResumer(client=None, assistant_id="agent", service=ApprovalService(Policy())).assistant_id
-        'agent'
+        >>> from guardrails.policy import Policy, ToolCall
+        >>> svc = ApprovalService(Policy.default_policy())
+        >>> req = svc.gate(ToolCall(name="wire", tags=frozenset({"privileged"}))).request
+        >>> SdkResumer(client=None, assistant_id="agent", service=svc).resume(req)  # no thread
+        False
     """
 
     def __init__(self, *, client: Any, assistant_id: str, service: ApprovalService) -> None:
