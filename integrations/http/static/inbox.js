@@ -93,15 +93,19 @@ function argsTable(args) {
   return table;
 }
 
+function metaText(card) {
+  const votes = card.quorum > 1 ? " · approvals " + card.approvals.length + " of " + card.quorum +
+    (card.approvals.length ? " (" + card.approvals.join(", ") + ")" : "") : "";
+  return "Requested by " + (card.requester_name || "unknown") + votes + (card.escalated ? " · escalated" : "");
+}
+
 function renderCard(card) {
   const node = el("article", { class: "card" + (card.you_requested ? " mine" : ""), "data-request-id": card.request_id });
   const timer = el("span", { class: "timer" + (card.seconds_left < 120 ? " urgent" : ""), text: timeLeft(card.seconds_left) });
   node.append(el("div", { class: "card-top" }, el("span", { class: "tool", text: card.tool }), timer));
   node.append(el("div", { class: "why" }, el("strong", { text: "Why: " }),
     document.createTextNode(card.reason + " "), el("span", { class: "rule", text: "rule " + card.rule })));
-  const votes = card.quorum > 1 ? " · approvals " + card.approvals.length + " of " + card.quorum : "";
-  node.append(el("div", { class: "meta", text: "Requested by " + (card.requester_name || "unknown") +
-    votes + (card.escalated ? " · escalated" : "") }));
+  node.append(el("div", { class: "meta", text: metaText(card) }));
   node.append(argsTable(card.masked_args));
   if (card.you_requested) node.append(el("div", { class: "note", text: "You requested this action. Another reviewer must approve it." }));
   const reason = el("textarea", { placeholder: card.reason_required ? "Reason (required)" : "Reason (optional)", "aria-label": "Reason" });
@@ -183,6 +187,8 @@ async function refresh() {
       const timer = existing.querySelector(".timer");
       timer.textContent = timeLeft(card.seconds_left);
       timer.className = "timer" + (card.seconds_left < 120 ? " urgent" : "");
+      // votes from other reviewers (any channel) and escalation show up without a reload
+      existing.querySelector(".meta").textContent = metaText(card);
     } else {
       container.append(renderCard(card));
     }

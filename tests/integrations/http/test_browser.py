@@ -203,3 +203,24 @@ def test_reviewer_edits_the_arguments_in_the_browser(browser, server, service) -
     request = service.get(rid)
     assert request.status == "approved"
     assert dict(request.edited_args or {}) == {"to": "<EMAIL_ADDRESS_1>", "amount": 50}
+
+
+def test_a_vote_from_another_channel_shows_without_a_reload(browser, server, service) -> None:
+    """Quorum 2: Carol approves in Slack; Bob's open inbox shows 1 of 2 (carol) on the next poll."""
+    from guardrails.channels import submit_decision
+
+    call = ToolCall(name="wire", args={"amount": 12000})
+    rid = service.gate(
+        call, requester=service.resolve("principal", "alice"), masked_args={"amount": 12000}
+    ).request.id
+    page = _sign_in(browser, server.url, "sub-bob")
+    meta = page.locator("article.card .meta")
+    assert "approvals 0 of 2" in meta.inner_text()
+    submit_decision(
+        service,
+        rid,
+        channel="slack",
+        approver=service.resolve("principal", "carol"),
+        verdict="approve",
+    )
+    page.locator("article.card .meta", has_text="approvals 1 of 2 (carol)").wait_for(timeout=10_000)
