@@ -28,6 +28,8 @@ name: slack-tests
 approval:
   approvers: {groups: [finance]}
   expires_in: 10m
+tools:
+  refund: {restore: [EMAIL_ADDRESS]}  # only at execution; cards and the model see placeholders
 rules:
   - name: refunds
     tools: [refund]

@@ -31,12 +31,14 @@ class Agent:
 
     def __init__(self, service: Any) -> None:
         self.runs: list[int] = []
+        self.recipients: list[str] = []
 
         @tool
         def refund(to: str, amount: int) -> str:
             """Refund a customer."""
             self.runs.append(amount)
-            return f"refunded {amount} to {to}"
+            self.recipients.append(to)
+            return f"refunded {amount}"
 
         self.model = ScriptedChatModel(
             script=[
@@ -117,7 +119,8 @@ def test_agent_interrupt_slack_click_resumes_and_the_tool_runs_once(
         auto.drain()
         slack.drain()
 
-        assert agent.runs == [25]  # exactly once, with the restored (raw) address
+        assert agent.runs == [25]  # exactly once
+        assert agent.recipients == [EMAIL]  # the raw address restored only for the tool
         state = agent.state()
         assert not state.interrupts
         assert state.values["messages"][-1].content == "all done"
@@ -201,4 +204,55 @@ def test_slack_and_http_deciding_at_once_give_one_outcome_and_both_cards_update(
     finally:
         hook.stop()
         http.stop()
+        fanout.close()
+
+
+def test_create_agent_with_the_middleware_resumes_from_a_slack_click(
+    service, interactions, slack, fake, audit
+) -> None:
+    """The same flow through langchain's create_agent + GuardrailsMiddleware."""
+    from langchain.agents import create_agent
+
+    from integrations.langchain import GuardrailsMiddleware
+
+    runs: list[str] = []
+
+    @tool
+    def refund(to: str, amount: int) -> str:
+        """Refund a customer."""
+        runs.append(to)
+        return f"refunded {amount}"
+
+    model = ScriptedChatModel(
+        script=[
+            lambda msgs: reply("", call("refund", {"to": _placeholder(msgs), "amount": 5})),
+            reply("all done"),
+        ]
+    )
+    mw = GuardrailsMiddleware(redactor=Redactor(), approvals=service, vault_key=b"m" * 32)
+    agent = create_agent(model, [refund], middleware=[mw], checkpointer=InMemorySaver())
+    config = {"configurable": {"thread_id": "t-mw", "user_id": "alice"}}
+    fanout = FanOut(service, {"slack": slack})
+    auto = AutoResume(service, resumer=GraphResumer(graph=agent, service=service))
+    server = Server(create_slack_app(interactions)).start()
+    try:
+        message = HumanMessage(f"please refund {EMAIL} 5 EUR")
+        assert agent.invoke({"messages": [message]}, config, version="v2").interrupts
+        slack.drain()
+        [posted] = fake.of("chat.postMessage")
+        actions = next(b for b in posted.params["blocks"] if b["type"] == "actions")
+        assert _click(server.url, "UBOB", actions["elements"][0]["value"], "3.1").json() == {
+            "ok": True
+        }
+        auto.drain()
+        slack.drain()
+        assert runs == [EMAIL]  # ran once, with the restored address
+        assert not agent.get_state(config).interrupts
+        assert "Approved by bob" in json.dumps(fake.of("chat.update")[-1].params["blocks"])
+        assert EMAIL not in text_sent(model)
+        assert all(EMAIL not in json.dumps(c.params) for c in fake.calls)
+        assert auto.errors == []
+    finally:
+        server.stop()
+        auto.close()
         fanout.close()
