@@ -127,3 +127,54 @@ def test_a_click_without_a_request_reference_is_400(service, post) -> None:
     payload["actions"][0]["value"] = "approve-everything"
     assert post(payload).status_code == 400
     assert service.status(request.id) == "pending"
+
+
+def test_a_rule_requiring_a_reason_sends_approve_through_the_modal(audit, slack, fake) -> None:
+    """With reason_required, Approve opens the modal; an empty reason is refused in the modal."""
+    from guardrails.approvals import ApprovalService
+    from guardrails.policy import Policy
+    from integrations.slack import SlackInteractions
+    from tests.integrations.slack.conftest import POLICY
+
+    policy = POLICY.replace(
+        "reason: refunds need a finance reviewer",
+        "reason: refunds need a finance reviewer\n    approval: {reason_required: true}",
+    )
+    service = ApprovalService(Policy.from_yaml(policy), audit=audit)
+    hook = SlackInteractions(service, signing_secret=SECRET, channel=slack)
+    request = open_request(service)
+    res = hook.handle(*reversed(interaction(click_payload("UBOB", request), SECRET)))
+    assert res.status == 200
+    assert service.status(request.id) == "pending"  # no decision without a reason
+    view = _opened_view(slack, fake)
+    assert view["blocks"][1]["optional"] is False
+    empty = hook.handle(*reversed(interaction(_submission("UBOB", view, "  "), SECRET)))
+    assert empty.body["response_action"] == "errors"
+    done = hook.handle(*reversed(interaction(_submission("UBOB", view, "ok", "V2"), SECRET)))
+    assert done.body == {"response_action": "clear"}
+    assert service.status(request.id) == "approved"
+
+
+def test_a_click_after_expiry_is_refused_and_the_card_shows_expired(audit, slack, fake) -> None:
+    """A late click is refused as expired (audited) and closes the card as expired."""
+    from datetime import timedelta
+
+    from guardrails.approvals import ApprovalService
+    from guardrails.channels import FanOut
+    from guardrails.policy import Policy
+    from guardrails.testing import FixedClock
+    from integrations.slack import SlackInteractions
+    from tests.integrations.slack.conftest import POLICY
+
+    clock = FixedClock()
+    service = ApprovalService(Policy.from_yaml(POLICY), audit=audit, clock=clock)
+    hook = SlackInteractions(service, signing_secret=SECRET, channel=slack)
+    with FanOut(service, {"slack": slack}):
+        request = open_request(service)
+        clock.advance(timedelta(minutes=11))
+        res = hook.handle(*reversed(interaction(click_payload("UBOB", request), SECRET)))
+        slack.drain()
+    assert res.body["error"] == "expired"
+    assert service.status(request.id) == "expired"
+    assert audit.last("approval.refused").data["code"] == "expired"
+    assert "Expired without a decision" in json.dumps(fake.of("chat.update")[-1].params["blocks"])
