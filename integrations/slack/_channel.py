@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from guardrails.channels import Card, CardUpdate
@@ -33,6 +33,9 @@ class SlackChannel:
             server).
         channel: the Slack channel id cards are posted to.
         inbox_url: optional web inbox link shown on each card.
+        messages: where card locations (request id -> ``(channel, ts)``) are kept; pass a
+            persistent mapping (e.g. a ``shelve`` file) so cards posted before a restart still
+            close when the request is decided or expires afterwards. Default: in memory.
 
     Example:
         >>> from slack_sdk import WebClient
@@ -42,12 +45,20 @@ class SlackChannel:
         >>> ch.close()
     """
 
-    def __init__(self, client: Any, *, channel: str, inbox_url: str | None = None) -> None:
+    def __init__(
+        self,
+        client: Any,
+        *,
+        channel: str,
+        inbox_url: str | None = None,
+        messages: MutableMapping[str, tuple[str, str]] | None = None,
+    ) -> None:
         self.client = client
         self.channel = channel
         self.inbox_url = inbox_url
         self.errors: list[str] = []
-        self._messages: dict[str, tuple[str, str]] = {}  # request id -> (channel, ts)
+        # request id -> (channel, ts); `is None` so an empty persistent mapping is kept
+        self._messages = messages if messages is not None else {}
         self._lock = threading.Lock()
         self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
         self._worker = threading.Thread(target=self._run, name="guardrails-slack", daemon=True)
@@ -70,12 +81,14 @@ class SlackChannel:
     def remember(self, request_id: str, channel: str, ts: str) -> None:
         """Record where a card lives (learned from a click, e.g. after a process restart)."""
         with self._lock:
-            self._messages.setdefault(request_id, (channel, ts))
+            if request_id not in self._messages:
+                self._messages[request_id] = (channel, ts)
 
     def message_ts(self, request_id: str) -> tuple[str, str] | None:
         """``(channel, ts)`` of the card posted for ``request_id``, if known."""
         with self._lock:
-            return self._messages.get(request_id)
+            found = self._messages.get(request_id)
+        return (str(found[0]), str(found[1])) if found is not None else None
 
     def open_reason_modal(self, trigger_id: str, card: Card, verdict: str) -> None:
         """Queue ``views.open`` for the reason modal (Slack allows 3 s from the click)."""

@@ -125,3 +125,31 @@ def test_a_failing_slack_api_never_undoes_a_decision(service, slack, fake, fanou
     slack.drain()
     assert service.status(request.id) == "approved"
     assert slack.errors == ["chat_update:SlackApiError"]
+
+
+def test_a_card_posted_before_a_restart_still_closes(service, fake) -> None:
+    """With a persistent message map, a new process's channel updates the old card."""
+    from slack_sdk import WebClient
+
+    from integrations.slack import SlackChannel
+
+    messages: dict[str, tuple[str, str]] = {}  # stands in for a shelve file
+    client = WebClient(token="xoxb-t", base_url=fake.base_url)
+    first = SlackChannel(client, channel="C1", messages=messages)
+    with FanOut(service, {"slack": first}):
+        request = open_request(service)
+        first.drain()
+    first.close()
+    second = SlackChannel(client, channel="C1", messages=messages)  # after the restart
+    with FanOut(service, {"slack": second}):
+        submit_decision(
+            service, request.id, channel="http",
+            approver=service.resolve("principal", "bob"), verdict="approve",
+        )  # fmt: skip
+        second.drain()
+    second.close()
+    [update] = fake.of("chat.update")
+    assert (update.params["channel"], update.params["ts"]) == messages[request.id]
+        "ts", update.params["ts"]
+    )
+    assert "Approved by bob" in json.dumps(update.params["blocks"])
