@@ -150,6 +150,4 @@ def test_a_card_posted_before_a_restart_still_closes(service, fake) -> None:
     second.close()
     [update] = fake.of("chat.update")
     assert (update.params["channel"], update.params["ts"]) == messages[request.id]
-        "ts", update.params["ts"]
-    )
     assert "Approved by bob" in json.dumps(update.params["blocks"])
