@@ -14,6 +14,7 @@ import argparse
 import os
 import sys
 import time
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -123,9 +124,7 @@ def _verify(args: argparse.Namespace) -> int:
     expect = _parse_head(args.expect_head)
     sink = _open(args)
     try:
-        report = verify_pairs(
-            ((r.body, r.hash) for r in sink.records(1)), chain, expect_head=expect
-        )
+        report = verify_pairs(map(itemgetter(1, 2), sink.records(1)), chain, expect_head=expect)
     finally:
         sink.close()
     if report.ok:

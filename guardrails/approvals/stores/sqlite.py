@@ -2,7 +2,8 @@
 
 WAL journal (readers never block the writer) and ``BEGIN IMMEDIATE`` for every read-modify-write:
 the write lock is taken *before* the request is read, so two approvers deciding at the same moment
-from two processes are serialized and exactly one of them sees the request still pending.
+from two processes are serialized and exactly one of them sees the request still pending. Within one
+process, concurrent updates share that transaction and its commit (``_group``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Literal
 from guardrails._errors import ApprovalError, ConfigurationError, UnknownRequestError
 from guardrails.approvals._codec import decode, encode, ts
 from guardrails.approvals._models import ApprovalRequest
+from guardrails.approvals.stores._group import GroupCommit
 from guardrails.approvals.stores._protocol import Change
 
 __all__ = ["SQLiteApprovalStore"]
@@ -69,6 +71,9 @@ class SQLiteApprovalStore:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._group: GroupCommit[tuple[str, Change], ApprovalRequest] = GroupCommit(
+            self._update_batch
+        )
         conn = self._conn()
         conn.executescript(_SCHEMA)
 
@@ -133,28 +138,50 @@ class SQLiteApprovalStore:
         return out
 
     def update(self, request_id: str, change: Change, /) -> ApprovalRequest:
-        """Atomically replace the request with ``change(current)`` (``BEGIN IMMEDIATE``)."""
+        """Atomically replace the request with ``change(current)`` (``BEGIN IMMEDIATE``).
+
+        Concurrent calls in this process share one transaction and one commit (group commit);
+        each returns only after that commit.
+        """
+        return self._group.submit((request_id, change))
+
+    def _update_batch(self, items: list[tuple[str, Change]]) -> list[ApprovalRequest | Exception]:
+        # Runs in the leader thread. Items are applied in order in one transaction, each reading
+        # the row as the items before it left it; a change that raises only fails its own caller.
         conn = self._conn()
+        out: list[ApprovalRequest | Exception] = []
         conn.execute("BEGIN IMMEDIATE")
         try:
-            row = conn.execute(
-                "SELECT data FROM guardrails_approvals WHERE id = ?", (request_id,)
-            ).fetchone()
-            if row is None:
-                raise UnknownRequestError(f"no approval request {request_id}")
-            current = decode(row[0])
-            new = change(current)
-            if new is not current:
-                if new.id != request_id:
-                    raise ApprovalError("an update cannot change the request id")
-                conn.execute(
-                    "UPDATE guardrails_approvals SET status = ?, next_due = ?, data = ? WHERE id = ?",
-                    (new.status, ts(new.next_due), encode(new), request_id),
-                )
+            for request_id, change in items:
+                try:
+                    out.append(self._apply(conn, request_id, change))
+                except sqlite3.Error:
+                    raise
+                except Exception as exc:  # handed back to that one caller
+                    out.append(exc)
+            conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
+        return out
+
+    @staticmethod
+    def _apply(conn: sqlite3.Connection, request_id: str, change: Change) -> ApprovalRequest:
+        row = conn.execute(
+            "SELECT data FROM guardrails_approvals WHERE id = ?", (request_id,)
+        ).fetchone()
+        if row is None:
+            raise UnknownRequestError(f"no approval request {request_id}")
+        current = decode(row[0])
+        new = change(current)
+        if new is not current:
+            if new.id != request_id:
+                raise ApprovalError("an update cannot change the request id")
+            conn.execute(
+                "UPDATE guardrails_approvals SET status = ?, next_due = ?, data = ? WHERE id = ?",
+                (new.status, ts(new.next_due), encode(new), request_id),
+            )
         return new
 
     def pending(
