@@ -6,8 +6,12 @@ Hooks, and why each is where it is:
 * ``before_model`` redacts the *whole* history into state (not only the last message), so the
   checkpoint and every stream see placeholders; ``wrap_model_call`` redacts the request again as
   a last line (other middleware may have added messages after us).
-* ``after_model`` redacts what the model wrote (content and tool-call args) and, in ``batched``
-  mode, asks for every decision of the turn in one interrupt.
+* ``wrap_model_call`` also redacts what the model wrote (content and tool-call args) before it
+  enters state, so a raw model output never reaches a checkpoint or an ``updates`` stream, and
+  another middleware's ``jump_to`` cannot skip it. Doing it here, not in an ``after_model`` node,
+  also saves one graph step (and checkpoint write) per model call.
+* ``after_model`` exists only in ``batched`` mode (a subclass chosen at construction): it asks for
+  every decision of the turn in one interrupt, which must not happen inside the model call.
 * ``wrap_tool_call`` is the gate: whatever routed the call here (including another middleware's
   ``jump_to``), a gated tool does not run without a verified decision, runs at most once, gets
   placeholders restored only for the entity types its policy allows, and its output is redacted
@@ -22,6 +26,7 @@ from typing import Annotated, Any, Literal, NotRequired
 from langchain.agents.middleware.types import (
     AgentMiddleware,
     AgentState,
+    ExtendedModelResponse,
     ModelRequest,
     ModelResponse,
     OmitFromSchema,
@@ -34,6 +39,7 @@ from langgraph.types import Command
 
 from guardrails import ConfigurationError
 from guardrails.guard import ExecutionLedger, ToolGuard
+from integrations.langgraph._common import _state_get
 from integrations.langgraph._context import UserResolver, default_user
 from integrations.langgraph._guarded import REQUESTER_KEY, GraphGuard
 from integrations.langgraph._vault import VAULT_KEY, merge_vaults
@@ -83,6 +89,17 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
     """
 
     state_schema = GuardrailsState
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> GuardrailsMiddleware:
+        # LangChain adds an ``after_model`` node when the class defines the hook: only batched
+        # review needs one, so that mode gets the subclass that has it.
+        batched = cls is GuardrailsMiddleware and kwargs.get("interrupt_mode") == "batched"
+        return super().__new__(_BatchedGuardrailsMiddleware if batched else cls)
+
+    @property
+    def name(self) -> str:
+        """``GuardrailsMiddleware`` in both modes (graph node names start with it)."""
+        return "GuardrailsMiddleware"
 
     def __init__(
         self,
@@ -162,32 +179,33 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
 
     def wrap_model_call(
         self, request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]
-    ) -> ModelResponse:
-        return handler(self._redact_request(request))
+    ) -> ModelResponse | ExtendedModelResponse:
+        return self._redact_response(request, handler(self._redact_request(request)))
 
     async def awrap_model_call(
         self, request: ModelRequest, handler: Callable[[ModelRequest], Awaitable[ModelResponse]]
-    ) -> ModelResponse:
-        return await handler(self._redact_request(request))
+    ) -> ModelResponse | ExtendedModelResponse:
+        return self._redact_response(request, await handler(self._redact_request(request)))
 
-    def after_model(self, state: GuardrailsState, runtime: Any) -> dict[str, Any] | None:
-        config = get_config()
-        ctx = self.graph_guard.context(state, config)
-        session = self.graph_guard.session(state, ctx)
-        last = next((m for m in reversed(state["messages"]) if isinstance(m, AIMessage)), None)
-        update: dict[str, Any] = {}
-        if last is not None:
-            size = session.vault_size
-            redacted = self.graph_guard.redact_message(last, session)
-            self.graph_guard.note_redaction(ctx, session, size, "model_output")
-            if redacted is not last:
-                update["messages"] = [redacted]
-                update.update(self.graph_guard.vault_update(session))
-            if self.interrupt_mode == "batched" and redacted.tool_calls:  # type: ignore[union-attr]
-                tools = dict(self._known_tools)
-                view = {**state, "messages": [*state["messages"][:-1], redacted]}
-                self.graph_guard.review_batch(view, config, redacted.tool_calls, tools)  # type: ignore[union-attr]
-        return update or None
+    def _redact_response(
+        self, request: ModelRequest, response: ModelResponse
+    ) -> ModelResponse | ExtendedModelResponse:
+        """The model's messages redacted before they enter state; the grown vault goes along."""
+        ctx = self.graph_guard.context(request.state, get_config())
+        session = self.graph_guard.session(request.state, ctx)
+        size = session.vault_size
+        messages = [self.graph_guard.redact_message(m, session) for m in response.result]
+        self.graph_guard.note_redaction(ctx, session, size, "model_output")
+        if any(a is not b for a, b in zip(messages, response.result, strict=True)):
+            response = ModelResponse(
+                result=messages, structured_response=response.structured_response
+            )
+        stored = _state_get(request.state, VAULT_KEY)
+        if isinstance(stored, Mapping) and stored.get("n") == session.vault_size:
+            return response
+        return ExtendedModelResponse(
+            model_response=response, command=Command(update=self.graph_guard.vault_update(session))
+        )
 
     def wrap_tool_call(
         self,
@@ -256,6 +274,31 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
     def restore(self, value: Any, state: Any, *, thread_id: str = "") -> Any:
         """Placeholders in ``value`` replaced from the thread's vault (for the end user only)."""
         return self.graph_guard.keeper.restore(value, state, thread_id)
+
+
+class _BatchedGuardrailsMiddleware(GuardrailsMiddleware):
+    """``GuardrailsMiddleware(interrupt_mode="batched")``: one interrupt for a turn's decisions."""
+
+    def after_model(self, state: GuardrailsState, runtime: Any) -> dict[str, Any] | None:
+        config = get_config()
+        ctx = self.graph_guard.context(state, config)
+        session = self.graph_guard.session(state, ctx)
+        last = next((m for m in reversed(state["messages"]) if isinstance(m, AIMessage)), None)
+        update: dict[str, Any] = {}
+        if last is not None:
+            # Already redacted by wrap_model_call (a cache hit); redone in case another
+            # middleware's after_model added or changed it.
+            size = session.vault_size
+            redacted = self.graph_guard.redact_message(last, session)
+            self.graph_guard.note_redaction(ctx, session, size, "model_output")
+            if redacted is not last:
+                update["messages"] = [redacted]
+                update.update(self.graph_guard.vault_update(session))
+            if redacted.tool_calls:  # type: ignore[attr-defined]
+                tools = dict(self._known_tools)
+                view = {**state, "messages": [*state["messages"][:-1], redacted]}
+                self.graph_guard.review_batch(view, config, redacted.tool_calls, tools)  # type: ignore[attr-defined]
+        return update or None
 
 
 class InputRedactingGraph:

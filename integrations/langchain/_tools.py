@@ -148,7 +148,7 @@ class GuardedTool(BaseTool):
 # evaluating the annotation strings each time (~100 µs a call). Resolve them once, here.
 for _method in (GuardedTool._run, GuardedTool._arun):
     _method.__annotations__ = get_type_hints(_method)
-    _method.__signature__ = inspect.signature(_method)  # type: ignore[attr-defined]
+    _method.__signature__ = inspect.signature(_method)  # type: ignore[union-attr]
 del _method
 
 

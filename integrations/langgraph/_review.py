@@ -82,9 +82,13 @@ class ReviewMixin:
                 approvals=len(current.approvals),
                 quorum=current.quorum,
             )
+
+            def check(raw: Any, k: int = index) -> Resolution:
+                return self._verify(raw, ruling, requester, vote_index=k)
+
             answered = verified_interrupt(
                 payload,
-                lambda raw, k=index: self._verify(raw, ruling, requester, vote_index=k),
+                check,
                 json_schema=decision_json_schema(
                     ruling.allowed_decisions, chat_replies=ruling.chat_replies
                 ),
