@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -76,7 +78,10 @@ class SlackInteractions:
         signing_secret: the Slack app's signing secret.
         channel: the :class:`SlackChannel` that posted the cards (modals, private replies).
         lookup_email: when a Slack user id is not linked in the directory, ask ``users.info``
-            for the e-mail address and resolve ``("email", address)``.
+            for the e-mail address and resolve ``("email", address)``. Found addresses are
+            cached for ``lookup_ttl`` seconds; a lookup slower than ``lookup_timeout`` counts as
+            an unknown user (refused, audited; the reviewer can click again), so Slack still
+            gets its answer inside 3 s.
         team_id: when set, only payloads from this Slack workspace (``team.id``) are accepted
             (403 ``wrong_team``, audited): an app installed in several workspaces shares one
             signing secret.
@@ -101,6 +106,8 @@ class SlackInteractions:
         lookup_email: bool = True,
         max_body: int = MAX_BODY,
         team_id: str | None = None,
+        lookup_timeout: float = 1.5,
+        lookup_ttl: float = 600.0,
         now: Callable[[], float] = time.time,
     ) -> None:
         self.service = service
@@ -110,6 +117,17 @@ class SlackInteractions:
         self.max_body = max_body
         self._now = now
         self._verifier = SignatureVerifier(signing_secret, clock=_Clock(now))
+        self.lookup_timeout = lookup_timeout
+        self.lookup_ttl = lookup_ttl
+        self._emails: dict[str, tuple[float, str]] = {}  # slack user -> (fetched at, e-mail)
+        self._emails_lock = threading.Lock()
+        self._lookups = ThreadPoolExecutor(
+            max_workers=4, thread_name_prefix="guardrails-slack-users"
+        )
+
+    def close(self) -> None:
+        """Stop the users.info lookup threads (a lookup still running is abandoned)."""
+        self._lookups.shutdown(wait=False, cancel_futures=True)
 
     # -- entry point --------------------------------------------------------------------------
 
@@ -268,13 +286,27 @@ class SlackInteractions:
         found = self.service.resolve("slack", user)
         if found is not None or not self.lookup_email:
             return found
+        email = self._email(user)
+        return self.service.resolve("email", email) if email else None
+
+    def _email(self, user: str) -> str | None:
+        with self._emails_lock:
+            cached = self._emails.get(user)
+        if cached is not None and self._now() - cached[0] < self.lookup_ttl:
+            return cached[1]
         try:
-            info = self.channel.client.users_info(user=user)
+            info = self._lookups.submit(self.channel.client.users_info, user=user).result(
+                timeout=self.lookup_timeout
+            )
             email = info["user"]["profile"].get("email")
-        except Exception as exc:  # unknown user, network: unknown reviewer (fail closed)
+        except Exception as exc:  # unknown user, network, too slow: unknown reviewer
             logger.info("users.info failed: %s", type(exc).__name__)
             return None
-        return self.service.resolve("email", email) if isinstance(email, str) and email else None
+        if not isinstance(email, str) or not email:
+            return None
+        with self._emails_lock:
+            self._emails[user] = (self._now(), email)
+        return email
 
     def _auth_failed(self, code: str) -> SlackResponse:
         self._audit("slack.auth_failed", code=code)

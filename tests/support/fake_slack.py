@@ -45,6 +45,7 @@ class FakeSlack:
     users: dict[str, str] = field(default_factory=dict)  # Slack user id -> e-mail
     calls: list[SlackCall] = field(default_factory=list)
     fail_methods: set[str] = field(default_factory=set)
+    delays: dict[str, float] = field(default_factory=dict)  # method -> seconds (a slow Slack)
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -71,6 +72,7 @@ class FakeSlack:
                         params[key] = json.loads(params[key])
                 auth = self.headers.get("authorization") or ""
                 token = auth.removeprefix("Bearer ") or params.get("token")
+                time.sleep(fake.delays.get(method, 0.0))
                 answer = fake._answer(method, params)
                 with fake._lock:
                     fake.calls.append(SlackCall(method=method, params=params, token=token))

@@ -186,3 +186,33 @@ def test_another_workspace_is_refused_when_a_team_is_configured(service, slack, 
     assert service.status(request.id) == "pending"
     ours = {**click_payload("UBOB", request), "team": {"id": "T0OURS"}}
     assert hook.handle(*reversed(interaction(ours, SECRET))).body == {"ok": True}
+
+
+def test_a_slow_users_info_fails_closed_inside_the_ack_window(service, slack, fake, audit) -> None:
+    """users.info slower than lookup_timeout: refused as unauthenticated, nothing decided."""
+    from integrations.slack import SlackInteractions
+    from tests.integrations.slack.conftest import SECRET
+    from tests.support.fake_slack import interaction
+
+    fake.delays["users.info"] = 1.0
+    hook = SlackInteractions(service, signing_secret=SECRET, channel=slack, lookup_timeout=0.2)
+    request = open_request(service)
+    res = hook.handle(*reversed(interaction(click_payload("UCAROL", request), SECRET)))
+    assert res.body["error"] == "unauthenticated"
+    assert service.status(request.id) == "pending"
+    assert audit.last("slack.unknown_user").data["slack_user"] == "UCAROL"
+
+
+def test_users_info_results_are_cached(service, slack, fake) -> None:
+    """Carol's e-mail is looked up once for two clicks."""
+    from integrations.slack import SlackInteractions
+    from tests.integrations.slack.conftest import SECRET
+    from tests.support.fake_slack import interaction
+
+    hook = SlackInteractions(service, signing_secret=SECRET, channel=slack)
+    first, second = open_request(service), open_request(service, tool="wire")
+    for request in (first, second):
+        hook.handle(*reversed(interaction(click_payload("UCAROL", request), SECRET)))
+    assert len(fake.of("users.info")) == 1
+    assert service.status(first.id) == "approved"
+    assert service.get(second.id).approvals == frozenset({"carol"})
