@@ -212,7 +212,12 @@ class SlackInteractions:
             decision_id=decision_id,
         )
         if error is not None:
-            self.channel.tell(user, _REFUSAL_TEXT.get(error, "Your decision was refused."))
+            where = container.get("channel_id") if isinstance(container, dict) else None
+            self.channel.tell(
+                user,
+                _REFUSAL_TEXT.get(error, "Your decision was refused."),
+                channel=str(where) if where else None,
+            )
             return SlackResponse(200, {"ok": False, "error": error})
         return SlackResponse(200, {"ok": True})
 
