@@ -2,8 +2,9 @@
 
 The reading and redacting of streams lives in :mod:`guardrails._cli_stream`; this module holds
 the argument parsing, the commands and the summary table. ``--scope`` sets how far placeholders
-stay stable (see that module): by default a fresh vault every 1 MB of input, so memory stays flat
-on streams of any size while a placeholder still never names two different values. Errors are raised as our exceptions;
+stay stable (see :mod:`guardrails._cli_scope`): by default within 1 MB windows whose recurring
+values carry over, so memory stays flat on streams of any size while a placeholder still never
+names two different values. Errors are raised as our exceptions;
 ``guardrails.cli.main`` turns them into exit code 2 with the message (never a value).
 """
 
@@ -16,7 +17,8 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import IO, Any
 
-from guardrails._cli_stream import Scope, TextStream, json_document, json_records, parse_scope
+from guardrails._cli_scope import Scope, parse_scope
+from guardrails._cli_stream import TextStream, json_document, json_records
 from guardrails._errors import InputError
 from guardrails.masking import Mask, Placeholder, Redact
 from guardrails.masking._base import Operator
@@ -50,10 +52,10 @@ def register(subparsers: Any) -> None:
         "--scope",
         default="1",
         metavar="stream|record|N",
-        help="how far a value keeps the same placeholder: N = within each N MB of input "
-        "(default 1; memory stays flat), record = within one JSON Lines record (text: one "
-        "256 KB block), stream = the whole input (memory grows with distinct values). "
-        "Placeholder numbers never repeat for another value.",
+        help="how long a value keeps its placeholder. N (MB, default 1): while it recurs at "
+        "least once every N MB of input; memory stays flat. record: within one JSON Lines "
+        "record (text: one 256 KB block). stream: the whole input (memory grows with the "
+        "distinct values). A placeholder never names two different values.",
     )
     p.set_defaults(func=_redact_command)
     s = subparsers.add_parser(

@@ -12,14 +12,8 @@ JSON Lines are parsed line by line and redacted in batches of about 256 KB of re
 one pass per record (several times faster on small records), and values found through context in
 one record are also masked where they repeat in the others.
 
-Placeholders are stable within a :class:`Scope`, not across the whole stream: a vault remembers
-every distinct value it saw, so one vault per stream grows with the input (about 4.6 MB of memory
-per MB of fresh agent records). By default a fresh vault is opened after every 1 MB of input, so
-memory stays flat whatever the stream's size; placeholder numbers keep counting across vaults, so
-one placeholder never names two different values in one output. A CLI output has no restore (the
-vault is discarded at exit), so nothing is lost but cross-window stability. ``--scope stream``
-restores one vault for everything (memory grows with distinct values); ``--scope record`` opens one
-per JSON Lines record (per block for text).
+Placeholders are stable within a :class:`~guardrails._cli_scope.Scope` (see that module): by
+default a window of 1 MB whose recurring values carry over, so memory stays flat on any stream.
 """
 
 from __future__ import annotations
@@ -30,90 +24,18 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import IO, Any
 
+from guardrails._cli_scope import Scope
 from guardrails._errors import InputError, RedactionError
 from guardrails._types import Span
 from guardrails.redactor import Redactor
 from guardrails.vault import Vault
 
-__all__ = [
-    "BATCH",
-    "CHUNK",
-    "DEFAULT_WINDOW",
-    "OVERLAP",
-    "Scope",
-    "TextStream",
-    "json_document",
-    "json_records",
-    "parse_scope",
-]
+__all__ = ["BATCH", "CHUNK", "OVERLAP", "TextStream", "json_document", "json_records"]
 
 CHUNK = 256 << 10
 OVERLAP = 8 << 10
 BATCH = 256 << 10  # bytes of JSON Lines records redacted by one redact_data call
-DEFAULT_WINDOW = 1 << 20  # input bytes per vault (``--scope 1``)
 _BLANK = object()  # a blank JSON Lines line: written back as it was
-
-
-def parse_scope(value: str) -> int | None:
-    """``stream`` → None (one vault), ``record`` → 0, ``N`` (MB, > 0) → a window in bytes.
-
-    Raises:
-        InputError: anything else.
-    """
-    word = value.strip().lower()
-    if word == "stream":
-        return None
-    if word == "record":
-        return 0
-    try:
-        mb = float(word)
-    except ValueError:
-        mb = -1.0
-    if not mb > 0 or mb == float("inf"):
-        raise InputError("--scope takes stream, record or a positive number of MB")
-    return max(1, int(mb * (1 << 20)))
-
-
-class Scope:
-    """The vault in use for the current window of a stream.
-
-    Args:
-        window: None = one vault for the whole stream; 0 = a fresh vault after every record
-            (JSON Lines line, text block); ``n`` = a fresh vault once ``n`` input bytes went by.
-
-    Example:
-        >>> scope = Scope(window=10)
-        >>> scope.vault.placeholder_for("EMAIL_ADDRESS", "a@example.com")
-        '<EMAIL_ADDRESS_1>'
-        >>> scope.consumed(10)
-        >>> len(scope.vault), scope.vault.placeholder_for("EMAIL_ADDRESS", "b@example.com")
-        (0, '<EMAIL_ADDRESS_2>')
-    """
-
-    def __init__(self, window: int | None = DEFAULT_WINDOW) -> None:
-        self.window = window
-        self.vault = Vault()
-        self.peak_entries = 0  # the most entries one vault held (for tests and benchmarks)
-        self._used = 0
-
-    def consumed(self, nbytes: int) -> None:
-        """Count input bytes whose output was produced; rotate the vault when the window is full."""
-        if self.window is None:
-            return
-        self._used += nbytes
-        if self._used < self.window:
-            return
-        self.peak_entries = max(self.peak_entries, len(self.vault))
-        fresh = Vault()
-        # Numbers keep counting across vaults: one placeholder never names two values in one
-        # output. Only the counters move over (a few ints), never the values.
-        fresh._counters = dict(self.vault._counters)
-        self.vault = fresh
-        self._used = 0
-
-    def entries(self) -> int:
-        """The most entries any vault of this scope has held so far."""
-        return max(self.peak_entries, len(self.vault))
 
 
 def _blocks(fh: IO[bytes], bar: Any) -> Iterator[tuple[str, int]]:
