@@ -151,15 +151,24 @@ def _pg_store() -> tuple[ApprovalStore, Callable[[], None]] | None:
     return store, drop
 
 
-def bench_decisions(n: int, tmp: Path) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _rates(out: dict[str, Any], key: str, svc: ApprovalService, n: int, threads: list[int]) -> str:
+    """Decide ``n`` fresh requests per thread count; ``key`` for 1 thread, ``key_T_threads`` else."""
+    shown = []
+    for t in threads:
+        name = key if t == 1 else f"{key}_{t}_threads"
+        out[name] = round(_decide_rate(svc, _open(svc, n), t))
+        shown.append(f"{t} thr {out[name]}/s")
+    return ", ".join(shown)
+
+
+def bench_decisions(n: int, tmp: Path, threads: list[int]) -> dict[str, Any]:
+    out: dict[str, Any] = {"threads": threads}
     for sync in ("FULL", "NORMAL"):
         d = tmp / f"dec-{sync}"
         d.mkdir()
         store = SQLiteApprovalStore(d / "approvals.db", synchronous=sync)  # type: ignore[arg-type]
         svc = ApprovalService(POLICY, store=store, clock=FixedClock())
-        out[f"sqlite_{sync.lower()}"] = round(_decide_rate(svc, _open(svc, n)))
-        out[f"sqlite_{sync.lower()}_8_threads"] = round(_decide_rate(svc, _open(svc, n), 8))
+        shown = _rates(out, f"sqlite_{sync.lower()}", svc, n, threads)
         audit = AuditLog(SQLiteSink(d / "audit.db", synchronous=sync), clock=FixedClock())
         svc = ApprovalService(POLICY, store=store, audit=audit, clock=FixedClock())
         out[f"sqlite_{sync.lower()}_with_audit"] = round(_decide_rate(svc, _open(svc, n)))
@@ -169,7 +178,7 @@ def bench_decisions(n: int, tmp: Path) -> dict[str, Any]:
         store.close()
         k = f"sqlite_{sync.lower()}"
         print(
-            f"  sqlite {sync:<6} {out[k]:>7} decisions/s, 8 threads {out[k + '_8_threads']}/s "
+            f"  sqlite {sync:<6} decisions: {shown} "
             f"(+audit {out[k + '_with_audit']}/s, bare commit "
             f"{out[f'anchor_bare_sqlite_commit_{sync.lower()}']}/s)"
         )
@@ -181,12 +190,11 @@ def bench_decisions(n: int, tmp: Path) -> dict[str, Any]:
         store, drop = pg
         try:
             svc = ApprovalService(POLICY, store=store, clock=FixedClock())
-            out["postgres"] = round(_decide_rate(svc, _open(svc, n)))
-            out["postgres_8_threads"] = round(_decide_rate(svc, _open(svc, n), 8))
+            shown = _rates(out, "postgres", svc, n, threads)
             out["anchor_bare_postgres_commit"] = round(_pg_anchor(n))
             print(
-                f"  postgres      {out['postgres']:>7} decisions/s, 8 threads "
-                f"{out['postgres_8_threads']}/s (bare commit {out['anchor_bare_postgres_commit']}/s)"
+                f"  postgres decisions: {shown} "
+                f"(bare commit {out['anchor_bare_postgres_commit']}/s)"
             )
         finally:
             drop()
@@ -247,11 +255,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks approvals")
     parser.add_argument("--decisions", type=int, default=2000)
     parser.add_argument("--pending", type=int, default=10_000)
+    parser.add_argument(
+        "--threads", default="1,8,32", help="concurrent deciders to try (group commit needs >1)"
+    )
+    parser.add_argument("--only", choices=("decisions", "lookups"), help="run one half")
     args = parser.parse_args(argv or [])
+    threads = [int(t) for t in args.threads.split(",")]
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        decisions = bench_decisions(args.decisions, tmp)
-        lookups = bench_lookups(args.pending, tmp)
+        decisions = bench_decisions(args.decisions, tmp, threads) if args.only != "lookups" else {}
+        lookups = bench_lookups(args.pending, tmp) if args.only != "decisions" else {}
     data = {
         "targets": {"durable_decisions_per_s": TARGET_DECISIONS},
         "decisions_per_s": decisions,

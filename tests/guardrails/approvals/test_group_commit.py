@@ -1,13 +1,15 @@
-"""SQLite group commit: concurrent updates share a commit but keep their order, errors and durability."""
+"""Group commit: concurrent updates share a commit but keep their order, errors and durability."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from guardrails.approvals import ApprovalRequest, SQLiteApprovalStore
+import pytest
+
+from guardrails.approvals import ApprovalRequest, ApprovalStore
+from tests.guardrails.approvals.conftest import make_store
 from tests.guardrails.approvals.test_stores import _request
 
 THREADS = 16
@@ -27,9 +29,8 @@ def _run_together(fn: object, n: int = THREADS) -> list[object]:
         return list(pool.map(call, range(n)))
 
 
-def test_concurrent_updates_of_one_request_lose_nothing(tmp_path: Path) -> None:
+def test_concurrent_updates_of_one_request_lose_nothing(store: ApprovalStore) -> None:
     """Each update sees the previous one's write, even inside one shared transaction."""
-    store = SQLiteApprovalStore(tmp_path / "a.db")
     store.create(_request(1))
     _run_together(lambda i: store.update("apr_00001", lambda r: r.evolve(reason=r.reason + "x")))
     got = store.get("apr_00001")
@@ -37,9 +38,8 @@ def test_concurrent_updates_of_one_request_lose_nothing(tmp_path: Path) -> None:
     assert got.reason == "r" + "x" * THREADS
 
 
-def test_only_one_concurrent_decision_wins(tmp_path: Path) -> None:
+def test_only_one_concurrent_decision_wins(store: ApprovalStore) -> None:
     """Compare-and-set inside a batch: exactly one of the racing changes sees 'pending'."""
-    store = SQLiteApprovalStore(tmp_path / "a.db")
     store.create(_request(1))
 
     def decide(r: ApprovalRequest) -> ApprovalRequest:
@@ -52,9 +52,8 @@ def test_only_one_concurrent_decision_wins(tmp_path: Path) -> None:
     assert sum(isinstance(r, ValueError) for r in results) == THREADS - 1
 
 
-def test_a_failing_change_fails_only_its_caller(tmp_path: Path) -> None:
+def test_a_failing_change_fails_only_its_caller(store: ApprovalStore) -> None:
     """One change raising in a batch leaves the other requests' updates committed."""
-    store = SQLiteApprovalStore(tmp_path / "a.db")
     for i in range(THREADS):
         store.create(_request(i))
 
@@ -73,29 +72,38 @@ def test_a_failing_change_fails_only_its_caller(tmp_path: Path) -> None:
     assert all(s == "rejected" for i, s in statuses.items() if i != 3)
 
 
-def test_each_update_is_committed_when_it_returns(tmp_path: Path) -> None:
-    """A second connection sees every concurrent update right after its call returns."""
-    path = tmp_path / "a.db"
-    store = SQLiteApprovalStore(path)
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "sqlite",  # a second sqlite3 connection to the same file
+        pytest.param("postgres", marks=pytest.mark.postgres),  # a second PostgreSQL session
+    ],
+)
+def test_each_update_is_committed_when_it_returns(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A second store (own connections) sees every concurrent update right after its call returns."""
+    schema = request.getfixturevalue("pg_schema") if kind == "postgres" else None
+    store, other = make_store(kind, tmp_path, schema), make_store(kind, tmp_path, schema)
     for i in range(THREADS):
         store.create(_request(i))
 
     def change(i: int) -> str:
         store.update(f"apr_{i:05d}", lambda r: r.evolve(status="rejected"))
-        with sqlite3.connect(path) as other:
-            row = other.execute(
-                "SELECT status FROM guardrails_approvals WHERE id = ?", (f"apr_{i:05d}",)
-            ).fetchone()
-        return str(row[0])
+        seen = other.get(f"apr_{i:05d}")
+        return seen.status if seen else "missing"
 
-    assert _run_together(change) == ["rejected"] * THREADS
+    try:
+        assert _run_together(change) == ["rejected"] * THREADS
+    finally:
+        store.close()  # type: ignore[attr-defined]
+        other.close()  # type: ignore[attr-defined]
 
 
-def test_unknown_id_in_a_batch_is_that_callers_error(tmp_path: Path) -> None:
+def test_unknown_id_in_a_batch_is_that_callers_error(store: ApprovalStore) -> None:
     """An unknown id raises UnknownRequestError for its caller only."""
     from guardrails import UnknownRequestError
 
-    store = SQLiteApprovalStore(tmp_path / "a.db")
     store.create(_request(0))
     results = _run_together(
         lambda i: store.update("apr_00000" if i else "apr_nope", lambda r: r), n=4
