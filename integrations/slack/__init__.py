@@ -21,7 +21,8 @@ require("starlette", extra="slack")
 from integrations.slack._app import create_slack_app  # noqa: E402
 from integrations.slack._blocks import card_blocks, card_text, reason_modal  # noqa: E402
 from integrations.slack._channel import SlackChannel  # noqa: E402
-from integrations.slack._interactions import SlackInteractions, SlackResponse  # noqa: E402
+from integrations.slack._interactions import SlackInteractions  # noqa: E402
+from integrations.slack._parsing import SlackResponse  # noqa: E402
 
 __all__ = [
     "SlackChannel",

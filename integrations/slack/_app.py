@@ -8,7 +8,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from integrations.slack._interactions import SlackInteractions, SlackResponse
+from integrations.slack._interactions import SlackInteractions
+from integrations.slack._parsing import SlackResponse
 
 __all__ = ["create_slack_app"]
 

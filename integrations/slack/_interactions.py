@@ -19,11 +19,9 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs
 
-from slack_sdk.signature import Clock, SignatureVerifier
+from slack_sdk.signature import SignatureVerifier
 
 from guardrails import DecisionRefused, InputError, Principal, UnknownRequestError
 from guardrails.approvals import ApprovalService
@@ -35,35 +33,23 @@ from integrations.slack._blocks import (
     MODAL_CALLBACK,
 )
 from integrations.slack._channel import SlackChannel
+from integrations.slack._parsing import (
+    REFUSAL_TEXT,
+    SlackResponse,
+    _button,
+    _Clock,
+    _fail,
+    _modal_reason,
+    _payload,
+    _user_id,
+)
 
-__all__ = ["MAX_BODY", "SlackInteractions", "SlackResponse"]
+__all__ = ["MAX_BODY", "SlackInteractions"]
 
 logger = logging.getLogger("guardrails.slack")
 
 MAX_BODY = 64 * 1024
 WINDOW = 300  # seconds; Slack's documented replay window
-
-_REFUSAL_TEXT = {
-    "self_approval": "You requested this action, so you cannot decide it.",
-    "not_authorized": "You are not one of the approvers for this rule.",
-    "unauthenticated": "Your Slack account is not linked to a known reviewer.",
-    "not_human": "Only people can approve actions.",
-    "duplicate_approver": "You already decided on this request.",
-    "replayed": "This click was already counted.",
-    "not_pending": "This request is already decided.",
-    "expired": "This request has expired.",
-    "digest_mismatch": "The arguments changed since this card was posted.",
-    "reason_required": "This rule requires a reason.",
-    "decision_not_allowed": "This rule does not allow that decision.",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class SlackResponse:
-    """What to answer Slack: an HTTP status and a JSON body (``None``: empty 200)."""
-
-    status: int
-    body: dict[str, Any] | None = None
 
 
 class SlackInteractions:
@@ -215,7 +201,7 @@ class SlackInteractions:
             where = container.get("channel_id") if isinstance(container, dict) else None
             self.channel.tell(
                 user,
-                _REFUSAL_TEXT.get(error, "Your decision was refused."),
+                REFUSAL_TEXT.get(error, "Your decision was refused."),
                 channel=str(where) if where else None,
             )
             return SlackResponse(200, {"ok": False, "error": error})
@@ -249,7 +235,7 @@ class SlackInteractions:
             decision_id=decision_id,
         )
         if error is not None:
-            text = _REFUSAL_TEXT.get(error, "Your decision was refused.")
+            text = REFUSAL_TEXT.get(error, "Your decision was refused.")
             return SlackResponse(200, {"response_action": "errors", "errors": {"reason": text}})
         return SlackResponse(200, {"response_action": "clear"})
 
@@ -325,51 +311,3 @@ class SlackInteractions:
     def _audit(self, kind: str, *, request_id: str | None = None, **data: Any) -> None:
         if self.service.audit is not None:
             self.service.audit.record(kind, request_id=request_id, data=data)
-
-
-class _Clock(Clock):
-    """slack-sdk's verifier clock over our ``now`` (so tests control the window)."""
-
-    def __init__(self, now: Callable[[], float]) -> None:
-        self._now = now
-
-    def now(self) -> float:
-        return self._now()
-
-
-def _fail(status: int, code: str, message: str) -> SlackResponse:
-    return SlackResponse(status, {"ok": False, "error": code, "message": message})
-
-
-def _payload(body: bytes) -> dict[str, Any]:
-    try:
-        form = parse_qs(body.decode("utf-8"), strict_parsing=True, max_num_fields=8)
-        raw = form["payload"][0]
-        data = json.loads(raw)
-    except (UnicodeDecodeError, ValueError, KeyError, IndexError):
-        raise InputError("expected a form field 'payload' holding JSON") from None
-    if not isinstance(data, dict):
-        raise InputError("the payload must be a JSON object")
-    return data
-
-
-def _user_id(payload: Mapping[str, Any]) -> str | None:
-    user = payload.get("user")
-    uid = user.get("id") if isinstance(user, dict) else None
-    return uid if isinstance(uid, str) and uid else None
-
-
-def _button(value: Any) -> tuple[str, str] | None:
-    try:
-        data = json.loads(value)
-        return str(data["r"]), str(data["d"])
-    except (TypeError, ValueError, KeyError):
-        return None
-
-
-def _modal_reason(view: Mapping[str, Any]) -> str:
-    try:
-        value = view["state"]["values"]["reason"]["reason"]["value"]
-    except (KeyError, TypeError):
-        return ""
-    return value if isinstance(value, str) else ""
