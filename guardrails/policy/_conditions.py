@@ -21,6 +21,7 @@ part after the last ``@``, or ``""``) and ``url_host(s)`` (the lower-cased host 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,6 +45,7 @@ __all__ = [
 ]
 
 VARIABLES = ("args", "tool", "requester", "context", "lists")
+_MAX_DEPTH = 200  # deeper input is refused before cel-python's recursive conversion sees it
 
 # cel-python logs evaluation errors and traces *with the argument values in them* (DEBUG for the
 # interpreter, ERROR for the transpiler). Conditions see raw restored values, so those records must
@@ -162,6 +164,24 @@ def cel_value(value: Any) -> Any:
     return json_to_cel(value)
 
 
+def _refuse_non_finite(value: Any, depth: int) -> None:
+    # NaN compares false with everything, so ``args.amount > 1000`` would quietly not match and a
+    # guarded call would fall through to a laxer rule. Such values are not JSON either: refuse.
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ConditionError("condition input holds NaN or Infinity")
+    elif isinstance(value, Mapping):
+        if depth > _MAX_DEPTH:
+            raise ConditionError("condition input is nested too deeply")
+        for item in value.values():
+            _refuse_non_finite(item, depth + 1)
+    elif isinstance(value, list | tuple):
+        if depth > _MAX_DEPTH:
+            raise ConditionError("condition input is nested too deeply")
+        for item in value:
+            _refuse_non_finite(item, depth + 1)
+
+
 class LazyActivation:
     """The activation of one call, converting each variable to CEL only when a condition names it.
 
@@ -183,6 +203,8 @@ class LazyActivation:
             if name not in self._done:
                 source = self._sources.get(name)
                 value = source() if source is not None else {}
+                if name != "lists":
+                    _refuse_non_finite(value, 0)
                 self._done[name] = value if name == "lists" else json_to_cel(value)
         return self._done
 

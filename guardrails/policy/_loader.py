@@ -267,10 +267,43 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+_MAX_NODES = 100_000
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """Node count with every alias expanded, computed once per distinct node (no recursion)."""
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        if id(node) in sizes:
+            continue
+        if isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        elif isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        else:
+            sizes[id(node)] = 1
+            continue
+        if ready:
+            # A child still missing is an ancestor (a recursive alias): count it once.
+            sizes[id(node)] = min(_MAX_NODES + 1, 1 + sum(sizes.get(id(c), 1) for c in children))
+        else:
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in sizes)
+    return sizes[id(root)]
+
+
 def policy_from_yaml(text: str, *, source: str = "<yaml>") -> Policy:
     """Parse and validate YAML text; syntax and validation errors carry line numbers."""
     try:
         node = yaml.compose(text, Loader=_UniqueKeyLoader)
+        if node is not None and _expanded_size(node) > _MAX_NODES:
+            # Billion laughs: a few aliases expand to millions of nodes once validated/hashed.
+            raise PolicyError(
+                f"the document expands to more than {_MAX_NODES} nodes (YAML alias bomb?)",
+                source=source,
+            )
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -307,6 +340,10 @@ def load_policy(path: str | Path) -> Policy:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise PolicyError(f"cannot read the policy file ({exc.strerror})", source=source) from None
+    except UnicodeDecodeError as exc:
+        raise PolicyError(
+            f"the policy file is not UTF-8 (byte offset {exc.start})", source=source
+        ) from None
     suffix = p.suffix.lower()
     if suffix in {".yaml", ".yml"}:
         return policy_from_yaml(text, source=source)
