@@ -46,7 +46,12 @@ def register(subparsers: Any) -> None:
         "redact", parents=[common], help="mask PII and secrets in a file or stdin"
     )
     p.add_argument("file", nargs="?", default="-", help="input file, or - for stdin (default)")
-    p.add_argument("--format", choices=("text", "json", "jsonl"), default="text")
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "jsonl"),
+        default="text",
+        help="text and jsonl stream in constant memory; json reads one document whole",
+    )
     p.add_argument("--operator", choices=sorted(_OPERATORS), default="placeholder")
     p.add_argument(
         "--scope",
