@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 from typing import Any, Literal, TypeVar
+from urllib.parse import unquote
 
 import httpx2
 
@@ -38,6 +39,11 @@ _BLOCKED_WEBSOCKET = "wss://websocket-apis-are-not-guarded.invalid/v1"
 # Redaction passes over one body: the vault rarely grows in a second pass, never in practice in a
 # third; the last pass still masks every value known before it started.
 _MAX_PASSES = 4
+# Headers that carry the server address or the caller's own credentials (an API key looks like a
+# secret) or the conversation id we strip; every other header value is checked like a query value.
+_CREDENTIAL_HEADERS = frozenset(
+    {"authorization", "api-key", "proxy-authorization", "cookie", "host", CONVERSATION_HEADER}
+)
 
 _current: ContextVar[str | None] = ContextVar("guardrails_openai_conversation", default=None)
 
@@ -191,6 +197,17 @@ class OpenAIGuard(StreamRestore, ToolCalls):
             ) from None
 
     def _check_query(self, request: httpx2.Request, session: RedactionSession) -> None:
+        # The path (``files.retrieve(id)``) and headers (``extra_headers``) leave the process too.
+        path = unquote(request.url.path)
+        if session.redact_text(path) != path:
+            raise RequestBlocked("the request path holds sensitive data; nothing was sent")
+        for name, value in request.headers.items():
+            if name.lower() in _CREDENTIAL_HEADERS or not value:
+                continue
+            if session.redact_text(value) != value:
+                raise RequestBlocked(
+                    f"header {name!r} holds sensitive data; nothing was sent", where=name
+                )
         for name, value in request.url.params.multi_items():
             if value and session.redact_text(value) != value:
                 raise RequestBlocked(

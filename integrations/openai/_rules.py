@@ -86,17 +86,17 @@ class GuardSettings:
 PASS_PARAMS: dict[Endpoint, frozenset[str]] = {
     "chat": frozenset(
         {
-            "model", "audio", "frequency_penalty", "function_call", "functions", "logit_bias",
+            "model", "audio", "frequency_penalty", "function_call", "logit_bias",
             "logprobs", "max_completion_tokens", "max_tokens", "modalities", "n",
             "parallel_tool_calls", "presence_penalty", "prompt_cache_retention",
-            "prompt_cache_options", "reasoning_effort", "response_format", "seed",
+            "prompt_cache_options", "reasoning_effort", "seed",
             "service_tier", "store", "stream", "stream_options", "temperature", "tool_choice",
-            "tools", "top_logprobs", "top_p", "verbosity",
+            "top_logprobs", "top_p", "verbosity",
         }
     ),
     "responses": frozenset(
         {
-            "model", "tools", "tool_choice", "text", "reasoning", "include", "max_output_tokens",
+            "model", "tool_choice", "reasoning", "include", "max_output_tokens",
             "max_tool_calls", "parallel_tool_calls", "previous_response_id", "conversation",
             "store", "stream", "stream_options", "temperature", "top_p", "top_logprobs",
             "truncation", "background", "service_tier", "prompt_cache_retention",
@@ -105,6 +105,9 @@ PASS_PARAMS: dict[Endpoint, frozenset[str]] = {
     ),
     "embeddings": frozenset({"model", "dimensions", "encoding_format"}),
 }  # fmt: skip
+# Not here on purpose: ``tools``/``functions`` (descriptions, enums, defaults), ``response_format``
+# and Responses ``text`` (JSON-schema descriptions and examples) are built from application data
+# often enough to hold a customer's e-mail; they are redacted generically (harmless text is kept).
 
 # Short free-text identifiers that can hold an e-mail or a name.
 TEXT_PARAMS = frozenset({"user", "safety_identifier", "prompt_cache_key", "instructions"})
