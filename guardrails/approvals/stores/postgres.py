@@ -5,8 +5,7 @@ Every read-modify-write is optimistic: read the row and its ``version``, compute
 replicas: one update matches, the other matches no row and re-runs its change on the fresh state
 (where it now sees the first decision), so quorum is counted once per human and there is exactly
 one final outcome. Two round trips per decision instead of four (``BEGIN``, ``SELECT … FOR
-UPDATE``, ``UPDATE``, ``COMMIT``), and no lock is held while Python runs the change. Concurrent updates in
-one process are grouped into one transaction with one commit (``_group``).
+UPDATE``, ``UPDATE``, ``COMMIT``), and no lock is held while Python runs the change.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ from guardrails._errors import (
 )
 from guardrails.approvals._codec import decode, encode
 from guardrails.approvals._models import ApprovalRequest
-from guardrails.approvals.stores._group import GroupCommit
 from guardrails.approvals.stores._protocol import Change
 
 if TYPE_CHECKING:
@@ -64,9 +62,6 @@ class PostgresApprovalStore:
         self._local = threading.local()
         self._all: list[psycopg.Connection[Any]] = []
         self._lock = threading.Lock()
-        self._group: GroupCommit[tuple[str, Change], ApprovalRequest] = GroupCommit(
-            self._update_batch
-        )
         table = sql.Identifier(schema, "guardrails_approvals")
         self._q = {
             "insert": sql.SQL(
@@ -153,45 +148,9 @@ class PostgresApprovalStore:
         """Atomically replace the request with ``change(current)`` (compare-and-set on version).
 
         ``change`` may run more than once under contention; it must be a pure function of the
-        request it is given (the service's are). Concurrent calls in this process share one
-        transaction and one commit (group commit); each returns only after that commit.
+        request it is given (the service's are).
         """
-        return self._group.submit((request_id, change))
-
-    def _update_batch(self, items: list[tuple[str, Change]]) -> list[ApprovalRequest | Exception]:
-        # Runs in the leader thread. A lone update stays two autocommit round trips. A batch runs
-        # in one transaction, in request-id order (stable: one request's updates keep their
-        # order) so two processes' batches lock rows in the same order and cannot deadlock.
         conn = self._conn()
-        out: list[ApprovalRequest | Exception | None] = [None] * len(items)
-        order = sorted(range(len(items)), key=lambda i: items[i][0])
-        if len(items) == 1:
-            self._apply_into(conn, items, 0, out)
-        else:
-            with conn.transaction():
-                for i in order:
-                    self._apply_into(conn, items, i, out)
-        return out  # type: ignore[return-value]  # every slot was filled
-
-    def _apply_into(
-        self,
-        conn: psycopg.Connection[Any],
-        items: list[tuple[str, Change]],
-        i: int,
-        out: list[ApprovalRequest | Exception | None],
-    ) -> None:
-        try:
-            out[i] = self._apply(conn, *items[i])
-        except self._psycopg.Error:
-            raise  # the transaction is aborted: every caller in the batch gets it
-        except Exception as exc:  # handed back to that one caller
-            out[i] = exc
-
-    def _apply(
-        self, conn: psycopg.Connection[Any], request_id: str, change: Change
-    ) -> ApprovalRequest:
-        # Inside a batch each statement still sees the latest committed row (READ COMMITTED),
-        # so the compare-and-set retry works the same as in autocommit.
         for _ in range(_MAX_ATTEMPTS):
             row = conn.execute(self._q["read"], (request_id,)).fetchone()
             if row is None:

@@ -1,4 +1,4 @@
-"""Group commit: concurrent updates share a commit but keep their order, errors and durability."""
+"""Concurrent updates (group-committed on SQLite) keep their order, errors and durability."""
 
 from __future__ import annotations
 
