@@ -32,7 +32,7 @@ from celpy import celtypes
 from celpy.adapter import json_to_cel
 from celpy.celparser import CELParseError
 
-from guardrails._errors import PolicyError
+from guardrails._errors import ConfigurationError, PolicyError
 
 __all__ = [
     "FUNCTIONS",
@@ -160,8 +160,15 @@ class Condition:
 
 
 def cel_value(value: Any) -> Any:
-    """A JSON-like value converted to CEL types (for constants converted once)."""
-    return json_to_cel(value)
+    """A JSON-like value converted to CEL types (for constants converted once).
+
+    Raises:
+        ConfigurationError: a number outside CEL's 64-bit range (a policy error, not a crash).
+    """
+    try:
+        return json_to_cel(value)
+    except (ValueError, OverflowError):
+        raise ConfigurationError("a constant is outside CEL's 64-bit number range") from None
 
 
 def _refuse_non_finite(value: Any, depth: int) -> None:

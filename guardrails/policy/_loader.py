@@ -273,10 +273,11 @@ _MAX_NODES = 100_000
 def _expanded_size(root: yaml.Node) -> int:
     """Node count with every alias expanded, computed once per distinct node (no recursion)."""
     sizes: dict[int, int] = {}
+    opened: set[int] = set()
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
         node, ready = stack.pop()
-        if id(node) in sizes:
+        if id(node) in sizes or (not ready and id(node) in opened):
             continue
         if isinstance(node, yaml.MappingNode):
             children = [n for pair in node.value for n in pair]
@@ -289,6 +290,7 @@ def _expanded_size(root: yaml.Node) -> int:
             # A child still missing is an ancestor (a recursive alias): count it once.
             sizes[id(node)] = min(_MAX_NODES + 1, 1 + sum(sizes.get(id(c), 1) for c in children))
         else:
+            opened.add(id(node))
             stack.append((node, True))
             stack.extend((c, False) for c in children if id(c) not in sizes)
     return sizes[id(root)]

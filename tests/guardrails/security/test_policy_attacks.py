@@ -129,3 +129,9 @@ def test_non_utf8_policy_file_is_a_policy_error(tmp_path: Path, name: str, conte
     with pytest.raises(PolicyError) as info:
         Policy.load(path)
     assert name in str(info.value)
+
+
+def test_recursive_yaml_alias_is_a_policy_error() -> None:
+    """A self-referencing alias (``&a [*a]``) is refused with PolicyError, never a hang."""
+    with pytest.raises(PolicyError):
+        Policy.from_yaml("name: loop\nlists:\n  l: &a [*a]\n", source="loop.yaml")
