@@ -18,38 +18,25 @@ from fastapi.testclient import TestClient
 from jwt.algorithms import ECAlgorithm
 
 from guardrails.approvals import ApprovalService
-from guardrails.policy import Policy, ToolCall
+from guardrails.policy import Policy
 from guardrails.testing import AuditCapture, FixedClock, capture_audit
 from integrations.http import ApiKeys, JWTVerifier, Verifiers, create_app
+from tests.support import channel_fixtures
+from tests.support.channel_fixtures import channel_policy
 
 ISSUER = "https://idp.test"
 AUDIENCE = "guardrails-approvals"
-EMAIL = "jane.doe@example.com"
-MASKED = {"to": "<EMAIL_ADDRESS_1>", "amount": 250}
-
-POLICY = """
-name: http-tests
-approval:
-  approvers: {groups: [finance]}
-  expires_in: 10m
-rules:
-  - name: refunds
-    tools: [refund]
-    effect: require_approval
-    reason: refunds need a finance reviewer
-  - name: wires
-    tools: [wire]
-    effect: require_approval
-    reason: wires need two finance reviewers
-    approval: {quorum: 2}
-principals:
-  - {id: alice, name: Alice Requester, groups: [finance], identities: {token: [sub-alice]}}
-  - {id: bob, name: Bob Reviewer, groups: [finance], identities: {token: [sub-bob]}}
-  - {id: carol, name: Carol Reviewer, groups: [finance], identities: {token: [sub-carol]}}
-  - {id: dave, name: Dave Sales, groups: [sales], identities: {token: [sub-dave]}}
-  - {id: agent-1, kind: agent, groups: [finance], identities: {token: [sub-agent]}}
-  - {id: billing-svc, kind: service, groups: [finance], identities: {token: [sub-svc]}}
-"""
+POLICY = channel_policy(
+    "http-tests",
+    {
+        "alice": "{token: [sub-alice]}",
+        "bob": "{token: [sub-bob]}",
+        "carol": "{token: [sub-carol]}",
+        "dave": "{token: [sub-dave]}",
+        "agent-1": "{token: [sub-agent]}",
+    },
+    extra_principals="  - {id: billing-svc, kind: service, groups: [finance], identities: {token: [sub-svc]}}",
+)
 
 DEV_KEYS = {
     "dev-key-bob-0123456789abcdef": "sub-bob",
@@ -125,13 +112,8 @@ def client(app: Any) -> Iterator[TestClient]:
 
 
 def open_request(service: ApprovalService, tool: str = "refund") -> str:
-    """A pending request made for alice with masked args (the raw e-mail only in the digest)."""
-    call = ToolCall(name=tool, args={"to": EMAIL, "amount": 250}, id="call_1")
-    request = service.gate(
-        call, requester=service.resolve("principal", "alice"), masked_args=MASKED
-    ).request
-    assert request is not None
-    return request.id
+    """The id of a pending request made for alice (see :func:`channel_fixtures.open_request`)."""
+    return channel_fixtures.open_request(service, tool).id
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tests.integrations.http.conftest import EMAIL, MASKED, open_request
+from tests.integrations.http.conftest import open_request
+from tests.support.channel_fixtures import EMAIL, MASKED
 
 
 def test_pending_lists_masked_cards_only(client, service, as_user) -> None:

@@ -12,8 +12,9 @@ import pytest
 
 from guardrails.policy import ToolCall
 from integrations.http import AutoResume, GraphResumer
-from tests.integrations.http.conftest import DEV_KEYS, EMAIL
+from tests.integrations.http.conftest import DEV_KEYS
 from tests.integrations.http.test_resume import Agent
+from tests.support.channel_fixtures import EMAIL
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [

@@ -15,7 +15,7 @@ from guardrails.guard import ToolGuard
 from guardrails.redactor import Redactor
 from integrations.http import AutoResume, GraphResumer
 from integrations.langgraph import GraphGuard, GuardedState, GuardedToolNode, RedactionNode
-from tests.integrations.http.conftest import EMAIL
+from tests.support.channel_fixtures import EMAIL
 from tests.support.langgraph_helpers import ScriptedChatModel, call, reply
 
 

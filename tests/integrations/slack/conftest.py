@@ -13,40 +13,27 @@ from starlette.testclient import TestClient
 
 from guardrails.approvals import ApprovalService
 from guardrails.channels import FanOut
-from guardrails.policy import Policy, ToolCall
+from guardrails.policy import Policy
 from guardrails.testing import AuditCapture, capture_audit
 from integrations.slack import SlackChannel, SlackInteractions, create_slack_app
+from tests.support.channel_fixtures import channel_policy
 from tests.support.fake_slack import FakeSlack, interaction
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-EMAIL = "jane.doe@example.com"
-MASKED = {"to": "<EMAIL_ADDRESS_1>", "amount": 250}
 PATH = "/slack/interactions"
 
-POLICY = """
-name: slack-tests
-approval:
-  approvers: {groups: [finance]}
-  expires_in: 10m
-tools:
-  refund: {restore: [EMAIL_ADDRESS]}  # only at execution; cards and the model see placeholders
-rules:
-  - name: refunds
-    tools: [refund]
-    effect: require_approval
-    reason: refunds need a finance reviewer
-  - name: wires
-    tools: [wire]
-    effect: require_approval
-    reason: wires need two finance reviewers
-    approval: {quorum: 2}
-principals:
-  - {id: alice, name: Alice Requester, groups: [finance], identities: {slack: [UALICE]}}
-  - {id: bob, name: Bob Reviewer, groups: [finance], identities: {slack: [UBOB]}}
-  - {id: carol, name: Carol Reviewer, groups: [finance], identities: {email: [carol@corp.example], token: [sub-carol]}}
-  - {id: dave, name: Dave Sales, groups: [sales], identities: {slack: [UDAVE]}}
-  - {id: agent-1, kind: agent, groups: [finance], identities: {slack: [UBOT]}}
-"""
+POLICY = channel_policy(
+    "slack-tests",
+    {
+        "alice": "{slack: [UALICE]}",
+        "bob": "{slack: [UBOB]}",
+        "carol": "{email: [carol@corp.example], token: [sub-carol]}",
+        "dave": "{slack: [UDAVE]}",
+        "agent-1": "{slack: [UBOT]}",
+    },
+    # only at execution; cards and the model see placeholders
+    tools="tools:\n  refund: {restore: [EMAIL_ADDRESS]}",
+)
 
 _clicks = itertools.count(1)
 
@@ -93,16 +80,6 @@ def interactions(service: ApprovalService, slack: SlackChannel) -> SlackInteract
 def client(interactions: SlackInteractions, fanout: FanOut) -> Iterator[TestClient]:
     with TestClient(create_slack_app(interactions)) as c:
         yield c
-
-
-def open_request(service: ApprovalService, tool: str = "refund") -> Any:
-    """A pending request made for alice with masked args (the raw e-mail only in the digest)."""
-    call = ToolCall(name=tool, args={"to": EMAIL, "amount": 250}, id="call_1")
-    request = service.gate(
-        call, requester=service.resolve("principal", "alice"), masked_args=MASKED
-    ).request
-    assert request is not None
-    return request
 
 
 def click_payload(

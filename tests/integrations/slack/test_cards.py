@@ -15,7 +15,8 @@ from guardrails.channels import Card, FanOut, submit_decision
 from guardrails.policy import Policy, ToolCall
 from guardrails.testing import FixedClock
 from integrations.slack import card_blocks, reason_modal
-from tests.integrations.slack.conftest import EMAIL, MASKED, POLICY, open_request
+from tests.integrations.slack.conftest import POLICY
+from tests.support.channel_fixtures import EMAIL, MASKED, open_request
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 

@@ -21,7 +21,8 @@ from integrations.http import ApiKeys, AutoResume, GraphResumer, InboxChannel, c
 from integrations.langgraph import GraphGuard, GuardedState, GuardedToolNode, RedactionNode
 from integrations.slack import create_slack_app
 from tests.integrations.http.conftest import Server
-from tests.integrations.slack.conftest import EMAIL, PATH, SECRET
+from tests.integrations.slack.conftest import PATH, SECRET
+from tests.support.channel_fixtures import EMAIL
 from tests.support.fake_slack import interaction
 from tests.support.langgraph_helpers import ScriptedChatModel, call, reply, text_sent
 
@@ -149,7 +150,7 @@ def test_slack_and_http_deciding_at_once_give_one_outcome_and_both_cards_update(
     service, interactions, slack, fake, audit
 ) -> None:
     """Bob in Slack and Carol in the web inbox decide together: one wins, both cards close."""
-    from tests.integrations.slack.conftest import open_request
+    from tests.support.channel_fixtures import open_request
 
     inbox = InboxChannel()
     fanout = FanOut(service, {"slack": slack, "inbox": inbox})

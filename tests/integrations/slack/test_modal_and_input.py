@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from tests.integrations.slack.conftest import PATH, SECRET, click_payload, open_request
+from tests.integrations.slack.conftest import PATH, SECRET, click_payload
+from tests.support.channel_fixtures import open_request
 from tests.support.fake_slack import interaction
 
 

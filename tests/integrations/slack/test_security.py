@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from tests.integrations.slack.conftest import EMAIL, click_payload, open_request
+from tests.integrations.slack.conftest import click_payload
+from tests.support.channel_fixtures import EMAIL, open_request
 
 
 def test_a_signed_click_by_a_finance_reviewer_approves(service, post, slack, fake) -> None:

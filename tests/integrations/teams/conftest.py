@@ -15,37 +15,23 @@ from jwt.algorithms import RSAAlgorithm
 from starlette.testclient import TestClient
 
 from guardrails.approvals import ApprovalService
-from guardrails.policy import Policy, ToolCall
+from guardrails.policy import Policy
 from guardrails.testing import AuditCapture, capture_audit
 from integrations.teams import BOT_FRAMEWORK_ISSUER, BotFrameworkAuth, TeamsBot, create_teams_app
+from tests.support.channel_fixtures import channel_policy
 
 APP_ID = "7c1d2a9e-0000-4000-8000-bot000000001"
 SERVICE_URL = "https://smba.trafficmanager.net/emea/"
-EMAIL = "jane.doe@example.com"
-MASKED = {"to": "<EMAIL_ADDRESS_1>", "amount": 250}
-
-POLICY = """
-name: teams-tests
-approval:
-  approvers: {groups: [finance]}
-  expires_in: 10m
-rules:
-  - name: refunds
-    tools: [refund]
-    effect: require_approval
-    reason: refunds need a finance reviewer
-  - name: wires
-    tools: [wire]
-    effect: require_approval
-    reason: wires need two finance reviewers
-    approval: {quorum: 2}
-principals:
-  - {id: alice, name: Alice Requester, groups: [finance], identities: {teams: [aad-alice]}}
-  - {id: bob, name: Bob Reviewer, groups: [finance], identities: {teams: [aad-bob], slack: [UBOB]}}
-  - {id: carol, name: Carol Reviewer, groups: [finance], identities: {teams: [aad-carol]}}
-  - {id: dave, name: Dave Sales, groups: [sales], identities: {teams: [aad-dave]}}
-  - {id: agent-1, kind: agent, groups: [finance], identities: {teams: [aad-agent]}}
-"""
+POLICY = channel_policy(
+    "teams-tests",
+    {
+        "alice": "{teams: [aad-alice]}",
+        "bob": "{teams: [aad-bob], slack: [UBOB]}",
+        "carol": "{teams: [aad-carol]}",
+        "dave": "{teams: [aad-dave]}",
+        "agent-1": "{teams: [aad-agent]}",
+    },
+)
 
 _ids = itertools.count(1)
 
@@ -97,16 +83,6 @@ def bot(service: ApprovalService, keys: Keys) -> TeamsBot:
 def client(bot: TeamsBot) -> Iterator[TestClient]:
     with TestClient(create_teams_app(bot)) as c:
         yield c
-
-
-def open_request(service: ApprovalService, tool: str = "refund") -> Any:
-    """A pending request (refund: one reviewer, wire: two) made for alice with masked args."""
-    call = ToolCall(name=tool, args={"to": EMAIL, "amount": 250}, id="call_1")
-    request = service.gate(
-        call, requester=service.resolve("principal", "alice"), masked_args=MASKED
-    ).request
-    assert request is not None
-    return request
 
 
 def invoke(

@@ -13,7 +13,8 @@ from slack_sdk import WebClient
 from guardrails.channels import FanOut, submit_decision
 from integrations.slack import SlackChannel, SlackInteractions
 from integrations.teams import TeamsWebhookChannel
-from tests.integrations.teams.conftest import EMAIL, invoke, open_request
+from tests.integrations.teams.conftest import invoke
+from tests.support.channel_fixtures import EMAIL, open_request
 from tests.support.fake_slack import FakeSlack, interaction
 
 SLACK_SECRET = "teams-test-slack-secret-0123456789"

@@ -16,7 +16,8 @@ from guardrails.channels import FanOut, submit_decision
 from guardrails.policy import Policy
 from guardrails.testing import FixedClock
 from integrations.teams import TeamsBotChannel
-from tests.integrations.teams.conftest import EMAIL, POLICY, open_request
+from tests.integrations.teams.conftest import POLICY
+from tests.support.channel_fixtures import EMAIL, open_request
 
 SNAPSHOT = Path(__file__).parent / "snapshots"
 

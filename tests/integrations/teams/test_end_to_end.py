@@ -8,8 +8,9 @@ from guardrails.channels import FanOut
 from integrations.http import AutoResume, GraphResumer
 from integrations.teams import TeamsBotChannel
 from tests.integrations.slack.test_end_to_end import Agent
-from tests.integrations.teams.conftest import EMAIL, invoke
+from tests.integrations.teams.conftest import invoke
 from tests.integrations.teams.test_connector import Connector
+from tests.support.channel_fixtures import EMAIL
 
 
 def test_agent_interrupt_teams_click_resumes_and_the_tool_runs_once(service, send, audit) -> None:

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from tests.integrations.teams.conftest import APP_ID, EMAIL, invoke, open_request
+from tests.integrations.teams.conftest import APP_ID, invoke
+from tests.support.channel_fixtures import EMAIL, open_request
 
 
 def _texts(card: dict) -> str:
