@@ -8,21 +8,18 @@ before it is updated. A failed call is logged and counted; it never undoes a dec
 from __future__ import annotations
 
 import logging
-import queue
 import threading
-from collections.abc import Callable, MutableMapping
+from collections.abc import MutableMapping
 from typing import Any
 
 from guardrails.channels import Card, CardUpdate
+from integrations._worker import CARD_EVENTS, CallWorker
 from integrations.slack._blocks import card_blocks, card_text, reason_modal
 
 __all__ = ["SlackChannel"]
 
 logger = logging.getLogger("guardrails.slack")
 logger.addHandler(logging.NullHandler())
-
-# Events that change what the card shows (a refusal does not: the clicker is told privately).
-_SHOWN = frozenset({"requested", "vote", "decided", "expired", "escalated", "consumed", "executed"})
 
 
 class SlackChannel:
@@ -56,25 +53,23 @@ class SlackChannel:
         self.client = client
         self.channel = channel
         self.inbox_url = inbox_url
-        self.errors: list[str] = []
         # request id -> (channel, ts); `is None` so an empty persistent mapping is kept
         self._messages = messages if messages is not None else {}
         self._lock = threading.Lock()
-        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
-        self._worker = threading.Thread(target=self._run, name="guardrails-slack", daemon=True)
-        self._worker.start()
+        self._worker = CallWorker("guardrails-slack", logger)
+        self.errors = self._worker.errors  # failed Web API calls, as ``method:ExceptionType``
 
     # -- Channel ----------------------------------------------------------------------------
 
     def deliver(self, update: CardUpdate, /) -> None:
         """Queue the post (``update.new``) or the ``chat.update`` of the card."""
-        if update.kind not in _SHOWN:
+        if update.kind not in CARD_EVENTS:
             return
         card = update.card
         if update.new:
-            self._queue.put(lambda: self._post(card))
+            self._worker.submit(lambda: self._post(card))
         else:
-            self._queue.put(lambda: self._update(card))
+            self._worker.submit(lambda: self._update(card))
 
     # -- what the interactivity endpoint asks for --------------------------------------------
 
@@ -93,11 +88,11 @@ class SlackChannel:
     def open_reason_modal(self, trigger_id: str, card: Card, verdict: str) -> None:
         """Queue ``views.open`` for the reason modal (Slack allows 3 s from the click)."""
         view = reason_modal(card, verdict=verdict)
-        self._queue.put(lambda: self._call("views_open", trigger_id=trigger_id, view=view))
+        self._worker.submit(lambda: self._call("views_open", trigger_id=trigger_id, view=view))
 
     def tell(self, user: str, text: str, *, channel: str | None = None) -> None:
         """Queue a message only ``user`` sees (why their click was refused)."""
-        self._queue.put(
+        self._worker.submit(
             lambda: self._call(
                 "chat_postEphemeral", channel=channel or self.channel, user=user, text=text
             )
@@ -105,13 +100,11 @@ class SlackChannel:
 
     def drain(self) -> None:
         """Wait until every queued Web API call has run (tests, shutdown)."""
-        self._queue.join()
+        self._worker.drain()
 
     def close(self) -> None:
         """Finish queued calls and stop the worker."""
-        if self._worker.is_alive():
-            self._queue.put(None)
-            self._worker.join(timeout=30)
+        self._worker.close()
 
     # -- worker -------------------------------------------------------------------------------
 
@@ -139,16 +132,5 @@ class SlackChannel:
         try:
             return getattr(self.client, method)(**kwargs)
         except Exception as exc:  # SlackApiError, network: log the type, never the payload
-            self.errors.append(f"{method}:{type(exc).__name__}")
-            logger.warning("slack %s failed: %s", method, type(exc).__name__)
+            self._worker.record(method, exc)
             return None
-
-    def _run(self) -> None:
-        while True:
-            job = self._queue.get()
-            try:
-                if job is None:
-                    return
-                job()
-            finally:
-                self._queue.task_done()

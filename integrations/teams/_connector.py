@@ -9,20 +9,18 @@ credentials flow for the bot's app registration, e.g. ``msal``); it is never log
 from __future__ import annotations
 
 import logging
-import queue
 import threading
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
 from guardrails.channels import Card, CardUpdate
+from integrations._worker import CARD_EVENTS, CallWorker
 from integrations.teams._cards import request_card
 
 __all__ = ["TeamsBotChannel"]
 
 logger = logging.getLogger("guardrails.teams")
-
-_SHOWN = frozenset({"requested", "vote", "decided", "expired", "escalated", "consumed", "executed"})
 
 
 class TeamsBotChannel:
@@ -58,19 +56,17 @@ class TeamsBotChannel:
         self.token = token
         self.inbox_url = inbox_url
         self.client = client or httpx.Client(timeout=10)
-        self.errors: list[str] = []
         self._ids: dict[str, str] = {}
         self._lock = threading.Lock()
-        self._queue: queue.Queue[Callable[[], None] | None] = queue.Queue()
-        self._worker = threading.Thread(target=self._run, name="guardrails-teams-bot", daemon=True)
-        self._worker.start()
+        self._worker = CallWorker("guardrails-teams-bot", logger)
+        self.errors = self._worker.errors  # failed posts/updates, by exception type
 
     def deliver(self, update: CardUpdate, /) -> None:
         """Queue the post (``update.new``) or the in-place update of the card."""
-        if update.kind not in _SHOWN:
+        if update.kind not in CARD_EVENTS:
             return
         card = update.card
-        self._queue.put(lambda: self._send(card, new=update.new))
+        self._worker.submit(lambda: self._send(card, new=update.new))
 
     def activity_id(self, request_id: str) -> str | None:
         """The id of the activity that shows ``request_id``, if posted."""
@@ -79,13 +75,11 @@ class TeamsBotChannel:
 
     def drain(self) -> None:
         """Wait until every queued call has run (tests, shutdown)."""
-        self._queue.join()
+        self._worker.drain()
 
     def close(self) -> None:
         """Finish queued calls and stop the worker."""
-        if self._worker.is_alive():
-            self._queue.put(None)
-            self._worker.join(timeout=30)
+        self._worker.close()
 
     def _send(self, card: Card, *, new: bool) -> None:
         activity = {
@@ -111,16 +105,3 @@ class TeamsBotChannel:
             self.client.put(
                 url, json={**activity, "id": existing}, headers=headers
             ).raise_for_status()
-
-    def _run(self) -> None:
-        while True:
-            job = self._queue.get()
-            try:
-                if job is None:
-                    return
-                job()
-            except Exception as exc:  # a failed post never undoes a decision
-                self.errors.append(type(exc).__name__)
-                logger.warning("teams bot post failed: %s", type(exc).__name__)
-            finally:
-                self._queue.task_done()

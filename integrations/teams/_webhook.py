@@ -7,12 +7,11 @@ authenticates them). Posts run on one worker thread so the approval service neve
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 from typing import Any
 
 from guardrails import ConfigurationError
 from guardrails.channels import CardUpdate
+from integrations._worker import CallWorker
 from integrations.teams._cards import notify_card
 
 __all__ = ["TeamsWebhookChannel"]
@@ -46,44 +45,26 @@ class TeamsWebhookChannel:
         self.url = url
         self.inbox_url = inbox_url
         self.client = client or httpx.Client(timeout=10)
-        self.errors: list[str] = []
-        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
-        self._worker = threading.Thread(target=self._run, name="guardrails-teams", daemon=True)
-        self._worker.start()
+        self._worker = CallWorker("guardrails-teams", logger)
+        self.errors = self._worker.errors  # failed posts, by exception type
 
     def deliver(self, update: CardUpdate, /) -> None:
         """Queue a notify card for openings, escalations and the final outcome."""
         if update.kind not in ("requested", "escalated", "decided", "expired"):
             return
         card = notify_card(update.card, inbox_url=self.inbox_url)
-        self._queue.put(
-            {
-                "type": "message",
-                "attachments": [
-                    {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
-                ],
-            }
-        )
+        message = {
+            "type": "message",
+            "attachments": [
+                {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
+            ],
+        }
+        self._worker.submit(lambda: self.client.post(self.url, json=message).raise_for_status())
 
     def drain(self) -> None:
         """Wait until every queued post has been sent (tests, shutdown)."""
-        self._queue.join()
+        self._worker.drain()
 
     def close(self) -> None:
         """Finish queued posts and stop the worker."""
-        if self._worker.is_alive():
-            self._queue.put(None)
-            self._worker.join(timeout=30)
-
-    def _run(self) -> None:
-        while True:
-            message = self._queue.get()
-            try:
-                if message is None:
-                    return
-                self.client.post(self.url, json=message).raise_for_status()
-            except Exception as exc:  # a failed notification never undoes a decision
-                self.errors.append(type(exc).__name__)
-                logger.warning("teams webhook post failed: %s", type(exc).__name__)
-            finally:
-                self._queue.task_done()
+        self._worker.close()

@@ -160,7 +160,7 @@ def test_the_ack_does_not_wait_for_the_slack_api(service, post, slack, fake) -> 
     request = open_request(service)
     slack.drain()
     release = threading.Event()
-    slack._queue.put(release.wait)  # hold the Slack worker, as a slow Slack API would
+    slack._worker.submit(release.wait)  # hold the Slack worker, as a slow Slack API would
     try:
         res = post(click_payload("UBOB", request))
         assert res.json() == {"ok": True}
