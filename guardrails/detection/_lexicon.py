@@ -16,9 +16,14 @@ from importlib import resources
 from types import MappingProxyType
 
 __all__ = [
+    "AMBIGUOUS_FIRST",
     "BIG_PLACE",
+    "COMMON",
+    "FIRST",
     "LETTER",
     "LOWER",
+    "STOP",
+    "SURNAME",
     "UPPER",
     "Lexicons",
     "lexicons",
@@ -69,6 +74,8 @@ _CURATED_AMBIGUOUS = word_set(
 
 
 BIG_PLACE = 1_000_000  # people rarely share a name with a city this big
+# Bits of ``Lexicons.flags``: one dict lookup answers every membership question about a word.
+FIRST, SURNAME, COMMON, STOP, AMBIGUOUS_FIRST = 1, 2, 4, 8, 16
 _MID_PLACE = 100_000
 
 
@@ -85,6 +92,10 @@ class Lexicons:
     ambiguous_places: frozenset[str]
     state_codes: frozenset[str]
     max_place_words: int
+    #: case-folded word -> FIRST | SURNAME | COMMON | STOP | AMBIGUOUS_FIRST bits (hot loops)
+    flags: dict[str, int]
+    #: first word of a multi-word place -> most words of a place starting with it
+    place_starts: dict[str, int]
 
 
 def _fold(words: Sequence[str]) -> frozenset[str]:
@@ -137,14 +148,33 @@ def lexicons(
         or ((p in common or p in first) and pop < BIG_PLACE)
         or (p in last and pop < _MID_PLACE)
     )
+    common_words = common | _CURATED_AMBIGUOUS
+    stop_words = _fold(load_lines("stop_words_spacy.txt.gz"))
+    flags: dict[str, int] = {}
+    for words, bit in (
+        (first, FIRST),
+        (last, SURNAME),
+        (common_words, COMMON),
+        (stop_words, STOP),
+        (ambiguous_first, AMBIGUOUS_FIRST),
+    ):
+        for w in words:
+            flags[w] = flags.get(w, 0) | bit
+    place_starts: dict[str, int] = {}
+    for p in places:
+        if " " in p:
+            parts = p.split(" ")
+            place_starts[parts[0]] = max(place_starts.get(parts[0], 0), len(parts))
     return Lexicons(
         first_names=frozenset(first),
         surnames=frozenset(last),
-        common_words=common | _CURATED_AMBIGUOUS,
-        stop_words=_fold(load_lines("stop_words_spacy.txt.gz")),
+        common_words=common_words,
+        stop_words=stop_words,
         places=MappingProxyType(places),
         ambiguous_first=ambiguous_first,
         ambiguous_places=ambiguous_places,
         state_codes=frozenset(codes),
         max_place_words=max(p.count(" ") + 1 for p in places),
+        flags=flags,
+        place_starts=place_starts,
     )

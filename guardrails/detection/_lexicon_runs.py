@@ -11,9 +11,14 @@ import re
 from functools import cache
 
 from guardrails.detection._lexicon import (
+    AMBIGUOUS_FIRST,
     BIG_PLACE,
+    COMMON,
+    FIRST,
     LETTER,
     LOWER,
+    STOP,
+    SURNAME,
     UPPER,
     Lexicons,
     lexicons,
@@ -42,14 +47,17 @@ RUN = (
     rf"{_WORD}(?:[ \t]+(?:(?:{PARTICLES})[ \t]+){{0,2}}"
     rf"(?:[{UPPER}]\.?[ \t]+){{0,2}}{_WORD}){{0,7}}"
 )
-_RUNS = re.compile(RUN)
-_TOKEN = re.compile(r"[^ \t]+")
-_INITIAL = re.compile(rf"[{UPPER}]\.?")
+# Not glued to a word, a path, base64 or an attribute access before it ("xJane", "a.Conn"). The
+# look-behind sits after the first letter so that the regex engine can still skip ahead to
+# upper-case letters (a pattern starting with a look-behind is tried at every position: 2x).
+_FIRST = f"[{UPPER}]"
+_RUNS = re.compile(_FIRST + r"(?<![\w/+=\\.].)" + RUN.removeprefix(_FIRST))
 _PARTICLE_SET = frozenset(PARTICLES.split("|"))
 
 
 _GLUE = frozenset("_/+=\\")  # characters that join a word into a token (base64, paths)
 _CODE_AFTER = frozenset("([")  # a call or an index: an identifier, not a name
+_GLUED = _GLUE | {"."}  # before a run (with alphanumerics): the look-behind of ``_RUNS``
 
 
 # Words that end a name: organisations and streets ("John Street", "Acme Inc").
@@ -108,6 +116,7 @@ class RunAnalyzer:
 
     def __init__(self, lx: Lexicons) -> None:
         self.lx = lx
+        self._flags = lx.flags
         self._cache: dict[str, tuple[Found, ...]] = {}
         self._with_findings: set[str] = set()
         self._last: tuple[str, list[tuple[int, tuple[Found, ...]]]] | None = None
@@ -134,20 +143,19 @@ class RunAnalyzer:
             self._last = (text, out)
             return out
         # Positions: the runs are in text order and do not overlap, so the next occurrence of each
-        # run after the previous one's end is exactly where the regex matched it (an earlier
-        # occurrence would have been matched first). str.find is C-level; no match objects.
+        # run after the previous one's end, not glued to a word before it (the regex's
+        # look-behind), is exactly where the regex matched it. str.find is C-level.
         find, n, pos = text.find, len(text), 0
         for run in runs:
             start = find(run, pos)
+            while start > 0 and (text[start - 1].isalnum() or text[start - 1] in _GLUED):
+                start = find(run, start + 1)
             pos = start + len(run)
             if run not in hits:
                 continue
             # inside a token ("nr00P9YCmghZ03Ey635", "sk_live_pJo1ne"): not a word
-            before = text[start - 1] if start else " "
             after = text[pos] if pos < n else " "
-            if before.isalnum() or after.isalnum() or before in _GLUE or after in _GLUE:
-                continue
-            if before == "." or after in _CODE_AFTER:  # "_internal.Conn", "Conn(", "Conn[0]"
+            if after.isalnum() or after in _GLUE or after in _CODE_AFTER:  # "Conn(", "Conn[0]"
                 continue
             if text.startswith(" = ", pos) or (after == "=" and not text.startswith("==", pos)):
                 continue  # "Conn = …": an assignment target
@@ -156,90 +164,95 @@ class RunAnalyzer:
         return out
 
     def _analyze(self, run: str) -> tuple[Found, ...]:
-        lx = self.lx
+        flags = self._flags
         toks: list[tuple[int, int, str]] = []
-        for m in _TOKEN.finditer(run):
-            start, end, tok = m.start(), m.end(), m.group()
-            if tok[-2:] in ("'s", "’s"):  # possessive: "Jane's" -> "Jane"
-                end, tok = end - 2, tok[:-2]
-            toks.append((start, end, tok))
+        pos = 0
+        for word in run.split():  # a run's blanks are spaces and tabs only
+            start = run.index(word, pos)
+            pos = start + len(word)
+            if word[-2:] in ("'s", "’s"):  # possessive: "Jane's" -> "Jane"
+                toks.append((start, pos - 2, word[:-2]))
+            else:
+                toks.append((start, pos, word))
         keys = [t.casefold() for _, _, t in toks]
+        fl = [flags.get(k, 0) for k in keys]
+        # particles ("van", "de") and initials ("K", "K."): glue inside a name, never its start
+        glue = [t in _PARTICLE_SET or _is_initial(t) for _, _, t in toks]
         n = len(toks)
         out: list[Found] = []
         i = 0
         while i < n:
-            key = keys[i]
-            if toks[i][2] in _PARTICLE_SET or _INITIAL.fullmatch(toks[i][2]):
+            if glue[i]:
                 i += 1
                 continue
+            f = fl[i]
             place_words = self._place_words(keys, i)
             if place_words > 1:  # "New York", "San Francisco": a multi-word place wins
                 out.append(self._place(toks, keys, i, place_words))
                 i += place_words
                 continue
-            if key in lx.first_names:
+            if f & FIRST:
                 j = i + 1
-                while j < n and (toks[j][2] in _PARTICLE_SET or _INITIAL.fullmatch(toks[j][2])):
+                while j < n and glue[j]:
                     j += 1
                 k = j
-                while k < n and k - i < 5 and self._surname_like(keys[k]):
+                while k < n and k - i < 5 and self._surname_like(keys[k], fl[k]):
                     k += 1
                 if k > j and (
-                    key not in lx.ambiguous_first
+                    not f & AMBIGUOUS_FIRST
                     # "Will Byrne" yes; "Spring Boot", "Grant Access", "Bill Payment" no
-                    or (keys[j] in lx.surnames and keys[j] not in lx.common_words)
+                    or fl[j] & (SURNAME | COMMON) == SURNAME
                 ):
                     out.append((toks[i][0], toks[k - 1][1], PERSON, 0.85, NEEDS_NOTHING))
                     i = k
                     continue
-            k = self._unknown_then_surname(toks, keys, i)
+            k = self._unknown_then_surname(toks, keys, fl, i)
             if k:  # "Minjun Navarro", "Aoi Wang": an unlisted given name before a surname
                 out.append((toks[i][0], toks[i + k - 1][1], PERSON, 0.7, NEEDS_NOTHING))
                 i += k
                 continue
+            lone_name = f & (FIRST | AMBIGUOUS_FIRST) == FIRST
             if place_words == 1:
                 place = self._place(toks, keys, i, 1)
                 out.append(place)
                 # "Anna", "Mary": a lone first name that is also a town is a person unless "in Anna"
-                lone_name = key in lx.first_names and key not in lx.ambiguous_first
                 if place[4] == NEEDS_PLACE_CONTEXT and lone_name:
                     out.append((toks[i][0], toks[i][1], PERSON, 0.6, UNLESS_PLACE_CONTEXT))
-            elif key in lx.first_names and key not in lx.ambiguous_first:
+            elif lone_name:
                 out.append((toks[i][0], toks[i][1], PERSON, 0.6, NEEDS_NOTHING))
             i += 1
         return tuple(out)
 
     def _unknown_then_surname(
-        self, toks: list[tuple[int, int, str]], keys: list[str], i: int
+        self, toks: list[tuple[int, int, str]], keys: list[str], fl: list[int], i: int
     ) -> int:
         """Length of "<unlisted word> [initials] <surname> […]" at ``i`` ("Minjun K. Reddy")."""
-        lx = self.lx
         key = keys[i]
-        if len(key) < 2 or key in lx.common_words or key in _NOT_SURNAME:
-            return 0
-        if lx.places.get(key, 0) >= BIG_PLACE:
+        if len(key) < 2 or fl[i] & COMMON or key in _NOT_SURNAME:
             return 0
         j = i + 1
-        while j < len(keys) and j - i < 3 and _INITIAL.fullmatch(toks[j][2]):
+        n = len(keys)
+        while j < n and j - i < 3 and _is_initial(toks[j][2]):
             j += 1
-        if j >= len(keys):
+        if j >= n:
             return 0
-        nxt = keys[j]
-        if nxt not in lx.surnames or nxt in lx.stop_words or nxt in lx.common_words:
+        if fl[j] & (SURNAME | STOP | COMMON) != SURNAME or keys[j] in _NOT_SURNAME:
             return 0  # "Redis Stack", "AirPods Max"
-        if nxt in _NOT_SURNAME:
+        if self.lx.places.get(key, 0) >= BIG_PLACE:
             return 0
         k = j + 1
-        while k < len(keys) and k - i < 5 and self._surname_like(keys[k]):
+        while k < n and k - i < 5 and self._surname_like(keys[k], fl[k]):
             k += 1
         return k - i
 
     def _place_words(self, keys: list[str], i: int) -> int:
+        """How many words from ``i`` form a gazetteer place (longest first), or 0."""
         places = self.lx.places
-        for k in range(min(self.lx.max_place_words, len(keys) - i), 0, -1):
+        most = self.lx.place_starts.get(keys[i], 0)
+        for k in range(min(most, len(keys) - i), 1, -1):
             if " ".join(keys[i : i + k]) in places:
                 return k
-        return 0
+        return 1 if keys[i] in places else 0
 
     def _place(self, toks: list[tuple[int, int, str]], keys: list[str], i: int, k: int) -> Found:
         name = " ".join(keys[i : i + k])
@@ -247,11 +260,18 @@ class RunAnalyzer:
         score = 0.85 if self.lx.places[name] >= 10**9 else 0.75
         return (toks[i][0], toks[i + k - 1][1], LOCATION, score, need)
 
-    def _surname_like(self, key: str) -> bool:
-        lx = self.lx
-        if key in _NOT_SURNAME or key in lx.stop_words or len(key) < 2:
+    @staticmethod
+    def _surname_like(key: str, f: int) -> bool:
+        if f & STOP or len(key) < 2 or key in _NOT_SURNAME:
             return False
-        return key in lx.surnames or key not in lx.common_words
+        return bool(f & SURNAME or not f & COMMON)
+
+
+def _is_initial(tok: str) -> bool:
+    """``"K"`` or ``"K."`` (run tokens start upper-case unless they are particles)."""
+    return (len(tok) == 1 and tok.isupper()) or (
+        len(tok) == 2 and tok[1] == "." and tok[0].isupper()
+    )
 
 
 @cache
