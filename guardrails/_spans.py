@@ -112,6 +112,13 @@ def find_repeats(text: str, spans: Sequence[Span]) -> list[Span]:
     if not seeds:
         return []
     if len(seeds) <= _FIND_LOOP_MAX or len(text) < 4096:
+        # the usual case: each value occurs once, where it was found, and there is nothing to add
+        for value, seed in seeds.items():
+            i = text.find(value)
+            if i != seed.start or text.find(value, i + 1) >= 0:
+                break
+        else:
+            return []
         hits: list[tuple[int, int, str]] = []
         for value in seeds:
             i = text.find(value)

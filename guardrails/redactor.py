@@ -128,6 +128,10 @@ class Redactor:
         self.detectors: tuple[Detector, ...] = (*base, *extra_detectors)
         self._operators = self._check_operators(operators)
         self._default_operator: Operator = self._operators.pop("default", Placeholder())
+        # every entity masked with the reversible placeholder (the default): masking is batched
+        self._placeholders_only = all(
+            type(op) is Placeholder for op in (self._default_operator, *self._operators.values())
+        )
         self._default_rules = False
         self._field_rules = self._check_rules(field_rules)
         if isinstance(score_threshold, bool) or not isinstance(score_threshold, int | float):
@@ -268,16 +272,20 @@ class Redactor:
         if not spans:
             vault._mark_produced(digest)
             return text, []
+        if self._placeholders_only and type(vault) is Vault:
+            masks = vault._placeholders([(s.entity_type, text[s.start : s.end]) for s in spans])
+        else:
+            mask = self._mask
+            masks = [mask(text[s.start : s.end], s.entity_type, vault) for s in spans]
         pieces: list[str] = []
         append = pieces.append
-        mask = self._mask
         pos = 0
-        for span in spans:
+        for span, replacement in zip(spans, masks, strict=True):
             append(text[pos : span.start])
-            append(mask(text[span.start : span.end], span.entity_type, vault))
+            append(replacement)
             pos = span.end
-        pieces.append(text[pos:])
-        counts.update(span.entity_type for span in spans)
+        append(text[pos:])
+        counts.update([span.entity_type for span in spans])
         masked = "".join(pieces)
         vault._mark_produced(self._digest(masked))
         return masked, spans

@@ -22,7 +22,7 @@ __all__ = [
 _MAX_VALUE = 1024  # a value is read at most this far past its separator
 
 
-_KEY_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+_KEY_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 _UNQUOTED = re.compile(r"[^ \t\r\n\"'`,;&<>]+")
 _HAS_ALNUM = re.compile(r"[A-Za-z0-9]")
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
@@ -80,10 +80,9 @@ def check_kv(text: str, start: int, end: int, want: frozenset[str]) -> list[Foun
         i -= 1
         if i > 0 and text[i - 1] == "\\":
             i -= 1
-    key_end, limit = i, max(0, i - 128)
-    while i > limit and text[i - 1] in _KEY_CHARS:
-        i -= 1
-    key = text[i:key_end]
+    key_end = i
+    window = text[max(0, i - 128) : key_end]
+    key = window[len(window.rstrip(_KEY_CHARS)) :]  # the run of key characters before the end
     if not key:
         return []
     while end < n and text[end] in " \t":

@@ -152,7 +152,7 @@ def check_phone(text: str, start: int, end: int, want: frozenset[str]) -> list[F
     cand = text[start:end]
     ext = _EXTENSION.search(cand) if _HAS_LETTER.search(cand) else None
     number = cand[: ext.start()].rstrip(" ,") if ext else cand
-    digits = "".join(c for c in number if c.isdigit())
+    digits = "".join(filter(str.isdigit, number))
     if not 7 <= len(digits) <= 15:
         return []
     plus = number[0] == "+"

@@ -14,7 +14,6 @@ from functools import lru_cache
 
 from stdnum import iban as std_iban
 from stdnum import luhn
-from stdnum.iso7064 import mod_97_10
 
 __all__ = [
     "WORD_CHARS",
@@ -52,8 +51,7 @@ def _after(text: str, i: int) -> str:
 # ---------------------------------------------------------------------------------------- email
 
 _GROUP_SPLIT = re.compile(r"[ \-]+")
-_LOCAL_TAIL = re.compile(r"[A-Za-z0-9._%+'\-]+$")
-_TLD = re.compile(r"[A-Za-z]{2,24}")
+_LOCAL_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+'-"
 _URL_AUTHORITY_END = frozenset(" \t\r\n/\"'<>")
 _MACHINE_LOCAL = re.compile(
     r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}|[0-9a-fA-F.\-]{16,}"
@@ -75,21 +73,22 @@ def check_email(text: str, start: int, end: int, want: frozenset[str]) -> list[F
     if at <= 0:
         return []
     # RFC 5321 caps the local part at 64 characters: a long run before "@" is not all address.
-    m = _LOCAL_TAIL.search(text, max(0, at - 64), at)
-    start = m.start() if m else at
+    # (rstrip, not a regex search ending in "$": that one is quadratic in the window.)
+    window = text[max(0, at - 64) : at]
+    start = at - (len(window) - len(window.rstrip(_LOCAL_CHARS)))
     while start < at and text[start] in ".-+%'":
         start += 1
     local, domain = text[start:at], text[at + width : end]
     if not local or ".." in local or local.endswith("."):
         return []
-    labels = domain.split(".")
-    if any(not lab or lab[0] == "-" or lab[-1] == "-" for lab in labels):
-        return []
-    if not _TLD.fullmatch(labels[-1]):
+    if ".-" in domain or "-." in domain or ".." in domain or domain[:1] in ".-":
+        return []  # an empty label, or one that starts or ends with "-" (the last is [A-Za-z])
+    tld = domain[domain.rfind(".") + 1 :]
+    if not 2 <= len(tld) <= 24 or not (tld.isascii() and tld.isalpha()):
         return []
     seg = text[max(0, start - 200) : start]
     i = seg.rfind("://")
-    if i >= 0 and not any(c in _URL_AUTHORITY_END for c in seg[i + 3 :]):
+    if i >= 0 and _URL_AUTHORITY_END.isdisjoint(seg[i + 3 :]):
         return []  # scheme://user:PASSWORD@host is URL_CREDENTIALS / PASSWORD, not an address
     if _MACHINE_LOCAL.fullmatch(local):
         return []  # <uuid@mail.example.com> Message-IDs, <hex@host> ids: not a mailbox
@@ -114,7 +113,7 @@ def _ssn_ranges_ok(d: str) -> bool:
 def check_ssn(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
     """A US SSN in a valid range; without dashes only when the context says SSN."""
     cand = text[start:end]
-    d = "".join(c for c in cand if c.isdigit())
+    d = "".join(filter(str.isdigit, cand))
     if len(d) != 9 or not _ssn_ranges_ok(d):
         return []
     prev, nxt = _before(text, start), _after(text, end)
@@ -159,10 +158,9 @@ def _card_brand_ok(d: str) -> bool:
 
 
 def _card_ok(cand: str) -> bool:
-    seps = {c for c in cand if not c.isdigit()}
-    if len(seps) > 1:
+    d = "".join(filter(str.isdigit, cand))
+    if len(cand) - len(d) > 1 and len(set(cand).difference(d)) > 1:
         return False  # "4111-1111 1111-1111": mixed separators are not how cards are written
-    d = "".join(c for c in cand if c.isdigit())
     return 12 <= len(d) <= 19 and _card_brand_ok(d) and luhn.is_valid(d)
 
 
@@ -223,12 +221,19 @@ def _cards_in_run(start: int, cand: str) -> list[Found]:
 # ----------------------------------------------------------------------------------------- IBAN
 
 
+# "A" -> "10" … "Z" -> "35": the ISO 7064 letter values
+_BASE36 = str.maketrans({chr(ord("A") + i): str(10 + i) for i in range(26)})
+
+
 @lru_cache(maxsize=4096)
 def _iban_ok(cand: str) -> bool:
     compact = cand.replace(" ", "").upper()
-    # the ISO 7064 checksum first: cheap, and it rejects 99 % of look-alikes before the
-    # (slower) per-country structure lookup in python-stdnum
-    if len(compact) < 15 or not mod_97_10.is_valid(compact[4:] + compact[:4]):
+    # A cheap ISO 7064 mod 97-10 pre-check (one int() instead of python-stdnum's per-character
+    # loop) rejects ~99 % of look-alikes; python-stdnum then decides (checksum again, the
+    # per-country structure and the national check digits).
+    if len(compact) < 15 or not (compact.isascii() and compact.isalnum()):
+        return False
+    if int((compact[4:] + compact[:4]).translate(_BASE36)) % 97 != 1:
         return False
     return bool(std_iban.is_valid(compact))
 
@@ -259,13 +264,27 @@ def check_ipv4(text: str, start: int, end: int, want: frozenset[str]) -> list[Fo
         return []  # "v1.2.3.4", "1.2.3.4.5"
     if prev in ("-", "/") and _before(text, start - 1) in ("v", "V"):
         return []
-    if has_context(text, start, _VERSION_WORDS, 16):
-        return []
-    try:
-        ipaddress.IPv4Address(text[start:end])
-    except ValueError:
+    if has_context(text, start, _VERSION_WORDS, 16) or not _ipv4_ok(text[start:end]):
         return []
     return [(start, end, "IP_ADDRESS", 0.95)]
+
+
+@lru_cache(maxsize=4096)
+def _ipv4_ok(cand: str) -> bool:
+    try:
+        ipaddress.IPv4Address(cand)
+    except ValueError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=4096)
+def _ipv6_ok(cand: str) -> bool:
+    try:
+        ipaddress.IPv6Address(cand)
+    except ValueError:
+        return False
+    return True
 
 
 def check_ipv6(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
@@ -274,16 +293,14 @@ def check_ipv6(text: str, start: int, end: int, want: frozenset[str]) -> list[Fo
     prev, nxt = _before(text, start), _after(text, end)
     if prev in WORD_CHARS or nxt in WORD_CHARS or prev in (":", ".") or nxt in (":", "."):
         return []  # a slice of a longer colon-separated run (a fingerprint, a MAC list)
-    if not any(c.isdigit() for c in cand) and cand.count(":") < 4:
+    if cand.count(":") < 4 and not any(map(str.isdigit, cand)):
         return []
     groups = [g for g in cand.split(":") if g]
     if "::" not in cand and len(groups) < 8 and "." not in cand:
         return []
     if cand.strip(":") == "" or (len(groups) < 2 and cand not in ("::1",)):
         return []
-    try:
-        ipaddress.IPv6Address(cand)
-    except ValueError:
+    if not _ipv6_ok(cand):
         return []
     return [(start, end, "IP_ADDRESS", 0.95)]
 

@@ -9,7 +9,6 @@ RE2; Python's ``re`` is far too slow on large alternations (seconds per MB).
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Sequence
 from typing import Any
@@ -24,7 +23,6 @@ except ImportError:  # pragma: no cover - exercised on other platforms
 
 __all__ = ["LiteralMatcher"]
 
-_WORD = re.compile(r"\w")
 _RE2_CHUNK = 500  # RE2 refuses very large alternations ("pattern too large")
 _LOOSE_MAX = 32  # uncompiled values searched one by one
 _FIND_BUDGET = 2_000_000  # bytes x loose values above which compiling is cheaper
@@ -180,8 +178,15 @@ class _ByteToChar:
 
 
 def on_boundaries(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]`` cuts no word (``re``'s ``\\w`` is ``isalnum()`` or ``_``)."""
     if start >= end:
         return False
-    if start > 0 and _WORD.match(text[start]) and _WORD.match(text[start - 1]):
-        return False
-    return not (end < len(text) and _WORD.match(text[end - 1]) and _WORD.match(text[end]))
+    if start > 0:
+        a, b = text[start - 1], text[start]
+        if (a.isalnum() or a == "_") and (b.isalnum() or b == "_"):
+            return False
+    if end < len(text):
+        a, b = text[end - 1], text[end]
+        if (a.isalnum() or a == "_") and (b.isalnum() or b == "_"):
+            return False
+    return True

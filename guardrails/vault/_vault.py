@@ -63,15 +63,33 @@ class Vault:
             existing = self._by_key.get(key)
             if existing is not None:
                 return existing
-            name = token_name(entity_type)
-            n = self._counters.get(name, 0) + 1
+            return self._new_placeholder(entity_type, value)
+
+    def _new_placeholder(self, entity_type: str, value: str) -> str:
+        # Caller holds the lock and checked that (entity_type, value) has no placeholder yet.
+        name = token_name(entity_type)
+        n = self._counters.get(name, 0) + 1
+        placeholder = f"<{name}_{n}>"
+        while placeholder in self._by_placeholder:  # only after a hand-edited load
+            n += 1
             placeholder = f"<{name}_{n}>"
-            while placeholder in self._by_placeholder:  # only after a hand-edited load
-                n += 1
-                placeholder = f"<{name}_{n}>"
-            self._counters[name] = n
-            self._add(entity_type, value, placeholder)
-            return placeholder
+        self._counters[name] = n
+        self._add(entity_type, value, placeholder)
+        return placeholder
+
+    def _placeholders(self, items: list[tuple[str, str]]) -> list[str]:
+        """:meth:`placeholder_for` of many ``(entity_type, value)`` pairs (str), under one lock.
+
+        The redactor's hot path; it only uses it on a plain :class:`Vault` (a subclass may
+        override :meth:`placeholder_for`).
+        """
+        by_key = self._by_key
+        out: list[str] = []
+        with self._lock:
+            for key in items:
+                existing = by_key.get(key)
+                out.append(existing if existing is not None else self._new_placeholder(*key))
+        return out
 
     def _add(self, entity_type: str, value: str, placeholder: str) -> None:
         self._by_key[(entity_type, value)] = placeholder
