@@ -2,14 +2,17 @@
 
 Hooks, and why each is where it is:
 
-* ``before_agent`` remembers who asked (the requester), because a resuming run is someone else.
-* ``before_model`` redacts the *whole* history into state (not only the last message), so the
-  checkpoint and every stream see placeholders; ``wrap_model_call`` redacts the request again as
-  a last line (other middleware may have added messages after us).
-* ``wrap_model_call`` also redacts what the model wrote (content and tool-call args) before it
-  enters state, so a raw model output never reaches a checkpoint or an ``updates`` stream, and
-  another middleware's ``jump_to`` cannot skip it. Doing it here, not in an ``after_model`` node,
-  also saves one graph step (and checkpoint write) per model call.
+* ``before_agent`` runs once per run started with new input: it remembers who asked (the
+  requester, from the run's authenticated config, because a resuming run is someone else) and
+  redacts the *whole* history into state (not only the last message), so the new input is masked
+  in state from the turn's first node on.
+* ``wrap_model_call`` redacts the request (the whole history, so the model never sees a raw
+  value whatever added it), writes any message of state that was not masked yet back into state
+  (placeholders in the checkpoint and every stream), and redacts what the model wrote (content
+  and tool-call args) before it enters state, so a raw model output never reaches a checkpoint or
+  an ``updates`` stream, and another middleware's ``jump_to`` cannot skip it. Doing this here,
+  not in ``before_model``/``after_model`` nodes, saves graph steps (and checkpoint writes): two
+  per model call.
 * ``after_model`` exists only in ``batched`` mode (a subclass chosen at construction): it asks for
   every decision of the turn in one interrupt, which must not happen inside the model call.
 * ``wrap_tool_call`` is the gate: whatever routed the call here (including another middleware's
@@ -38,7 +41,8 @@ from langgraph.config import get_config
 from langgraph.types import Command
 
 from guardrails import ConfigurationError
-from guardrails.guard import ExecutionLedger, ToolGuard
+from guardrails.guard import CallContext, ExecutionLedger, ToolGuard
+from guardrails.session import RedactionSession
 from integrations.langgraph._common import _state_get
 from integrations.langgraph._context import UserResolver, default_user
 from integrations.langgraph._guarded import REQUESTER_KEY, GraphGuard
@@ -143,56 +147,74 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
     # -- hooks --------------------------------------------------------------------------------
 
     def before_agent(self, state: GuardrailsState, runtime: Any) -> dict[str, Any] | None:
-        user = self.graph_guard.resolve_user(get_config())
-        return {REQUESTER_KEY: user} if user != state.get(REQUESTER_KEY) else None
-
-    def before_model(self, state: GuardrailsState, runtime: Any) -> dict[str, Any] | None:
         config = get_config()
-        ctx = self.graph_guard.context(state, config)
+        user = self.graph_guard.resolve_user(config)
+        update: dict[str, Any] = {REQUESTER_KEY: user} if user != state.get(REQUESTER_KEY) else {}
+        ctx = self.graph_guard.context({**state, REQUESTER_KEY: user}, config)
         session = self.graph_guard.session(state, ctx)
         size = session.vault_size
-        before = list(state["messages"])
+        before = list(state.get("messages") or [])
         after = self.graph_guard.redact_history(before, session)
         self.graph_guard.note_redaction(ctx, session, size, "history")
         changed = self.graph_guard.changed(before, after)
-        if (state.get(VAULT_KEY) or {}).get("n") == session.vault_size and not changed:
-            return None  # nothing new: skip encrypting the vault again
-        update: dict[str, Any] = self.graph_guard.vault_update(session)
         if changed:
             update["messages"] = changed
-        return update
+        stored: Mapping[str, Any] = _state_get(state, VAULT_KEY) or {}
+        if changed or stored.get("n") != session.vault_size:
+            update.update(self.graph_guard.vault_update(session))
+        return update or None
 
-    def _redact_request(self, request: ModelRequest) -> ModelRequest:
+    def _redact_request(
+        self, request: ModelRequest
+    ) -> tuple[ModelRequest, list[Any], RedactionSession, CallContext]:
+        """The request with every message masked, and the state messages that were not yet."""
         ctx = self.graph_guard.context(request.state, get_config())
         session = self.graph_guard.session(request.state, ctx)
-        messages = self.graph_guard.redact_history(request.messages, session)
+        size = session.vault_size
+        in_state = list(_state_get(request.state, "messages") or [])
+        masked = self.graph_guard.redact_history(in_state, session)
+        by_id = {id(a): b for a, b in zip(in_state, masked, strict=True)}
+        # The request's messages are usually state's own objects: reuse their redaction.
+        messages = [
+            by_id[id(m)] if id(m) in by_id else self.graph_guard.redact_message(m, session)
+            for m in request.messages
+        ]
         system = request.system_message
         if system is not None:
             system = self.graph_guard.redact_message(system, session)  # type: ignore[assignment]
+        self.graph_guard.note_redaction(ctx, session, size, "history")
         # Remember the tools offered to the model (including ones added at run time) so the
         # batched review and an outer middleware's unregistered tool are still known by tags.
         for t in request.tools:
             name = getattr(t, "name", None)
             if isinstance(name, str):
                 self._known_tools[name] = t
-        return request.override(messages=messages, system_message=system)  # type: ignore[arg-type]
+        changed = self.graph_guard.changed(in_state, masked)
+        redacted = request.override(messages=messages, system_message=system)  # type: ignore[arg-type]
+        return redacted, changed, session, ctx
 
     def wrap_model_call(
         self, request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]
     ) -> ModelResponse | ExtendedModelResponse:
-        return self._redact_response(request, handler(self._redact_request(request)))
+        redacted, changed, session, ctx = self._redact_request(request)
+        return self._redact_response(request, handler(redacted), changed, session, ctx)
 
     async def awrap_model_call(
         self, request: ModelRequest, handler: Callable[[ModelRequest], Awaitable[ModelResponse]]
     ) -> ModelResponse | ExtendedModelResponse:
-        return self._redact_response(request, await handler(self._redact_request(request)))
+        redacted, changed, session, ctx = self._redact_request(request)
+        return self._redact_response(request, await handler(redacted), changed, session, ctx)
 
     def _redact_response(
-        self, request: ModelRequest, response: ModelResponse
+        self,
+        request: ModelRequest,
+        response: ModelResponse,
+        changed: list[Any],
+        session: RedactionSession,
+        ctx: CallContext,
     ) -> ModelResponse | ExtendedModelResponse:
-        """The model's messages redacted before they enter state; the grown vault goes along."""
-        ctx = self.graph_guard.context(request.state, get_config())
-        session = self.graph_guard.session(request.state, ctx)
+        """The model's messages redacted before they enter state, with the state messages that
+        were not masked yet and the grown vault."""
         size = session.vault_size
         messages = [self.graph_guard.redact_message(m, session) for m in response.result]
         self.graph_guard.note_redaction(ctx, session, size, "model_output")
@@ -201,11 +223,14 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
                 result=messages, structured_response=response.structured_response
             )
         stored = _state_get(request.state, VAULT_KEY)
-        if isinstance(stored, Mapping) and stored.get("n") == session.vault_size:
+        update: dict[str, Any] = {}
+        if changed:
+            update["messages"] = changed  # replaced by id in state
+        if changed or not (isinstance(stored, Mapping) and stored.get("n") == session.vault_size):
+            update.update(self.graph_guard.vault_update(session))
+        if not update:
             return response
-        return ExtendedModelResponse(
-            model_response=response, command=Command(update=self.graph_guard.vault_update(session))
-        )
+        return ExtendedModelResponse(model_response=response, command=Command(update=update))
 
     def wrap_tool_call(
         self,
