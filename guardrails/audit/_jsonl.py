@@ -16,8 +16,8 @@ import threading
 from collections.abc import Iterator
 
 from guardrails._errors import AuditError
+from guardrails._group import GroupCommit
 from guardrails.audit._events import GENESIS_HASH, Record
-from guardrails.audit._group import GroupCommit
 from guardrails.audit._lines import split_line, to_line
 from guardrails.audit._sink import Builder
 
@@ -47,7 +47,7 @@ class JsonlSink:
         self.readonly = readonly
         self._fsync = fsync
         self._lock = threading.Lock()
-        self._group = GroupCommit(self._write_batch)
+        self._group: GroupCommit[Builder, Record] = GroupCommit(self._write_batch)
         self._cached: tuple[int, int, str] | None = None  # (file size, seq, hash) after our write
         try:
             flags = os.O_RDONLY if readonly else os.O_RDWR | os.O_APPEND | os.O_CREAT

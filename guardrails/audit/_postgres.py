@@ -15,8 +15,8 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from guardrails._errors import AuditError, ConfigurationError, MissingDependencyError
+from guardrails._group import GroupCommit
 from guardrails.audit._events import GENESIS_HASH, Record
-from guardrails.audit._group import GroupCommit
 from guardrails.audit._sink import Builder
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ class PostgresSink:
         self._sql_insert = f"INSERT INTO {q} (seq, body, hash) VALUES (%s, %s, %s)"  # noqa: S608
         self._sql_page = f"SELECT seq, body, hash FROM {q} WHERE seq > %s ORDER BY seq LIMIT %s"  # noqa: S608
         self._lock = threading.Lock()
-        self._group = GroupCommit(self._write_batch)
+        self._group: GroupCommit[Builder, Record] = GroupCommit(self._write_batch)
         self._con: psycopg.Connection[Any] | None = None
         if create:
             with self._lock:

@@ -13,12 +13,13 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator
+from itertools import chain
 from typing import Literal
 from urllib.request import pathname2url
 
 from guardrails._errors import AuditError, ConfigurationError
+from guardrails._group import GroupCommit
 from guardrails.audit._events import GENESIS_HASH, Record
-from guardrails.audit._group import GroupCommit
 from guardrails.audit._sink import Builder
 
 __all__ = ["SQLiteSink"]
@@ -60,7 +61,7 @@ class SQLiteSink:
             raise ConfigurationError("synchronous must be 'FULL' or 'NORMAL'")
         self.path = os.fspath(path)
         self._lock = threading.Lock()
-        self._group = GroupCommit(self._write_batch)
+        self._group: GroupCommit[Builder, Record] = GroupCommit(self._write_batch)
         self.readonly = readonly
         try:
             if readonly:  # for verify/export: never creates or alters the evidence file
@@ -142,6 +143,31 @@ class SQLiteSink:
             for seq, body, digest in rows:
                 yield Record(seq, body, digest)
             after = rows[-1][0]
+
+    def pairs(self, start: int = 1) -> Iterator[tuple[str, str]]:
+        """``(body, hash)`` in seq order from one snapshot: what ``verify`` reads.
+
+        A read-only connection of its own (WAL: writers are never blocked) and one query whose
+        pages of row tuples are chained in C: no page queries, no ``Record`` per event.
+        """
+        if self.path == ":memory:" or self.path.startswith("file:"):
+            return ((r.body, r.hash) for r in self.records(start))
+        return chain.from_iterable(self._pages(start))
+
+    def _pages(self, start: int) -> Iterator[list[tuple[str, str]]]:
+        uri = "file:" + pathname2url(os.path.abspath(self.path)) + "?mode=ro"
+        try:
+            con = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+            try:
+                cur = con.execute(
+                    "SELECT body, hash FROM audit_events WHERE seq >= ? ORDER BY seq", (start,)
+                )
+                while rows := cur.fetchmany(_PAGE):
+                    yield rows
+            finally:
+                con.close()
+        except sqlite3.Error as exc:
+            raise AuditError(f"SQLite audit read failed: {exc}") from exc
 
     def head(self) -> tuple[int, str]:
         """Last ``(seq, hash)``."""

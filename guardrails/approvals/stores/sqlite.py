@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Literal
 
 from guardrails._errors import ApprovalError, ConfigurationError, UnknownRequestError
+from guardrails._group import GroupCommit
 from guardrails.approvals._codec import decode, encode, ts
 from guardrails.approvals._models import ApprovalRequest
-from guardrails.approvals.stores._group import GroupCommit
 from guardrails.approvals.stores._protocol import Change
 
 __all__ = ["SQLiteApprovalStore"]

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from guardrails._group import GroupCommit
 from guardrails.audit import AuditLog, Record, SQLiteSink
-from guardrails.audit._group import GroupCommit
 from guardrails.audit._sink import Builder
 
 

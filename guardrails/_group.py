@@ -1,30 +1,31 @@
-"""Group commit for decisions: concurrent ``update`` calls in one process share one durable commit.
+"""Group commit: concurrent writes share one durable commit; none is acknowledged before it.
 
-A durable commit costs one fsync, so one thread deciding alone gets at most ~1/fsync decisions per
-second. When several threads decide at once, the first becomes the *leader*: it takes every update
-queued so far, applies them in order inside one transaction and commits once; the others wait. No
-caller returns before the commit holding its update (never write-behind), and the updates in a
-batch run one after another in that transaction, each reading what the previous one wrote, so two
-decisions on one request still get exactly one outcome. The same scheme as the audit sinks'
-``guardrails.audit._group``, for ``(request_id, change)`` items.
+A commit that must reach the disk costs one fsync (a few ms on a virtual disk), and writes that
+must be serialized (an audit chain needs the previous hash; two decisions on one request must see
+each other) get at most ~1/fsync commits per second from one writer. When several threads write at
+once, the first becomes the *leader*: it takes every item queued so far, writes them in order in
+one transaction, commits once, and wakes the others. Every caller still returns only after the
+commit that holds its item - PostgreSQL's own group commit applied one level up, never
+write-behind batching. Used by the audit sinks (items are record builders) and the approval
+stores (items are ``(request_id, change)``).
 
 Example:
-    >>> g = GroupCommit(lambda items: [change(rid) for rid, change in items])
-    >>> g.submit(("r1", str.upper))
+    >>> g = GroupCommit(lambda items: [item.upper() for item in items])
+    >>> g.submit("r1")
     'R1'
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
-__all__ = ["GroupCommit"]
+__all__ = ["MAX_BATCH", "GroupCommit"]
 
 T = TypeVar("T")
 R = TypeVar("R")
-MAX_BATCH = 128
+MAX_BATCH = 256
 
 
 class _Pending(Generic[T, R]):
@@ -40,11 +41,13 @@ class _Pending(Generic[T, R]):
 class GroupCommit(Generic[T, R]):
     """Leader/follower batching around ``write_batch(items) -> [result or exception per item]``.
 
-    ``write_batch`` raising means nothing in the batch was committed: every caller gets the error.
+    ``write_batch`` returns one entry per item, in order: the item's result, or the exception
+    that fails only that item's caller. ``write_batch`` *raising* means nothing in the batch was
+    committed: every caller in it gets that error.
     """
 
     def __init__(
-        self, write_batch: Callable[[list[T]], list[Any]], *, max_batch: int = MAX_BATCH
+        self, write_batch: Callable[[list[T]], Sequence[Any]], *, max_batch: int = MAX_BATCH
     ) -> None:
         self._write = write_batch
         self._max = max_batch
@@ -53,7 +56,7 @@ class GroupCommit(Generic[T, R]):
         self._busy = False
 
     def submit(self, item: T) -> R:
-        """Apply one item; returns once the transaction that holds it has committed."""
+        """Write one item; returns once the transaction that holds it has committed."""
         me: _Pending[T, R] = _Pending(item)
         with self._cond:
             self._queue.append(me)
