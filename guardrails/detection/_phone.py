@@ -4,15 +4,14 @@
 We apply the same rule ``is_valid_number`` applies — the national number matches one of the
 number-type patterns (fixed line, mobile, toll free, …) of a region of its country code — with
 the patterns from the library's own metadata, compiled once per country, and cache the outcome.
+``phonenumbers`` is imported on the first phone candidate, not with the package (~40 ms).
 """
 
 from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
-
-import phonenumbers
-from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
+from types import ModuleType
 
 from guardrails.detection._validators import WORD_CHARS, Found, has_context
 
@@ -32,8 +31,15 @@ _TYPES = (
 )
 
 
+@cache
+def _phonenumbers() -> ModuleType:
+    import phonenumbers
+
+    return phonenumbers
+
+
 def _region_pattern(region: str) -> str | None:
-    meta = PhoneMetadata.metadata_for_region(region)
+    meta = _phonenumbers().PhoneMetadata.metadata_for_region(region)
     if meta is None:
         return None
     parts = [
@@ -47,13 +53,14 @@ def _region_pattern(region: str) -> str | None:
 @cache
 def _country_regex(cc: int) -> re.Pattern[str] | None:
     """One regex: any number type of any region sharing country code ``cc``."""
-    parts = [p for r in COUNTRY_CODE_TO_REGION_CODE.get(cc, ()) if (p := _region_pattern(r))]
+    regions = _phonenumbers().COUNTRY_CODE_TO_REGION_CODE.get(cc, ())
+    parts = [p for r in regions if (p := _region_pattern(r))]
     return re.compile("|".join(f"(?:{p})" for p in parts)) if parts else None
 
 
 @cache
 def _national(region: str) -> tuple[str, int, re.Pattern[str] | None]:
-    meta = PhoneMetadata.metadata_for_region(region)
+    meta = _phonenumbers().PhoneMetadata.metadata_for_region(region)
     prefix = (meta.national_prefix or "") if meta is not None else ""
     cc = meta.country_code if meta is not None else 0
     return prefix, cc or 0, _country_regex(cc) if cc else None
@@ -62,9 +69,10 @@ def _national(region: str) -> tuple[str, int, re.Pattern[str] | None]:
 @lru_cache(maxsize=8192)
 def valid_international(digits: str) -> bool:
     """``digits`` = country code + national number (what follows ``+`` or ``00``)."""
+    codes = _phonenumbers().COUNTRY_CODE_TO_REGION_CODE
     for k in (1, 2, 3):
         cc = int(digits[:k])
-        if cc in COUNTRY_CODE_TO_REGION_CODE:
+        if cc in codes:
             rx = _country_regex(cc)
             if rx is None:
                 return False
@@ -89,9 +97,10 @@ def valid_national(digits: str, region: str) -> bool:
 
 def possible_international(candidate: str) -> bool:
     """``phonenumbers.is_possible_number`` (length only) for a ``+`` number."""
+    pn = _phonenumbers()
     try:
-        return bool(phonenumbers.is_possible_number(phonenumbers.parse(candidate, None)))
-    except phonenumbers.NumberParseException:
+        return bool(pn.is_possible_number(pn.parse(candidate, None)))
+    except pn.NumberParseException:
         return False
 
 

@@ -75,7 +75,7 @@ def compiled(
         else None
     )
     return Compiled(
-        scanner=build_scanner(specs, backend),
+        scanner=build_scanner(specs, backend, cache=True),  # built-in patterns only
         checks=tuple(checks),
         custom_scanner=custom_scanner,
         custom_checks=tuple(custom_check(ce) for ce in custom),

@@ -19,6 +19,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from guardrails.detection._hs_cache import compile_database
+
 __all__ = [
     "Hit",
     "PatternSpec",
@@ -116,21 +118,21 @@ def _greedy(raw: list[Hit], som: tuple[bool, ...]) -> list[Hit]:
 class _HyperscanScanner:
     backend = "hyperscan"
 
-    def __init__(self, specs: Sequence[PatternSpec]) -> None:
+    def __init__(self, specs: Sequence[PatternSpec], *, cache: bool = False) -> None:
         import hyperscan
 
         self._hs = hyperscan
-        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         flags = [
             (hyperscan.HS_FLAG_SOM_LEFTMOST if s.som else 0)
             | (hyperscan.HS_FLAG_UTF8 if s.utf8 else 0)
             for s in specs
         ]
-        self._db.compile(
-            expressions=[s.regex.encode("utf-8") for s in specs],
-            ids=list(range(len(specs))),
-            elements=len(specs),
-            flags=flags,
+        self._db = compile_database(
+            [s.regex.encode("utf-8") for s in specs],
+            list(range(len(specs))),
+            flags,
+            mode=hyperscan.HS_MODE_BLOCK,
+            use_cache=cache,
         )
         self._som = tuple(s.som for s in specs)
         # a scratch space may be used by one scan at a time: one per thread.
@@ -194,11 +196,17 @@ def available_backends() -> tuple[str, ...]:
     return tuple(names)
 
 
-def build_scanner(specs: Sequence[PatternSpec], backend: str | None = None) -> Scanner:
-    """Compile ``specs`` with ``backend`` (default: hyperscan when importable, else RE2)."""
+def build_scanner(
+    specs: Sequence[PatternSpec], backend: str | None = None, *, cache: bool = False
+) -> Scanner:
+    """Compile ``specs`` with ``backend`` (default: hyperscan when importable, else RE2).
+
+    ``cache=True`` (built-in patterns only, never user input) keeps the compiled hyperscan
+    database in the user's cache directory for the next process (:mod:`._hs_cache`).
+    """
     chosen = backend or available_backends()[0]
     if chosen == "hyperscan":
-        return _HyperscanScanner(specs)
+        return _HyperscanScanner(specs, cache=cache)
     if chosen == "re2":
         return _Re2Scanner(specs)
     raise ValueError(f"unknown scanner backend {chosen!r}")

@@ -12,9 +12,6 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from stdnum import iban as std_iban
-from stdnum import luhn
-
 __all__ = [
     "WORD_CHARS",
     "Found",
@@ -161,7 +158,11 @@ def _card_ok(cand: str) -> bool:
     d = "".join(filter(str.isdigit, cand))
     if len(cand) - len(d) > 1 and len(set(cand).difference(d)) > 1:
         return False  # "4111-1111 1111-1111": mixed separators are not how cards are written
-    return 12 <= len(d) <= 19 and _card_brand_ok(d) and luhn.is_valid(d)
+    if not (12 <= len(d) <= 19 and _card_brand_ok(d)):
+        return False
+    from stdnum import luhn  # on the first card candidate, not with the package
+
+    return bool(luhn.is_valid(d))
 
 
 def check_card(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
@@ -235,7 +236,9 @@ def _iban_ok(cand: str) -> bool:
         return False
     if int((compact[4:] + compact[:4]).translate(_BASE36)) % 97 != 1:
         return False
-    return bool(std_iban.is_valid(compact))
+    from stdnum import iban  # on the first IBAN candidate, not with the package
+
+    return bool(iban.is_valid(compact))
 
 
 def check_iban(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
