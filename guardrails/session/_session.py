@@ -134,7 +134,12 @@ class RedactionSession:
 
     # -- redaction -----------------------------------------------------------------------------
     def redact_text(self, text: str) -> str:
-        """Redact ``text`` with the conversation's vault; re-sent text is served from the cache."""
+        """Redact ``text`` with the conversation's vault; re-sent text is served from the cache.
+
+        The masked text is cached as its own result too: masking is idempotent in the same
+        vault (a property the redactor's tests hold it to), so a history that sends back what
+        this session masked (a tool output in the next model call) is not scanned again.
+        """
         if not isinstance(text, str):
             raise InputError(f"redact_text expects str, got {type(text).__name__}")
 
@@ -143,7 +148,10 @@ class RedactionSession:
             self.stats.count(result.counts)
             return result.text
 
-        return str(self._cached("t", _keys.utf8(text), scan))
+        out = str(self._cached("t", _keys.utf8(text), scan))
+        if out != text:
+            self._remember("t", _keys.utf8(out), out)
+        return out
 
     def redact_data(self, obj: T) -> T:
         """Redact structured data (same shape back). JSON-native items are cached by content.
@@ -292,6 +300,17 @@ class RedactionSession:
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
             return redacted
+
+    def _remember(self, kind: str, blob: bytes, redacted: Any) -> None:
+        """Cache ``redacted`` as the result for ``blob`` (a fixpoint), stamped with the vault now."""
+        if not self._cache_size:
+            return
+        key = _keys.digest(kind, blob)
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = _Entry(redacted=redacted, vault_size=len(self._vault))
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
 
     def _learned_since(self, size: int, blob: bytes) -> bool:
         """Does ``blob`` contain a value the vault learned after it held ``size`` entries?"""

@@ -94,6 +94,23 @@ def test_resent_data_is_not_rescanned(session: RedactionSession, counter: Counti
     assert counter.calls == calls
 
 
+def test_masked_text_sent_back_is_not_rescanned(session: RedactionSession) -> None:
+    """What the session masked, sent back (a tool output in the next model call), is a cache hit."""
+    masked = session.redact_text(f"mail {EMAIL}, ssn {SSN}")
+    assert session.redact_text(masked) == masked
+    assert (session.stats.misses, session.stats.hits) == (1, 1)
+
+
+def test_masked_text_sent_back_is_rechecked_when_the_vault_learns_a_value_in_it(
+    session: RedactionSession,
+) -> None:
+    """The masked form's cache entry is checked against vault growth like any other."""
+    masked = session.redact_text(f"mail {EMAIL}, door code BDG-1234")  # no "badge" cue: missed
+    assert masked == "mail <EMAIL_ADDRESS_1>, door code BDG-1234"
+    session.redact_text("my badge is BDG-1234")
+    assert session.redact_text(masked) == "mail <EMAIL_ADDRESS_1>, door code <SECRET_1>"
+
+
 def test_value_learned_later_is_masked_in_older_cached_item(session: RedactionSession) -> None:
     """A value the vault learns after an item was cached is masked when that item is re-sent."""
     older = "door code BDG-1234 works"  # no "badge" cue: detection misses it
