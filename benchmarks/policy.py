@@ -3,14 +3,17 @@
 Workloads on one realistic policy (8 rules, 4 with CEL conditions, a privileged tag, lists):
 (a) a call no rule selects (default allow: selectors only, no CEL), (b) a call whose rule has no
 condition, (c) one condition evaluated (``args.amount > 1000``), (d) three conditions evaluated
-(``email_domain(args.to) in`` allowlist + sensitive-table ``in`` + requester groups), and
-(e) the same allowlist check written with CEL's ``exists`` macro, one condition. Each is ``Policy.evaluate`` end
-to end: activation built from the raw args, conditions run, decision returned.
+(``email_domain(args.to) in`` allowlist + sensitive-table ``in`` + requester groups), (e) the same
+allowlist check written with CEL's ``exists`` macro, one condition, and (f) one condition on a
+call whose arguments also carry 1,000 rows (a bulk insert). Each is ``Policy.evaluate`` end to
+end: activation built from the raw args, conditions run, decision returned. Conditions run as
+compiled closures (``guardrails/policy/_cel_compile.py``); every ``*_interpreted`` workload is the
+same policy with its conditions forced onto cel-python's interpreter, measured in the same rounds.
 
-Anchors: the bare cel-python program for ``args.amount > 1000`` with the interpreted runner we use
-and with cel-python's ``CompiledRunner`` (transpiles to Python and ``exec``-s it; we do not use it,
-see ``guardrails/policy/_conditions.py``), plus a hand-written Python ``lambda`` doing the same
-comparison — the floor no expression language can beat.
+Anchors: the bare cel-python program for ``args.amount > 1000`` with the interpreted runner and
+with cel-python's ``CompiledRunner`` (transpiles to Python and ``exec``-s it; we do not use it,
+see ``guardrails/policy/_conditions.py``), our compiled condition on the same CEL activation, plus a
+hand-written Python ``lambda`` doing the same comparison — the floor no expression language can beat.
 
 Timing: interleaved rounds (each system runs ``--calls`` times per round), median per system.
 
@@ -79,7 +82,15 @@ WORKLOADS: dict[str, ToolCall] = {
         name="send_email",
         args={"to": "bob@partner.io", "table": "orders", "body": "hello " * 20},
     ),
+    "one_condition_large_args": ToolCall(
+        name="wire",
+        args={
+            "amount": 5000,
+            "rows": [{"id": i, "name": f"customer {i}", "total": i * 1.5} for i in range(1000)],
+        },
+    ),
 }
+INTERPRETED = ("one_condition", "three_conditions", "one_condition_large_args")
 
 # The same allowlist check written with CEL's ``exists`` macro instead of ``email_domain``.
 EXISTS_YAML = """
@@ -114,15 +125,28 @@ print(best / CALLS * 1e6)
 """
 
 
+def _interpreted(policy: Policy) -> Policy:
+    """The policy with every condition forced onto cel-python's interpreter (before/after)."""
+    for rule in policy.rules:
+        if rule.condition is not None:
+            rule.condition._compiled = None
+    return policy
+
+
 def bench(calls: int, repeat: int) -> dict[str, Any]:
     import celpy
     from celpy.adapter import json_to_cel
 
+    from guardrails.policy import Condition
+
     policy = Policy.from_yaml(POLICY_YAML)
     exists = Policy.from_yaml(EXISTS_YAML)
+    interp = _interpreted(Policy.from_yaml(POLICY_YAML))
+    interp_exists = _interpreted(Policy.from_yaml(EXISTS_YAML))
     env = celpy.Environment()
     prog = env.program(env.compile("args.amount > 1000"))
     act = {"args": json_to_cel({"amount": 5000, "iban": "DE89..."})}
+    compiled = Condition("args.amount > 1000")
     args = {"amount": 5000}
     systems: dict[str, Callable[[], object]] = {
         name: (lambda c=call: policy.evaluate(c, requester=REQUESTER))
@@ -130,7 +154,14 @@ def bench(calls: int, repeat: int) -> dict[str, Any]:
     }
     mail = WORKLOADS["three_conditions"]
     systems["allowlist_via_exists_macro"] = lambda: exists.evaluate(mail, requester=REQUESTER)
+    for name in INTERPRETED:
+        call = WORKLOADS[name]
+        systems[f"{name}_interpreted"] = lambda c=call: interp.evaluate(c, requester=REQUESTER)
+    systems["allowlist_via_exists_macro_interpreted"] = lambda: interp_exists.evaluate(
+        mail, requester=REQUESTER
+    )
     systems["anchor_cel_interpreted"] = lambda: prog.evaluate(act)
+    systems["anchor_compiled_condition"] = lambda: compiled.evaluate(act)
     systems["anchor_python_lambda"] = lambda: args["amount"] > 1000
     for fn in systems.values():  # warm-up
         for _ in range(20):
@@ -149,29 +180,40 @@ def bench(calls: int, repeat: int) -> dict[str, Any]:
         name: {"us_per_call": round(us[name], 1), "effect": policy.evaluate(call).effect}
         for name, call in WORKLOADS.items()
     }
-    out["workloads"]["allowlist_via_exists_macro"] = {
-        "us_per_call": round(us["allowlist_via_exists_macro"], 1)
+    for name in ("allowlist_via_exists_macro", *(f"{n}_interpreted" for n in INTERPRETED)):
+        out["workloads"][name] = {"us_per_call": round(us[name], 1)}
+    out["workloads"]["allowlist_via_exists_macro_interpreted"] = {
+        "us_per_call": round(us["allowlist_via_exists_macro_interpreted"], 1)
     }
     code = _COMPILED_ANCHOR.replace("CALLS", str(calls)).replace("REPEAT", str(repeat))
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    compiled = float(res.stdout.strip()) if res.returncode == 0 else None
-    interp = us["anchor_cel_interpreted"]
+    exec_us = float(res.stdout.strip()) if res.returncode == 0 else None
+    bare = us["anchor_cel_interpreted"]
     out["anchors"] = {
-        "cel_interpreted_us": round(interp, 1),
-        "cel_compiled_exec_us": round(compiled, 1) if compiled else None,
+        "cel_interpreted_us": round(bare, 1),
+        "cel_compiled_exec_us": round(exec_us, 1) if exec_us else None,
+        "our_compiled_condition_us": round(us["anchor_compiled_condition"], 2),
         "python_lambda_us": round(us["anchor_python_lambda"], 3),
     }
+    speedup = {
+        name: round(us[f"{name}_interpreted"] / us[name], 1)
+        for name in (*INTERPRETED, "allowlist_via_exists_macro")
+    }
     out["ratios"] = {
-        "evaluate_one_condition_vs_bare_cel_interpreted": round(us["one_condition"] / interp, 2),
+        "interpreted_vs_compiled_evaluate": speedup,
+        "bare_interpreted_vs_our_compiled_condition": round(
+            bare / us["anchor_compiled_condition"], 1
+        ),
+        "evaluate_one_condition_vs_bare_cel_interpreted": round(us["one_condition"] / bare, 3),
         "exists_macro_vs_email_domain_helper_three_rules": round(
             us["allowlist_via_exists_macro"] / us["three_conditions"], 2
         ),
-        "cel_interpreted_vs_compiled_exec": round(interp / compiled, 2) if compiled else None,
+        "cel_interpreted_vs_compiled_exec": round(bare / exec_us, 2) if exec_us else None,
     }
     for name, value in us.items():
-        print(f"  {name:<32} {value:9.1f} µs/call")
-    if compiled:
-        print(f"  {'anchor_cel_compiled_exec':<32} {compiled:9.1f} µs/call (separate process)")
+        print(f"  {name:<40} {value:9.2f} µs/call")
+    if exec_us:
+        print(f"  {'anchor_cel_compiled_exec':<40} {exec_us:9.2f} µs/call (separate process)")
     return out
 
 

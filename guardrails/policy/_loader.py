@@ -2,6 +2,11 @@
 
 Every error is a :class:`~guardrails.PolicyError` naming the file, the line (YAML) or path
 (``rules[2].approval.quorum``) and the field; nothing is half-loaded.
+
+Size limits, checked before anything is parsed further: :data:`MAX_POLICY_BYTES` of text (a file is
+measured before it is read), :data:`MAX_DOCUMENT_VALUES` values (YAML aliases expanded),
+:data:`MAX_DOCUMENT_DEPTH` levels of nesting and :data:`~guardrails.policy._policy.MAX_RULES`
+rules; each condition is limited in :mod:`guardrails.policy._conditions`.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from pydantic import ValidationError
 from guardrails._errors import ConfigurationError, InputError, PolicyError
 from guardrails.identity import Principal
 from guardrails.policy._model import ApprovalSpec, ApproverSet, Escalation, Rule, ToolSettings
-from guardrails.policy._policy import Policy
+from guardrails.policy._policy import MAX_RULES, Policy
 from guardrails.policy._schema import (
     ApprovalDoc,
     ApproversDoc,
@@ -28,6 +33,9 @@ from guardrails.policy._schema import (
 )
 
 __all__ = [
+    "MAX_DOCUMENT_DEPTH",
+    "MAX_DOCUMENT_VALUES",
+    "MAX_POLICY_BYTES",
     "load_policy",
     "policy_from_dict",
     "policy_from_toml",
@@ -35,7 +43,10 @@ __all__ = [
 ]
 
 Path_ = tuple[str | int, ...]
-_TOO_DEEP = "the document is nested too deeply"
+MAX_POLICY_BYTES = 1024 * 1024
+MAX_DOCUMENT_VALUES = 100_000
+MAX_DOCUMENT_DEPTH = 64
+_TOO_DEEP = f"the document is nested too deeply (the limit is {MAX_DOCUMENT_DEPTH} levels)"
 
 
 # -- locating errors ---------------------------------------------------------------------------
@@ -231,9 +242,48 @@ def _validate(data: Any, source: str, locate: _Locator) -> Policy:
         raise PolicyError(_TOO_DEEP, source=source) from None
 
 
+def _check_text(text: str, source: str) -> None:
+    if (
+        len(text) > MAX_POLICY_BYTES
+        or len(text.encode("utf-8", "surrogatepass")) > MAX_POLICY_BYTES
+    ):
+        raise PolicyError(_too_big(len(text.encode("utf-8", "surrogatepass"))), source=source)
+
+
+def _too_big(size: int) -> str:
+    return f"the policy is {size} bytes; the limit is {MAX_POLICY_BYTES} bytes (1 MiB)"
+
+
+def _check_shape(data: Mapping[str, Any], source: str, locate: _Locator) -> None:
+    """Count values and depth without recursion (a dict may be cyclic), then the rules."""
+    count, stack = 0, [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if count > MAX_DOCUMENT_VALUES:
+            raise PolicyError(
+                f"the document holds more than {MAX_DOCUMENT_VALUES} values (the limit)",
+                source=source,
+            )
+        if isinstance(node, Mapping | list | tuple):
+            if depth >= MAX_DOCUMENT_DEPTH:
+                raise PolicyError(_TOO_DEEP, source=source)
+            children = [*node.keys(), *node.values()] if isinstance(node, Mapping) else node
+            stack.extend((child, depth + 1) for child in children)
+    rules = data.get("rules")
+    if isinstance(rules, list | tuple) and len(rules) > MAX_RULES:
+        raise PolicyError(
+            f"the policy has {len(rules)} rules; the limit is {MAX_RULES}",
+            source=source,
+            location=locate(("rules",)),
+            field="rules",
+        )
+
+
 def _validate_document(data: Any, source: str, locate: _Locator) -> Policy:
     if not isinstance(data, Mapping):
         raise PolicyError("a policy document must be a mapping at the top level", source=source)
+    _check_shape(data, source, locate)
     try:
         doc = PolicyDoc.model_validate(dict(data))
     except ValidationError as exc:
@@ -267,7 +317,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-_MAX_NODES = 100_000
+_MAX_NODES = MAX_DOCUMENT_VALUES
 
 
 def _expanded_size(root: yaml.Node) -> int:
@@ -298,6 +348,7 @@ def _expanded_size(root: yaml.Node) -> int:
 
 def policy_from_yaml(text: str, *, source: str = "<yaml>") -> Policy:
     """Parse and validate YAML text; syntax and validation errors carry line numbers."""
+    _check_text(text, source)
     try:
         node = yaml.compose(text, Loader=_UniqueKeyLoader)
         if node is not None and _expanded_size(node) > _MAX_NODES:
@@ -322,6 +373,7 @@ def policy_from_yaml(text: str, *, source: str = "<yaml>") -> Policy:
 
 def policy_from_toml(text: str, *, source: str = "<toml>") -> Policy:
     """Parse and validate TOML text."""
+    _check_text(text, source)
     try:
         data = tomllib.loads(text)
     except RecursionError:
@@ -339,6 +391,9 @@ def load_policy(path: str | Path) -> Policy:
     p = Path(path)
     source = str(p)
     try:
+        size = p.stat().st_size
+        if size > MAX_POLICY_BYTES:  # refused before reading a byte of it
+            raise PolicyError(_too_big(size), source=source)
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise PolicyError(f"cannot read the policy file ({exc.strerror})", source=source) from None
@@ -352,6 +407,7 @@ def load_policy(path: str | Path) -> Policy:
     if suffix == ".toml":
         return policy_from_toml(text, source=source)
     if suffix == ".json":
+        _check_text(text, source)
         try:
             data = json.loads(text)
         except RecursionError:

@@ -6,10 +6,11 @@ build them directly. Everything here is a plain value — no I/O, no clock.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from fnmatch import fnmatchcase
+from fnmatch import translate
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -266,6 +267,7 @@ class Rule:
     reason: str = ""
     approval: ApprovalSpec | None = None
     condition: Condition | None = field(init=False, repr=False, compare=False, default=None)
+    _name_match: Any = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -279,6 +281,13 @@ class Rule:
         object.__setattr__(self, "tools", tuple(self.tools))
         object.__setattr__(self, "tags", frozenset(self.tags))
         object.__setattr__(self, "metadata", _frozen_mapping(self.metadata))
+        if self.tools:
+            # One regex for all the globs: what ``any(fnmatchcase(name, p) for p in tools)``
+            # computes, without a cache lookup per pattern per call.
+            if not all(isinstance(p, str) for p in self.tools):
+                raise ConfigurationError(f"rule {self.name!r}: tool patterns must be strings")
+            joined = "|".join(f"(?:{translate(p)})" for p in self.tools)
+            object.__setattr__(self, "_name_match", re.compile(joined).match)
         if self.when is not None:
             object.__setattr__(
                 self,
@@ -288,7 +297,7 @@ class Rule:
 
     def selects(self, call: ToolCall) -> bool:
         """Name/tag/metadata selectors only (the CEL condition is evaluated by the policy)."""
-        if self.tools and not any(fnmatchcase(call.name, pat) for pat in self.tools):
+        if self._name_match is not None and self._name_match(call.name) is None:
             return False
         if self.tags and not (self.tags & call.tags):
             return False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
@@ -25,7 +26,9 @@ from guardrails.policy._model import (
     ToolSettings,
 )
 
-__all__ = ["Policy"]
+__all__ = ["MAX_RULES", "Policy"]
+
+MAX_RULES = 1_000  # every call is matched against every rule: beyond this, split the policy
 
 logger = logging.getLogger("guardrails.policy")
 logger.addHandler(logging.NullHandler())
@@ -71,12 +74,18 @@ class Policy:
     hash: str = field(init=False, default="")
     directory: StaticDirectory | None = field(init=False, default=None, repr=False, compare=False)
     _cel_lists: Any = field(init=False, default=None, repr=False, compare=False)
+    _decisions: Mapping[str, PolicyDecision] = field(
+        init=False, default_factory=dict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         if self.default not in EFFECTS:
             raise ConfigurationError(f"default must be one of {sorted(EFFECTS)}")
-        names = [r.name for r in self.rules]
-        dupes = sorted({n for n in names if names.count(n) > 1})
+        if len(self.rules) > MAX_RULES:
+            raise ConfigurationError(
+                f"a policy has at most {MAX_RULES} rules; got {len(self.rules)}"
+            )
+        dupes = sorted(n for n, k in Counter(r.name for r in self.rules).items() if k > 1)
         if dupes:
             raise ConfigurationError(f"rule names must be unique; repeated: {dupes}")
         object.__setattr__(self, "rules", tuple(self.rules))
@@ -92,6 +101,10 @@ class Policy:
         object.__setattr__(self, "directory", directory if self.principals else None)
         self._check_quorums(directory)
         object.__setattr__(self, "hash", "sha256:" + sha256_hex(canonical_json(self.to_dict())))
+        # A rule's decision depends on the rule and the hash only: built once, shared (frozen).
+        object.__setattr__(
+            self, "_decisions", MappingProxyType({r.name: self._from_rule(r) for r in self.rules})
+        )
 
     def _check_quorums(self, directory: StaticDirectory) -> None:
         # An impossible quorum would leave every matching call waiting until it expires; refuse it
@@ -233,7 +246,7 @@ class Policy:
                     if rule.effect == "deny":
                         break  # nothing is stricter
             if best is not None:
-                return self._from_rule(best)
+                return self._decisions[best.name]
             if self.is_privileged(call) and self.default != "deny":
                 return PolicyDecision(
                     effect="require_approval",
