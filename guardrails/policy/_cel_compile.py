@@ -31,12 +31,10 @@ import lark
 import re2
 from celpy.celtypes import (
     BoolType,
-    DoubleType,
     IntType,
     ListType,
     MapType,
     MessageType,
-    UintType,
     logical_and,
     logical_or,
 )
@@ -44,20 +42,28 @@ from celpy.evaluation import (
     CELEvalError,
     NameContainer,
     base_functions,
-    celbytes,
-    celstr,
     function_matches,
     function_size,
 )
 
-from guardrails.policy._cel_values import Lazy, force, items, wrap
+from guardrails.policy._cel_runtime import (
+    ERROR_LITERAL,
+    FALSE,
+    MACRO_BUILDERS,
+    TRUE,
+    Fallback,
+    Fn,
+    Unsupported,
+    call,
+    call_checked,
+    error,
+    literal_value,
+    operator_in,
+)
+from guardrails.policy._cel_values import Lazy, wrap
 
 __all__ = ["Fallback", "Fn", "Unsupported", "compile_tree"]
 
-Fn = Callable[[list[Any]], Any]  # a closure: the evaluation frame (variables, macro slots) -> value
-
-_TRUE = BoolType(True)
-_FALSE = BoolType(False)
 _MACROS = frozenset({"map", "filter", "all", "exists", "exists_one"})
 _OPERATORS = frozenset(name for name in base_functions if name.startswith(("_", "!", "-")))
 _COMPARE = {
@@ -78,21 +84,11 @@ _ARITH = {
 # What each interpreter node turns into an error value (anything else escapes, as there).
 _ADD_ERRORS = (TypeError, ValueError, OverflowError)
 _MUL_ERRORS = (TypeError, ZeroDivisionError, ValueError, OverflowError)
-_CALL_ERRORS = (ValueError, TypeError, AttributeError)
 _INDEX_ERRORS = (TypeError, KeyError, IndexError)
 
 
-class Unsupported(Exception):
-    """The expression uses something the compiler does not cover: keep the interpreter."""
-
-
-class Fallback(Exception):
-    """At evaluation: a value the closures do not model; evaluate this call with the interpreter."""
-
-
-def _error(what: str) -> CELEvalError:
-    # A fresh error value each time (they are exceptions: never share one between threads).
-    return CELEvalError(what)
+def _constant(value: Any) -> Fn:
+    return lambda frame: value
 
 
 def _value_of(fn: Fn, lazy: bool) -> Fn:
@@ -105,52 +101,6 @@ def _value_of(fn: Fn, lazy: bool) -> Fn:
         return value.cel() if type(value) is Lazy else value
 
     return forced
-
-
-def _constant(value: Any) -> Fn:
-    return lambda frame: value
-
-
-def _operator_in(item: Any, container: Any) -> Any:
-    # celpy.evaluation.operator_in without its debug logging (which formats the values).
-    if isinstance(item, CELEvalError):
-        return item
-    if isinstance(container, CELEvalError):
-        return container
-    result: Any = _FALSE
-    for candidate in container:
-        try:
-            if candidate == item:
-                return _TRUE
-        except TypeError:
-            result = _error("no such overload")
-    return result
-
-
-def _literal_value(token: Any) -> Any:
-    """The interpreter's ``literal`` node, computed once; a ValueError is its error value."""
-    kind, text = token.type, token.value
-    try:
-        if kind == "FLOAT_LIT":
-            return DoubleType(text)
-        if kind == "INT_LIT":
-            return IntType(text)
-        if kind == "UINT_LIT" and text[-1].lower() == "u":
-            return UintType(text[:-1])
-        if kind in ("MLSTRING_LIT", "STRING_LIT"):
-            return celstr(token)
-        if kind == "BYTES_LIT":
-            return celbytes(token)
-        if kind == "BOOL_LIT":
-            return BoolType(text.lower() == "true")
-        if kind == "NULL_LIT":
-            return None
-    except ValueError:
-        return _ERROR_LITERAL
-    raise Unsupported(kind)
-
-
-_ERROR_LITERAL: Any = object()
 
 
 class _Compiler:
@@ -192,7 +142,7 @@ class _Compiler:
 
         def ternary(frame: list[Any]) -> Any:
             test = cond(frame)
-            left = right = _FALSE
+            left = right = FALSE
             try:  # the interpreter's try covers the chosen branch too
                 if test:
                     left = yes(frame)
@@ -202,7 +152,7 @@ class _Compiler:
                     raise TypeError("?: needs a bool")
                 return left if test else right
             except TypeError:
-                return _error("no matching overload for _?_:_")
+                return error("no matching overload for _?_:_")
 
         return ternary, False
 
@@ -231,7 +181,7 @@ class _Compiler:
                 try:
                     result = op(result, other)
                 except TypeError:
-                    result = _error("no matching overload for a logical operator")
+                    result = error("no matching overload for a logical operator")
             return result
 
         return logic, False
@@ -266,9 +216,9 @@ class _Compiler:
                 result = compare(a, b)
                 if result == NotImplemented:
                     return result
-                return _TRUE if result else _FALSE
+                return TRUE if result else FALSE
             except TypeError:
-                return _error("no matching overload for a comparison")
+                return error("no matching overload for a comparison")
 
         return relation, False
 
@@ -283,12 +233,12 @@ class _Compiler:
                 if isinstance(item, str) and (
                     type(raw) is dict or all(type(c) is str for c in raw)
                 ):
-                    return _TRUE if item in raw else _FALSE
+                    return TRUE if item in raw else FALSE
                 container = container.cel()
             try:
-                return _operator_in(item, container)
+                return operator_in(item, container)
             except TypeError:
-                return _error("no matching overload for in")
+                return error("no matching overload for in")
 
         return contains
 
@@ -319,7 +269,7 @@ class _Compiler:
                 try:
                     result = op(result, other)
                 except errors:
-                    result = _error("arithmetic error")
+                    result = error("arithmetic error")
             return result
 
         return arith, False
@@ -343,8 +293,8 @@ class _Compiler:
                 if isinstance(value, Exception):
                     return value
                 if isinstance(value, BoolType):
-                    return _FALSE if value else _TRUE
-                return _error("no matching overload for !")
+                    return FALSE if value else TRUE
+                return error("no matching overload for !")
 
             return negate, False
         if kind == "unary_neg":
@@ -354,7 +304,7 @@ class _Compiler:
                 try:
                     return -value
                 except (TypeError, ValueError):
-                    return _error("no matching overload for -")
+                    return error("no matching overload for -")
 
             return minus, False
         raise Unsupported("unary")
@@ -377,8 +327,8 @@ class _Compiler:
                     try:
                         return wrap(raw[name])
                     except KeyError:
-                        return _error("no such member in mapping")
-                return _error("value does not support field selection")
+                        return error("no such member in mapping")
+                return error("value does not support field selection")
             if isinstance(member, CELEvalError):
                 return member
             if isinstance(member, NameContainer | MessageType):
@@ -387,8 +337,8 @@ class _Compiler:
                 try:
                     return member[name]
                 except KeyError:
-                    return _error("no such member in mapping")
-            return _error("value does not support field selection")
+                    return error("no such member in mapping")
+            return error("value does not support field selection")
 
         return field, True
 
@@ -406,11 +356,11 @@ class _Compiler:
                         raise TypeError("unsupported key type")
                     return wrap(raw[key])
                 except _INDEX_ERRORS:
-                    return _error("no such key or index")
+                    return error("no such key or index")
             try:
                 return member[key]
             except _INDEX_ERRORS:
-                return _error("no such key or index")
+                return error("no such key or index")
 
         return item, True
 
@@ -430,7 +380,7 @@ class _Compiler:
                     return IntType(len(obj.raw))
                 if isinstance(obj, CELEvalError):
                     return obj
-                return _call(function, [obj])
+                return call(function, [obj])
 
             return size_method, False
         function = self._matcher(function, rest[0].children[0] if rest else None) or function
@@ -444,7 +394,7 @@ class _Compiler:
             for v in values:
                 if isinstance(v, CELEvalError):
                     return v
-            return _call(function, [value, *values])
+            return call(function, [value, *values])
 
         return method, False
 
@@ -470,7 +420,7 @@ class _Compiler:
             try:
                 found = regex.search(text)
             except re2.error:
-                return _error("match error")
+                return error("match error")
             return BoolType(found is not None)
 
         return matches
@@ -495,7 +445,7 @@ class _Compiler:
                 del self._scope[var]
             else:
                 self._scope[var] = outer
-        return _MACRO_BUILDERS[name](get, body, slot), False
+        return MACRO_BUILDERS[name](get, body, slot), False
 
     # -- primaries ----------------------------------------------------------------------------
 
@@ -508,9 +458,9 @@ class _Compiler:
     def _n_literal(self, tree: lark.Tree[Any]) -> tuple[Fn, bool]:
         if len(tree.children) != 1:
             raise Unsupported("literal")
-        value = _literal_value(tree.children[0])
-        if value is _ERROR_LITERAL:
-            return (lambda frame: _error("invalid literal")), False
+        value = literal_value(tree.children[0])
+        if value is ERROR_LITERAL:
+            return (lambda frame: error("invalid literal")), False
         return _constant(value), False
 
     def _n_list_lit(self, tree: lark.Tree[Any]) -> tuple[Fn, bool]:
@@ -518,7 +468,7 @@ class _Compiler:
             return (lambda frame: ListType()), False
         (exprlist,) = tree.children
         constants = [_literal_of(t) for t in exprlist.children]
-        if all(c is not _NOT_LITERAL and c is not _ERROR_LITERAL for c in constants):
+        if all(c is not _NOT_LITERAL and c is not ERROR_LITERAL for c in constants):
             shared = ListType(constants)  # never mutated: CEL has no mutation
             return _constant(shared), False
         fns = [self.value(t) for t in exprlist.children]
@@ -561,30 +511,16 @@ class _Compiler:
                     value = arg_fn(frame)
                     if type(value) is Lazy:
                         return IntType(len(value.raw))
-                    return _call_checked(function, [value])
+                    return call_checked(function, [value])
 
                 return size, False
         function = self._matcher(function, exprs[1] if len(exprs) == 2 else None) or function
         args = [self.value(t) for t in exprs]
 
         def call(frame: list[Any]) -> Any:
-            return _call_checked(function, [fn(frame) for fn in args])
+            return call_checked(function, [fn(frame) for fn in args])
 
         return call, False
-
-
-def _call(function: Any, values: list[Any]) -> Any:
-    try:
-        return function(*values)
-    except _CALL_ERRORS:
-        return _error("function failed")
-
-
-def _call_checked(function: Any, values: list[Any]) -> Any:
-    for v in values:
-        if isinstance(v, CELEvalError):
-            return v
-    return _call(function, values)
 
 
 _NOT_LITERAL: Any = object()
@@ -597,7 +533,7 @@ def _literal_of(tree: Any) -> Any:
     if not isinstance(tree, lark.Tree) or tree.data != "literal" or len(tree.children) != 1:
         return _NOT_LITERAL
     try:
-        return _literal_value(tree.children[0])
+        return literal_value(tree.children[0])
     except Unsupported:
         return _NOT_LITERAL
 
@@ -608,95 +544,6 @@ def _bare_ident(tree: Any) -> str:
     if isinstance(tree, lark.Tree) and tree.data == "ident" and len(tree.children) == 1:
         return str(tree.children[0])
     raise Unsupported("macro variable")
-
-
-# -- macro evaluation (celpy.evaluation.Evaluator.member_dot_arg) ----------------------------
-
-
-def _map(get: Fn, body: Fn, slot: int) -> Fn:
-    def run(frame: list[Any]) -> Any:
-        target = get(frame)
-        if isinstance(target, CELEvalError):
-            return target
-        out = []
-        for item in items(target):
-            frame[slot] = item
-            value = body(frame)
-            if isinstance(value, CELEvalError):
-                raise value  # the interpreter's nested evaluation raises it too
-            out.append(value)
-        return ListType(out)
-
-    return run
-
-
-def _filter(get: Fn, body: Fn, slot: int) -> Fn:
-    def run(frame: list[Any]) -> Any:
-        target = get(frame)
-        if isinstance(target, CELEvalError):
-            return target
-        out = []
-        for item in items(target):
-            frame[slot] = item
-            value = body(frame)
-            if isinstance(value, CELEvalError):
-                raise value
-            if value:
-                out.append(force(item))
-        return ListType(out)
-
-    return run
-
-
-def _exists_one(get: Fn, body: Fn, slot: int) -> Fn:
-    def run(frame: list[Any]) -> Any:
-        target = get(frame)
-        if isinstance(target, CELEvalError):
-            return target
-        count = 0
-        for item in items(target):
-            frame[slot] = item
-            value = body(frame)
-            if isinstance(value, CELEvalError):
-                raise value
-            if value:
-                count += 1
-        return BoolType(count == 1)
-
-    return run
-
-
-def _fold(start: Any, op: Callable[[Any, Any], Any]) -> Callable[[Fn, Fn, int], Fn]:
-    def build(get: Fn, body: Fn, slot: int) -> Fn:
-        def run(frame: list[Any]) -> Any:
-            target = get(frame)
-            if isinstance(target, CELEvalError):
-                return target
-            result = start
-            for item in items(target):  # every element, no short cut: as the interpreter
-                frame[slot] = item
-                try:
-                    value = body(frame)
-                except CELEvalError as exc:  # raised by a nested map/filter/exists_one
-                    value = exc
-                try:
-                    result = op(result, value)
-                except TypeError:
-                    result = _error("no such overload")
-            return result
-
-        return run
-
-    return build
-
-
-_MACRO_BUILDERS: dict[str, Callable[[Fn, Fn, int], Fn]] = {
-    "map": _map,
-    "filter": _filter,
-    "exists_one": _exists_one,
-    "exists": _fold(_FALSE, logical_or),
-    "all": _fold(_TRUE, logical_and),
-}
 
 
 def compile_tree(

@@ -155,7 +155,7 @@ def _values(scalars: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]
 
 
 _PLAIN = st.none() | st.booleans() | _ints | _floats | _texts
-_SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+_SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # -- outcomes ----------------------------------------------------------------------------------
