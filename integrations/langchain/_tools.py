@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextvars
 import inspect
 import json
-import uuid
+import secrets
 from collections.abc import Mapping, Sequence
 from typing import Any, get_type_hints
 
@@ -82,10 +82,10 @@ class GuardedTool(BaseTool):
 
     def _plan(self, kwargs: Mapping[str, Any], config: RunnableConfig) -> Any:
         gg = self._gg
-        call_id = _CALL_ID.get() or "call_" + uuid.uuid4().hex
+        call_id = _CALL_ID.get() or "call_" + secrets.token_hex(16)
         ctx = call_context(config, requester=gg.resolve_user(config), resolve_user=gg.resolve_user)
         session = gg.keeper.session(ctx.thread_id, None)
-        masked = session.redact_data(json.loads(json.dumps(dict(kwargs), default=str)))
+        masked = session.redact_data(_plain(kwargs))
         ruling = gg.guard.rule(
             call_id, masked, tool_info(self.inner, self.name), ctx, vault=session.vault
         )
@@ -159,6 +159,22 @@ def _enc(value: Any) -> str:
 def _dec(text: str) -> Any:
     value = json.loads(text)
     return tuple(value) if isinstance(value, list) and len(value) == 2 else value
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """The args as plain JSON values (what reviewers, the policy and the digest see).
+
+    Flat scalar args (the common case) are already plain; anything else (dates, enums, models
+    parsed by the args schema) goes through a JSON round trip, unknown types as ``str``.
+    """
+    args = dict(kwargs)
+    if all(type(v) in _SCALARS for v in args.values()):
+        return args
+    plain: dict[str, Any] = json.loads(json.dumps(args, default=str))
+    return plain
 
 
 def _call_id(input: Any) -> str | None:

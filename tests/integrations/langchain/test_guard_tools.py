@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -106,3 +107,23 @@ def test_events_stream_through_the_wrapper() -> None:
     events = asyncio.run(collect())
     assert "on_tool_start" in events
     assert "on_tool_end" in events
+
+
+@tool
+def schedule(when: datetime, to: list[str]) -> str:
+    """Schedule a mailing."""
+    return "scheduled"
+
+
+schedule.tags = ["privileged"]
+
+
+def test_args_that_are_not_plain_json_reach_the_reviewer_as_json_and_masked() -> None:
+    """Parsed args (a datetime, a list of addresses) are shown as JSON values, PII masked."""
+    g = _wrapped(schedule)
+    with pytest.raises(ApprovalRequired) as info:
+        g.invoke({"when": "2030-01-02T03:04:05", "to": [EMAIL]})
+    assert dict(info.value.request.masked_args) == {
+        "when": "2030-01-02 03:04:05",
+        "to": ["<EMAIL_ADDRESS_1>"],
+    }
