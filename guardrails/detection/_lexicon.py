@@ -9,7 +9,6 @@ helpers: :mod:`._lexicon_scan` (one hyperscan/RE2 pass for all cues), :mod:`._le
 from __future__ import annotations
 
 import gzip
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -19,15 +18,18 @@ __all__ = [
     "AMBIGUOUS_FIRST",
     "BIG_PLACE",
     "COMMON",
+    "DEFAULT_SOURCES",
     "FIRST",
     "LETTER",
     "LOWER",
+    "NAME_SOURCES",
+    "RARE_FIRST",
     "STOP",
     "SURNAME",
     "UPPER",
+    "FlagView",
     "Lexicons",
     "lexicons",
-    "load_lines",
     "word_set",
 ]
 
@@ -42,15 +44,9 @@ def word_set(words: str) -> frozenset[str]:
     return frozenset(words.split())
 
 
-def load_lines(filename: str) -> tuple[str, ...]:
-    """Return the lines of a shipped gzip'd lexicon file (UTF-8, one entry per line)."""
-    blob = resources.files("guardrails").joinpath("data", filename).read_bytes()
-    return tuple(line for line in gzip.decompress(blob).decode("utf-8").split("\n") if line)
-
-
 # Words that are names or places in some lexicon but mostly mean something else in agent text
 # (months, weekdays, UI and tech words). They are detected only with a cue or context.
-_CURATED_AMBIGUOUS = word_set(
+_CURATED_AMBIGUOUS: frozenset[str] = word_set(
     """
     january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday
@@ -73,108 +69,185 @@ _CURATED_AMBIGUOUS = word_set(
 )
 
 
+# Nationalities, languages and faiths: capitalized, absent from the lower-case word list, and
+# first names or surnames somewhere ("English", "Muslim", "German").
+_CURATED_AMBIGUOUS |= word_set(
+    """
+    english french german spanish italian dutch polish russian chinese japanese korean indian
+    american british canadian mexican brazilian australian irish scottish welsh swedish danish
+    norwegian finnish greek turkish arabic arab african asian european latin latino hispanic
+    portuguese persian hebrew hindi urdu swiss belgian austrian czech hungarian romanian
+    muslim christian jewish hindu buddhist catholic protestant orthodox sikh
+    """
+)
+
 BIG_PLACE = 1_000_000  # people rarely share a name with a city this big
-# Bits of ``Lexicons.flags``: one dict lookup answers every membership question about a word.
-FIRST, SURNAME, COMMON, STOP, AMBIGUOUS_FIRST = 1, 2, 4, 8, 16
 _MID_PLACE = 100_000
+_REGION = 10**9  # countries, US states and continents outrank any city
+
+# Bits of ``Lexicons.flags``: one dict lookup answers every membership question about a word.
+FIRST, SURNAME, COMMON, STOP, AMBIGUOUS_FIRST, RARE_FIRST = 1, 2, 4, 8, 16, 32
+_CORE_FIRST = 64  # a first name of a curated list (not only the SSA long tail)
+
+# Bits of a word in ``data/person_words.txt.gz`` (``build_lexicons.WORD_BITS``).
+_C90_FIRST, _C90_LAST, _FAKER_FIRST, _FAKER_LAST, _SSA_FIRST, _SSA_RARE, _C10_LAST = (
+    1, 2, 4, 8, 16, 32, 64
+)  # fmt: skip
+_SCOWL, _SPACY_STOP = 128, 256
+
+#: Person-name lexicons. Provenance and licences: ``guardrails/data/README.md``.
+NAME_SOURCES: dict[str, str] = {
+    "census1990": "US Census 1990 first names and surnames (public domain)",
+    "census2010": "US Census 2010 surnames occurring 100+ times (public domain)",
+    "ssa": "US Social Security first names 1880-2017, 200+ babies (public domain)",
+    "faker": "Faker's per-locale lists, incl. romanized Cyrillic, Greek, Georgian (MIT)",
+}
+DEFAULT_SOURCES: tuple[str, ...] = tuple(NAME_SOURCES)
+
+
+class FlagView:
+    """A read-only set view of the words carrying one flag (``"jane" in lx.first_names``)."""
+
+    __slots__ = ("_bit", "_flags")
+
+    def __init__(self, flags: dict[str, int], bit: int) -> None:
+        self._flags = flags
+        self._bit = bit
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and bool(self._flags.get(key, 0) & self._bit)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Lexicons:
     """Case-folded lexicons. ``ambiguous_*`` entries need a cue or context to be detected."""
 
-    first_names: frozenset[str]
-    surnames: frozenset[str]
-    common_words: frozenset[str]
-    stop_words: frozenset[str]
+    first_names: FlagView
+    surnames: FlagView
+    common_words: FlagView
+    stop_words: FlagView
+    ambiguous_first: FlagView
     places: MappingProxyType[str, int]  # case-folded place -> population (countries: large)
-    ambiguous_first: frozenset[str]
     ambiguous_places: frozenset[str]
     state_codes: frozenset[str]
     max_place_words: int
-    #: case-folded word -> FIRST | SURNAME | COMMON | STOP | AMBIGUOUS_FIRST bits (hot loops)
+    #: case-folded word -> FIRST | SURNAME | COMMON | STOP | AMBIGUOUS_FIRST | RARE_FIRST bits;
+    #: a plain dict for the hot loops (read only by convention)
     flags: dict[str, int]
     #: first word of a multi-word place -> most words of a place starting with it
     place_starts: dict[str, int]
 
 
-def _fold(words: Sequence[str]) -> frozenset[str]:
-    return frozenset(w.casefold() for w in words)
+def _blocks(filename: str) -> list[str]:
+    """The blank-line separated blocks of a shipped gzip'd table (see ``build_lexicons.py``)."""
+    blob = resources.files("guardrails").joinpath("data", filename).read_bytes()
+    return gzip.decompress(blob).decode("utf-8").split("\n\n")
+
+
+@cache
+def _words() -> tuple[list[str], str]:
+    """Every listed word (case-folded) and one source-bits character per word."""
+    keys, bits = _blocks("person_words.txt.gz")
+    return keys.split("\n"), bits
+
+
+@cache
+def _places() -> tuple[list[str], list[int], str, frozenset[str]]:
+    keys, pops, kinds = _blocks("places_geonames.txt.gz")
+    codes = frozenset(
+        row.split("\t")[1] for row in _blocks("us_states_geonames.txt.gz")[0].split("\n")
+    )
+    return keys.split("\n"), list(map(int, pops.split("\n"))), kinds, codes
+
+
+def _flag_table(sources: frozenset[str]) -> dict[str, int]:
+    """Source-bits character -> ``flags`` for this choice of sources (512 entries)."""
+    c90, c10, ssa, fk = (s in sources for s in ("census1990", "census2010", "ssa", "faker"))
+    table: dict[str, int] = {}
+    for b in range(512):
+        word = b & (_SCOWL | _SPACY_STOP)
+        core = (c90 and b & _C90_FIRST) or (fk and b & _FAKER_FIRST)
+        # SSA's long tail and Census 2010's rare surnames hold words ("Cache", "Active", "The"):
+        # from those lists only non-words count
+        ssa_first = ssa and b & (_SSA_FIRST | _SSA_RARE) and not word
+        f = COMMON if b & _SCOWL else 0
+        f |= STOP if b & _SPACY_STOP else 0
+        if core or ssa_first:
+            f |= FIRST | (_CORE_FIRST if core else 0)
+            f |= AMBIGUOUS_FIRST if b & _SCOWL else 0
+            f |= RARE_FIRST if not core and not b & _SSA_FIRST else 0  # "Dyson", "Audi"
+        if (
+            (c90 and b & _C90_LAST)
+            or (fk and b & _FAKER_LAST)
+            or (c10 and b & _C10_LAST and not word)
+        ):
+            f |= SURNAME
+        table[chr(0x100 + b)] = f
+    return table
 
 
 @cache
 def lexicons(
-    sources: tuple[str, ...] = ("census1990", "faker"),
+    sources: tuple[str, ...] = DEFAULT_SOURCES,
     min_city_population: int = 15000,
 ) -> Lexicons:
     """Load (once per argument set) and return the shipped lexicons.
 
     Args:
-        sources: which person-name lexicons to use: ``"census1990"`` (US Census 1990, public
-            domain) and/or ``"faker"`` (Faker's per-locale name lists, MIT).
+        sources: which person-name lexicons to use (keys of :data:`NAME_SOURCES`).
         min_city_population: GeoNames cities smaller than this are left out.
+
+    Raises:
+        ValueError: an unknown source name.
     """
-    first: set[str] = set()
-    last: set[str] = set()
-    for src in sources:
-        first |= _fold(load_lines(f"first_names_{src}.txt.gz"))
-        last |= _fold(load_lines(f"surnames_{src}.txt.gz"))
-    common = _fold(load_lines("common_words_scowl.txt.gz"))
+    unknown = sorted(set(sources) - set(NAME_SOURCES))
+    if unknown:
+        raise ValueError(f"unknown name sources {unknown}; known: {sorted(NAME_SOURCES)}")
+    keys, bits = _words()
+    # C-level zip/map over ~280k words: the table turns source bits into flags
+    flags = dict(zip(keys, map(_flag_table(frozenset(sources)).__getitem__, bits), strict=True))
+    for w in _CURATED_AMBIGUOUS:
+        f = flags.get(w, 0) | COMMON
+        flags[w] = f | AMBIGUOUS_FIRST if f & FIRST else f
+    place_keys, pops, kinds, codes = _places()
     places: dict[str, int] = {}
-    for row in load_lines("cities_geonames.txt.gz"):
-        name, _cc, pop = row.split("\t")
-        if int(pop) >= min_city_population and len(name) >= 3:
-            key = name.casefold()
-            places[key] = max(places.get(key, 0), int(pop))
-    big = 10**9  # countries, states and continents outrank any city
-    codes: set[str] = set()
-    for row in load_lines("us_states_geonames.txt.gz"):
-        name, code = row.split("\t")
-        places[name.casefold()] = big
-        codes.add(code)
-    for name in load_lines("countries_geonames.txt.gz") + load_lines("continents_geonames.txt.gz"):
-        places[name.casefold()] = big
-    for name in load_lines("capitals_geonames.txt.gz"):  # "Wellington", "Canberra": places first
-        places[name.casefold()] = max(places.get(name.casefold(), 0), BIG_PLACE)
-    ambiguous_first = (frozenset(first) & common) | (_CURATED_AMBIGUOUS & frozenset(first))
+    for key, pop, kind in zip(place_keys, pops, kinds, strict=True):
+        if kind == "c":
+            if pop >= min_city_population:
+                places[key] = pop
+        elif kind == "k":  # "Wellington", "Canberra": national capitals are places first
+            places[key] = max(pop if pop >= min_city_population else 0, BIG_PLACE)
+        else:
+            places[key] = _REGION
     # A common word that is also a place needs context, unless the place is big enough that the
-    # capitalized word almost always means it ("Japan", "Cologne", "Turkey").
+    # capitalized word almost always means it ("Japan", "Cologne", "Turkey"). "Mary", "Logan"
+    # (first names) and small "Davis" (surname) are towns too: a lone person name needs place
+    # context; "Manchester" or "Portland" are cities first.
     ambiguous_places = frozenset(
         p
         for p, pop in places.items()
-        # "Mary", "Logan" (first names) and small "Davis" (surname) are towns too: a lone person
-        # name needs place context; "Manchester" or "Portland" are cities first.
-        if p in _CURATED_AMBIGUOUS
-        or ((p in common or p in first) and pop < BIG_PLACE)
-        or (p in last and pop < _MID_PLACE)
+        if (f := flags.get(p, 0))
+        and (
+            (f & (COMMON | _CORE_FIRST) and pop < BIG_PLACE)
+            or (f & SURNAME and pop < _MID_PLACE)
+            or p in _CURATED_AMBIGUOUS
+        )
     )
-    common_words = common | _CURATED_AMBIGUOUS
-    stop_words = _fold(load_lines("stop_words_spacy.txt.gz"))
-    flags: dict[str, int] = {}
-    for words, bit in (
-        (first, FIRST),
-        (last, SURNAME),
-        (common_words, COMMON),
-        (stop_words, STOP),
-        (ambiguous_first, AMBIGUOUS_FIRST),
-    ):
-        for w in words:
-            flags[w] = flags.get(w, 0) | bit
     place_starts: dict[str, int] = {}
     for p in places:
         if " " in p:
             parts = p.split(" ")
             place_starts[parts[0]] = max(place_starts.get(parts[0], 0), len(parts))
     return Lexicons(
-        first_names=frozenset(first),
-        surnames=frozenset(last),
-        common_words=common_words,
-        stop_words=stop_words,
+        first_names=FlagView(flags, FIRST),
+        surnames=FlagView(flags, SURNAME),
+        common_words=FlagView(flags, COMMON),
+        stop_words=FlagView(flags, STOP),
+        ambiguous_first=FlagView(flags, AMBIGUOUS_FIRST),
         places=MappingProxyType(places),
-        ambiguous_first=ambiguous_first,
         ambiguous_places=ambiguous_places,
-        state_codes=frozenset(codes),
-        max_place_words=max(p.count(" ") + 1 for p in places),
+        state_codes=codes,
+        max_place_words=max(place_starts.values(), default=1),
         flags=flags,
         place_starts=place_starts,
     )

@@ -17,6 +17,7 @@ from guardrails.detection._lexicon import (
     FIRST,
     LETTER,
     LOWER,
+    RARE_FIRST,
     STOP,
     SURNAME,
     UPPER,
@@ -120,6 +121,8 @@ class RunAnalyzer:
         self._cache: dict[str, tuple[Found, ...]] = {}
         self._with_findings: set[str] = set()
         self._last: tuple[str, list[tuple[int, tuple[Found, ...]]]] | None = None
+        self._positions: tuple[str, list[tuple[int, str]]] | None = None
+        self._found: tuple[str, list[str]] | None = None
 
     def runs(self, text: str) -> list[tuple[int, tuple[Found, ...]]]:
         """Return ``(run start, findings)`` for every run of ``text`` with a finding."""
@@ -127,7 +130,7 @@ class RunAnalyzer:
         if last is not None and last[0] is text:  # the other detector just scanned this text
             return last[1]
         # One C-level regex pass; Python only analyses each *distinct* run, once per process.
-        runs = _RUNS.findall(text)
+        runs = self._findall(text)
         distinct = set(runs)
         cache, with_findings = self._cache, self._with_findings
         if len(cache) > self._MAX_CACHE:
@@ -139,29 +142,48 @@ class RunAnalyzer:
                 with_findings.add(run)
         hits = distinct & with_findings
         out: list[tuple[int, tuple[Found, ...]]] = []
-        if not hits:
-            self._last = (text, out)
-            return out
-        # Positions: the runs are in text order and do not overlap, so the next occurrence of each
-        # run after the previous one's end, not glued to a word before it (the regex's
-        # look-behind), is exactly where the regex matched it. str.find is C-level.
-        find, n, pos = text.find, len(text), 0
-        for run in runs:
+        if hits:
+            n = len(text)
+            for start, run in self.positions(text):
+                if run not in hits:
+                    continue
+                pos = start + len(run)
+                # inside a token ("nr00P9YCmghZ03Ey635", "sk_live_pJo1ne"): not a word
+                after = text[pos] if pos < n else " "
+                if after.isalnum() or after in _GLUE or after in _CODE_AFTER:  # "Conn(", "Conn[0]"
+                    continue
+                if text.startswith(" = ", pos) or (after == "=" and not text.startswith("==", pos)):
+                    continue  # "Conn = …": an assignment target
+                out.append((start, cache[run]))
+        self._last = (text, out)
+        return out
+
+    def positions(self, text: str) -> list[tuple[int, str]]:
+        """``(start, run)`` of every capitalized run of ``text``, in text order."""
+        last = self._positions
+        if last is not None and last[0] is text:
+            return last[1]
+        # The runs are in text order and do not overlap, so the next occurrence of each run
+        # after the previous one's end, not glued to a word before it (the regex's look-behind),
+        # is exactly where the regex matched it. str.find is C-level; no match objects.
+        find, pos = text.find, 0
+        out: list[tuple[int, str]] = []
+        for run in self._findall(text):
             start = find(run, pos)
             while start > 0 and (text[start - 1].isalnum() or text[start - 1] in _GLUED):
                 start = find(run, start + 1)
             pos = start + len(run)
-            if run not in hits:
-                continue
-            # inside a token ("nr00P9YCmghZ03Ey635", "sk_live_pJo1ne"): not a word
-            after = text[pos] if pos < n else " "
-            if after.isalnum() or after in _GLUE or after in _CODE_AFTER:  # "Conn(", "Conn[0]"
-                continue
-            if text.startswith(" = ", pos) or (after == "=" and not text.startswith("==", pos)):
-                continue  # "Conn = …": an assignment target
-            out.append((start, cache[run]))
-        self._last = (text, out)
+            out.append((start, run))
+        self._positions = (text, out)
         return out
+
+    def _findall(self, text: str) -> list[str]:
+        last = self._found
+        if last is not None and last[0] is text:
+            return last[1]
+        runs: list[str] = _RUNS.findall(text)
+        self._found = (text, runs)
+        return runs
 
     def _analyze(self, run: str) -> tuple[Found, ...]:
         flags = self._flags
@@ -211,7 +233,7 @@ class RunAnalyzer:
                 out.append((toks[i][0], toks[i + k - 1][1], PERSON, 0.7, NEEDS_NOTHING))
                 i += k
                 continue
-            lone_name = f & (FIRST | AMBIGUOUS_FIRST) == FIRST
+            lone_name = f & (FIRST | AMBIGUOUS_FIRST | RARE_FIRST) == FIRST
             if place_words == 1:
                 place = self._place(toks, keys, i, 1)
                 out.append(place)
@@ -226,7 +248,8 @@ class RunAnalyzer:
     def _unknown_then_surname(
         self, toks: list[tuple[int, int, str]], keys: list[str], fl: list[int], i: int
     ) -> int:
-        """Length of "<unlisted word> [initials] <surname> […]" at ``i`` ("Minjun K. Reddy")."""
+        """Length of "<unlisted word> <surname> […]" ("Aoi Wang") or "<unlisted word> <initials>
+        <uncommon word> […]" ("Faina D. Yefremova") at ``i``."""
         key = keys[i]
         if len(key) < 2 or fl[i] & COMMON or key in _NOT_SURNAME:
             return 0
@@ -236,7 +259,12 @@ class RunAnalyzer:
             j += 1
         if j >= n:
             return 0
-        if fl[j] & (SURNAME | STOP | COMMON) != SURNAME or keys[j] in _NOT_SURNAME:
+        if keys[j] in _NOT_SURNAME or len(keys[j]) < 2:
+            return 0
+        if j > i + 1:  # "Faina D. Yefremova": a middle initial makes two plain words a name
+            if fl[j] & (STOP | COMMON):
+                return 0
+        elif fl[j] & (SURNAME | STOP | COMMON) != SURNAME:
             return 0  # "Redis Stack", "AirPods Max"
         if self.lx.places.get(key, 0) >= BIG_PLACE:
             return 0

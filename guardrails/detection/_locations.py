@@ -16,7 +16,7 @@ from functools import cached_property
 
 from guardrails._types import Span
 from guardrails.detection._address import AddressDetector
-from guardrails.detection._lexicon import LETTER, UPPER, word_set
+from guardrails.detection._lexicon import DEFAULT_SOURCES, LETTER, UPPER, word_set
 from guardrails.detection._lexicon_runs import (
     LOCATION,
     NEEDS_NOTHING,
@@ -74,7 +74,8 @@ class LocationDetector:
 
     Args:
         name_sources: the person-name lexicons that compete with places for a capitalized
-            run (``"census1990"``, ``"faker"``); keep equal to the name detector's to share work.
+            run (see :class:`~guardrails.detection._names.NameDetector`); keep equal to the name
+            detector's to share work.
         min_city_population: GeoNames cities smaller than this are not in the gazetteer.
 
     Example:
@@ -84,7 +85,7 @@ class LocationDetector:
         ['Berlin', 'San Francisco', 'CA', 'Reading']
     """
 
-    name_sources: tuple[str, ...] = ("census1990", "faker")
+    name_sources: tuple[str, ...] = DEFAULT_SOURCES
     min_city_population: int = 15000
     name: str = field(default="locations", init=False)
     entities: frozenset[str] = field(default=frozenset({LOCATION}), init=False)

@@ -19,7 +19,18 @@ from functools import cache, cached_property
 
 from guardrails._types import Span
 from guardrails.detection._address import AddressDetector
-from guardrails.detection._lexicon import LETTER, UPPER, word_set
+from guardrails.detection._lexicon import (
+    AMBIGUOUS_FIRST,
+    COMMON,
+    DEFAULT_SOURCES,
+    FIRST,
+    LETTER,
+    RARE_FIRST,
+    STOP,
+    SURNAME,
+    UPPER,
+    word_set,
+)
 from guardrails.detection._lexicon_runs import (
     NEEDS_PLACE_CONTEXT,
     PARTICLES,
@@ -66,7 +77,21 @@ _ROLES = (
     r"on[ \t]+behalf[ \t]+of|c/o|care[ \t]+of|wife|husband|son|"
     r"daughter|friend|boss|mom|dad|mother|father|brother|sister"
 )
-_NAME_LABEL, _LABEL, _SALUTE, _TITLE, _ROLE, _SIGNOFF, _ANGLE, _SPEAKER, _INTRO, _CN = range(10)
+(
+    _NAME_LABEL,
+    _LABEL,
+    _SALUTE,
+    _TITLE,
+    _ROLE,
+    _SIGNOFF,
+    _ANGLE,
+    _SPEAKER,
+    _INTRO,
+    _CN,
+    _NAME_IS,
+    _SPEECH,
+    _TITLE_LOWER,
+) = range(13)
 _Q = r"(?:\\?[\"'])?"  # an optional quote, possibly escaped inside a JSON string
 # The first letter of a value: ASCII, or the UTF-8 lead byte of a Latin-1/Extended letter ("É").
 _A = r"(?:[a-z]|[\xc3-\xc9])"
@@ -85,12 +110,22 @@ _CUES = {
     _ANGLE: r"[A-Za-z.][\"']?[ \t]*<[A-Za-z0-9._%+-]+@",
     # iCalendar / vCard / LDAP common name: "ATTENDEE;CN=Jane Doe:mailto:…", "CN=Jane Doe,OU=…"
     _CN: r"(?:^|[;,\n])CN=\"?" + _AU,
-    _INTRO: r"(?i)\b(?:my[ \t]+name[ \t]+is|i[ \t]+am|i'm|this[ \t]+is)[ \t]+" + _A,
+    _INTRO: r"(?i)\b(?:my[ \t]+name[ \t]+is|i[ \t]+am|i'm|this[ \t]+is|call(?:s|ed)?[ \t]+me|"
+    r"known[ \t]+as|goes[ \t]+by)[ \t]+" + _A,
+    # "her maiden name is Nyberg", "What's your last name? Boyle"
+    _NAME_IS: r"(?i)\b(?:my|his|her|their|your)[ \t]+(?:(?:first|last|middle|maiden|full|given|"
+    r"family|nick|sur|birth)[ \t]?)?name(?:[ \t]+is|[ \t]*\?)[ \t]+" + _A,
+    # quote attribution and reported speech: '…," says Hartvigsson.', "asked Joly to …"
+    _SPEECH: r"\b(?:says|said|asks|asked|replied|replies|explained|explains|adds|added|wrote|"
+    r"writes|tweeted|told|tells|thanked|informed|emailed|messaged|texted)[ \t]+" + _AU,
+    _TITLE_LOWER: r"\b(?:mr|mrs|ms|mx|dr|prof)\.[ \t]+" + _A,  # "mr. elliott", "ms. Quinzia"
     _SPEAKER: r"(?:^|\n)[ \t]*(?:\[[^\]\n]{0,40}\][ \t]*)?[A-Z][a-z]+(?:[ \t][A-Z][a-z]+){0,2}"
     r"[ \t]*:[ \t]",
 }
 # Only the value after a strong cue may be ALL-CAPS or lower-case.
-_CASE_FREE = frozenset({_NAME_LABEL, _LABEL, _SALUTE, _SIGNOFF, _INTRO})
+_CASE_FREE = frozenset({_NAME_LABEL, _LABEL, _SALUTE, _SIGNOFF, _INTRO, _NAME_IS, _TITLE_LOWER})
+# After these cues a value may go on in lower case ("Mr. Leiva flew to …", "says Joly that …").
+_ANY_TAIL = frozenset({_TITLE, _TITLE_LOWER, _SPEECH})
 # How much one word after a cue may be: weak cues need an unambiguous listed first name; strong
 # ones accept an unknown capitalized word ("Name: Aoi"); greetings also accept "Will"; titles
 # also accept a surname that is a common word ("Mr. Smith").
@@ -99,7 +134,10 @@ _MODE = {
     _NAME_LABEL: _STRONG,
     _CN: _STRONG,
     _INTRO: _STRONG,
+    _NAME_IS: _STRONG,
+    _SPEECH: _STRONG,
     _TITLE: _TITLE_MODE,
+    _TITLE_LOWER: _TITLE_MODE,
     _SALUTE: _GREETING,
     _SIGNOFF: _GREETING,
 }
@@ -127,8 +165,9 @@ class NameDetector:
     """Detect person names offline with context cues and shipped lexicons.
 
     Args:
-        name_sources: person-name lexicons to use: ``"census1990"`` (US Census, public
-            domain) and/or ``"faker"`` (Faker's per-locale lists, MIT).
+        name_sources: person-name lexicons to use: ``"census1990"``, ``"census2010"``,
+            ``"ssa"`` (US Census and Social Security lists, public domain) and/or ``"faker"``
+            (Faker's per-locale lists, MIT); all by default.
         min_city_population: places (which win over lone first names) smaller than this are
             ignored; shared with :class:`~guardrails.detection._locations.LocationDetector`.
 
@@ -138,7 +177,7 @@ class NameDetector:
         [('PERSON', 9, 14), ('PERSON', 21, 33)]
     """
 
-    name_sources: tuple[str, ...] = ("census1990", "faker")
+    name_sources: tuple[str, ...] = DEFAULT_SOURCES
     min_city_population: int = 15000
     name: str = field(default="names", init=False)
     entities: frozenset[str] = field(default=frozenset({PERSON}), init=False)
@@ -187,18 +226,85 @@ class NameDetector:
                 if _STREET_BEFORE.search(text, max(0, start + a - 12), start + a):
                     continue
                 found[(start + a, start + b)] = score
+        speakers = 0
+        unknown_speakers: list[tuple[int, int]] = []
         for cue, _, end in SHARED_SCAN.hits(text, "names"):
             hit = self._after_cue(text, cue, end)
             if hit is not None:
                 found[hit] = 0.9
+                speakers += cue == _SPEAKER
+            elif cue == _SPEAKER and (other := self._unknown_speaker(text, end)) is not None:
+                unknown_speakers.append(other)
+        if speakers:  # a transcript whose other speakers are people: "Ubul: …" is one too
+            for hit in unknown_speakers:
+                found.setdefault(hit, 0.7)
         for s, e in cells.get(PERSON, ()):
             if self._plausible_cell(text[s:e]):
                 found[(s, e)] = max(0.8, found.get((s, e), 0.0))
+        if found:
+            self._relatives(text, found)
         return [
             Span(start=s, end=e, entity_type=PERSON, score=sc, value=text[s:e], detector=self.name)
             for (s, e), sc in sorted(found.items())
             if not addresses.overlaps(s, e)
         ]
+
+    def _relatives(self, text: str, found: dict[tuple[int, int], float]) -> None:
+        """Add what the names already found vouch for, in place.
+
+        * a part of a full name found elsewhere in the text ("Maciej Borkowski … starring
+          Borkowski", "Aantje Mourik … calls me Aantje");
+        * an unknown capitalized word listed beside lone names ("Gaetane, Hannah, Anthony",
+          "Eklund, Michael and Hodge").
+        Both read the capitalized runs of the text once; words that are common words, places
+        or organisation words are never added.
+        """
+        lx = self._runs.lx
+        flags, places = lx.flags, lx.places
+        parts: set[str] = set()
+        lone_ends: dict[int, int] = {}
+        lone_starts: dict[int, int] = {}
+        for s, e in found:
+            words = text[s:e].split()
+            if len(words) == 1:
+                lone_ends[e] = s
+                lone_starts[s] = e
+                continue
+            for w in words:
+                key = _part_key(w)
+                if len(key) >= 3 and key not in places and not flags.get(key, 0) & (COMMON | STOP):
+                    parts.add(key)
+        taken = Intervals(found)
+        singles: list[tuple[int, int]] = []
+        for start, run in self._runs.positions(text):
+            if " " not in run and "\t" not in run:
+                word_spans = [(start, start + len(run))]
+            else:
+                word_spans = [(start + m.start(), start + m.end()) for m in _WORDS.finditer(run)]
+            for a, word_end in word_spans:
+                if taken.overlaps(a, word_end):
+                    continue
+                b = word_end - 2 if text.startswith(("'s", "’s"), word_end - 2) else word_end
+                key = text[a:b].casefold()
+                if key in parts:
+                    found[(a, b)] = 0.7
+                elif len(word_spans) == 1 and len(key) >= 3:
+                    f = flags.get(key, 0)
+                    if not f & (COMMON | STOP) and key not in places and key not in _STOP:
+                        singles.append((a, b))
+        if not lone_ends:
+            return
+        # A list, read left to right then right to left so that a chain grows from a known name.
+        for a, b in singles:
+            m = _LIST_BEFORE.search(text, max(0, a - 8), a)
+            if m is not None and m.start() in lone_ends:
+                found[(a, b)] = 0.6
+                lone_ends[b] = a
+        for a, b in reversed(singles):
+            m = _LIST_AFTER.match(text, b)
+            if m is not None and m.end() in lone_starts:
+                found[(a, b)] = 0.6
+                lone_starts[a] = b
 
     def _after_cue(self, text: str, cue: int, end: int) -> tuple[int, int] | None:
         if cue == _ANGLE:  # 'Jane Doe <jane@x.com>': the name is the words before "<"
@@ -210,11 +316,14 @@ class NameDetector:
                 else None
             )
         if cue == _SPEAKER:  # "Jane Doe: message" at a line start
-            colon = text.rfind(":", max(0, end - 3), end)
-            words = _trailing_words(text, max(0, colon - 60), colon)
+            words = self._speaker_words(text, end)
             names = [text[a:b] for a, b in words]
-            lone = len(names) == 1 and self._lone_speaker(names[0], text, end)
-            if not words or not (lone or self._lexicon_hit(names, mode=_WEAK)):
+            if not words:
+                return None
+            if len(names) == 1:
+                if not self._lone_speaker(names[0], text, end):
+                    return None
+            elif not self._speaker_names(names):
                 return None
             return words[0][0], words[-1][1]
         pos = end - 1  # every other cue pattern ends on the first letter of the value
@@ -223,13 +332,13 @@ class NameDetector:
             hit = self._validate(text, pos, m.group(), mode=_MODE.get(cue, _WEAK))
             if hit is not None and self._in_identifier(text, hit[1]):
                 return None
-            if hit is not None and not self._ends_value(text, hit):
+            if hit is not None and cue not in _ANY_TAIL and not self._ends_value(text, hit):
                 return None  # "name: Human-readable name to attach": prose, not a name
             return hit
         if cue in _CASE_FREE:
             m = _CAPS.match(text, pos) or _LOWER.match(text, pos)
             if m is not None:  # ALL-CAPS or lower-case: only names the lexicon knows
-                hit = self._validate_cased(pos, m.group())
+                hit = self._validate_cased(pos, m.group(), title=cue == _TITLE_LOWER)
                 return None if hit is None or self._in_identifier(text, hit[1]) else hit
         return None
 
@@ -251,6 +360,8 @@ class NameDetector:
             k = m.group().casefold()
             if len(keep) == 4 or k.rstrip(".") in _STOP:
                 break
+            if keep and k in lx.stop_words:  # "This is On The Trending Tab": not a surname
+                break
             if k in lx.common_words and k not in lx.surnames and k not in lx.first_names:
                 break
             keep.append(m)
@@ -263,12 +374,42 @@ class NameDetector:
             end -= 2
         return end
 
+    @staticmethod
+    def _speaker_words(text: str, end: int) -> list[tuple[int, int]]:
+        colon = text.rfind(":", max(0, end - 3), end)
+        return _trailing_words(text, max(0, colon - 60), colon)
+
+    def _speaker_names(self, names: list[str]) -> bool:
+        """A multi-word speaker label is a name when no word is a common word that is not also a
+        name ("Will Smith:" yes; "Directed By:", "Mission Statement:" no)."""
+        flags = self._runs.lx.flags
+        for w in names:
+            f = flags.get(w.casefold(), 0)
+            if f & (COMMON | STOP) and not f & (FIRST | SURNAME):
+                return False
+        return self._lexicon_hit(names, mode=_WEAK)
+
+    def _unknown_speaker(self, text: str, end: int) -> tuple[int, int] | None:
+        """A one-word speaker label that is a capitalized unknown word ("Ubul: What a wife."):
+        a name only when another speaker of the same transcript is one (see ``_detect``)."""
+        words = self._speaker_words(text, end)
+        if len(words) != 1:
+            return None
+        word = text[words[0][0] : words[0][1]]
+        key = word.casefold()
+        lx = self._runs.lx
+        if len(word) < 2 or not word[1:].islower() or lx.flags.get(key, 0) & (COMMON | STOP):
+            return None
+        return None if key in lx.places else words[0]
+
     def _lone_speaker(self, word: str, text: str, end: int) -> bool:
         """A one-word speaker label ("Jane: …"): a listed first name; one that is also a word
         ("John", "Will", "See") only when an upper-case sentence follows ("See: https…" is not)."""
         lx = self._runs.lx
         key = word.casefold()
         if key not in lx.first_names:
+            return False
+        if key in lx.places and key not in lx.ambiguous_places:  # "Berlin: 3 offices"
             return False
         if key in lx.common_words or key in lx.stop_words:
             return end < len(text) and text[end].isupper()
@@ -287,12 +428,17 @@ class NameDetector:
             return True
         return _NEXT_WORD.match(text, hit[1]) is None
 
-    def _validate_cased(self, pos: int, value: str) -> tuple[int, int] | None:
-        """An ALL-CAPS / lower-case value: a listed first name, then listed names only."""
+    def _validate_cased(
+        self, pos: int, value: str, *, title: bool = False
+    ) -> tuple[int, int] | None:
+        """An ALL-CAPS / lower-case value: a listed first name (or, after a title, a listed
+        surname: "mr. elliott"), then listed names only."""
         lx = self._runs.lx
         words = list(_WORDS.finditer(value))[:3]
         keys = [m.group().casefold() for m in words]
-        if keys[0] not in lx.first_names or keys[0] in lx.stop_words:
+        if keys[0] in lx.stop_words:
+            return None
+        if keys[0] not in lx.first_names and not (title and keys[0] in lx.surnames):
             return None
         n = 1
         while n < len(keys) and keys[n] not in lx.stop_words:
@@ -312,8 +458,8 @@ class NameDetector:
             # two capitalized non-common words after a cue ("Customer: Minjun Al-Farsi")
             return any(known) or words[0][:1].isupper()
         key = keys[0]
-        if mode == _WEAK:  # "ask Jane" yes, "ask Will" no
-            return key in lx.first_names and key not in lx.ambiguous_first
+        if mode == _WEAK:  # "ask Jane" yes, "ask Will" no, "ask Dyson" (a rare name) no
+            return lx.flags.get(key, 0) & (FIRST | AMBIGUOUS_FIRST | RARE_FIRST) == FIRST
         if key in lx.stop_words:  # "Thanks,\nWill" yes; "name: An optional …", "See:" no
             return mode == _GREETING and key in lx.first_names
         if key in lx.common_words:  # "Dear Grant," and "Mr. Smith" yes; "name: True" no
@@ -330,6 +476,17 @@ class NameDetector:
             return False
         common = self._runs.lx.common_words
         return not all(w.casefold() in common for w in words)
+
+
+def _part_key(word: str) -> str:
+    """The case-folded word of a name part, without a possessive or a trailing dot."""
+    return word.removesuffix("'s").removesuffix("’s").rstrip(".,").casefold()
+
+
+# the separator between two members of a list of names: ", ", " and ", ", and ", " & ", " or "
+_LIST_SEP = r"(?:[ \t]*,[ \t]*(?:(?:and|or|&)[ \t]+)?|[ \t]+(?:and|or|&)[ \t]+)"
+_LIST_BEFORE = re.compile(_LIST_SEP + r"$")
+_LIST_AFTER = re.compile(_LIST_SEP)
 
 
 def _trailing_words(text: str, lo: int, hi: int) -> list[tuple[int, int]]:

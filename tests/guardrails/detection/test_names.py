@@ -233,3 +233,71 @@ def test_town_after_address(text: str, entity: str) -> None:
 
     assert bool(NameDetector().detect(text)) == (entity == "PERSON")
     assert bool(LocationDetector().detect(text)) == (entity == "LOCATION")
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Mr. Leiva flew to Oslo on Tuesday.", "Leiva"),  # title, unknown surname, then prose
+        ("mr. elliott called back", "elliott"),  # lower-case title and a listed surname
+        ("Her maiden name is Nyberg", "Nyberg"),  # "<possessive> <kind of> name is"
+        ("What's your last name? Boyle", "Boyle"),  # the question form
+        ("Sometimes people call me Csanád", "Csanád"),  # "call me" introduction
+        ('"We are moving," says Hartvigsson.', "Hartvigsson"),  # quote attribution
+        ("a song by Szabina J Gelencsér", "Szabina J Gelencsér"),  # two unlisted words + initial
+        ("met Vsevolod Dolgorukov today", "Vsevolod Dolgorukov"),  # romanized Cyrillic lists
+        ("Giorgos Papadopoulos signed", "Giorgos Papadopoulos"),  # romanized Greek lists
+    ],
+)
+def test_more_cues_and_structures(detector: NameDetector, text: str, name: str) -> None:
+    """Titles followed by prose, name questions, reported speech, initials, romanized names."""
+    assert name in found(detector, text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a part of a full name found elsewhere in the same text
+        (
+            "directed by Maciej Borkowski and starring Borkowski.",
+            ["Maciej Borkowski", "Borkowski"],
+        ),
+        # an unknown word listed beside lone first names
+        ("They had three: Gaetane, Hannah and Derek.", ["Gaetane", "Hannah", "Derek"]),
+        # a speaker label in a transcript whose other speakers are people
+        ("Ubul: What a wife.\nNicole: Remember me?", ["Ubul", "Nicole"]),
+    ],
+)
+def test_names_vouch_for_their_neighbours(
+    detector: NameDetector, text: str, expected: list[str]
+) -> None:
+    """Names found in a text vouch for repeated parts, list members and fellow speakers."""
+    assert found(detector, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ship the Dyson V15 to the office",  # a rare SSA name alone is a brand here
+        "Mission Statement: we build tools",  # a speaker-shaped heading of common words
+        "the file name is Report",  # "name is" needs a person's possessive
+        "This Is On The Trending Tab",  # stop words never continue a name
+        "Section A. Overview and Plan B Options",  # initials between common words
+        "Berlin: the deploy failed\nAlice: ok",  # a place is not vouched for as a speaker
+        "Released for English, German and Hindi users",  # languages, not names
+    ],
+)
+def test_still_ignores(detector: NameDetector, text: str) -> None:
+    """The new cues and lexicons do not turn brands, headings or languages into PERSON."""
+    assert [w for w in found(detector, text) if w != "Alice"] == []
+
+
+def test_directed_by_label_is_not_a_speaker(detector: NameDetector) -> None:
+    """A "Directed By:" label line keeps only the name after it."""
+    assert found(detector, "Directed By:    Johannes Varvio") == ["Johannes Varvio"]
+
+
+def test_unknown_name_source_is_refused() -> None:
+    """A misspelt lexicon source is a clear error, not an empty lexicon."""
+    with pytest.raises(ValueError, match="unknown name sources"):
+        NameDetector(name_sources=("censu1990",)).detect("Jane Doe")
