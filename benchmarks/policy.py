@@ -15,9 +15,10 @@ with cel-python's ``CompiledRunner`` (transpiles to Python and ``exec``-s it; we
 see ``guardrails/policy/_conditions.py``), our compiled condition on the same CEL activation, plus a
 hand-written Python ``lambda`` doing the same comparison — the floor no expression language can beat.
 
-Timing: interleaved rounds (each system runs ``--calls`` times per round), median per system.
+Timing: interleaved rounds (each system runs ``--calls`` times per round), median per system and
+the fastest round (the least disturbed by other processes on a shared machine).
 
-Run: ``python -m benchmarks policy`` (``--calls 300 --repeat 7``).
+Run: ``python -m benchmarks policy`` (``--calls 300 --repeat 15``).
 """
 
 from __future__ import annotations
@@ -168,23 +169,26 @@ def bench(calls: int, repeat: int) -> dict[str, Any]:
             fn()
     # Interleaved rounds, median per system: load from other processes hits every system alike.
     samples: dict[str, list[float]] = {name: [] for name in systems}
+    # The interpreter converts all 1,000 rows on every call (~50 ms): fewer calls keep the run short.
+    fewer = {"one_condition_large_args_interpreted": max(3, calls // 20)}
     for _ in range(repeat):
         for name, fn in systems.items():
+            n = fewer.get(name, calls)
             t0 = time.perf_counter()
-            for _ in range(calls):
+            for _ in range(n):
                 fn()
-            samples[name].append((time.perf_counter() - t0) / calls * 1e6)
+            samples[name].append((time.perf_counter() - t0) / n * 1e6)
     us = {name: statistics.median(v) for name, v in samples.items()}
+    # The fastest round too: on a shared machine it is the least disturbed by other processes.
+    best = {name: min(v) for name, v in samples.items()}
     out: dict[str, Any] = {"policy_hash": policy.hash, "calls": calls, "rounds": repeat}
     out["workloads"] = {
-        name: {"us_per_call": round(us[name], 1), "effect": policy.evaluate(call).effect}
-        for name, call in WORKLOADS.items()
+        name: {"us_per_call": round(us[name], 1), "us_best_round": round(best[name], 1)}
+        for name in systems
+        if not name.startswith("anchor_")
     }
-    for name in ("allowlist_via_exists_macro", *(f"{n}_interpreted" for n in INTERPRETED)):
-        out["workloads"][name] = {"us_per_call": round(us[name], 1)}
-    out["workloads"]["allowlist_via_exists_macro_interpreted"] = {
-        "us_per_call": round(us["allowlist_via_exists_macro_interpreted"], 1)
-    }
+    for name, call in WORKLOADS.items():
+        out["workloads"][name]["effect"] = policy.evaluate(call).effect
     code = _COMPILED_ANCHOR.replace("CALLS", str(calls)).replace("REPEAT", str(repeat))
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     exec_us = float(res.stdout.strip()) if res.returncode == 0 else None
@@ -220,7 +224,7 @@ def bench(calls: int, repeat: int) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks policy")
     parser.add_argument("--calls", type=int, default=300)
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args(argv or [])
     t0 = time.perf_counter()
     data = bench(args.calls, args.repeat)
