@@ -186,7 +186,7 @@ class GraphGuard(RedactingMixin, ReviewMixin):
             )
         except ActionBlocked as exc:
             return self.blocked_message(request, f"Not run: {exc.reason}")
-        return self._with_vault(result, session)
+        return self._with_vault(result, session, request.state)
 
     async def acall(
         self, request: Any, handler: Callable[[Any], Awaitable[Any]], *, replay: bool = True
@@ -220,6 +220,6 @@ class GraphGuard(RedactingMixin, ReviewMixin):
             )
         except ActionBlocked as exc:
             return self.blocked_message(request, f"Not run: {exc.reason}")
-        return self._with_vault(result, session)
+        return self._with_vault(result, session, request.state)
 
     # -- batched review (one interrupt for a turn) ---------------------------------------------

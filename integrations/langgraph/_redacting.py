@@ -14,6 +14,7 @@ from guardrails.session import RedactionSession
 from integrations.langgraph._common import (
     _RUNTIME_KEY,
     _redacting_writer,
+    _state_get,
 )
 from integrations.langgraph._context import UserResolver, call_context
 from integrations.langgraph._vault import VAULT_KEY, VaultKeeper
@@ -161,8 +162,15 @@ class RedactingMixin:
             return replace(result, update=update)
         return result
 
-    def _with_vault(self, result: Any, session: RedactionSession) -> Any:
-        """Attach the (grown) vault to the result so it is saved with the thread."""
+    def _with_vault(self, result: Any, session: RedactionSession, state: Any = None) -> Any:
+        """Attach the grown vault to the result so it is saved with the thread.
+
+        When state already holds a vault of this size (the call taught it nothing) the result
+        goes back as it is: no rewrite of the vault channel in every tool step's checkpoint.
+        """
+        stored = _state_get(state, VAULT_KEY)
+        if isinstance(stored, Mapping) and stored.get("n") == session.vault_size:
+            return result
         vault = self.vault_update(session)
         if isinstance(result, ToolMessage):
             return Command(update={"messages": [result], **vault})
