@@ -22,7 +22,7 @@ system's wall time, the median of the per-pair differences/ratios, and the same 
 for a core), plus the load average at start and end. Targets are checked on the wall-time
 medians; read the CPU numbers beside them when the load average is high.
 
-Run: ``python -m benchmarks langgraph_guard [-- --calls 2000 --rounds 30]``.
+Run: ``python -m benchmarks langgraph_guard [-- --calls 2000 --rounds 40]``.
 """
 
 from __future__ import annotations
@@ -337,7 +337,7 @@ def hook_cpu(rounds: int, tmp: Path) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks langgraph_guard")
     parser.add_argument("--calls", type=int, default=2000, help="tool calls per system")
-    parser.add_argument("--rounds", type=int, default=30, help="approval round trips per system")
+    parser.add_argument("--rounds", type=int, default=40, help="approval round trips per system")
     args = parser.parse_args(argv or [])
     os.environ.pop("OPENAI_API_KEY", None)
     load_at_start = os.getloadavg()
