@@ -1,13 +1,22 @@
-"""Linear time: adversarial inputs at 0.5, 1 and 2 MB, and the CLI on a 50 MB stream.
+"""Linear time: adversarial inputs at three doubling sizes, and the CLI on a 50 MB stream.
 
 A regex engine with backtracking turns some inputs quadratic or worse; a hostile tool output then
-stalls the agent. Each adversarial input is redacted at three sizes and we report the time and the
-doubling ratio t(2n)/t(n) (target ≤ ~2.2; 4 would be quadratic), computed on the fastest of
-three cold runs. Each run is one call in a fresh child process (after a small warm-up call that
-compiles the pattern databases): the engine memoizes per distinct token run, so repeating a call
-on the same input would time a warm cache. A time limit per child turns a super-linear engine
-into ``timeout`` instead of a hang. Random inputs use one seed, so the smaller input is a prefix of
-the larger one.
+stalls the agent. Each adversarial input is redacted at sizes n, 2n and 4n and we report the CPU
+time, the throughput and the doubling ratio t(2n)/t(n) (target ≤ ~2.2; 4 would be quadratic).
+
+Timing, made to be trusted on a shared 2-core machine:
+
+* CPU time (``time.process_time``) of one ``redact()`` call, so other processes' load does not
+  count; wall time is recorded beside it;
+* each run is one call in a fresh child process, after a small warm-up call that loads the
+  pattern databases and lexicons: the engine memoizes per distinct token run, so repeating a call
+  on the same input would time a warm cache; the fastest of ``--repeat`` runs is used;
+* every point takes at least ``--min-seconds`` (0.3 s): a case whose first size (1 MB) is faster
+  is scaled up by doubling, up to ``--max-mb`` (16 MB) at the first point, so that doubling ratios
+  are not computed on 10-80 ms timings dominated by noise;
+* a time limit per child turns a super-linear engine into ``timeout`` instead of a hang.
+
+Random inputs use one seed, so the smaller input is a prefix of the larger one.
 
 Anchor: LangChain's e-mail regex on ``a.a.a.…`` at 10, 20 and 40 KB (quadratic).
 CLI: ``guardrails redact - --format text`` on a 5 MB and a 50 MB stream of agent-shaped text
@@ -15,8 +24,9 @@ piped to stdin; peak RSS of the child (sampled with psutil) must stay flat. Two 
 repeated (bounded set of values: isolates the streaming buffers) and fresh records (every value
 new, as in a real log: also shows what the placeholder vault costs).
 
-Run: ``python -m benchmarks linear`` (``--sizes 0.5,1,2 --cli-mb 5,50 --skip-cli --skip-text``).
-Writes ``results/linear.json`` (text and nested cases) and ``results/linear_cli.json`` (CLI).
+Run: ``python -m benchmarks linear`` (``--sizes 1,2,4 --repeat 3 --cli-mb 5,50 --skip-cli
+--skip-text --cases …``). Writes ``results/linear.json`` (text and nested cases) and
+``results/linear_cli.json`` (CLI).
 """
 
 from __future__ import annotations
@@ -89,7 +99,10 @@ TEXT_CASES: dict[str, Callable[[int], str]] = {
     "capitalized_words": _words,  # name/location candidates without end
     "key_value_lines": lambda n: ("password=" + "x" * 30 + "\n") * (n // 40),
 }
-DEPTHS = (5_000, 10_000, 20_000)
+DEPTHS = (10_000, 20_000, 40_000)
+MIN_SECONDS = 0.3  # CPU seconds of the first point; faster cases are scaled up
+MAX_FIRST_MB = 16.0  # … but never beyond this first size (the last point is 4x)
+MAX_FIRST_DEPTH = 160_000
 
 
 def _nested_json(depth: int) -> str:
@@ -110,13 +123,13 @@ def _masked(out: object) -> bool:
     return "alice@example.com" not in str(out)
 
 
-def _child(case: str, size: int, repeat: int, conn: Connection) -> None:
-    """Measure one case in a child process; send back the sorted run times or an error name."""
+def _child(case: str, size: int, conn: Connection) -> None:
+    """Measure one call in a child process; send back its CPU and wall time or an error name."""
     try:
         from guardrails import Redactor
 
         redactor = Redactor()
-        # Warm-up outside the timing: the first call compiles pattern databases and lexicons.
+        # Warm-up outside the timing: the first call loads pattern databases and lexicons.
         redactor.redact(
             "warm-up alice@example.com 4111 1111 1111 1111 Alice Berlin +44 20 7946 0958"
         )
@@ -133,11 +146,11 @@ def _child(case: str, size: int, repeat: int, conn: Connection) -> None:
 
         # One timed call per process: the engine memoizes per distinct token run, so a second
         # call on the same input would measure a warm cache, not what a fresh hostile input costs.
-        t0 = time.perf_counter()
+        c0, w0 = time.process_time(), time.perf_counter()
         out = call()
-        seconds = time.perf_counter() - t0
+        cpu, wall = time.process_time() - c0, time.perf_counter() - w0
         extra = {} if case in TEXT_CASES else {"value_masked": _masked(out)}
-        conn.send({"seconds": seconds, **extra})
+        conn.send({"cpu_s": cpu, "wall_s": wall, **extra})
     except BaseException as exc:  # report, never hang the parent
         conn.send({"error": type(exc).__name__, "message": str(exc)[:200]})
 
@@ -145,7 +158,7 @@ def _child(case: str, size: int, repeat: int, conn: Connection) -> None:
 def _measure_once(case: str, size: int) -> dict[str, Any]:
     ctx = mp.get_context("fork")
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_child, args=(case, size, 1, child))
+    proc = ctx.Process(target=_child, args=(case, size, child))
     proc.start()
     result: dict[str, Any] = {"timeout": TIME_LIMIT}
     if parent.poll(TIME_LIMIT):
@@ -158,37 +171,59 @@ def _measure_once(case: str, size: int) -> dict[str, Any]:
 
 
 def _measure(case: str, size: int, repeat: int) -> dict[str, Any]:
-    """Fastest of ``repeat`` cold runs, each in a fresh child process."""
+    """Fastest (CPU) of ``repeat`` cold runs, each in a fresh child process."""
     runs = []
     for _ in range(max(repeat, 1)):
         r = _measure_once(case, size)
-        if "seconds" not in r:
+        if "cpu_s" not in r:
             return r
         runs.append(r)
-    times = sorted(r["seconds"] for r in runs)
-    return {**runs[0], "seconds": times[0], "median_s": times[len(times) // 2], "runs": len(times)}
+    best = min(runs, key=lambda r: r["cpu_s"])
+    cpus = sorted(r["cpu_s"] for r in runs)
+    return {
+        **best,
+        "cpu_s": round(best["cpu_s"], 4),
+        "wall_s": round(best["wall_s"], 4),
+        "cpu_median_s": round(cpus[len(cpus) // 2], 4),
+        "runs": len(runs),
+    }
 
 
-def _series(case: str, sizes: list[int], repeat: int) -> dict[str, Any]:
+def _first_size(case: str, size: int, limit: int, min_seconds: float) -> int:
+    """Double ``size`` until one cold call takes ``min_seconds`` of CPU (or ``limit`` is hit)."""
+    while size < limit:
+        r = _measure_once(case, size)
+        if "cpu_s" not in r or r["cpu_s"] >= min_seconds:
+            break
+        size = min(limit, size * 2)
+    return size
+
+
+def _series(
+    case: str, sizes: list[int], repeat: int, limit: int, min_seconds: float
+) -> dict[str, Any]:
+    first = _first_size(case, sizes[0], limit, min_seconds)
+    scale = first / sizes[0]
+    sizes = [int(s * scale) for s in sizes]
     points = []
     for size in sizes:
         r = _measure(case, size, repeat)
-        points.append({"size": size, **r})
-        print(f"  {case:20} {size:>9} {r}", flush=True)
-        if "seconds" not in r:
+        point: dict[str, Any] = {"size": size, **r}
+        if case in TEXT_CASES and r.get("cpu_s"):
+            point["mb_per_s"] = round(size / 1e6 / r["cpu_s"], 2)
+        points.append(point)
+        shown = {k: v for k, v in point.items() if k != "size"}
+        print(f"  {case:20} {size:>10} {shown}", flush=True)
+        if "cpu_s" not in r:
             break
     ratios = [
-        round(b["seconds"] / a["seconds"], 2)
+        round(b["cpu_s"] / a["cpu_s"], 2)
         for a, b in itertools.pairwise(points)
-        if "seconds" in a and "seconds" in b and a["seconds"] > 0
+        if "cpu_s" in a and "cpu_s" in b and a["cpu_s"] > 0
     ]
-    done = all("seconds" in p for p in points) and len(points) == len(sizes)
-    last = points[-1]
-    if (
-        case in TEXT_CASES and "seconds" in last and last["seconds"] > 0
-    ):  # fast cases: ratios of a few ms are noise
-        last["mb_per_s"] = round(last["size"] / 1e6 / last["seconds"], 1)
+    done = all("cpu_s" in p for p in points) and len(points) == len(sizes)
     return {
+        "scaled_by": scale,
         "points": points,
         "doubling_ratios": ratios,
         "met": done and bool(ratios) and max(ratios) <= TARGET_DOUBLING,
@@ -290,11 +325,14 @@ def cli_stream(sizes_mb: list[float], *, fresh: bool = True) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks linear")
-    parser.add_argument("--sizes", default="0.5,1,2", help="MB for the text cases")
+    parser.add_argument("--sizes", default="1,2,4", help="MB for the text cases (before scaling)")
     parser.add_argument("--cases", default="", help="comma-separated subset of text cases")
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=3, help="cold runs per point (best CPU)")
+    parser.add_argument("--min-seconds", type=float, default=MIN_SECONDS)
+    parser.add_argument("--max-mb", type=float, default=MAX_FIRST_MB, help="cap on the first size")
     parser.add_argument("--cli-mb", default="5,50")
     parser.add_argument("--skip-cli", action="store_true")
+    parser.add_argument("--skip-nested", action="store_true")
     parser.add_argument("--cli-input", choices=("fresh", "repeat", "both"), default="both")
     parser.add_argument("--skip-text", action="store_true", help="only the CLI stream")
     parser.add_argument("--name", default="linear", help="results/<name>.json for the text cases")
@@ -304,20 +342,33 @@ def main(argv: list[str] | None = None) -> int:
     data: dict[str, Any] = {
         "target_doubling_ratio": TARGET_DOUBLING,
         "time_limit_s": TIME_LIMIT,
+        "timing": (
+            f"CPU time (process_time) of one redact() call in a fresh process after a warm-up "
+            f"call; best of {args.repeat} runs per point; sizes doubled until the first point "
+            f"takes >= {args.min_seconds} s CPU (first size capped at {args.max_mb} MB)"
+        ),
         "text": {},
     }
     if not args.skip_text:
         print("text cases (Redactor().redact):", flush=True)
         for case in cases:
-            data["text"][case] = _series(case, sizes, args.repeat)
-        print("nested structures (Redactor().redact_data), by depth:", flush=True)
-        data["nested"] = {
-            c: _series(c, list(DEPTHS), args.repeat) for c in ("nested_json_string", "nested_dict")
-        }
+            data["text"][case] = _series(
+                case, sizes, args.repeat, int(args.max_mb * 1e6), args.min_seconds
+            )
+        if not args.skip_nested:
+            print("nested structures (Redactor().redact_data), by depth:", flush=True)
+            data["nested"] = {
+                c: _series(c, list(DEPTHS), args.repeat, MAX_FIRST_DEPTH, args.min_seconds)
+                for c in ("nested_json_string", "nested_dict")
+            }
         print("anchor:", flush=True)
         data["langchain_email_anchor"] = langchain_anchor()
         path = _common.write_result(args.name, data)
-        print(json.dumps({k: v["doubling_ratios"] for k, v in data["text"].items()}))
+        summary = {
+            k: {"MB/s": v["points"][-1].get("mb_per_s"), "ratios": v["doubling_ratios"]}
+            for k, v in data["text"].items()
+        }
+        print(json.dumps(summary))
         print(f"wrote {path}")
     if not args.skip_cli:
         print("cli stream:", flush=True)

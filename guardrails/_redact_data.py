@@ -3,9 +3,10 @@
 Redacting leaf by leaf would run every detector once per string (a 1,000-record tool output
 has thousands) and grow the vault's matcher one value at a time. Instead:
 
-1. the data is checked whole (types, cycles) before anything reaches the vault;
-2. a walk collects the distinct strings and masks the values of rule fields (``ssn``,
-   ``password``…) first, so that the vault knows them before any text is scanned;
+1. one walk checks the data whole (types, cycles) and collects the distinct strings and the
+   values of rule fields (``ssn``, ``password``…); nothing reaches the vault before it ends;
+2. the rule fields' values are masked first, so that the vault knows them before any text is
+   scanned;
 3. the strings are joined with a separator into blocks of up to 256 KB and each block is
    redacted as one text: detectors, known values and repeats run once per block, and a value
    from one field is found in another (a customer's name in a free-text note);
@@ -50,14 +51,14 @@ class StructuredPass:
 
     def run(self, obj: Any) -> Any:
         """Return the redacted copy of ``obj``."""
-        check(obj, self._check_leaf)  # bad input fails before anything reaches the vault
         texts: Counter[str] = Counter()
-        ruled: list[Any] = []
+        whole: list[tuple[str, str]] = []  # (value, rule) of rule fields, masked after the walk
+        check_leaf, ruled_value = self._check_leaf, self._ruled
 
         def collect(value: Any, rule: str | None) -> None:
-            if rule is not None and self._ruled(value, rule):
-                self.counts[rule] += 1
-                ruled.append(self.r._mask(str(value), rule, self.vault))
+            check_leaf(value)
+            if rule is not None and ruled_value(value, rule):
+                whole.append((str(value), rule))
             elif isinstance(value, str) and value:
                 texts[value] += 1
 
@@ -65,7 +66,13 @@ class StructuredPass:
             if isinstance(k, str) and k:
                 texts[k] += 1
 
+        # One walk checks and collects; bad input (a type, a cycle) raises before anything
+        # reaches the vault, because rule fields are only masked once the walk is done.
         check(obj, collect, key=collect_key, rule_for=self.r._rule_for)
+        ruled: list[str] = []
+        for value, rule in whole:
+            self.counts[rule] += 1
+            ruled.append(self.r._mask(value, rule, self.vault))
         done = self._redact_texts(texts)
         pending: Iterator[Any] = iter(ruled)
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
+from typing import Any
 
 from guardrails._types import Span
 from guardrails.masking._tokens import TOKEN_RE
-from guardrails.vault._matcher import LiteralMatcher, on_boundaries
+from guardrails.vault._matcher import on_boundaries
 
 __all__ = ["drop_protected", "find_repeats", "merge", "protected_ranges"]
 
@@ -31,7 +33,7 @@ SELF_EVIDENT = frozenset(
         "PRIVATE_KEY",
     }
 )
-_FIND_LOOP_MAX = 8  # up to this many values, str.find beats compiling an automaton
+_FIND_BUDGET = 20_000_000  # values x characters up to which one str.find per value is cheaper
 
 
 def protected_ranges(text: str, names: frozenset[str]) -> list[tuple[int, int]]:
@@ -103,7 +105,12 @@ def _final(cur: Span, best: Span, end: int, text: str) -> Span:
 
 
 def find_repeats(text: str, spans: Sequence[Span]) -> list[Span]:
-    """Other occurrences of values that were found through context (names, passwords…)."""
+    """Other occurrences of values that were found through context (names, passwords…).
+
+    Leftmost-longest, non-overlapping, never cutting a word. Up to a budget of values x text
+    length, ``str.find`` per value; beyond it (thousands of names in megabytes of text) a token
+    trie walked once over the text, so the cost does not grow with the number of values.
+    """
     seeds: dict[str, Span] = {}
     for span in spans:
         value = text[span.start : span.end]
@@ -111,7 +118,7 @@ def find_repeats(text: str, spans: Sequence[Span]) -> list[Span]:
             seeds.setdefault(value, span)
     if not seeds:
         return []
-    if len(seeds) <= _FIND_LOOP_MAX or len(text) < 4096:
+    if len(seeds) * len(text) <= _FIND_BUDGET:
         # the usual case: each value occurs once, where it was found, and there is nothing to add
         for value, seed in seeds.items():
             i = text.find(value)
@@ -128,10 +135,7 @@ def find_repeats(text: str, spans: Sequence[Span]) -> list[Span]:
         hits.sort(key=lambda h: (h[0], -h[1]))
         found = _select(text, hits)
     else:
-        matcher = LiteralMatcher()
-        values = list(seeds)
-        matcher.extend(values)
-        found = [(s, e, values[i]) for s, e, i in matcher.find(text)]
+        found = _trie_find(text, seeds)
     out = []
     for start, end, value in found:
         seed = seeds[value]
@@ -146,6 +150,53 @@ def find_repeats(text: str, spans: Sequence[Span]) -> list[Span]:
                     detector=seed.detector,
                 )
             )
+    return out
+
+
+# A token is a run of word characters or one other character. A match that cuts no word
+# (``on_boundaries``) starts and ends on token boundaries, so it is a sequence of whole tokens.
+_TOKEN = re.compile(r"\w+|\W")
+_Node = dict[str, "list[Any]"]  # token -> [children, value ending here or None]
+
+
+def _trie_find(text: str, values: Iterable[str]) -> list[tuple[int, int, str]]:
+    """What ``_select`` keeps of all occurrences of ``values``, in one pass over the tokens."""
+    root: _Node = {}
+    starts: set[str] = set()  # non-word characters that begin a value
+    for value in values:
+        tokens = _TOKEN.findall(value)
+        first = tokens[0][0]
+        if not (first.isalnum() or first == "_"):
+            starts.add(first)
+        node = root
+        for tok in tokens[:-1]:
+            node = node.setdefault(tok, [{}, None])[0]
+        node.setdefault(tokens[-1], [{}, None])[1] = value
+    # where a value may begin: a run of word characters, or one of the non-word first characters
+    begin = re.compile("\\w+" + "".join(f"|{re.escape(c)}" for c in sorted(starts)))
+    step = _TOKEN.match
+    out: list[tuple[int, int, str]] = []
+    last = 0
+    for m in begin.finditer(text):
+        start = m.start()
+        if start < last:
+            continue
+        entry = root.get(m.group())
+        best = None
+        pos = m.end()
+        while entry is not None:
+            if entry[1] is not None:
+                best = (start, pos, entry[1])
+            if not entry[0]:
+                break
+            t = step(text, pos)
+            if t is None:
+                break
+            entry = entry[0].get(t.group())
+            pos = t.end()
+        if best is not None:
+            out.append(best)
+            last = best[1]
     return out
 
 

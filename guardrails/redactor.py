@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DataRedactionResult", "RedactionResult", "Redactor"]
 
+_RULE_CACHE_MAX = 4096
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RedactionResult:
@@ -143,6 +145,7 @@ class Redactor:
 
         self._token_names = frozenset(token_name(e) for e in ENTITIES | self.entities)
         self._salt = os.urandom(16)  # keys this redactor's entries in a vault's output cache
+        self._rule_cache: dict[str, str | None] = {}  # field name -> rule (see _rule_for)
 
     def _check_operators(self, operators: Mapping[str, Operator] | None) -> dict[str, Operator]:
         if operators is None:
@@ -314,10 +317,18 @@ class Redactor:
         return DataRedactionResult(data=data, counts=MappingProxyType(dict(counts)), vault=vault)
 
     def _rule_for(self, name: str) -> str | None:
+        # Called for every key of every mapping walked (three walks per redact_data): memoized
+        # per field name, bounded so that data with ever-new keys cannot grow it without end.
+        cache = self._rule_cache
+        if name in cache:
+            return cache[name]
         entity = self._field_rules.get(normalize_field(name))
         if entity is None:
             entity = api.secret_key_entity(name)
-        return entity if entity in self.entities else None
+        result = entity if entity in self.entities else None
+        if len(cache) < _RULE_CACHE_MAX:
+            cache[name] = result
+        return result
 
 
 def _require_text(text: object) -> None:

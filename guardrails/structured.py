@@ -84,55 +84,95 @@ Leaf = Callable[[Any, str | None], Any]
 
 
 class _Frame:
-    __slots__ = ("children", "keys", "kind", "out", "rules", "src")
+    __slots__ = ("children", "default", "keys", "kind", "out", "pos", "rules", "src")
 
     def __init__(
-        self, kind: str, src: Any, keys: list[Any], children: list[Any], rules: list[str | None]
+        self,
+        kind: str,
+        src: Any,
+        keys: list[Any],
+        children: list[Any],
+        *,
+        rules: list[str | None] | None,
+        default: str | None,
     ) -> None:
         self.kind = kind
         self.src = src
         self.keys = keys
         self.children = children
-        self.rules = rules
+        self.rules = rules  # per child, or None: every child is covered by ``default``
+        self.default = default
         self.out: list[Any] = []
+        self.pos = 0  # next child (``check``; ``transform`` uses ``len(out)``)
+
+    def rule(self, i: int) -> str | None:
+        return self.default if self.rules is None else self.rules[i]
 
 
 def _open(obj: Any, rule: str | None, rule_for: Callable[[str], str | None]) -> _Frame | None:
     """A frame for a container, or None for a leaf."""
-
-    # Into named fields, PERSON and LOCATION rules do not carry on: "customer": {"plan": "Gold"}
-    # is not a name. Lists do carry them: "names": ["Jane Doe", "Ann Lee"].
-    inherited = None if rule in NOT_INHERITED else rule
-
-    def child_rule(key: Any) -> str | None:
-        # A field's own rule wins over the one inherited ("city" inside "address" is a LOCATION).
-        own = rule_for(key) if isinstance(key, str) else None
-        return own if own is not None else inherited
-
-    if isinstance(obj, str | bytes | bytearray):
+    kind = _FAST_KINDS.get(type(obj))  # exact built-in types first: the common case, cheaply
+    if kind == "leaf" or (kind is None and isinstance(obj, _TEXT_TYPES)):
         return None
-    if isinstance(obj, Mapping):
+    if kind == "dict" or (kind is None and isinstance(obj, Mapping)):
         keys = list(obj.keys())
-        return _Frame("dict", obj, keys, [obj[k] for k in keys], [child_rule(k) for k in keys])
-    if isinstance(obj, list | tuple | set | frozenset):
-        items = list(obj)
-        return _Frame(_seq_kind(obj), obj, [], items, [rule] * len(items))
+        return _named("dict", obj, keys, [obj[k] for k in keys], rule=rule, rule_for=rule_for)
+    if kind is not None or isinstance(obj, list | tuple | set | frozenset):
+        return _Frame(kind or _seq_kind(obj), obj, [], list(obj), rules=None, default=rule)
     model_fields = getattr(type(obj), "model_fields", None)
     if isinstance(model_fields, dict) and hasattr(obj, "model_copy"):  # pydantic v2 model
         names = list(model_fields)
-        return _Frame(
-            "model", obj, names, [getattr(obj, n) for n in names], [child_rule(n) for n in names]
+        return _named(
+            "model", obj, names, [getattr(obj, n) for n in names], rule=rule, rule_for=rule_for
         )
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         names = [f.name for f in dataclasses.fields(obj) if f.init]
-        return _Frame(
-            "dataclass",
-            obj,
-            names,
-            [getattr(obj, n) for n in names],
-            [child_rule(n) for n in names],
+        return _named(
+            "dataclass", obj, names, [getattr(obj, n) for n in names], rule=rule, rule_for=rule_for
         )
     return None
+
+
+_TEXT_TYPES = (str, bytes, bytearray)
+# exact types whose kind needs no isinstance/ABC check (subclasses take the general path)
+_FAST_KINDS: dict[type, str] = {
+    str: "leaf",
+    int: "leaf",
+    float: "leaf",
+    bool: "leaf",
+    type(None): "leaf",
+    dict: "dict",
+    list: "list",
+    tuple: "tuple",
+    set: "set",
+    frozenset: "frozenset",
+}
+
+
+def _named(
+    kind: str,
+    obj: Any,
+    keys: list[Any],
+    children: list[Any],
+    *,
+    rule: str | None,
+    rule_for: Callable[[str], str | None],
+) -> _Frame:
+    """A frame for named children (mapping keys, fields), each covered by its own rule if any.
+
+    A field's own rule wins ("city" inside "address" is a LOCATION). Into named fields, PERSON
+    and LOCATION rules do not carry on: "customer": {"plan": "Gold"} is not a name (lists do
+    carry them: "names": ["Jane Doe", "Ann Lee"]).
+    """
+    inherited = None if rule in NOT_INHERITED else rule
+    rules: list[str | None] | None = None
+    for i, k in enumerate(keys):
+        own = rule_for(k) if isinstance(k, str) else None
+        if own is not None:
+            if rules is None:
+                rules = [inherited] * len(keys)
+            rules[i] = own
+    return _Frame(kind, obj, keys, children, rules=rules, default=inherited)
 
 
 def _seq_kind(obj: Any) -> str:
@@ -213,7 +253,7 @@ def transform(
         frame = stack[-1]
         i = len(frame.out)
         if i < len(frame.children):
-            child, rule = frame.children[i], frame.rules[i]
+            child, rule = frame.children[i], frame.rule(i)
             sub = _open(child, rule, resolve)
             if sub is None:
                 frame.out.append(leaf(child, rule))
@@ -249,20 +289,21 @@ def check(
     if root is None:
         leaf(obj, None)
         return
-    # (frame, index of the next child); ids on the current path detect cycles.
-    stack: list[tuple[_Frame, int]] = [(root, 0)]
+    # frames on the current path; ids on the current path detect cycles.
+    stack: list[_Frame] = [root]
     active = {id(obj)}
     if key is not None and root.kind == "dict":
         for k in root.keys:
             key(k)
     while stack:
-        frame, i = stack[-1]
+        frame = stack[-1]
+        i = frame.pos
         if i == len(frame.children):
             stack.pop()
             active.discard(id(frame.src))
             continue
-        stack[-1] = (frame, i + 1)
-        child, rule = frame.children[i], frame.rules[i]
+        frame.pos = i + 1
+        child, rule = frame.children[i], frame.rule(i)
         sub = _open(child, rule, resolve)
         if sub is None:
             leaf(child, rule)
@@ -270,7 +311,7 @@ def check(
             raise InputError(f"the data contains a cycle (at depth {len(stack)})")
         else:
             active.add(id(child))
-            stack.append((sub, 0))
+            stack.append(sub)
             if key is not None and sub.kind == "dict":
                 for k in sub.keys:
                     key(k)
