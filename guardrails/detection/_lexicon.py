@@ -226,12 +226,16 @@ def lexicons(
     ambiguous_places = frozenset(
         p
         for p, pop in places.items()
-        if (f := flags.get(p, 0))
-        and (
-            (f & (COMMON | _CORE_FIRST) and pop < BIG_PLACE)
-            or (f & SURNAME and pop < _MID_PLACE)
-            or p in _CURATED_AMBIGUOUS
+        if (
+            (f := flags.get(p, 0))
+            and (
+                (f & (COMMON | _CORE_FIRST) and pop < BIG_PLACE)
+                or (f & SURNAME and pop < _MID_PLACE)
+                or p in _CURATED_AMBIGUOUS
+            )
         )
+        # a small town named with common words only ("Country Club", "Mill Village")
+        or (" " in p and pop < _MID_PLACE and all(flags.get(w, 0) & COMMON for w in p.split()))
     )
     place_starts: dict[str, int] = {}
     for p in places:

@@ -32,10 +32,12 @@ __all__ = [
     "NEEDS_PLACE_CONTEXT",
     "PARTICLES",
     "PERSON",
+    "PLACE_VERBS",
     "RUN",
     "UNLESS_PLACE_CONTEXT",
     "US_STATES",
     "RunAnalyzer",
+    "after_place_phrase",
     "place_context",
     "run_analyzer",
 ]
@@ -80,6 +82,24 @@ US_STATES = (
     "AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MD|MA|MI|MN|MS|MO|MT|NE|NV|NH|"
     "NJ|NM|NY|NC|ND|OH|OK|OR|PA|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY|PR"
 )
+# Phrases after which a capitalized name is a place ("grew up in Remniku", "flew to Loeches").
+PLACE_VERBS = (
+    r"grew[ \t]+up[ \t]+in|born[ \t]+in|originally[ \t]+from|hails?[ \t]+from|hometown|"
+    r"home[ \t]+(?:city|town)|"
+    r"moved[ \t]+(?:here[ \t]+|back[ \t]+|away[ \t]+)?(?:to|from)|relocat(?:e|ed|ing)[ \t]+to|"
+    r"(?:flew|flying|fly|flight|travel(?:l?ing|l?ed)?|trip|drove|driving|headed|heading)[ \t]+to|"
+    r"(?:lives?|living|resides?|residing|settled|stationed|based|headquartered|situated)[ \t]+in|"
+    r"arrived[ \t]+(?:at|in)|returned[ \t]+to|(?:i[ \t]+am|i'm|we[ \t]+are|we're)[ \t]+in|"
+    r"(?:city|town|village|suburb|municipality)[ \t]+of"
+)
+_PLACE_PHRASE_BEFORE = re.compile(rf"(?i:\b(?:{PLACE_VERBS}))[ \t]+(?:the[ \t]+)?$")
+
+
+def after_place_phrase(text: str, start: int) -> bool:
+    """Whether a place phrase ends right before ``start`` ("grew up in |Remniku")."""
+    return _PLACE_PHRASE_BEFORE.search(text, max(0, start - 40), start) is not None
+
+
 _PREP = re.compile(
     r"(?i:\b(?:in|at|from|near|to|around|outside|across|throughout|via|into|visit|visiting|"
     r"visited|based|located|lives|living|moved|office|offices|branch|city|town|of))[ \t]+$"
@@ -221,8 +241,9 @@ class RunAnalyzer:
                 while k < n and k - i < 5 and self._surname_like(keys[k], fl[k]):
                     k += 1
                 if k > j and (
-                    not f & AMBIGUOUS_FIRST
-                    # "Will Byrne" yes; "Spring Boot", "Grant Access", "Bill Payment" no
+                    not (f & AMBIGUOUS_FIRST or (place_words and self._big_place(keys[i])))
+                    # "Will Byrne", "Paris Hilton" yes; "Spring Boot", "Grant Access",
+                    # "Bill Payment", "Berlin Monday" no
                     or fl[j] & (SURNAME | COMMON) == SURNAME
                 ):
                     out.append((toks[i][0], toks[k - 1][1], PERSON, 0.85, NEEDS_NOTHING))
@@ -259,8 +280,8 @@ class RunAnalyzer:
             j += 1
         if j >= n:
             return 0
-        if keys[j] in _NOT_SURNAME or len(keys[j]) < 2:
-            return 0
+        if keys[j] in _NOT_SURNAME or len(keys[j]) < 2 or toks[j][2] in _PARTICLE_SET:
+            return 0  # "Villafranca del Cid": a lower-case particle is not a surname
         if j > i + 1:  # "Faina D. Yefremova": a middle initial makes two plain words a name
             if fl[j] & (STOP | COMMON):
                 return 0
@@ -272,6 +293,9 @@ class RunAnalyzer:
         while k < n and k - i < 5 and self._surname_like(keys[k], fl[k]):
             k += 1
         return k - i
+
+    def _big_place(self, key: str) -> bool:
+        return self.lx.places.get(key, 0) >= BIG_PLACE
 
     def _place_words(self, keys: list[str], i: int) -> int:
         """How many words from ``i`` form a gazetteer place (longest first), or 0."""

@@ -16,11 +16,12 @@ from functools import cached_property
 
 from guardrails._types import Span
 from guardrails.detection._address import AddressDetector
-from guardrails.detection._lexicon import DEFAULT_SOURCES, LETTER, UPPER, word_set
+from guardrails.detection._lexicon import COMMON, DEFAULT_SOURCES, LETTER, STOP, UPPER, word_set
 from guardrails.detection._lexicon_runs import (
     LOCATION,
     NEEDS_NOTHING,
     PARTICLES,
+    PLACE_VERBS,
     RUN,
     RunAnalyzer,
     place_context,
@@ -42,12 +43,12 @@ LOCATION_FIELD_NAMES: frozenset[str] = word_set(
     """
 )
 
-_CITY_STATE, _ABBREV, _LABEL, _CAPS_AFTER_PREP, _CAPS_LINE = range(5)
+_CITY_STATE, _ABBREV, _LABEL, _CAPS_AFTER_PREP, _CAPS_LINE, _PLACE_VERB = range(6)
 _Q = r"(?:\\?[\"'])?"  # an optional quote, possibly escaped inside a JSON string
 # Labels whose value is a place ("city": "Cologne", Office: Leeds). "state"/"region" are left
 # out: in agent data they are mostly statuses and cloud regions.
 _LABELS = (
-    r"city|town|village|country|county|province|hometown|birthplace|place[ _-]of[ _-]birth|"
+    r"city|town|village|country|county|province|hometown|birthplace|place[ _-]of[ _-]birth|where|"
     r"office|based[ _-]in|located[ _-]in|location|billing[ _-]city|shipping[ _-]city"
 )
 _CUES = (
@@ -59,6 +60,9 @@ _CUES = (
     r"(?i:\b(?:in|at|from|to|near|into|visit|visiting))[ \t]+[A-Z][A-Z]",
     # a line of ALL-CAPS words, as in address blocks: "\n  LAPPEENRANTA\n"
     r"\n[ \t]*[A-Z]{3,}(?:[ \t-][A-Z]{2,}){0,3}[ \t]*(?:\r?\n|,|$)",
+    # a phrase that is followed by a place ("grew up in Remniku", "flew to Loeches"): then even
+    # an unlisted capitalized name is one
+    r"(?i)\b(?:" + PLACE_VERBS + r")[ \t]+(?:the[ \t]+)?(?:[a-z]|[\xc3-\xc9])",
 )
 _CAPS_VALUE = re.compile(rf"[{UPPER}][{UPPER}'’-]+(?:[ \t][{UPPER}][{UPPER}'’-]+){{0,3}}")
 _LABEL_VALUE = re.compile(
@@ -66,6 +70,27 @@ _LABEL_VALUE = re.compile(
 )
 _CITY_BEFORE = re.compile(rf"({RUN}),[ \t]*((?:{_STATES}))$")
 _ABBREV_RX = re.compile(r"USA|U\.S\.A\.|U\.S\.|UK|U\.K\.|UAE|EU")
+# After a place phrase: capitalized words, possibly joined by lower-case particles
+# ("Villafranca del Cid", "Reguengos de Monsaraz"), or ALL-CAPS words ("KURZENKIRCHEN").
+_PLACE_WORD = rf"[{UPPER}][{LETTER}'’.-]*"
+_VERB_PLACE = re.compile(
+    rf"{_PLACE_WORD}(?:[ \t]+(?:(?:de|del|della|di|da|do|dos|das|la|le|les|los|las|am|an|im|"
+    rf"sur|upon|on|en|y|nad|pod|na|bei|an[ \t]+der)[ \t]+)?{_PLACE_WORD}){{0,3}}"
+)
+_LOWER_PLACE = re.compile(r"[a-z][a-z'’-]+(?:[ \t][a-z][a-z'’-]+)?(?![\w])")
+# The line after a street address, in an address block: the town ("20789 Allika 46\n Riisa\n"),
+# maybe with a region code or a postcode ("Aalborg NO 9100", "LAPPEENRANTA").
+_TOWN_LINE = re.compile(
+    rf"[ \t,]*\r?\n(?:[ \t]*\r?\n)?[ \t>?*|•-]*"
+    rf"({_PLACE_WORD}(?:[ \t]+(?:[{LETTER}][{LETTER}'’.-]*)){{0,3}}?)"
+    r"(?:[ \t,]+([A-Z]{2,3}))?(?:[ \t]+[0-9][0-9 -]{2,9})?[ \t]*(?=\r?\n|$)"
+)
+_GAP_LINE = re.compile(r"[ \t,]*\r?\n(?:[ \t]*\r?\n)?[ \t>?*|•-]*")
+# words that end a place phrase: organisations and times ("moved to Acme Corp", "in Oslo Monday")
+_NOT_PLACE = word_set(
+    "inc corp corporation llc ltd gmbh co company group team university college school hospital "
+    "bank street avenue road suite apt apartment floor unit box"
+)
 
 
 @dataclass(kw_only=True)
@@ -107,17 +132,18 @@ class LocationDetector:
     def detect(self, text: str, /) -> list[Span]:
         """Return LOCATION spans in ``text`` (sorted, de-duplicated)."""
         found: dict[tuple[int, int], float] = {}
-        addresses = Intervals((a.start, a.end) for a in self._addresses.detect(text))
+        address_spans = [(a.start, a.end) for a in self._addresses.detect(text)]
+        addresses = Intervals(address_spans)
         for start, findings in self._runs.runs(text):
             for a, b, entity, score, need in findings:
                 if entity != LOCATION:
                     continue
                 s, e = start + a, start + b
-                # context: a preposition or label, or an address right before ("Elm Ave, Bergen")
-                if (
-                    need == NEEDS_NOTHING
-                    or place_context(text, s, e)
-                    or addresses.overlaps(s - 3, s)
+                # context: a preposition or label, or an address right before ("Elm Ave, Bergen");
+                # an ambiguous word before a colon is a field label ("Mobile: 0688 …")
+                if need == NEEDS_NOTHING or (
+                    (place_context(text, s, e) or addresses.overlaps(s - 3, s))
+                    and not text.startswith(":", e)
                 ):
                     found[(s, e)] = max(score, found.get((s, e), 0.0))
         for cue, _, end in SHARED_SCAN.hits(text, "locations"):
@@ -127,6 +153,10 @@ class LocationDetector:
                     found.setdefault(hit, 0.8)
             elif cue in (_CAPS_AFTER_PREP, _CAPS_LINE):
                 hit = self._caps_place(text, end, after_prep=cue == _CAPS_AFTER_PREP)
+                if hit is not None:
+                    found.setdefault(hit, 0.7)
+            elif cue == _PLACE_VERB:
+                hit = self._verb_place(text, end - 1)
                 if hit is not None:
                     found.setdefault(hit, 0.7)
             elif cue == _CITY_STATE:
@@ -143,6 +173,8 @@ class LocationDetector:
         for s, e in table_reader().cells(text).get(LOCATION, ()):
             if self._plausible(text[s:e]):
                 found.setdefault((s, e), 0.8)
+        for hit in self._address_towns(text, address_spans):
+            found.setdefault(hit, 0.7)
         # "Hi Charlotte,", "Folake Navarro": a place name inside a person's name is the person
         people = Intervals((p.start, p.end) for p in self._names.detect(text))
         return [
@@ -152,6 +184,69 @@ class LocationDetector:
             for (s, e), sc in sorted(found.items())
             if not people.overlaps(s, e)
         ]
+
+    def _verb_place(self, text: str, pos: int) -> tuple[int, int] | None:
+        """The place after "grew up in", "flew to", …: capitalized or ALL-CAPS words that are
+        not common words, or a lower-case gazetteer place ("moved from switzerland")."""
+        lx = self._runs.lx
+        m = _VERB_PLACE.match(text, pos)
+        if m is None:
+            m = _LOWER_PLACE.match(text, pos)
+            if m is None:
+                return None
+            key = m.group().casefold()
+            if key not in lx.places or key in lx.ambiguous_places:
+                return None
+            return m.span()
+        words = m.group().split()
+        keep = 0
+        for i, w in enumerate(words):
+            key = w.rstrip(".").casefold()
+            if key in _NOT_PLACE or (i > 0 and w[0].isupper() and key in lx.common_words):
+                break
+            keep = i + 1
+        while keep and not words[keep - 1][0].isupper():  # never end on a particle
+            keep -= 1
+        if not keep:
+            return None
+        value = " ".join(words[:keep])
+        key = value.casefold()
+        if key not in lx.places and (
+            lx.flags.get(words[0].casefold(), 0) & (COMMON | STOP)
+            or len(value) < 3
+            or (value.isupper() and len(value) < 4)  # "moved to AWS", "flew to NYC"
+        ):
+            return None
+        end = text.find(words[keep - 1], pos) + len(words[keep - 1])
+        return pos, end
+
+    def _address_towns(self, text: str, addresses: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        """The town line (and region code) right after a street address and its unit lines."""
+        out: list[tuple[int, int]] = []
+        lx = self._runs.lx
+        i, n = 0, len(addresses)
+        while i < n:
+            end = addresses[i][1]
+            # "20789 Allika 46\n Suite 501\n Riisa": skip the unit lines that are addresses too
+            while i + 1 < n:
+                gap = _GAP_LINE.match(text, end)
+                if gap is None or gap.end() != addresses[i + 1][0]:
+                    break
+                i += 1
+                end = addresses[i][1]
+            i += 1
+            m = _TOWN_LINE.match(text, end)
+            if m is None:
+                continue
+            words = m.group(1).split()
+            if all(lx.flags.get(w.casefold(), 0) & (COMMON | STOP) for w in words):
+                continue  # "Thanks", "Best regards"
+            if any(w.casefold() in _NOT_PLACE for w in words):
+                continue
+            out.append(m.span(1))
+            if m.group(2):
+                out.append(m.span(2))
+        return out
 
     def _label_value(self, text: str, pos: int) -> tuple[int, int] | None:
         """A capitalized place name after a place label, unless it is a common word."""

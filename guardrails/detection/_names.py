@@ -38,6 +38,7 @@ from guardrails.detection._lexicon_runs import (
     RUN,
     UNLESS_PLACE_CONTEXT,
     RunAnalyzer,
+    after_place_phrase,
     place_context,
     run_analyzer,
 )
@@ -225,19 +226,22 @@ class NameDetector:
                     continue
                 if _STREET_BEFORE.search(text, max(0, start + a - 12), start + a):
                     continue
+                if after_place_phrase(text, start + a):  # "grew up in Villafranca del Cid"
+                    continue
                 found[(start + a, start + b)] = score
         speakers = 0
-        unknown_speakers: list[tuple[int, int]] = []
+        other_speakers: list[int] = []
         for cue, _, end in SHARED_SCAN.hits(text, "names"):
             hit = self._after_cue(text, cue, end)
             if hit is not None:
                 found[hit] = 0.9
                 speakers += cue == _SPEAKER
-            elif cue == _SPEAKER and (other := self._unknown_speaker(text, end)) is not None:
-                unknown_speakers.append(other)
+            elif cue == _SPEAKER:
+                other_speakers.append(end)
         if speakers:  # a transcript whose other speakers are people: "Ubul: …" is one too
-            for hit in unknown_speakers:
-                found.setdefault(hit, 0.7)
+            for end in other_speakers:
+                if (hit := self._unknown_speaker(text, end)) is not None:
+                    found.setdefault(hit, 0.7)
         for s, e in cells.get(PERSON, ()):
             if self._plausible_cell(text[s:e]):
                 found[(s, e)] = max(0.8, found.get((s, e), 0.0))
@@ -255,56 +259,68 @@ class NameDetector:
         * a part of a full name found elsewhere in the text ("Maciej Borkowski … starring
           Borkowski", "Aantje Mourik … calls me Aantje");
         * an unknown capitalized word listed beside lone names ("Gaetane, Hannah, Anthony",
-          "Eklund, Michael and Hodge").
-        Both read the capitalized runs of the text once; words that are common words, places
-        or organisation words are never added.
+          "Eklund, Michael and Hodge"), growing a chain from each known name.
+        Words that are common words, places or organisation words are never added.
         """
         lx = self._runs.lx
         flags, places = lx.flags, lx.places
-        parts: set[str] = set()
-        lone_ends: dict[int, int] = {}
-        lone_starts: dict[int, int] = {}
+        parts: set[str] = set()  # as written: "Borkowski" (a run is capitalized like it)
+        lone: list[tuple[int, int]] = []
         for s, e in found:
             words = text[s:e].split()
             if len(words) == 1:
-                lone_ends[e] = s
-                lone_starts[s] = e
+                lone.append((s, e))
                 continue
             for w in words:
-                key = _part_key(w)
+                part = w.removesuffix("'s").removesuffix("’s").rstrip(".,")
+                key = part.casefold()
                 if len(key) >= 3 and key not in places and not flags.get(key, 0) & (COMMON | STOP):
-                    parts.add(key)
-        taken = Intervals(found)
-        singles: list[tuple[int, int]] = []
-        for start, run in self._runs.positions(text):
-            if " " not in run and "\t" not in run:
-                word_spans = [(start, start + len(run))]
-            else:
-                word_spans = [(start + m.start(), start + m.end()) for m in _WORDS.finditer(run)]
-            for a, word_end in word_spans:
-                if taken.overlaps(a, word_end):
+                    parts.add(part)
+        positions = self._runs.positions(text)
+        if parts:
+            taken = Intervals(found)
+            for start, run in positions:
+                if " " in run or "\t" in run:
+                    words = run.split()
+                    if parts.isdisjoint(words) and parts.isdisjoint(map(_part_key, words)):
+                        continue
+                    spans = [(start + m.start(), start + m.end()) for m in _WORDS.finditer(run)]
+                elif run in parts or (run[-2:] in ("'s", "’s") and run[:-2] in parts):
+                    spans = [(start, start + len(run))]
+                else:
                     continue
-                b = word_end - 2 if text.startswith(("'s", "’s"), word_end - 2) else word_end
-                key = text[a:b].casefold()
-                if key in parts:
-                    found[(a, b)] = 0.7
-                elif len(word_spans) == 1 and len(key) >= 3:
-                    f = flags.get(key, 0)
-                    if not f & (COMMON | STOP) and key not in places and key not in _STOP:
-                        singles.append((a, b))
-        if not lone_ends:
+                for a, word_end in spans:
+                    b = word_end - 2 if text.startswith(("'s", "’s"), word_end - 2) else word_end
+                    if text[a:b] in parts and not taken.overlaps(a, b):
+                        found[(a, b)] = 0.7
+        if not lone:
             return
-        # A list, read left to right then right to left so that a chain grows from a known name.
-        for a, b in singles:
-            m = _LIST_BEFORE.search(text, max(0, a - 8), a)
-            if m is not None and m.start() in lone_ends:
-                found[(a, b)] = 0.6
-                lone_ends[b] = a
-        for a, b in reversed(singles):
-            m = _LIST_AFTER.match(text, b)
-            if m is not None and m.end() in lone_starts:
-                found[(a, b)] = 0.6
-                lone_starts[a] = b
+        starts = dict(positions)
+
+        def listed(a: int) -> int:
+            """The end of a plausible one-word run starting at ``a``, else 0."""
+            run = starts.get(a)
+            if run is None or " " in run or "\t" in run:
+                return 0
+            b = a + len(run) - 2 if run.endswith(("'s", "’s")) else a + len(run)
+            key = text[a:b].casefold()
+            if len(key) < 3 or flags.get(key, 0) & (COMMON | STOP) or key in places:
+                return 0
+            return 0 if key in _STOP or (a, b) in found else b
+
+        todo = sorted(lone)
+        while todo:
+            s, e = todo.pop()
+            after = _LIST_AFTER.match(text, e)
+            if after is not None and (b := listed(after.end())):
+                found[(after.end(), b)] = 0.6
+                todo.append((after.end(), b))
+            before = _LIST_BEFORE.search(text, max(0, s - 8), s)
+            if before is not None:
+                word = _WORD_BEFORE.search(text, max(0, before.start() - 40), before.start())
+                if word is not None and listed(word.start()) == before.start():
+                    found[(word.start(), before.start())] = 0.6
+                    todo.append((word.start(), before.start()))
 
     def _after_cue(self, text: str, cue: int, end: int) -> tuple[int, int] | None:
         if cue == _ANGLE:  # 'Jane Doe <jane@x.com>': the name is the words before "<"
@@ -354,15 +370,16 @@ class NameDetector:
 
     def _name_length(self, value: str, *, mode: int) -> int:
         """Length of the name at the start of ``value`` (0: not a name)."""
-        lx = self._runs.lx
+        flags = self._runs.lx.flags
         keep: list[re.Match[str]] = []
         for m in _WORDS.finditer(value):  # the leading name-like words: "Jane Doe Support"
             k = m.group().casefold()
             if len(keep) == 4 or k.rstrip(".") in _STOP:
                 break
-            if keep and k in lx.stop_words:  # "This is On The Trending Tab": not a surname
+            f = flags.get(k, 0)
+            if keep and f & STOP:  # "This is On The Trending Tab": not a surname
                 break
-            if k in lx.common_words and k not in lx.surnames and k not in lx.first_names:
+            if f & COMMON and not f & (SURNAME | FIRST):
                 break
             keep.append(m)
         while keep and _INITIAL.fullmatch(keep[-1].group()):
@@ -479,14 +496,15 @@ class NameDetector:
 
 
 def _part_key(word: str) -> str:
-    """The case-folded word of a name part, without a possessive or a trailing dot."""
-    return word.removesuffix("'s").removesuffix("’s").rstrip(".,").casefold()
+    """A name part as written, without a possessive or a trailing dot."""
+    return word.removesuffix("'s").removesuffix("’s").rstrip(".,")
 
 
 # the separator between two members of a list of names: ", ", " and ", ", and ", " & ", " or "
 _LIST_SEP = r"(?:[ \t]*,[ \t]*(?:(?:and|or|&)[ \t]+)?|[ \t]+(?:and|or|&)[ \t]+)"
 _LIST_BEFORE = re.compile(_LIST_SEP + r"$")
 _LIST_AFTER = re.compile(_LIST_SEP)
+_WORD_BEFORE = re.compile(rf"[{UPPER}][{LETTER}'’-]*$")
 
 
 def _trailing_words(text: str, lo: int, hi: int) -> list[tuple[int, int]]:

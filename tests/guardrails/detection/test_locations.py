@@ -73,3 +73,42 @@ def test_field_names_exported() -> None:
     """The structured walker gets lower-case location field names."""
     assert {"city", "country", "county"} <= LOCATION_FIELD_NAMES
     assert "state" not in LOCATION_FIELD_NAMES  # mostly a status in agent data
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("He grew up in Remniku.", "Remniku"),  # an unlisted town after a place phrase
+        ("She flew to Loeches on Saturday.", "Loeches"),  # travel verb
+        ("The agency is based in KURZENKIRCHEN.", "KURZENKIRCHEN"),  # ALL-CAPS unlisted town
+        ("I'm originally from switzerland", "switzerland"),  # lower-case listed country
+        ("home city Villafranca del Cid: great food", "Villafranca del Cid"),  # particle inside
+        ("We are moving to the Netherlands", "Netherlands"),  # the usual English country name
+        ("Where: Erwetegem", "Erwetegem"),  # calendar-style label
+        ("20789 Allika 46\n Suite 501\n Riisa\n\n Estonia 62488", "Riisa"),  # address block town
+        ("28245 Puruntie 82 Apt. 595\n   LAPPEENRANTA\n", "LAPPEENRANTA"),  # ALL-CAPS town line
+        ("62314 Mellemvej 32\nAalborg NO 9100", "NO"),  # region code on the town line
+    ],
+)
+def test_place_phrases_and_address_blocks(
+    detector: LocationDetector, text: str, place: str
+) -> None:
+    """Place phrases and the town line of an address block name unlisted places too."""
+    assert place in found(detector, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "We moved to AWS last year",  # a short ALL-CAPS acronym after a place phrase
+        "The team moved to Acme Corp",  # an organisation
+        "I am in Meetings all day",  # a common word
+        "DPO AE 44085\nMobile: 0688 843 79 56",  # a field label after an address block
+        "12 Main Street\nThanks,\nJane",  # a sign-off after an address
+        "We met at the Country Club",  # a small town named with common words only
+        "flew to Berlin Monday",  # a weekday is not part of the place (only Berlin)
+    ],
+)
+def test_place_phrases_keep_their_precision(detector: LocationDetector, text: str) -> None:
+    """Acronyms, organisations, common words and labels are not places."""
+    assert [w for w in found(detector, text) if w != "Berlin"] == []
