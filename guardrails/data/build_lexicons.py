@@ -12,8 +12,9 @@ Outputs (gzip'd UTF-8; provenance and licence of every source: ``guardrails/data
 
 * ``person_words.txt.gz``: every case-folded word of the name and word lists, then a blank line,
   then one character per word, ``chr(0x100 + bits)``, saying which lists hold it (``WORD_BITS``);
-* ``places_geonames.txt.gz``: case-folded place names, a blank line, their city populations
-  (one per line, 0 for none), a blank line, one kind character per place (``PLACE_KINDS``);
+* ``places_geonames.txt.gz``: four blocks separated by blank lines: case-folded city names by
+  falling population, their populations, national capitals, regions (countries, US states,
+  continents);
 * ``us_states_geonames.txt.gz``: ``state name<TAB>USPS code``.
 
 The detector loads each block with one ``split`` and builds its tables with C-level ``zip``/``map``
@@ -157,7 +158,6 @@ def geonames(src: Path, person_words: tuple[set[str], set[str]]) -> None:
             key = name.casefold()
             if _latin(name) and len(key) >= 3:
                 population[key] = max(population.get(key, 0), int(city["population"]))
-    kind: dict[str, str] = dict.fromkeys(population, "c")
     country_names = {c["name"] for c in countries.values()} | {
         _ascii(c["name"]) for c in countries.values()
     }
@@ -167,14 +167,17 @@ def geonames(src: Path, person_words: tuple[set[str], set[str]]) -> None:
         | {s["name"] for s in states.values()}
         | {c["name"] for c in continents.values()}
     )
-    for name in regions:
-        kind[name.casefold()] = "r"
-    for name in {c["capital"] for c in countries.values() if c["capital"]}:
-        kind[name.casefold()] = "R" if kind.get(name.casefold()) == "r" else "k"
-    keys = sorted(kind)
+    capitals = {c["capital"] for c in countries.values() if c["capital"]}
+    # Cities by falling population: the cities above any threshold are a prefix of the block.
+    cities = sorted(population, key=lambda k: (-population[k], k))
     _write_blocks(
         "places_geonames.txt.gz",
-        [keys, [str(population.get(k, 0)) for k in keys], ["".join(kind[k] for k in keys)]],
+        [
+            cities,
+            [str(population[k]) for k in cities],
+            sorted({n.casefold() for n in capitals}),
+            sorted({n.casefold() for n in regions}),
+        ],
     )
     _write_blocks(
         "us_states_geonames.txt.gz",
@@ -211,9 +214,6 @@ WORD_BITS = {
     "stop_spacy": 256,
 }
 SSA_COMMON_BIRTHS = 2000
-#: Kinds in ``places_geonames.txt.gz``: city, national capital, region (country, US state,
-#: continent), region that is also a capital (Singapore).
-PLACE_KINDS = "ckrR"
 
 
 def compile_words(lists: dict[str, set[str]]) -> None:

@@ -9,9 +9,11 @@ helpers: :mod:`._lexicon_scan` (one hyperscan/RE2 pass for all cues), :mod:`._le
 from __future__ import annotations
 
 import gzip
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from operator import neg
 from types import MappingProxyType
 
 __all__ = [
@@ -152,12 +154,17 @@ def _words() -> tuple[list[str], str]:
 
 
 @cache
-def _places() -> tuple[list[str], list[int], str, frozenset[str]]:
-    keys, pops, kinds = _blocks("places_geonames.txt.gz")
-    codes = frozenset(
-        row.split("\t")[1] for row in _blocks("us_states_geonames.txt.gz")[0].split("\n")
+def _places() -> tuple[list[str], list[int], list[str], list[str], frozenset[str]]:
+    """Cities by falling population and their populations, capitals, regions, US state codes."""
+    cities, pops, capitals, regions = _blocks("places_geonames.txt.gz")
+    states = _blocks("us_states_geonames.txt.gz")[0].split("\n")
+    return (
+        cities.split("\n"),
+        list(map(int, pops.split("\n"))),
+        capitals.split("\n"),
+        regions.split("\n"),
+        frozenset(row.split("\t")[1] for row in states),
     )
-    return keys.split("\n"), list(map(int, pops.split("\n"))), kinds, codes
 
 
 def _flag_table(sources: frozenset[str]) -> dict[str, int]:
@@ -209,39 +216,35 @@ def lexicons(
     for w in _CURATED_AMBIGUOUS:
         f = flags.get(w, 0) | COMMON
         flags[w] = f | AMBIGUOUS_FIRST if f & FIRST else f
-    place_keys, pops, kinds, codes = _places()
-    places: dict[str, int] = {}
-    for key, pop, kind in zip(place_keys, pops, kinds, strict=True):
-        if kind == "c":
-            if pop >= min_city_population:
-                places[key] = pop
-        elif kind == "k":  # "Wellington", "Canberra": national capitals are places first
-            places[key] = max(pop if pop >= min_city_population else 0, BIG_PLACE)
-        else:
-            places[key] = _REGION
+    cities, pops, capitals, regions, codes = _places()
+    # cities come by falling population: those kept are a prefix (C-level dict building)
+    kept = bisect_right(pops, -min_city_population, key=neg)
+    places: dict[str, int] = dict(zip(cities[:kept], pops[:kept], strict=True))
+    for key in capitals:  # "Wellington", "Canberra": national capitals are places first
+        places[key] = max(places.get(key, 0), BIG_PLACE)
+    places.update(dict.fromkeys(regions, _REGION))
     # A common word that is also a place needs context, unless the place is big enough that the
     # capitalized word almost always means it ("Japan", "Cologne", "Turkey"). "Mary", "Logan"
     # (first names) and small "Davis" (surname) are towns too: a lone person name needs place
     # context; "Manchester" or "Portland" are cities first.
-    ambiguous_places = frozenset(
-        p
-        for p, pop in places.items()
+    ambiguous: set[str] = set()
+    for p in places.keys() & flags.keys():  # places that are also listed words
+        f, pop = flags[p], places[p]
         if (
-            (f := flags.get(p, 0))
-            and (
-                (f & (COMMON | _CORE_FIRST) and pop < BIG_PLACE)
-                or (f & SURNAME and pop < _MID_PLACE)
-                or p in _CURATED_AMBIGUOUS
-            )
-        )
-        # a small town named with common words only ("Country Club", "Mill Village")
-        or (" " in p and pop < _MID_PLACE and all(flags.get(w, 0) & COMMON for w in p.split()))
-    )
+            (f & (COMMON | _CORE_FIRST) and pop < BIG_PLACE)
+            or (f & SURNAME and pop < _MID_PLACE)
+            or p in _CURATED_AMBIGUOUS
+        ):
+            ambiguous.add(p)
     place_starts: dict[str, int] = {}
-    for p in places:
+    for p, pop in places.items():
         if " " in p:
             parts = p.split(" ")
             place_starts[parts[0]] = max(place_starts.get(parts[0], 0), len(parts))
+            # a small town named with common words only ("Country Club", "Mill Village")
+            if pop < _MID_PLACE and all(flags.get(w, 0) & COMMON for w in parts):
+                ambiguous.add(p)
+    ambiguous_places = frozenset(ambiguous)
     return Lexicons(
         first_names=FlagView(flags, FIRST),
         surnames=FlagView(flags, SURNAME),

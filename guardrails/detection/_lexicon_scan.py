@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from itertools import accumulate
 from typing import Any
 
+from guardrails.detection._hs_cache import compile_database
+
 __all__ = ["SHARED_SCAN", "CueScanner", "Intervals", "Memo", "SharedScan"]
 
 
@@ -70,13 +72,25 @@ class CueScanner:
     element (e.g. ``:`` or the first letter of the value) so that each match has one end.
     Hits are ``(pattern id, end offset)`` in *str* offsets, sorted by end offset.
 
+    Args:
+        patterns: the cue regexes.
+        starts: report start offsets (hyperscan SOM) for all patterns, or per pattern.
+        cache: the patterns are built-in: load/store the compiled database in the on-disk cache
+            (:mod:`guardrails.detection._hs_cache`). Never for user-supplied patterns.
+
     Example:
         >>> s = CueScanner([r"(?i)\\bname[ \\t]*[:=]"])
         >>> s.scan("Name: Jane")
         [(0, 5)]
     """
 
-    def __init__(self, patterns: Sequence[str], *, starts: bool | Sequence[bool] = False) -> None:
+    def __init__(
+        self,
+        patterns: Sequence[str],
+        *,
+        starts: bool | Sequence[bool] = False,
+        cache: bool = False,
+    ) -> None:
         self._patterns = tuple(patterns)
         som = [starts] * len(self._patterns) if isinstance(starts, bool) else list(starts)
         self._som = tuple(som)
@@ -90,13 +104,14 @@ class CueScanner:
 
             self._re2 = [re2.compile(p) for p in self._patterns]
         else:
-            db = hyperscan.Database()
-            db.compile(
-                expressions=[p.encode() for p in self._patterns],
-                ids=list(range(len(self._patterns))),
-                flags=[hyperscan.HS_FLAG_SOM_LEFTMOST if f else 0 for f in self._som],
+            # Built-in cue patterns only (``cache``): the compiled database may be reused from
+            # the on-disk cache (0.3 s of compiling per process otherwise); never user patterns.
+            self._hs = compile_database(
+                [p.encode() for p in self._patterns],
+                list(range(len(self._patterns))),
+                [hyperscan.HS_FLAG_SOM_LEFTMOST if f else 0 for f in self._som],
+                use_cache=cache,
             )
-            self._hs = db
 
     def scan(self, text: str) -> list[tuple[int, int]]:
         """Return the ``(pattern id, end)`` hits in ``text`` (str offsets), sorted by end."""
@@ -143,6 +158,9 @@ class CueScanner:
 class SharedScan:
     """One scanner pass per text for every registered cue set (names, places, addresses, tables).
 
+    Only the package's own detector modules register patterns here (the database goes through
+    the on-disk cache of built-in pattern sets).
+
     Each detector module registers its patterns under a group name at import time; the first
     scan compiles them all into one database, and the hits of the last text are kept, so the three
     detectors (and the table reader) share a single pass and a single UTF-8 encoding of the text.
@@ -185,7 +203,7 @@ class SharedScan:
                         patterns.append(p)
                         som.append(starts)
                         owners.append((g, k))
-                self._compiled = (CueScanner(patterns, starts=som), owners)
+                self._compiled = (CueScanner(patterns, starts=som, cache=True), owners)
             return self._compiled
 
 

@@ -73,7 +73,14 @@ def normalize_field(name: str) -> str:
 
 _TABLE_HEADER = (  # a known field name as a whole header cell, followed by a delimiter
     r"(?i)(?:^|[\n,\t;|])[ \t]*\"?(?:"
-    + "|".join(sorted({re.escape(f).replace("_", "[ _-]?") for f in _FIELD_ENTITY}, key=len)[::-1])
+    # longest first; ties by text, so that the pattern (and its cached database) is the same in
+    # every process whatever the string hash seed
+    + "|".join(
+        sorted(
+            {re.escape(f).replace("_", "[ _-]?") for f in _FIELD_ENTITY},
+            key=lambda f: (-len(f), f),
+        )
+    )
     + r")\"?[ \t]*(?:[,\t;|]|\r?\n)"
 )
 _MAX_HEADER = 4000  # longer lines are not read as table headers (keeps the scan linear)

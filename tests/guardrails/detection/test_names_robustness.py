@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 
 import pytest
@@ -157,3 +159,24 @@ def test_hostile_sql_values_are_read_in_one_pass(body: str) -> None:
     for detector in DETECTORS:
         for span in detector.detect(text):
             assert 0 <= span.start < span.end <= len(text)
+
+
+def test_cue_patterns_are_the_same_in_every_process() -> None:
+    """The shared cue patterns do not depend on the string hash seed, so the compiled database
+    is found again in the on-disk cache by the next process instead of being compiled anew."""
+    code = (
+        "import hashlib, guardrails.detection._locations, guardrails.detection._address\n"
+        "from guardrails.detection._lexicon_scan import SHARED_SCAN\n"
+        "print(hashlib.sha256(repr(sorted(SHARED_SCAN._groups.items())).encode()).hexdigest())"
+    )
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(digests) == 1
