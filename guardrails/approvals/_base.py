@@ -10,7 +10,8 @@ from typing import Any, Protocol
 from guardrails._clock import Clock
 from guardrails._errors import UnknownRequestError
 from guardrails.approvals._models import TERMINAL, ApprovalEvent, ApprovalRequest
-from guardrails.approvals.stores import ApprovalStore
+from guardrails.approvals.stores import ApprovalStore, Change, Journal, JournalingStore
+from guardrails.audit._sink import Builder
 from guardrails.policy import Policy
 
 __all__ = ["AuditRecorder", "Listener", "ServiceBase"]
@@ -47,6 +48,33 @@ class AuditRecorder(Protocol):
         ...
 
 
+# The audit events of an update, given the updated request: ``(kind, data)`` pairs.
+Events = Callable[[ApprovalRequest], list[tuple[str, dict[str, Any]]]]
+
+
+def _event_args(
+    policy_hash: str, request: ApprovalRequest | None, data: dict[str, Any]
+) -> dict[str, Any]:
+    """Keyword arguments of ``AuditLog.record``/``prepare`` for an event about ``request``."""
+    principal = data.pop("principal", None)
+    given_hash = data.pop("policy_hash", None)
+    thread_id = data.pop("thread_id", None)
+    run_id = data.pop("run_id", None)
+    tool_call_id = data.pop("tool_call_id", None)
+    if request is not None:
+        data.setdefault("tool", request.tool_name)
+    return {
+        "principal": principal or None,
+        "thread_id": thread_id or (request.thread_id if request else None) or None,
+        "run_id": run_id or (request.run_id if request else None) or None,
+        "policy_hash": given_hash or (request.policy_hash if request else policy_hash),
+        "request_id": request.id if request else None,
+        # the audit log refuses empty ids: an unknown one is None, not ""
+        "tool_call_id": tool_call_id or (request.tool_call_id if request else None) or None,
+        "data": data,
+    }
+
+
 _KIND_BY_STATUS: dict[str, Any] = {
     "approved": "decided",
     "rejected": "decided",
@@ -73,6 +101,8 @@ class ServiceBase:
     # What this process last told its listeners about each live request: (status, votes,
     # escalated). :meth:`sync` compares it with the store to report changes made elsewhere.
     _seen: dict[str, tuple[str, int, bool]]
+    # (store, audit, whether the store journals that audit's events), see _journals.
+    _joint: tuple[object, object, bool] | None = None
 
     # -- listeners ----------------------------------------------------------------------------
 
@@ -109,24 +139,49 @@ class ServiceBase:
     def _audit(self, kind: str, request: ApprovalRequest | None, **data: Any) -> None:
         if self.audit is None:
             return
-        principal = data.pop("principal", None)
-        policy_hash = data.pop("policy_hash", None)
-        thread_id = data.pop("thread_id", None)
-        run_id = data.pop("run_id", None)
-        tool_call_id = data.pop("tool_call_id", None)
-        if request is not None:
-            data.setdefault("tool", request.tool_name)
-        self.audit.record(
-            kind,
-            principal=principal or None,
-            thread_id=thread_id or (request.thread_id if request else None) or None,
-            run_id=run_id or (request.run_id if request else None) or None,
-            policy_hash=policy_hash or (request.policy_hash if request else self.policy.hash),
-            request_id=request.id if request else None,
-            # the audit log refuses empty ids: an unknown one is None, not ""
-            tool_call_id=tool_call_id or (request.tool_call_id if request else None) or None,
-            data=data,
+        self.audit.record(kind, **_event_args(self.policy.hash, request, data))
+
+    def _update(self, request_id: str, change: Change, events: Events) -> ApprovalRequest:
+        """``store.update(request_id, change)``, and the audit events of what it changed.
+
+        When the audit trail lives in the store's database (an :class:`AuditLog` whose sink the
+        store ``shares_audit``), the events are appended in the transaction that commits the
+        change: a decision is never durable without its event. Otherwise they are recorded
+        right after the commit.
+        """
+        audit = self.audit
+        store = self.store
+        if audit is not None and self._journals(store, audit):
+            prepare = audit.prepare  # type: ignore[attr-defined]  # checked by _journals
+            policy_hash = self.policy.hash
+
+            def builders(new: ApprovalRequest) -> list[Builder]:
+                return [
+                    prepare(kind, **_event_args(policy_hash, new, dict(data)))
+                    for kind, data in events(new)
+                ]
+
+            journal = Journal(sink=audit.sink, events=builders)  # type: ignore[attr-defined]
+            return store.update(request_id, change, journal)  # type: ignore[call-arg]
+        updated = store.update(request_id, change)
+        for kind, data in events(updated):
+            self._audit(kind, updated, **data)
+        return updated
+
+    def _journals(self, store: ApprovalStore, audit: AuditRecorder) -> bool:
+        """Whether ``store`` can append ``audit``'s events in its own transactions (cached)."""
+        cached = self._joint
+        if cached is not None and cached[0] is store and cached[1] is audit:
+            return cached[2]
+        sink = getattr(audit, "sink", None)
+        ok = (
+            callable(getattr(audit, "prepare", None))
+            and sink is not None
+            and isinstance(store, JournalingStore)
+            and store.shares_audit(sink)
         )
+        self._joint = (store, audit, ok)
+        return ok
 
     def sync(self) -> list[ApprovalEvent]:
         """Tell listeners about changes other processes made to requests this process has seen.

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
+import orjson
+
+from guardrails._errors import InputError
 from guardrails.approvals._models import ApprovalRequest
 
 __all__ = ["decode", "encode", "ts"]
@@ -12,13 +15,22 @@ __all__ = ["decode", "encode", "ts"]
 
 def encode(request: ApprovalRequest) -> str:
     """Compact JSON of the request (built from our own values, so already plain JSON: the
-    canonical-JSON walk that guards digests is not needed here and costs a third of a decide)."""
-    return json.dumps(request.to_dict(), separators=(",", ":"), ensure_ascii=False)
+    canonical-JSON walk that guards digests is not needed here). orjson: a decision encodes
+    and decodes one request, and the stdlib takes 5x longer."""
+    data = request.to_dict()
+    try:
+        return orjson.dumps(data).decode()
+    except TypeError:  # an integer beyond 64 bits in masked args or context: the stdlib can
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
-def decode(text: str) -> ApprovalRequest:
+def decode(text: str | bytes) -> ApprovalRequest:
     """Parse a stored request (raises :class:`~guardrails.InputError` when malformed)."""
-    return ApprovalRequest.from_dict(json.loads(text))
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
+        raise InputError("malformed approval request record (JSONDecodeError)") from exc
+    return ApprovalRequest.from_dict(data)
 
 
 def ts(when: datetime) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from guardrails._errors import (
     ApprovalError,
@@ -14,7 +15,7 @@ from guardrails.approvals._base import ServiceBase
 from guardrails.approvals._models import ApprovalRequest, AuthorizedCall
 from guardrails.approvals._verify import refuse
 
-__all__ = ["Lifecycle"]
+__all__ = ["Lifecycle", "expired_event"]
 
 # An edit may supersede a request by a follow-up, which an edit may supersede again.
 _MAX_CHAIN = 8
@@ -61,23 +62,27 @@ class Lifecycle(ServiceBase):
                 return current.evolve(status="consumed")
             return current
 
-        updated = self.store.update(target.id, change)
-        if expired_now:
-            self._expired(updated)
-        if consumed_now:
-            approvers = tuple(
-                sorted(
-                    updated.approvals
-                    | {v.approver.id for v in updated.votes if v.verdict == "edit"}
+        def events(new: ApprovalRequest) -> list[tuple[str, dict[str, Any]]]:
+            if expired_now:
+                return [expired_event(new)]
+            if not consumed_now:
+                return []
+            return [
+                (
+                    "approval.consumed",
+                    {
+                        "approvers": list(_approvers(new)),
+                        "approved_tool": new.approved_tool,
+                        "approved_digest": new.approved_digest,
+                    },
                 )
-            )
-            self._audit(
-                "approval.consumed",
-                updated,
-                approvers=list(approvers),
-                approved_tool=updated.approved_tool,
-                approved_digest=updated.approved_digest,
-            )
+            ]
+
+        updated = self._update(target.id, change, events)
+        if expired_now:
+            self._notify("expired", updated)
+        if consumed_now:
+            approvers = _approvers(updated)
             self._notify("consumed", updated)
             assert updated.approved_tool is not None
             assert updated.approved_digest is not None
@@ -137,15 +142,16 @@ class Lifecycle(ServiceBase):
                 raise ApprovalError(f"request {request_id} was not authorized for execution")
             return current.evolve(status="executed")
 
-        updated = self.store.update(self._final(self.get(request_id)).id, change)
-        self._audit(
-            "tool.executed" if ok else "tool.failed",
-            updated,
-            masked_args=dict(updated.masked_args),
-            outcome="ok" if ok else "error",
-            duration_ms=duration_ms,
-            error=error,
-        )
+        def events(new: ApprovalRequest) -> list[tuple[str, dict[str, Any]]]:
+            data = {
+                "masked_args": dict(new.masked_args),
+                "outcome": "ok" if ok else "error",
+                "duration_ms": duration_ms,
+                "error": error,
+            }
+            return [("tool.executed" if ok else "tool.failed", data)]
+
+        updated = self._update(self._final(self.get(request_id)).id, change, events)
         self._notify("executed", updated)
         return updated
 
@@ -158,13 +164,8 @@ class Lifecycle(ServiceBase):
         changed: list[ApprovalRequest] = []
         for request in self.store.pending(limit=limit, due_before=now):
             kind, updated = self._sweep_one(request.id, now)
-            if kind == "expired":
-                self._expired(updated)
-                changed.append(updated)
-            elif kind == "escalated":
-                assert updated.escalation is not None
-                self._audit("approval.escalated", updated, to=updated.escalation.to.to_dict())
-                self._notify("escalated", updated)
+            if kind is not None:
+                self._notify(kind, updated)
                 changed.append(updated)
         self.sync()
         return changed
@@ -185,19 +186,35 @@ class Lifecycle(ServiceBase):
                 return current.evolve(escalated=True)
             return current
 
-        updated = self.store.update(request_id, change)
+        def events(new: ApprovalRequest) -> list[tuple[str, dict[str, Any]]]:
+            if kind == ["expired"]:
+                return [expired_event(new)]
+            if kind == ["escalated"] and new.escalation is not None:
+                return [("approval.escalated", {"to": new.escalation.to.to_dict()})]
+            return []
+
+        updated = self._update(request_id, change, events)
         return (kind[0] if kind else None), updated
 
     def expire_due(self) -> list[ApprovalRequest]:
         """Expire due requests (alias of :meth:`tick` restricted to expiries)."""
         return [r for r in self.tick() if r.status == "expired"]
 
-    def _expired(self, request: ApprovalRequest) -> None:
-        self._audit(
-            "approval.expired",
-            request,
-            approvals=len(request.approvals),
-            quorum=request.quorum,
-            expires_at=request.expires_at.isoformat(),
-        )
-        self._notify("expired", request)
+
+def expired_event(request: ApprovalRequest) -> tuple[str, dict[str, Any]]:
+    """The ``approval.expired`` audit event of ``request``."""
+    return (
+        "approval.expired",
+        {
+            "approvals": len(request.approvals),
+            "quorum": request.quorum,
+            "expires_at": request.expires_at.isoformat(),
+        },
+    )
+
+
+def _approvers(request: ApprovalRequest) -> tuple[str, ...]:
+    """Who approved (or edited into being) the call, sorted."""
+    return tuple(
+        sorted(request.approvals | {v.approver.id for v in request.votes if v.verdict == "edit"})
+    )

@@ -16,7 +16,7 @@ from typing import Any
 from guardrails._clock import Clock, SystemClock
 from guardrails._errors import ApprovalError, ConfigurationError, DecisionRefused
 from guardrails.approvals._base import AuditRecorder, Listener, logger
-from guardrails.approvals._lifecycle import Lifecycle
+from guardrails.approvals._lifecycle import Lifecycle, expired_event
 from guardrails.approvals._models import (
     ApprovalRequest,
     Decision,
@@ -292,37 +292,47 @@ class ApprovalService(Lifecycle):
             applied.append(result)
             return result.request
 
+        def events(new: ApprovalRequest) -> list[tuple[str, dict[str, Any]]]:
+            if expiry:
+                return [expired_event(new)]
+            if not applied:
+                return []
+            vote = new.votes[-1]
+            return [
+                (
+                    "approval.decided",
+                    {
+                        "principal": vote.approver.id,
+                        "verdict": vote.verdict,
+                        "status": new.status,
+                        "args_digest": new.args_digest,
+                        "approvals": len(new.approvals),
+                        "quorum": new.quorum,
+                        "channel": vote.channel,
+                        "provenance": vote.provenance,
+                        "decision_id": vote.decision_id,
+                        "reason_chars": len(vote.reason),
+                        "edited_tool": vote.edited_tool,
+                        "edited_args_digest": vote.edited_args_digest,
+                        "follow_up_id": new.follow_up_id,
+                    },
+                )
+            ]
+
         try:
-            updated = self.store.update(request_id, change)
+            # The decision and its audit event commit together when the store journals them.
+            updated = self._update(request_id, change, events)
         except DecisionRefused as refusal:
             self._refused(request_id, decision, refusal)
             raise
         if expiry:
-            self._expired(updated)
+            self._notify("expired", updated)
             self._refused(request_id, decision, expiry[0], request=updated)
             raise expiry[0]
         follow_up: ApprovalRequest | None = None
         plan = applied[0].follow_up if applied else None
         if plan is not None:
             follow_up = self._open_follow_up(updated, decision, plan)
-        vote = updated.votes[-1]
-        self._audit(
-            "approval.decided",
-            updated,
-            principal=vote.approver.id,
-            verdict=vote.verdict,
-            status=updated.status,
-            args_digest=updated.args_digest,
-            approvals=len(updated.approvals),
-            quorum=updated.quorum,
-            channel=vote.channel,
-            provenance=vote.provenance,
-            decision_id=vote.decision_id,
-            reason_chars=len(vote.reason),
-            edited_tool=vote.edited_tool,
-            edited_args_digest=vote.edited_args_digest,
-            follow_up_id=updated.follow_up_id,
-        )
         self._notify("decided" if updated.status != "pending" else "vote", updated)
         return DecisionOutcome(request=updated, status=updated.status, follow_up=follow_up)
 

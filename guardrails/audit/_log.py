@@ -142,6 +142,46 @@ class AuditLog:
         Extra keyword arguments are merged into ``data``. Raises :class:`~guardrails.AuditError`
         (and writes nothing) if the event is not plain JSON, too large, or the sink fails.
         """
+        build = self.prepare(
+            kind,
+            principal=principal,
+            thread_id=thread_id,
+            run_id=run_id,
+            policy_hash=policy_hash,
+            request_id=request_id,
+            tool_call_id=tool_call_id,
+            data=data,
+            **fields,
+        )
+        try:
+            stored = self.sink.append(build)
+        except AuditError:
+            raise
+        except Exception as exc:  # a sink failure must surface as ours: callers fail closed on it
+            raise AuditError(
+                f"audit sink {type(self.sink).__name__} failed: {type(exc).__name__}"
+            ) from exc
+        return AuditEvent.from_record(stored.body, stored.hash)
+
+    def prepare(
+        self,
+        kind: EventKind | str,
+        *,
+        principal: str | _HasId | None = None,
+        thread_id: str | None = None,
+        run_id: str | None = None,
+        policy_hash: str | None = None,
+        request_id: str | None = None,
+        tool_call_id: str | None = None,
+        data: Mapping[str, Any] | None = None,
+        **fields: Any,
+    ) -> Builder:
+        """Validate and serialize one event now; the builder seals it at ``(seq, prev_hash)``.
+
+        This is :meth:`record` without the append, for a writer that appends the event inside a
+        transaction of its own (an approval store committing a decision together with its
+        event). Raises :class:`~guardrails.AuditError` like :meth:`record`; the builder does not.
+        """
         payload = self._payload(data, fields)
         if principal is not None and not isinstance(principal, str):
             principal = getattr(principal, "id", None)
@@ -167,17 +207,7 @@ class AuditLog:
             raise AuditError("event is not serializable as canonical JSON") from exc
         if size + 64 > self._max:
             raise AuditError(f"event of {size} bytes exceeds max_event_bytes={self._max}")
-        build = _builder(template, self._chain.seal)
-
-        try:
-            stored = self.sink.append(build)
-        except AuditError:
-            raise
-        except Exception as exc:  # a sink failure must surface as ours: callers fail closed on it
-            raise AuditError(
-                f"audit sink {type(self.sink).__name__} failed: {type(exc).__name__}"
-            ) from exc
-        return AuditEvent.from_record(stored.body, stored.hash)
+        return _builder(template, self._chain.seal)
 
     def _payload(self, data: Mapping[str, Any] | None, fields: Mapping[str, Any]) -> dict[str, Any]:
         if data is not None and not isinstance(data, Mapping):

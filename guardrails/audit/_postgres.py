@@ -22,11 +22,16 @@ from guardrails.audit._sink import Builder
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["PostgresSink"]
+__all__ = ["IDENTITY_SQL", "PostgresSink"]
 
 _IDENT = re.compile(r"[a-z_][a-z0-9_]{0,62}\Z")
 _PAGE = 10_000
 _IDLE = 0  # psycopg.pq.TransactionStatus.IDLE, without importing psycopg at module import
+# Same answer on two connections = same database of the same running server.
+IDENTITY_SQL = (
+    "SELECT inet_server_addr()::text, inet_server_port(), pg_postmaster_start_time()::text,"
+    " current_database()"
+)
 
 
 def _psycopg() -> Any:
@@ -166,6 +171,45 @@ class PostgresSink:
             except self._pg.Error as exc:
                 raise AuditError(f"PostgreSQL audit append failed: {type(exc).__name__}") from exc
             return out
+
+    def identity(self) -> tuple[Any, ...]:
+        """What tells this trail's database apart: (server address, port, start time, database).
+
+        A store whose connection reports the same may append to this trail in its own
+        transactions (:meth:`append_in_transaction`).
+        """
+        with self._lock:
+            row = self._conn().execute(IDENTITY_SQL).fetchone()
+        return tuple(row) if row else ()
+
+    def lock_and_head(self, con: psycopg.Connection[Any]) -> tuple[int, str]:
+        """Take this trail's append lock in ``con``'s open transaction and read the head."""
+        con.execute(self._sql_lock)
+        row = con.execute(self._sql_head).fetchone()
+        return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+
+    def append_in_transaction(
+        self, con: psycopg.Connection[Any], builds: list[Builder], head: tuple[int, str]
+    ) -> tuple[list[Record | Exception], tuple[int, str]]:
+        """Insert records after ``head`` (from :meth:`lock_and_head` in the same transaction).
+
+        The caller commits: the records are durable with whatever else that transaction wrote.
+        """
+        seq, prev = head
+        out: list[Record | Exception] = []
+        rows: list[tuple[int, str, str]] = []
+        for build in builds:
+            try:
+                body, digest = build(seq + 1, prev)
+            except Exception as exc:  # that caller's error; the others go on
+                out.append(exc)
+                continue
+            seq, prev = seq + 1, digest
+            rows.append((seq, body, digest))
+            out.append(Record(seq, body, digest))
+        if rows:
+            con.cursor().executemany(self._sql_insert, rows)
+        return out, (seq, prev)
 
     def records(self, start: int = 1) -> Iterator[Record]:
         """Pages of records in seq order."""

@@ -22,7 +22,7 @@ from guardrails._group import GroupCommit
 from guardrails.audit._events import GENESIS_HASH, Record
 from guardrails.audit._sink import Builder
 
-__all__ = ["SQLiteSink"]
+__all__ = ["SQLiteSink", "append_in_transaction", "read_head"]
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS audit_events "
@@ -34,6 +34,36 @@ _SCHEMA = (
     "BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END",
 )
 _PAGE = 4096
+
+
+def read_head(con: sqlite3.Connection) -> tuple[int, str]:
+    """``(seq, hash)`` of the last record; call it inside the write transaction."""
+    row = con.execute("SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1").fetchone()
+    return (row[0], row[1]) if row else (0, GENESIS_HASH)
+
+
+def append_in_transaction(
+    con: sqlite3.Connection, builds: list[Builder], head: tuple[int, str]
+) -> tuple[list[Record | Exception], tuple[int, str]]:
+    """Insert records after ``head`` inside the caller's ``BEGIN IMMEDIATE`` transaction.
+
+    Returns one stored record (or the builder's exception) per builder, and the new head. The
+    caller commits: the records are durable with whatever else that transaction wrote.
+    """
+    seq, prev = head
+    out: list[Record | Exception] = []
+    for build in builds:
+        try:
+            body, digest = build(seq + 1, prev)
+        except Exception as exc:  # that caller's error; the others go on
+            out.append(exc)
+            continue
+        con.execute(
+            "INSERT INTO audit_events (seq, body, hash) VALUES (?, ?, ?)", (seq + 1, body, digest)
+        )
+        seq, prev = seq + 1, digest
+        out.append(Record(seq, body, digest))
+    return out, (seq, prev)
 
 
 class SQLiteSink:
@@ -100,23 +130,7 @@ class SQLiteSink:
             try:
                 con.execute("BEGIN IMMEDIATE")
                 try:
-                    row = con.execute(
-                        "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"
-                    ).fetchone()
-                    seq, prev = (row[0], row[1]) if row else (0, GENESIS_HASH)
-                    out: list[Record | Exception] = []
-                    for build in builds:
-                        try:
-                            body, digest = build(seq + 1, prev)
-                        except Exception as exc:  # that caller's error; the others go on
-                            out.append(exc)
-                            continue
-                        con.execute(
-                            "INSERT INTO audit_events (seq, body, hash) VALUES (?, ?, ?)",
-                            (seq + 1, body, digest),
-                        )
-                        seq, prev = seq + 1, digest
-                        out.append(Record(seq, body, digest))
+                    out, _ = append_in_transaction(con, builds, read_head(con))
                     con.execute("COMMIT")
                 except BaseException:
                     if con.in_transaction:
@@ -125,6 +139,13 @@ class SQLiteSink:
             except sqlite3.Error as exc:
                 raise AuditError(f"SQLite audit append failed: {exc}") from exc
             return out
+
+    def same_file(self, path: str | os.PathLike[str]) -> bool:
+        """Whether ``path`` is this trail's database file (a store may then write into it)."""
+        try:
+            return not self.readonly and os.path.samefile(self.path, path)
+        except OSError:
+            return False
 
     def records(self, start: int = 1) -> Iterator[Record]:
         """Pages of records in seq order, each page read without blocking writers."""
@@ -172,10 +193,7 @@ class SQLiteSink:
     def head(self) -> tuple[int, str]:
         """Last ``(seq, hash)``."""
         with self._lock:
-            row = self._con.execute(
-                "SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1"
-            ).fetchone()
-        return (row[0], row[1]) if row else (0, GENESIS_HASH)
+            return read_head(self._con)
 
     def close(self) -> None:
         """Close the connection."""

@@ -11,7 +11,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from guardrails.approvals.stores._protocol import ApprovalStore, Change
+from guardrails.approvals.stores._protocol import (
+    ApprovalStore,
+    Change,
+    Journal,
+    JournalingStore,
+)
 from guardrails.approvals.stores.memory import InMemoryApprovalStore
 from guardrails.approvals.stores.sqlite import SQLiteApprovalStore
 
@@ -22,6 +27,8 @@ __all__ = [
     "ApprovalStore",
     "Change",
     "InMemoryApprovalStore",
+    "Journal",
+    "JournalingStore",
     "PostgresApprovalStore",
     "SQLiteApprovalStore",
 ]

@@ -5,19 +5,45 @@ the store's lock or transaction (SQLite ``BEGIN IMMEDIATE``, PostgreSQL ``SELECT
 so two approvers deciding at the same moment — in two threads or two processes — are serialized and
 the second sees the first's result. If ``change`` raises, nothing is written and the exception
 propagates.
+
+The built-in stores also implement :class:`JournalingStore`: when the audit trail lives in the
+same database (``shares_audit``), ``update(..., journal=...)`` appends the audit events of the
+change in the *same* transaction, so a decision and its audit event are committed together or not
+at all (and share one fsync).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
 from guardrails.approvals._models import ApprovalRequest
+from guardrails.audit._sink import AuditSink, Builder
 
-__all__ = ["ApprovalStore", "Change"]
+__all__ = ["ApprovalStore", "Change", "Journal", "JournalingStore"]
 
 Change = Callable[[ApprovalRequest], ApprovalRequest]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Journal:
+    """The audit events of a change, to append inside the transaction that writes it.
+
+    Attributes:
+        sink: the audit sink the events belong to (one the store ``shares_audit`` with).
+        events: given the changed request, the event builders (``AuditLog.prepare`` makes them)
+            the store seals at the trail's head and inserts before it commits.
+
+    Example:
+        >>> from guardrails.audit import MemorySink
+        >>> Journal(sink=MemorySink(), events=lambda request: []).events(None)
+        []
+    """
+
+    sink: AuditSink
+    events: Callable[[ApprovalRequest], Sequence[Builder]]
 
 
 @runtime_checkable
@@ -55,4 +81,28 @@ class ApprovalStore(Protocol):
     ) -> list[ApprovalRequest]:
         """Pending requests, oldest first; with ``due_before``, only those whose next escalation
         or expiry (:attr:`ApprovalRequest.next_due`) is at or before that time."""
+        ...
+
+
+@runtime_checkable
+class JournalingStore(ApprovalStore, Protocol):
+    """A store that can commit a change and its audit events in one transaction.
+
+    Example:
+        >>> from guardrails.approvals.stores import InMemoryApprovalStore
+        >>> from guardrails.audit import MemorySink
+        >>> InMemoryApprovalStore().shares_audit(MemorySink())
+        True
+    """
+
+    def shares_audit(self, sink: AuditSink, /) -> bool:
+        """Whether ``update(..., journal=...)`` can append to ``sink`` in its own transaction."""
+        ...
+
+    def update(
+        self, request_id: str, change: Change, /, journal: Journal | None = None
+    ) -> ApprovalRequest:
+        """:meth:`ApprovalStore.update`; when the request changed, ``journal.events(new)`` are
+        appended to ``journal.sink`` in the same transaction. If they raise, nothing is written
+        and the exception propagates."""
         ...

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from guardrails._errors import ApprovalError, UnknownRequestError
 from guardrails.approvals._models import ApprovalRequest
-from guardrails.approvals.stores._protocol import Change
+from guardrails.approvals.stores._protocol import Change, Journal
+from guardrails.audit import AuditSink, MemorySink
 
 __all__ = ["InMemoryApprovalStore"]
 
@@ -43,8 +44,14 @@ class InMemoryApprovalStore:
         with self._lock:
             return {i: self._rows[i] for i in request_ids if i in self._rows}
 
-    def update(self, request_id: str, change: Change, /) -> ApprovalRequest:
-        """Atomically replace the request with ``change(current)``."""
+    def shares_audit(self, sink: AuditSink, /) -> bool:
+        """An in-memory trail: its events are appended under this store's lock."""
+        return isinstance(sink, MemorySink)
+
+    def update(
+        self, request_id: str, change: Change, /, journal: Journal | None = None
+    ) -> ApprovalRequest:
+        """Atomically replace the request with ``change(current)`` (and append its events)."""
         with self._lock:
             current = self._rows.get(request_id)
             if current is None:
@@ -53,7 +60,10 @@ class InMemoryApprovalStore:
             if new is not current:
                 if new.id != request_id:
                     raise ApprovalError("an update cannot change the request id")
+                builds = journal.events(new) if journal is not None else ()
                 self._rows[request_id] = new
+                for build in builds:
+                    journal.sink.append(build)  # type: ignore[union-attr]  # builds imply journal
             return new
 
     def pending(

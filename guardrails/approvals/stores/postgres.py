@@ -1,11 +1,12 @@
 """PostgreSQL approval store (psycopg 3): several processes or replicas share one set of requests.
 
-Every read-modify-write is optimistic: read the row and its ``version``, compute the change, then
-``UPDATE … WHERE id = %s AND version = %s``. Two approvers deciding at the same moment on two
-replicas: one update matches, the other matches no row and re-runs its change on the fresh state
-(where it now sees the first decision), so quorum is counted once per human and there is exactly
-one final outcome. Two round trips per decision instead of four (``BEGIN``, ``SELECT … FOR
-UPDATE``, ``UPDATE``, ``COMMIT``), and no lock is held while Python runs the change.
+Every read-modify-write locks its row (``SELECT … FOR UPDATE``) before ``change`` sees it, so two
+approvers deciding at the same moment on two replicas are serialized: the second sees the first
+decision, quorum is counted once per human and there is exactly one final outcome. Concurrent
+updates in one process are grouped (``guardrails._group``): a batch costs two round trips and one
+commit however many decisions it holds - the rows read in one statement, the updates, audit
+inserts and ``COMMIT`` sent in one pipeline. With the audit trail in the same database (a
+``PostgresSink``), a decision and its audit event are committed by that one transaction.
 """
 
 from __future__ import annotations
@@ -23,9 +24,14 @@ from guardrails._errors import (
     MissingDependencyError,
     UnknownRequestError,
 )
+from guardrails._group import GroupCommit
 from guardrails.approvals._codec import decode, encode
 from guardrails.approvals._models import ApprovalRequest
-from guardrails.approvals.stores._protocol import Change
+from guardrails.approvals.stores._cache import VersionCache
+from guardrails.approvals.stores._pg_batch import Item, write_batch
+from guardrails.approvals.stores._protocol import Change, Journal
+from guardrails.audit import AuditSink, PostgresSink
+from guardrails.audit._postgres import IDENTITY_SQL
 
 if TYPE_CHECKING:
     import psycopg
@@ -48,31 +54,44 @@ class PostgresApprovalStore:
         >>> store = PostgresApprovalStore("postgresql://127.0.0.1/test")  # doctest: +SKIP
     """
 
-    def __init__(self, conninfo: str, *, schema: str = "public") -> None:
+    def __init__(self, conninfo: str, *, schema: str = "public", max_connections: int = 8) -> None:
         try:
             import psycopg
+            import psycopg_pool
             from psycopg import sql
         except ImportError as exc:
             raise MissingDependencyError("psycopg", "postgres") from exc
+        if max_connections < 1:
+            raise ConfigurationError("max_connections must be at least 1")
         if not _IDENT.match(schema):
             raise ConfigurationError("schema must be a plain SQL identifier")
         self._psycopg = psycopg
+        self._pool_class = psycopg_pool.ConnectionPool
         self._conninfo = conninfo
+        self._max = max_connections
         self.schema = schema
-        self._local = threading.local()
-        self._all: list[psycopg.Connection[Any]] = []
+        self._pools: tuple[int, Any] | None = None  # (pid, pool): a pool never crosses a fork
         self._lock = threading.Lock()
+        self._shared: dict[int, tuple[AuditSink, bool]] = {}  # id(sink) -> (sink, answer)
+        self._group: GroupCommit[Item, ApprovalRequest] = GroupCommit(self._update_batch)
+        self._seen = VersionCache()
         table = sql.Identifier(schema, "guardrails_approvals")
         self._q = {
             "insert": sql.SQL(
                 "INSERT INTO {} (id, status, created_at, next_due, data) VALUES (%s, %s, %s, %s, %s)"
             ).format(table),
-            "get": sql.SQL("SELECT data FROM {} WHERE id = %s").format(table),
             "many": sql.SQL("SELECT id, data FROM {} WHERE id = ANY(%s)").format(table),
             "read": sql.SQL("SELECT data, version FROM {} WHERE id = %s").format(table),
-            "update": sql.SQL(
+            "cas": sql.SQL(
                 "UPDATE {} SET status = %s, next_due = %s, data = %s, version = version + 1 "
                 "WHERE id = %s AND version = %s"
+            ).format(table),
+            "lock": sql.SQL(
+                "SELECT id, data, version FROM {} WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
+            ).format(table),
+            "write": sql.SQL(
+                "UPDATE {} SET status = %s, next_due = %s, data = %s, version = version + 1 "
+                "WHERE id = %s"
             ).format(table),
             "pending": sql.SQL(
                 "SELECT data FROM {} WHERE status = 'pending' ORDER BY created_at, id LIMIT %s"
@@ -96,14 +115,13 @@ class PostgresApprovalStore:
                 sql.Identifier("guardrails_approvals_created"), table
             ),
         ]
-        conn = self._conn()
         try:
-            with conn.transaction():
+            with self._pool().connection() as conn, conn.transaction():
                 # Two processes creating the same schema at once race on the catalog; serialize.
                 conn.execute("SELECT pg_advisory_xact_lock(hashtext('guardrails_approvals_ddl'))")
                 for stmt in ddl:
                     conn.execute(stmt)
-        except psycopg.Error as exc:
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
             raise ApprovalError(
                 f"cannot prepare the approvals table ({type(exc).__name__})"
             ) from exc
@@ -111,80 +129,162 @@ class PostgresApprovalStore:
     def __repr__(self) -> str:
         return f"PostgresApprovalStore(schema={self.schema!r})"
 
-    def _conn(self) -> psycopg.Connection[Any]:
-        conn: psycopg.Connection[Any] | None = getattr(self._local, "conn", None)
-        if conn is None or conn.closed or getattr(self._local, "pid", None) != os.getpid():
-            try:
-                conn = self._psycopg.connect(self._conninfo, autocommit=True)
-            except self._psycopg.Error as exc:
-                raise ApprovalError(f"cannot connect to PostgreSQL ({type(exc).__name__})") from exc
-            self._local.conn = conn
-            self._local.pid = os.getpid()
-            with self._lock:
-                self._all.append(conn)
-        return conn
+    def _pool(self) -> Any:
+        """This process's connection pool (threads come and go; connections are reused)."""
+        pid = os.getpid()
+        current = self._pools
+        if current is not None and current[0] == pid:
+            return current[1]
+        with self._lock:
+            if self._pools is None or self._pools[0] != pid:  # a forked child opens its own
+                pool = self._pool_class(
+                    self._conninfo,
+                    min_size=1,
+                    max_size=self._max,
+                    kwargs={"autocommit": True},
+                    open=True,
+                    timeout=30.0,
+                )
+                self._pools = (pid, pool)
+            return self._pools[1]
 
     def create(self, request: ApprovalRequest, /) -> None:
         """Insert a new request."""
         try:
-            self._conn().execute(
-                self._q["insert"],
-                (request.id, request.status, request.created_at, request.next_due, encode(request)),
-            )
+            with self._pool().connection() as conn:
+                conn.execute(
+                    self._q["insert"],
+                    (
+                        request.id,
+                        request.status,
+                        request.created_at,
+                        request.next_due,
+                        encode(request),
+                    ),
+                )
         except self._psycopg.errors.UniqueViolation as exc:
             raise ApprovalError(f"approval request {request.id} already exists") from exc
+        self._seen.put(request.id, 0, request)
 
     def get(self, request_id: str, /) -> ApprovalRequest | None:
         """The request, or ``None``."""
-        row = self._conn().execute(self._q["get"], (request_id,)).fetchone()
-        return decode(row[0]) if row else None
+        with self._pool().connection() as conn:
+            row = conn.execute(self._q["read"], (request_id,)).fetchone()
+        if row is None:
+            return None
+        request = decode(row[0])
+        self._seen.put(request_id, row[1], request)
+        return request
 
     def get_many(self, request_ids: Iterable[str], /) -> dict[str, ApprovalRequest]:
         """The requests that exist among ``request_ids``, by id (one round trip)."""
-        rows = self._conn().execute(self._q["many"], (list(request_ids),)).fetchall()
+        with self._pool().connection() as conn:
+            rows = conn.execute(self._q["many"], (list(request_ids),)).fetchall()
         return {row[0]: decode(row[1]) for row in rows}
 
-    def update(self, request_id: str, change: Change, /) -> ApprovalRequest:
-        """Atomically replace the request with ``change(current)`` (compare-and-set on version).
+    def shares_audit(self, sink: AuditSink, /) -> bool:
+        """True for a :class:`~guardrails.audit.PostgresSink` in this store's database."""
+        if not isinstance(sink, PostgresSink):
+            return False
+        known = self._shared.get(id(sink))
+        if known is None or known[0] is not sink:
+            try:
+                with self._pool().connection() as conn:
+                    mine = conn.execute(IDENTITY_SQL).fetchone()
+                same = mine is not None and tuple(mine) == sink.identity()
+            except Exception:  # cannot tell: not shared (the service records after the commit)
+                return False
+            known = self._shared[id(sink)] = (sink, same)
+        return known[1]
 
-        ``change`` may run more than once under contention; it must be a pure function of the
-        request it is given (the service's are).
+    def update(
+        self, request_id: str, change: Change, /, journal: Journal | None = None
+    ) -> ApprovalRequest:
+        """Atomically replace the request with ``change(current)`` (row locked ``FOR UPDATE``).
+
+        With a ``journal`` (the audit trail in this database: :meth:`shares_audit`), its events
+        are inserted in the same transaction. Concurrent calls in this process share one
+        transaction and one commit (group commit); each returns only after that commit.
         """
-        conn = self._conn()
+        if journal is not None:
+            if not self.shares_audit(journal.sink):
+                raise ConfigurationError(
+                    "the journal's audit trail is not in this store's database"
+                )
+            return self._group.submit((request_id, change, journal))
+        with self._pool().connection() as conn:
+            return self._compare_and_set(conn, request_id, change)
+
+    def _compare_and_set(
+        self, conn: psycopg.Connection[Any], request_id: str, change: Change
+    ) -> ApprovalRequest:
+        seen = self._seen.get(request_id)
+        if seen is not None:
+            # One round trip when this process knows the row's version (it created or read the
+            # request): compare-and-set on it. Only a write that matched is trusted; a change
+            # that raised or changed nothing on what may be an old copy is re-run on a fresh read.
+            version, current = seen
+            try:
+                new = change(current)
+            except Exception:
+                new = current
+            if new is not current and new.id == request_id and self._write(conn, new, version):
+                return new
         for _ in range(_MAX_ATTEMPTS):
             row = conn.execute(self._q["read"], (request_id,)).fetchone()
             if row is None:
                 raise UnknownRequestError(f"no approval request {request_id}")
             current = decode(row[0])
+            self._seen.put(request_id, row[1], current)
             new = change(current)
             if new is current:
                 return new
             if new.id != request_id:
                 raise ApprovalError("an update cannot change the request id")
-            cur = conn.execute(
-                self._q["update"], (new.status, new.next_due, encode(new), request_id, row[1])
-            )
-            if cur.rowcount == 1:
+            if self._write(conn, new, row[1]):
                 return new
         raise ApprovalError(
             f"request {request_id} is contended; gave up after {_MAX_ATTEMPTS} tries"
         )
 
+    def _write(self, conn: psycopg.Connection[Any], new: ApprovalRequest, version: int) -> bool:
+        """Compare-and-set (autocommit): whether the row still had ``version`` and now has ``new``."""
+        cur = conn.execute(self._q["cas"], (new.status, new.next_due, encode(new), new.id, version))
+        if cur.rowcount != 1:
+            self._seen.drop(new.id)
+            return False
+        self._seen.put(new.id, version + 1, new)
+        return True
+
+    def _update_batch(self, items: list[Item]) -> list[ApprovalRequest | Exception]:
+        # Runs in the group-commit leader; batches never overlap, so one connection serves them.
+        try:
+            with self._pool().connection() as conn:
+                out, seen = write_batch(conn, self._q, items)
+        except self._psycopg.Error as exc:
+            for request_id, _, _ in items:
+                self._seen.drop(request_id)
+            raise ApprovalError(
+                f"PostgreSQL approval update failed ({type(exc).__name__})"
+            ) from exc
+        for request_id, (version, request) in seen.items():
+            self._seen.put(request_id, version, request)
+        return out
+
     def pending(
         self, *, limit: int = 100, due_before: datetime | None = None
     ) -> list[ApprovalRequest]:
         """Pending requests, oldest first."""
-        conn = self._conn()
-        if due_before is None:
-            rows = conn.execute(self._q["pending"], (limit,)).fetchall()
-        else:
-            rows = conn.execute(self._q["due"], (due_before, limit)).fetchall()
+        with self._pool().connection() as conn:
+            if due_before is None:
+                rows = conn.execute(self._q["pending"], (limit,)).fetchall()
+            else:
+                rows = conn.execute(self._q["due"], (due_before, limit)).fetchall()
         return [decode(r[0]) for r in rows]
 
     def close(self) -> None:
-        """Close every connection this store opened."""
+        """Close this process's connections (the store reopens a pool if used again)."""
         with self._lock:
-            conns, self._all = self._all, []
-        for conn in conns:
-            conn.close()
-        self._local = threading.local()
+            pools, self._pools = self._pools, None
+        if pools is not None and pools[0] == os.getpid():
+            pools[1].close()

@@ -3,7 +3,9 @@
 WAL journal (readers never block the writer) and ``BEGIN IMMEDIATE`` for every read-modify-write:
 the write lock is taken *before* the request is read, so two approvers deciding at the same moment
 from two processes are serialized and exactly one of them sees the request still pending. Within one
-process, concurrent updates share that transaction and its commit (``_group``).
+process, concurrent updates share that transaction and its commit (``guardrails._group``). With
+the audit trail in the same file (``AuditLog(path)`` on the store's path), a decision and its audit
+event are written by that one transaction: both durable, or neither.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -21,9 +23,14 @@ from guardrails._errors import ApprovalError, ConfigurationError, UnknownRequest
 from guardrails._group import GroupCommit
 from guardrails.approvals._codec import decode, encode, ts
 from guardrails.approvals._models import ApprovalRequest
-from guardrails.approvals.stores._protocol import Change
+from guardrails.approvals.stores._protocol import Change, Journal
+from guardrails.audit import AuditSink, SQLiteSink
+from guardrails.audit._sink import Builder
+from guardrails.audit._sqlite import append_in_transaction, read_head
 
 __all__ = ["SQLiteApprovalStore"]
+
+_Item = tuple[str, Change, Journal | None]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS guardrails_approvals (
@@ -71,9 +78,8 @@ class SQLiteApprovalStore:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        self._group: GroupCommit[tuple[str, Change], ApprovalRequest] = GroupCommit(
-            self._update_batch
-        )
+        self._shared: dict[int, tuple[AuditSink, bool]] = {}  # id(sink) -> (sink, shares_audit)
+        self._group: GroupCommit[_Item, ApprovalRequest] = GroupCommit(self._update_batch)
         conn = self._conn()
         conn.executescript(_SCHEMA)
 
@@ -137,37 +143,65 @@ class SQLiteApprovalStore:
             out.update((row[0], decode(row[1])) for row in rows)
         return out
 
-    def update(self, request_id: str, change: Change, /) -> ApprovalRequest:
+    def shares_audit(self, sink: AuditSink, /) -> bool:
+        """True for an :class:`~guardrails.audit.SQLiteSink` on this store's database file."""
+        key = id(sink)
+        known = self._shared.get(key)
+        if known is None or known[0] is not sink:
+            known = self._shared[key] = (
+                sink,
+                isinstance(sink, SQLiteSink) and sink.same_file(self.path),
+            )
+        return known[1]
+
+    def update(
+        self, request_id: str, change: Change, /, journal: Journal | None = None
+    ) -> ApprovalRequest:
         """Atomically replace the request with ``change(current)`` (``BEGIN IMMEDIATE``).
 
-        Concurrent calls in this process share one transaction and one commit (group commit);
-        each returns only after that commit.
+        With a ``journal`` (the audit trail in this database file: :meth:`shares_audit`), its
+        events are inserted in the same transaction. Concurrent calls in this process share one
+        transaction and one commit (group commit); each returns only after that commit.
         """
-        return self._group.submit((request_id, change))
+        if journal is not None and not self.shares_audit(journal.sink):
+            raise ConfigurationError("the journal's audit trail is not in this store's database")
+        return self._group.submit((request_id, change, journal))
 
-    def _update_batch(self, items: list[tuple[str, Change]]) -> list[ApprovalRequest | Exception]:
+    def _update_batch(self, items: list[_Item]) -> list[ApprovalRequest | Exception]:
         # Runs in the leader thread. Items are applied in order in one transaction, each reading
         # the row as the items before it left it; a change that raises only fails its own caller.
         conn = self._conn()
         out: list[ApprovalRequest | Exception] = []
+        head: tuple[int, str] | None = None  # the audit trail's head, read once if needed
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for request_id, change in items:
+            for request_id, change, journal in items:
                 try:
-                    out.append(self._apply(conn, request_id, change))
+                    new, builds = self._apply(conn, request_id, change, journal)
                 except sqlite3.Error:
                     raise
                 except Exception as exc:  # handed back to that one caller
                     out.append(exc)
+                    continue
+                if builds:
+                    head = read_head(conn) if head is None else head
+                    _, head = append_in_transaction(conn, list(builds), head)
+                out.append(new)
             conn.execute("COMMIT")
-        except BaseException:
+        except BaseException as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):  # nothing in the batch was committed
+                raise ApprovalError(
+                    f"SQLite approval update failed ({type(exc).__name__})"
+                ) from exc
             raise
         return out
 
     @staticmethod
-    def _apply(conn: sqlite3.Connection, request_id: str, change: Change) -> ApprovalRequest:
+    def _apply(
+        conn: sqlite3.Connection, request_id: str, change: Change, journal: Journal | None
+    ) -> tuple[ApprovalRequest, Sequence[Builder]]:
         row = conn.execute(
             "SELECT data FROM guardrails_approvals WHERE id = ?", (request_id,)
         ).fetchone()
@@ -175,14 +209,17 @@ class SQLiteApprovalStore:
             raise UnknownRequestError(f"no approval request {request_id}")
         current = decode(row[0])
         new = change(current)
-        if new is not current:
-            if new.id != request_id:
-                raise ApprovalError("an update cannot change the request id")
-            conn.execute(
-                "UPDATE guardrails_approvals SET status = ?, next_due = ?, data = ? WHERE id = ?",
-                (new.status, ts(new.next_due), encode(new), request_id),
-            )
-        return new
+        if new is current:
+            return new, ()
+        if new.id != request_id:
+            raise ApprovalError("an update cannot change the request id")
+        # Built before anything is written: a journal that raises fails only this item.
+        builds = journal.events(new) if journal is not None else ()
+        conn.execute(
+            "UPDATE guardrails_approvals SET status = ?, next_due = ?, data = ? WHERE id = ?",
+            (new.status, ts(new.next_due), encode(new), request_id),
+        )
+        return new, builds
 
     def pending(
         self, *, limit: int = 100, due_before: datetime | None = None

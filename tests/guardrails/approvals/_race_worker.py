@@ -6,6 +6,7 @@ from typing import Any
 
 from guardrails import DecisionRefused
 from guardrails.approvals import ApprovalService, Decision, SQLiteApprovalStore
+from guardrails.audit import AuditLog, SQLiteSink
 from guardrails.identity import Principal
 from guardrails.policy import Policy
 
@@ -19,15 +20,25 @@ def decide_in_child(
     approver: dict[str, Any],
     barrier: Any,
     results: Any,
+    audited: bool = False,
 ) -> None:
-    """Open the store, wait for every racer, decide, report ``status`` or ``refused:<code>``."""
+    """Open the store, wait for every racer, decide, report ``status`` or ``refused:<code>``.
+
+    ``audited``: the audit trail shares the store's database (decision and event in one commit).
+    """
+    audit: Any = None
     if kind == "sqlite":
         store: Any = SQLiteApprovalStore(where)
+        if audited:
+            audit = AuditLog(SQLiteSink(where))
     else:
         from guardrails.approvals.stores import PostgresApprovalStore
+        from guardrails.audit import PostgresSink
 
         store = PostgresApprovalStore(where, schema=schema or "public")
-    service = ApprovalService(Policy.from_yaml(policy_yaml), store=store)
+        if audited:
+            audit = AuditLog(PostgresSink(where, schema=f"{schema}_audit"))
+    service = ApprovalService(Policy.from_yaml(policy_yaml), store=store, audit=audit)
     request = service.get(request_id)
     decision = Decision(
         verdict="approve",
@@ -43,3 +54,5 @@ def decide_in_child(
         results.put(f"refused:{refusal.code}")
     finally:
         store.close()
+        if audit is not None:
+            audit.close()

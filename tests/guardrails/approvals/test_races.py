@@ -12,6 +12,7 @@ import pytest
 
 from guardrails import DecisionRefused
 from guardrails.approvals import ApprovalService, ApprovalStore, Decision
+from guardrails.audit import AuditLog, SQLiteSink
 from guardrails.identity import Principal
 from guardrails.policy import Policy, ToolCall
 
@@ -84,7 +85,12 @@ def test_threads_same_human_two_channels_counted_once(shared: ApprovalService) -
 
 
 def _race_processes(
-    kind: str, where: str, schema: str | None, request_id: str, approvers: list[dict[str, Any]]
+    kind: str,
+    where: str,
+    schema: str | None,
+    request_id: str,
+    approvers: list[dict[str, Any]],
+    audited: bool = False,
 ) -> Counter[str]:
     ctx = multiprocessing.get_context("spawn")
     barrier = ctx.Barrier(len(approvers))
@@ -92,7 +98,7 @@ def _race_processes(
     procs = [
         ctx.Process(
             target=decide_in_child,
-            args=(kind, where, schema, POLICY_YAML, request_id, a, barrier, results),
+            args=(kind, where, schema, POLICY_YAML, request_id, a, barrier, results, audited),
         )
         for a in approvers
     ]
@@ -106,15 +112,24 @@ def _race_processes(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("audited", [False, True], ids=["store", "store+trail"])
 @pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_processes_race_exactly_one_outcome(
-    kind: str, tmp_path: Path, policy: Policy, request: pytest.FixtureRequest
+    kind: str, audited: bool, tmp_path: Path, policy: Policy, request: pytest.FixtureRequest
 ) -> None:
     """Four processes: two approve quorum-2 request (both count, one final), the same human twice
-    from two more processes counts once, and nobody's vote is lost or doubled."""
+    from two more processes counts once, and nobody's vote is lost or doubled. With the trail in
+    the same database, each counted vote has exactly one ``approval.decided`` event."""
     schema = request.getfixturevalue("pg_schema") if kind == "postgres" else None
     store = make_store(kind, tmp_path, schema)
-    service = ApprovalService(policy, store=store)
+    audit = None
+    if audited and kind == "sqlite":
+        audit = AuditLog(SQLiteSink(tmp_path / "approvals.db"))
+    elif audited:
+        from guardrails.audit import PostgresSink
+
+        audit = AuditLog(PostgresSink(PG_DSN, schema=f"{schema}_audit"))
+    service = ApprovalService(policy, store=store, audit=audit)
     req = _open(service, "wire")
     where = str(tmp_path / "approvals.db") if kind == "sqlite" else PG_DSN
     bob = {"id": "bob", "groups": ["finance"]}
@@ -124,7 +139,7 @@ def test_processes_race_exactly_one_outcome(
         {"id": "carol", "groups": ["finance"]},
         {"id": "dan", "groups": ["finance"]},
     ]
-    results = _race_processes(kind, where, schema, req.id, approvers)
+    results = _race_processes(kind, where, schema, req.id, approvers, audited)
     final = service.get(req.id)
     assert final.status == "approved"
     assert len(final.approvals) == 2
@@ -137,6 +152,13 @@ def test_processes_race_exactly_one_outcome(
         "refused:not_pending",
         "refused:duplicate_approver",
     }
+    if audit is not None:
+        assert audit.verify().ok
+        decided = [e.data for e in audit.events(kind="approval.decided")]
+        assert sorted(d["status"] for d in decided) == ["approved", "pending"]
+        if kind == "postgres":
+            audit.sink.drop()  # type: ignore[attr-defined]
+        audit.close()
     close = getattr(store, "close", None)
     if close:
         close()

@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from guardrails._clock import FixedClock
 from guardrails._errors import AuditError, ConfigurationError
@@ -246,3 +248,13 @@ def test_read_only_mappings_and_enums_become_plain_json() -> None:
     event = AuditLog().record("x.y", data=data, kind_=EventKind.REDACTION)
     assert dict(event.data) == {"args": {"to": "<EMAIL_ADDRESS_1>"}, "lvl": 3, "kind_": "redaction"}
     assert type(event.data["kind_"]) is str
+
+
+@given(
+    when=st.datetimes(
+        min_value=datetime(2, 1, 1), max_value=datetime(9999, 12, 30), timezones=st.timezones()
+    )
+)
+def test_event_time_text_is_strftime_form(when: datetime) -> None:
+    """The fast time formatting gives exactly the strftime text, any zone, any year."""
+    assert format_time(when) == when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
