@@ -39,6 +39,7 @@ __all__ = [
     "RunAnalyzer",
     "after_place_phrase",
     "place_context",
+    "previous_word",
     "run_analyzer",
 ]
 
@@ -95,13 +96,29 @@ PLACE_VERBS = (
 _PLACE_PHRASE_BEFORE = re.compile(rf"(?i:\b(?:{PLACE_VERBS}))[ \t]+(?:the[ \t]+)?$")
 
 
+def previous_word(text: str, start: int) -> str:
+    """The lower-cased word right before ``start`` across blanks ("" at a line start)."""
+    end = start
+    while end > 0 and text[end - 1] in " \t":
+        end -= 1
+    lo = max(0, end - 24)
+    begin = max(text.rfind(" ", lo, end), text.rfind("\t", lo, end), text.rfind("\n", lo, end))
+    return text[max(begin + 1, lo) : end].lower()
+
+
+# the last word of every place phrase (a cheap test before the regex)
+_PLACE_PHRASE_ENDS = frozenset({"in", "from", "to", "at", "of", "hometown", "city", "town", "the"})
+
+
 def after_place_phrase(text: str, start: int) -> bool:
     """Whether a place phrase ends right before ``start`` ("grew up in |Remniku")."""
+    if previous_word(text, start) not in _PLACE_PHRASE_ENDS:
+        return False
     return _PLACE_PHRASE_BEFORE.search(text, max(0, start - 40), start) is not None
 
 
 _PREP = re.compile(
-    r"(?i:\b(?:in|at|from|near|to|around|outside|across|throughout|via|into|visit|visiting|"
+    r"(?i:\b(in|at|from|near|to|around|outside|across|throughout|via|into|visit|visiting|"
     r"visited|based|located|lives|living|moved|office|offices|branch|city|town|of))[ \t]+$"
 )
 _AFTER = re.compile(  # ", CA", ", Germany", " office", " airport"
@@ -116,14 +133,23 @@ _PLACE_LABEL_BEFORE = re.compile(  # "city": "…", Office: …, hometown=…
 )
 
 
-def place_context(text: str, start: int, end: int) -> bool:
+def place_context(text: str, start: int, end: int, *, strong: bool = False) -> bool:
     """Whether a place name sits after a preposition or a place label, or before
-    ", <state/country>" / " office"."""
+    ", <state/country>" / " office".
+
+    ``strong``: "to", "at", "of", "via" and "into" alone do not count (for a word that is also
+    a common first name: "said Gladys to Logan", "shouted at Gary", "reply to Mary"), unless a
+    place phrase ends there ("flew to Florence").
+    """
+    m = _PREP.search(text, max(0, start - 16), start)
+    if m is not None and strong and m.group(1).lower() in _WEAK_PREPS:
+        m = None if not after_place_phrase(text, start) else m
     return bool(
-        _PREP.search(text, max(0, start - 16), start)
-        or _PLACE_LABEL_BEFORE.search(text, max(0, start - 24), start)
-        or _AFTER.match(text, end)
+        m or _PLACE_LABEL_BEFORE.search(text, max(0, start - 24), start) or _AFTER.match(text, end)
     )
+
+
+_WEAK_PREPS = frozenset({"to", "at", "of", "via", "into"})
 
 
 # (start in run, end in run, entity, score, what context it still needs)

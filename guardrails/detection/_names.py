@@ -14,6 +14,7 @@ Two sources of evidence, both linear-time:
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 
@@ -40,6 +41,7 @@ from guardrails.detection._lexicon_runs import (
     RunAnalyzer,
     after_place_phrase,
     place_context,
+    previous_word,
     run_analyzer,
 )
 from guardrails.detection._lexicon_scan import SHARED_SCAN, Intervals, Memo
@@ -143,6 +145,10 @@ _MODE = {
     _SIGNOFF: _GREETING,
 }
 # A capitalized run right after a street word is a street ("31 rue Victor Hugo").
+_STREET_WORDS = word_set(
+    "rue via viale calle avenida avenue av boulevard bd piazza corso plaza rua ul ulica place "
+    "chemin quai allée paseo carrer strada"
+)
 _STREET_BEFORE = re.compile(
     r"(?i:\b(?:rue|via|viale|calle|avenida|avenue|av\.|boulevard|bd|piazza|corso|plaza|rua|"
     r"ul\.|ulica|place|chemin|quai|allée|paseo|carrer|strada))[ \t]+$"
@@ -213,18 +219,21 @@ class NameDetector:
         place_cells = Intervals(cells.get("LOCATION", ()))
         # a street named after a person ("31 rue Victor Hugo") is part of an address, and a
         # town right after an address ("12 Elm Ave, Bergen") is a place
-        addresses = Intervals((a.start, a.end) for a in self._addresses.detect(text))
+        address_spans = [(a.start, a.end) for a in self._addresses.detect(text)]
+        addresses = Intervals(address_spans)
         for start, findings in self._runs.runs(text):
             for a, b, entity, score, need in findings:
                 if entity != PERSON or need == NEEDS_PLACE_CONTEXT:
                     continue
                 if need == UNLESS_PLACE_CONTEXT and (
-                    place_context(text, start + a, start + b)
+                    place_context(text, start + a, start + b, strong=True)
                     or place_cells.overlaps(start + a, start + b)
                     or addresses.overlaps(start + a - 3, start + a)
                 ):
                     continue
-                if _STREET_BEFORE.search(text, max(0, start + a - 12), start + a):
+                if previous_word(text, start + a).rstrip(".") in _STREET_WORDS and (
+                    _STREET_BEFORE.search(text, max(0, start + a - 12), start + a)
+                ):
                     continue
                 if after_place_phrase(text, start + a):  # "grew up in Villafranca del Cid"
                     continue
@@ -242,15 +251,27 @@ class NameDetector:
             for end in other_speakers:
                 if (hit := self._unknown_speaker(text, end)) is not None:
                     found.setdefault(hit, 0.7)
+        for m in _LOWER_LINE.finditer(text):  # "naomi ryan\nsewer pipe cleaner"
+            last = m.group(3).removesuffix("'s").removesuffix("’s")
+            if self._lower_name(m.group(1), last):
+                found.setdefault((m.start(1), m.start(3) + len(last)), 0.6)
         for s, e in cells.get(PERSON, ()):
             if self._plausible_cell(text[s:e]):
                 found[(s, e)] = max(0.8, found.get((s, e), 0.0))
         if found:
             self._relatives(text, found)
+        out: dict[tuple[int, int], float] = {}
+        for (s, end), sc in found.items():
+            e = end
+            if addresses.overlaps(s, e):
+                # "Mrs. Barbara Yudina Apt. 675": the name ends where the address starts
+                e = _before_address(text, s, e, address_spans)
+                if e <= s or addresses.overlaps(s, e):
+                    continue
+            out[(s, e)] = max(sc, out.get((s, e), 0.0))
         return [
             Span(start=s, end=e, entity_type=PERSON, score=sc, value=text[s:e], detector=self.name)
-            for (s, e), sc in sorted(found.items())
-            if not addresses.overlaps(s, e)
+            for (s, e), sc in sorted(out.items())
         ]
 
     def _relatives(self, text: str, found: dict[tuple[int, int], float]) -> None:
@@ -277,7 +298,9 @@ class NameDetector:
                 if len(key) >= 3 and key not in places and not flags.get(key, 0) & (COMMON | STOP):
                     parts.add(part)
         positions = self._runs.positions(text)
-        if parts:
+        # a part written only once is in its own name: nothing to look for (a few C-level counts
+        # decide it for the usual short text; long texts with many names go to the loop)
+        if parts and (len(parts) > 8 or any(text.count(p) > 1 for p in parts)):
             taken = Intervals(found)
             for start, run in positions:
                 if " " in run or "\t" in run:
@@ -484,6 +507,16 @@ class NameDetector:
         # an unknown capitalized word after a strong cue ("Hi Yui,"), or a listed name
         return (words[0][:1].isupper() and not words[0].isupper()) or known[0]
 
+    def _lower_name(self, first: str, last: str) -> bool:
+        """A lower-case "first [initial] last" opening a line: a curated first name that is no
+        English word and a listed surname that is none either ("olga krylova")."""
+        flags = self._runs.lx.flags
+        f, g = flags.get(first, 0), flags.get(last, 0)
+        return (
+            f & (FIRST | AMBIGUOUS_FIRST | RARE_FIRST | COMMON | STOP) == FIRST
+            and g & (SURNAME | COMMON | STOP) == SURNAME
+        )
+
     def _plausible_cell(self, value: str) -> bool:
         """A table cell under a name column: letters only, at most 5 words, not all common."""
         words = value.split()
@@ -495,6 +528,15 @@ class NameDetector:
         return not all(w.casefold() in common for w in words)
 
 
+def _before_address(text: str, start: int, end: int, addresses: list[tuple[int, int]]) -> int:
+    """The end of the words of ``text[start:end]`` before the first address starting inside it
+    (``start`` when none does)."""
+    i = bisect_right(addresses, (start, len(text) + 1))
+    if i >= len(addresses) or addresses[i][0] >= end:
+        return start
+    return start + len(text[start : addresses[i][0]].rstrip(" \t,;"))
+
+
 def _part_key(word: str) -> str:
     """A name part as written, without a possessive or a trailing dot."""
     return word.removesuffix("'s").removesuffix("’s").rstrip(".,")
@@ -504,6 +546,10 @@ def _part_key(word: str) -> str:
 _LIST_SEP = r"(?:[ \t]*,[ \t]*(?:(?:and|or|&)[ \t]+)?|[ \t]+(?:and|or|&)[ \t]+)"
 _LIST_BEFORE = re.compile(_LIST_SEP + r"$")
 _LIST_AFTER = re.compile(_LIST_SEP)
+# A line opening with two lower-case words, maybe an initial between ("eva kleist lives at …").
+_LOWER_LINE = re.compile(
+    r"(?m)^[ \t>*-]*([a-z][a-z'’-]+)[ \t]+(?:([a-z])\.?[ \t]+)?([a-z][a-z'’-]+)(?![\w@.])"
+)
 _WORD_BEFORE = re.compile(rf"[{UPPER}][{LETTER}'’-]*$")
 
 

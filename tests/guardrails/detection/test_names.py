@@ -301,3 +301,33 @@ def test_unknown_name_source_is_refused() -> None:
     """A misspelt lexicon source is a clear error, not an empty lexicon."""
     with pytest.raises(ValueError, match="unknown name sources"):
         NameDetector(name_sources=("censu1990",)).detect("Jane Doe")
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Mrs. Barbara Yudina Apt. 675 62314 Mellemvej 32", "Barbara Yudina"),  # name, then unit
+        ("naomi ryan\nsewer pipe cleaner", "naomi ryan"),  # lower-case name opening a line
+        ("olga krylova's killers were sentenced", "olga krylova"),  # possessive
+        ("I'm so jealous! said Gladys to Logan", "Logan"),  # "to" alone: a first name, not a town
+        ("Enrico shouted at Gary", "Gary"),  # "at" alone: the same
+    ],
+)
+def test_names_beside_addresses_lines_and_weak_prepositions(
+    detector: NameDetector, text: str, name: str
+) -> None:
+    """A name stops at a following address; lower-case line openers; weak prepositions."""
+    assert name in found(detector, text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "error connecting to database",  # a lower-case log line
+        "maria.garcia@example.com wrote",  # an e-mail local part
+        "We flew to Florence on Monday.",  # a place phrase keeps the town
+    ],
+)
+def test_lower_case_and_place_phrases_stay_quiet(detector: NameDetector, text: str) -> None:
+    """Lower-case words and towns after a place phrase are not PERSON."""
+    assert found(detector, text) == []
