@@ -10,6 +10,9 @@ ratios measured in one run:
   ``redact`` of its JSON text and next to redacting leaf by leaf.
 * ``resent_history``: redacting 400 already-masked messages again with the thread's vault
   (what integrations do every turn) next to the first pass.
+* ``per_call``: CPU microseconds of one ``redact()`` call on a ~1 KB agent-shaped tool output
+  (what a guarded tool call pays) and on a short message with nothing to mask (the fixed cost),
+  each round on inputs never seen before (the engine memoizes per token run).
 
 Run: ``python -m benchmarks engine`` (``--mb 0.3 --repeat 3``). CPU time (``process_time``) is
 used because the machine is shared; ratios are what to compare.
@@ -129,6 +132,37 @@ def resent_history(repeat: int) -> dict[str, Any]:
     }
 
 
+def per_call(repeat: int) -> dict[str, Any]:
+    from guardrails import Redactor
+
+    r = Redactor()
+    r.redact("warm-up alice@example.com +44 20 7946 0958")
+
+    def one_kb(seed: int) -> list[str]:
+        texts = [x.text for x in corpus.generate(4000, seed=seed)]
+        return [t for t in texts if 900 <= len(t.encode()) <= 1100][:300]
+
+    def us_per_call(make: Callable[[int], list[str]]) -> tuple[float, int]:
+        samples = []
+        for round_no in range(max(repeat, 1)):
+            texts = make(100 + round_no)
+            t0 = time.process_time()
+            for t in texts:
+                r.redact(t)
+            samples.append((time.process_time() - t0) / len(texts) * 1e6)
+        samples.sort()
+        return samples[len(samples) // 2], len(texts)
+
+    kb_us, kb_n = us_per_call(one_kb)
+    tiny_us, tiny_n = us_per_call(lambda seed: [f"status ok, run {seed}-{i}" for i in range(2000)])
+    return {
+        "tool_output_1kb_us": round(kb_us, 1),
+        "tool_output_1kb_calls": kb_n,
+        "no_value_message_us": round(tiny_us, 1),
+        "no_value_message_calls": tiny_n,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks engine")
     parser.add_argument("--mb", type=float, default=0.3)
@@ -139,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         "engine_only": engine_only(args.mb, args.repeat),
         "structured": structured(args.repeat),
         "resent_history": resent_history(args.repeat),
+        "per_call": per_call(args.repeat),
     }
     for name, result in data.items():
         print(f"  {name}: {result}", flush=True)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from itertools import pairwise
+from itertools import islice
+from operator import attrgetter, le
 from typing import Any
 
 from guardrails._types import Span
@@ -68,8 +69,10 @@ def drop_protected(spans: Iterable[Span], ranges: Sequence[tuple[int, int]]) -> 
 
 def merge(spans: Iterable[Span], text: str) -> list[Span]:
     """Union overlapping spans; the merged span takes the type of its best-scored, longest part."""
-    ordered = sorted(spans, key=_order)
-    if all(a.end <= b.start for a, b in pairwise(ordered)):
+    # by start, longer first at one start: two stable sorts with C-level keys
+    ordered = sorted(spans, key=_END, reverse=True)
+    ordered.sort(key=_START)
+    if all(map(le, map(_END, ordered), map(_START, islice(ordered, 1, None)))):
         return ordered  # the common case: detectors rarely overlap
     out: list[Span] = []
     cur = best = ordered[0]
@@ -87,8 +90,7 @@ def merge(spans: Iterable[Span], text: str) -> list[Span]:
     return out
 
 
-def _order(span: Span) -> tuple[int, int]:
-    return span.start, -span.end
+_START, _END = attrgetter("start"), attrgetter("end")
 
 
 def _final(cur: Span, best: Span, end: int, text: str) -> Span:

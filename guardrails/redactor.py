@@ -270,10 +270,11 @@ class Redactor:
     def _redact_text(self, text: str, vault: Vault, counts: Counter[str]) -> tuple[str, list[Span]]:
         if not text:
             return text, []
-        digest = self._digest(text)
+        # A vault that never produced a text cannot skip this one: no digest needed to look up.
+        digest = self._digest(text) if vault._has_produced() else None
         spans = self._spans(text, vault, digest)
         if not spans:
-            vault._mark_produced(digest)
+            vault._mark_produced(digest if digest is not None else self._digest(text))
             return text, []
         if self._placeholders_only and type(vault) is Vault:
             masks = vault._placeholders([(s.entity_type, text[s.start : s.end]) for s in spans])

@@ -162,6 +162,9 @@ class Vault:
                 )
         return spans
 
+    def _has_produced(self) -> bool:
+        return bool(self._seen)
+
     def _was_produced(self, digest: bytes) -> bool:
         with self._lock:
             if digest in self._seen:
