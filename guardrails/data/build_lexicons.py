@@ -15,7 +15,9 @@ Outputs (gzip'd UTF-8; provenance and licence of every source: ``guardrails/data
 * ``places_geonames.txt.gz``: four blocks separated by blank lines: case-folded city names by
   falling population, their populations, national capitals, regions (countries, US states,
   continents);
-* ``us_states_geonames.txt.gz``: ``state name<TAB>USPS code``.
+* ``us_states_geonames.txt.gz``: ``state name<TAB>USPS code``;
+* ``name_shapes.bin.gz``: 65,536 signed bytes, how name-like each hashed character n-gram is
+  (``compile_name_shapes``), for pairs of words no list knows ("Rubija Liberšar").
 
 The detector loads each block with one ``split`` and builds its tables with C-level ``zip``/``map``
 (see ``guardrails/detection/_lexicon.py``), so the lists load in a few tens of milliseconds.
@@ -226,6 +228,44 @@ def compile_words(lists: dict[str, set[str]]) -> None:
     _write_blocks("person_words.txt.gz", [keys, ["".join(chr(0x100 + bits[k]) for k in keys)]])
 
 
+#: Buckets of the name-shape table (CRC-32 of a character n-gram, masked) and its scale.
+SHAPE_BUCKETS, SHAPE_SCALE = 1 << 16, 16
+
+
+def compile_name_shapes(names: set[str], words: set[str]) -> None:
+    """How name-like a word looks: per hashed character 2-4-gram, the log ratio of its frequency
+    among listed names and among English words (multinomial naive Bayes, add-one smoothing),
+    times ``SHAPE_SCALE``, clipped to a signed byte. Words on both kinds of list are left out."""
+    import math
+    import zlib
+
+    def grams(word: str) -> list[int]:
+        s = f"^{word}$"
+        return [
+            zlib.crc32(s[i : i + n].encode()) & (SHAPE_BUCKETS - 1)
+            for n in (2, 3, 4)
+            for i in range(len(s) - n + 1)
+        ]
+
+    counts = ([1] * SHAPE_BUCKETS, [1] * SHAPE_BUCKETS)
+    for kind, pool in enumerate((names - words, words - names)):
+        for w in pool:
+            if w.isalpha():
+                for g in grams(w):
+                    counts[kind][g] += 1
+    totals = (sum(counts[0]), sum(counts[1]))
+    table = bytes(
+        round(max(-127, min(127, SHAPE_SCALE * math.log((a / totals[0]) / (b / totals[1]))))) & 0xFF
+        for a, b in zip(*counts, strict=True)
+    )
+    with (
+        open(OUT / "name_shapes.bin.gz", "wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=9) as fh,
+    ):
+        fh.write(table)
+    print(f"name_shapes.bin.gz: {len(table)} buckets")
+
+
 def _write_blocks(name: str, blocks: list[list[str]]) -> None:
     # mtime=0 keeps the archives byte-identical across rebuilds.
     with (
@@ -324,6 +364,7 @@ if __name__ == "__main__":
     (first_a, last_a), (first_b, last_b) = census(source), faker(source)
     births, last_c = ssa(source), census2010(source)
     geonames(source, (first_a | first_b, last_a | last_b))
+    english = scowl(source) | spacy_stop_words()
     compile_words(
         {
             "census1990_first": first_a,
@@ -337,3 +378,4 @@ if __name__ == "__main__":
             "stop_spacy": spacy_stop_words(),
         }
     )
+    compile_name_shapes(first_a | last_a | first_b | last_b | set(births) | last_c, english)

@@ -9,12 +9,14 @@ helpers: :mod:`._lexicon_scan` (one hyperscan/RE2 pass for all cues), :mod:`._le
 from __future__ import annotations
 
 import gzip
+from array import array
 from bisect import bisect_right
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from operator import neg
 from types import MappingProxyType
+from zlib import crc32
 
 __all__ = [
     "AMBIGUOUS_FIRST",
@@ -32,6 +34,7 @@ __all__ = [
     "FlagView",
     "Lexicons",
     "lexicons",
+    "name_shape",
     "word_set",
 ]
 
@@ -165,6 +168,34 @@ def _places() -> tuple[list[str], list[int], list[str], list[str], frozenset[str
         regions.split("\n"),
         frozenset(row.split("\t")[1] for row in states),
     )
+
+
+_SHAPE_SCALE = 16  # build_lexicons.SHAPE_SCALE
+
+
+@cache
+def _shape_table() -> array[int]:
+    blob = resources.files("guardrails").joinpath("data", "name_shapes.bin.gz").read_bytes()
+    return array("b", gzip.decompress(blob))
+
+
+def name_shape(word: str) -> float:
+    """How much ``word`` looks like a name rather than an English word, from its character
+    2-4-grams (mean log ratio; above 0: more name-like). Loaded on first use.
+
+    Example:
+        >>> name_shape("Szczepańska") > 0.5 > 0 > name_shape("Dashboard")
+        True
+    """
+    table = _shape_table()
+    mask = len(table) - 1
+    s = f"^{word.casefold()}$"
+    total = count = 0
+    for n in (2, 3, 4):
+        for i in range(len(s) - n + 1):
+            total += table[crc32(s[i : i + n].encode()) & mask]
+            count += 1
+    return total / count / _SHAPE_SCALE if count else 0.0
 
 
 def _flag_table(sources: frozenset[str]) -> dict[str, int]:

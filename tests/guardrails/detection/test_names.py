@@ -331,3 +331,27 @@ def test_names_beside_addresses_lines_and_weak_prepositions(
 def test_lower_case_and_place_phrases_stay_quiet(detector: NameDetector, text: str) -> None:
     """Lower-case words and towns after a place phrase are not PERSON."""
     assert found(detector, text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Maybe it's under Rubija Liberšar", ["Rubija Liberšar"]),  # two unlisted name shapes
+        ("I want to add Irenke Sörös as a beneficiary", ["Irenke Sörös"]),  # the same
+        ("Zio Http is ready", []),  # no vowel: not a name
+        ("Prisma Client is ready", []),  # a rare first name before a common word
+        ("Kubernetes Dashboard is ready", []),  # a common word: never an unlisted pair
+        ("Suite 632\n Črni Vrh\n Slovenia 15755", []),  # an address block's town line
+    ],
+)
+def test_unlisted_pairs_by_shape(detector: NameDetector, text: str, expected: list[str]) -> None:
+    """Two words no lexicon knows are a name when both are shaped like names."""
+    assert found(detector, text) == expected
+
+
+def test_name_shape_separates_names_from_words() -> None:
+    """The shipped shape table scores held-out-looking names above English words."""
+    from guardrails.detection._lexicon import name_shape
+
+    assert min(map(name_shape, ["Szczepańska", "Einojuhani", "Shervashidze"])) > 0.5
+    assert max(map(name_shape, ["Dashboard", "Factory", "Streams", "Cluster"])) < 0
