@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from guardrails._clock import Clock
 from guardrails._errors import UnknownRequestError
+from guardrails.approvals._digest import Digests
 from guardrails.approvals._models import TERMINAL, ApprovalEvent, ApprovalRequest
 from guardrails.approvals.stores import ApprovalStore, Change, Journal, JournalingStore
 from guardrails.audit._sink import Builder
@@ -103,6 +105,8 @@ class ServiceBase:
     _seen: dict[str, tuple[str, int, bool]]
     # (store, audit, whether the store journals that audit's events), see _journals.
     _joint: tuple[object, object, bool] | None = None
+    _digest_key: bytes | None = None
+    _digester: Digests | None = None
 
     # -- listeners ----------------------------------------------------------------------------
 
@@ -210,6 +214,27 @@ class ServiceBase:
             self._notify(kind, request)
             events.append(ApprovalEvent(kind=kind, request=request))
         return events
+
+    def args_digest(self, args: Mapping[str, Any]) -> str:
+        """The digest binding a request to ``args`` (the exact raw arguments), as reviewers see it.
+
+        ``hmac-sha256:…``: keyed, so a reviewer who sees the masked arguments and the digest
+        cannot confirm a guess of a hidden value by hashing it. :meth:`authorize` also accepts
+        the plain ``policy.args_digest`` of the raw arguments (the service keys it).
+        """
+        return self._digests().of(args)
+
+    def _digests(self) -> Digests:
+        found = self._digester
+        if found is None:
+            key = self._digest_key
+            if key is None:
+                secret = getattr(self.store, "secret", None)
+                # A store without secrets: a key of this service only (digests stay unguessable,
+                # but another service on the same store cannot authorize its requests).
+                key = secret("args-digest") if callable(secret) else os.urandom(32)
+            found = self._digester = Digests(key)
+        return found
 
     def get(self, request_id: str) -> ApprovalRequest:
         """The request as it now stands.

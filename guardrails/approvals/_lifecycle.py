@@ -29,6 +29,9 @@ class Lifecycle(ServiceBase):
     def authorize(self, request_id: str, *, args_digest: str) -> AuthorizedCall:
         """Consume the approval of ``request_id`` for the call whose raw args hash to ``args_digest``.
 
+        ``args_digest`` is :meth:`args_digest` of the raw arguments, or their plain
+        ``policy.args_digest`` (keyed here).
+
         Follows an edit's follow-up request. Succeeds once; the request becomes ``consumed``.
 
         Raises:
@@ -38,7 +41,7 @@ class Lifecycle(ServiceBase):
             DecisionRefused: ``digest_mismatch`` or ``already_used``.
         """
         original = self.get(request_id)
-        if original.args_digest != args_digest:
+        if not self._digests().matches(original.args_digest, args_digest):
             refusal = refuse(
                 "digest_mismatch", "the call's arguments changed after the request", original
             )

@@ -29,7 +29,7 @@ from guardrails.approvals._verify import check_decision, refuse
 from guardrails.approvals._votes import Applied, FollowUp, apply_decision
 from guardrails.approvals.stores import ApprovalStore, InMemoryApprovalStore
 from guardrails.identity import Directory, Principal
-from guardrails.policy import Policy, PolicyDecision, ToolCall, args_digest, canonical_json
+from guardrails.policy import Policy, PolicyDecision, ToolCall, canonical_json
 from guardrails.policy._canonical import json_safe_items
 
 __all__ = ["ApprovalService", "AuditRecorder", "GateResult", "Listener", "hide_values"]
@@ -78,6 +78,9 @@ class ApprovalService(Lifecycle):
             is refused unless that tool is known here, so its own policy can apply).
         directory: maps channel identities to principals for :meth:`resolve` (default: the
             principals listed in the policy file, if any).
+        digest_key: the key of the argument digests reviewers see (>= 32 bytes; default: a
+            random secret kept by the store, shared by every process using it). See
+            :meth:`args_digest`.
 
     Example:
         >>> from guardrails.testing import FixedClock
@@ -88,7 +91,7 @@ class ApprovalService(Lifecycle):
         >>> svc.decide(req.id, Decision(verdict="approve", approver=bob,
         ...                             args_digest=req.args_digest)).status
         'approved'
-        >>> svc.authorize(req.id, args_digest=args_digest(call.args)).approvers
+        >>> svc.authorize(req.id, args_digest=svc.args_digest(call.args)).approvers
         ('bob',)
     """
 
@@ -102,6 +105,7 @@ class ApprovalService(Lifecycle):
         permit_key: bytes | Iterable[bytes] | None = None,
         tools: Mapping[str, ToolCall] | None = None,
         directory: Directory | None = None,
+        digest_key: bytes | None = None,
     ) -> None:
         if not isinstance(policy, Policy):
             raise ConfigurationError("ApprovalService needs a Policy")
@@ -115,6 +119,9 @@ class ApprovalService(Lifecycle):
             self._keys = [bytes(permit_key)]
         else:
             self._keys = [bytes(k) for k in permit_key]
+        if digest_key is not None and len(digest_key) < 32:
+            raise ConfigurationError("digest_key must be at least 32 bytes")
+        self._digest_key = digest_key
         self._tools = dict(tools or {})
         self.directory: Directory | None = directory if directory is not None else policy.directory
         self._listeners: list[Listener] = []
@@ -212,7 +219,7 @@ class ApprovalService(Lifecycle):
             tool_call_id=call.id,
             tool_name=call.name,
             requester=requester,
-            args_digest=args_digest(call.args),
+            args_digest=self.args_digest(call.args),
             masked_args=masked,
             rule=decision.rule,
             reason=decision.reason,
@@ -287,7 +294,12 @@ class ApprovalService(Lifecycle):
                     return current.evolve(status="expired", resolved_at=now)
                 raise
             result = apply_decision(
-                current, decision, now=now, policy=self.policy, tools=self._tools
+                current,
+                decision,
+                now=now,
+                policy=self.policy,
+                tools=self._tools,
+                digest=self.args_digest,
             )
             applied.append(result)
             return result.request

@@ -8,7 +8,7 @@ otherwise supersedes the request with a follow-up request of its own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from guardrails._errors import InputError
 from guardrails.approvals._models import ApprovalRequest, Decision, Vote, new_id
 from guardrails.approvals._verify import refuse
-from guardrails.policy import Policy, PolicyDecision, ToolCall, args_digest
+from guardrails.policy import Policy, PolicyDecision, ToolCall
 
 __all__ = ["Applied", "FollowUp", "apply_decision"]
 
@@ -45,8 +45,11 @@ def apply_decision(
     now: datetime,
     policy: Policy,
     tools: Mapping[str, ToolCall],
+    digest: Callable[[Mapping[str, Any]], str],
 ) -> Applied:
     """Record ``decision`` (already verified by ``check_decision``) on ``current``.
+
+    ``digest`` keys the edited arguments' digest like the request's (``ApprovalService.args_digest``).
 
     Raises:
         DecisionRefused: ``edit_invalid``, ``edit_unknown_tool`` or ``edit_denied``.
@@ -58,7 +61,7 @@ def apply_decision(
     if decision.verdict == "edit":
         edited_tool = decision.edited_tool or current.tool_name
         try:
-            edited_digest = args_digest(decision.edited_args or {})
+            edited_digest = digest(decision.edited_args or {})
         except InputError:
             raise refuse("edit_invalid", "edited arguments are not plain JSON", current) from None
     vote = Vote(

@@ -6,7 +6,9 @@ so two approvers deciding at the same moment — in two threads or two processes
 the second sees the first's result. If ``change`` raises, nothing is written and the exception
 propagates.
 
-The built-in stores also implement :class:`JournalingStore`: when the audit trail lives in the
+The built-in stores also keep named random secrets (``secret(name)``: created on first use, the
+same for every process sharing the store), which key the argument digests reviewers see, and
+implement :class:`JournalingStore`: when the audit trail lives in the
 same database (``shares_audit``), ``update(..., journal=...)`` appends the audit events of the
 change in the *same* transaction, so a decision and its audit event are committed together or not
 at all (and share one fsync).

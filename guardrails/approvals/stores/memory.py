@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterable
 from datetime import datetime
@@ -25,7 +26,13 @@ class InMemoryApprovalStore:
 
     def __init__(self) -> None:
         self._rows: dict[str, ApprovalRequest] = {}
+        self._secrets: dict[str, bytes] = {}
         self._lock = threading.Lock()
+
+    def secret(self, name: str, /) -> bytes:
+        """A random 32-byte secret named ``name``, created on first use (lives with the store)."""
+        with self._lock:
+            return self._secrets.setdefault(name, os.urandom(32))
 
     def create(self, request: ApprovalRequest, /) -> None:
         """Insert a new request."""

@@ -93,6 +93,12 @@ class PostgresApprovalStore:
                 "UPDATE {} SET status = %s, next_due = %s, data = %s, version = version + 1 "
                 "WHERE id = %s"
             ).format(table),
+            "secret_put": sql.SQL(
+                "INSERT INTO {} (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING"
+            ).format(sql.Identifier(schema, "guardrails_secrets")),
+            "secret_get": sql.SQL("SELECT value FROM {} WHERE name = %s").format(
+                sql.Identifier(schema, "guardrails_secrets")
+            ),
             "pending": sql.SQL(
                 "SELECT data FROM {} WHERE status = 'pending' ORDER BY created_at, id LIMIT %s"
             ).format(table),
@@ -108,6 +114,9 @@ class PostgresApprovalStore:
                 "created_at timestamptz NOT NULL, next_due timestamptz NOT NULL, data text NOT NULL, "
                 "version bigint NOT NULL DEFAULT 0)"
             ).format(table),
+            sql.SQL(
+                "CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, value bytea NOT NULL)"
+            ).format(sql.Identifier(schema, "guardrails_secrets")),
             sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (status, next_due)").format(
                 sql.Identifier("guardrails_approvals_due"), table
             ),
@@ -147,6 +156,15 @@ class PostgresApprovalStore:
                 )
                 self._pools = (pid, pool)
             return self._pools[1]
+
+    def secret(self, name: str, /) -> bytes:
+        """A random 32-byte secret named ``name``, created once, shared by every replica."""
+        with self._pool().connection() as conn:
+            conn.execute(self._q["secret_put"], (name, os.urandom(32)))
+            row = conn.execute(self._q["secret_get"], (name,)).fetchone()
+        if row is None:  # pragma: no cover - inserted just above
+            raise ApprovalError("the approval store lost its secret")
+        return bytes(row[0])
 
     def create(self, request: ApprovalRequest, /) -> None:
         """Insert a new request."""

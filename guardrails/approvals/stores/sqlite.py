@@ -44,6 +44,10 @@ CREATE INDEX IF NOT EXISTS guardrails_approvals_due
     ON guardrails_approvals (status, next_due);
 CREATE INDEX IF NOT EXISTS guardrails_approvals_created
     ON guardrails_approvals (status, created_at);
+CREATE TABLE IF NOT EXISTS guardrails_secrets (
+    name TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
 """
 
 
@@ -101,6 +105,18 @@ class SQLiteApprovalStore:
             with self._lock:
                 self._all.append(conn)
         return conn
+
+    def secret(self, name: str, /) -> bytes:
+        """A random 32-byte secret named ``name``, created once, shared by every process."""
+        conn = self._conn()
+        conn.execute(
+            "INSERT OR IGNORE INTO guardrails_secrets (name, value) VALUES (?, ?)",
+            (name, os.urandom(32)),
+        )
+        row = conn.execute(
+            "SELECT value FROM guardrails_secrets WHERE name = ?", (name,)
+        ).fetchone()
+        return bytes(row[0])
 
     def create(self, request: ApprovalRequest, /) -> None:
         """Insert a new request."""

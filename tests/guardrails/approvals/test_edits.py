@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from guardrails import ApprovalRequired, DecisionRefused
-from guardrails.approvals import ApprovalService, Decision, args_digest
+from guardrails.approvals import ApprovalService, Decision
 
 from .conftest import BOB, CAROL, RAW_EMAIL
 
@@ -33,7 +33,7 @@ def test_edit_of_the_same_tool_gets_a_new_digest(
     assert outcome.status == "approved"
     call = service.authorize(req.id, args_digest=req.args_digest)
     assert call.edited
-    assert call.args_digest == args_digest(new_args) != req.args_digest
+    assert call.args_digest == service.args_digest(new_args) != req.args_digest
     assert dict(call.edited_args or {}) == new_args
 
 

@@ -23,7 +23,7 @@ SNAPSHOTS = Path(__file__).parent / "snapshots"
 
 def _card(**changes: object) -> Card:
     """A deterministic card: fixed clock, fixed request id."""
-    svc = ApprovalService(Policy.from_yaml(POLICY), clock=FixedClock())
+    svc = ApprovalService(Policy.from_yaml(POLICY), clock=FixedClock(), digest_key=b"k" * 32)
     call = ToolCall(name="refund", args={"to": EMAIL, "amount": 250}, id="call_1")
     req = svc.gate(call, requester=svc.resolve("principal", "alice"), masked_args=MASKED).request
     card = dataclasses.replace(Card.from_request(req), request_id="apr_snapshot")

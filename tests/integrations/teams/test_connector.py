@@ -121,7 +121,7 @@ def test_open_card_snapshot() -> None:
     from guardrails.channels import Card
     from integrations.teams import request_card
 
-    svc = ApprovalService(Policy.from_yaml(POLICY), clock=FixedClock())
+    svc = ApprovalService(Policy.from_yaml(POLICY), clock=FixedClock(), digest_key=b"k" * 32)
     card = dataclasses.replace(Card.from_request(open_request(svc)), request_id="apr_snapshot")
     text = json.dumps(request_card(card), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     path = SNAPSHOT / "card_open.json"
