@@ -89,7 +89,10 @@ _FR = re.compile(  # "12 rue de la Paix", "5 bis, avenue Foch"
 _PO_BOX = re.compile(
     r"\b(?:P\.?[ \t]?O\.?[ \t]*Box|Post[ \t]+Office[ \t]+Box|POB|Postfach|Apartado|Casilla|"
     r"(?:PSC|Unit)[ \t]+\d{3,5},?[ \t]+Box)[ \t]*#?[ \t]*\d{1,7}"
-    r"(?:,?[ \t]*\n?[ \t]*(?:APO|FPO|DPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{5})?",
+    r"(?:,?[ \t]*\n?[ \t]*(?:APO|FPO|DPO)[ \t]+(?:AA|AE|AP)[ \t]+\d{5})?"
+    # US Navy / Coast Guard ships: "USNS Bergman\nFPO AP 93757"
+    r"|\b(?:USNS|USS|USNV|USCGC)[ \t]+[^\W\d_][\w'’-]*(?:[ \t][^\W\d_][\w'’-]*)?,?"
+    r"[ \t]*\n?[ \t]*FPO[ \t]+(?:AA|AE|AP)[ \t]+\d{5}",
     re.IGNORECASE,
 )
 _UNIT_ONLY = re.compile(r"\b(?:Apt|Apartment|Suite|Ste)\.?[ \t]*#?[ \t]*\d{1,5}[A-Za-z]?\b")
@@ -139,7 +142,7 @@ _ANCHORS = (
     r"travessa|ul|ulica|al|aleja)\.?[ \t]+\S",
     r"(?i)\b(?:p\.?[ \t]?o\.?[ \t]*box|post[ \t]+office|pob|postfach|apartado|casilla|psc|"
     r"unit[ \t]+\d{3,5}[ \t]+box)"
-    r"[ \t]*[#0-9]",
+    r"[ \t]*[#0-9]|\b(?:USNS|USS|USNV|USCGC|usns|uss|usnv|uscgc)[ \t]+[A-Za-z]",
     r"\b(?:Apt|Apartment|Suite|Ste)\.?[ \t]*#?[ \t]*\d",
     r"(?i)\b(?:(?:lives?|living|located|resides?|office[ \t]+is|drops?[ \t]+(?:you|it|them)"
     r"[ \t]+off)[ \t]+(?:at|on)|(?:new[ \t]+)?address[ \t]+is)[ \t]+[0-9A-Za-z]",
@@ -154,6 +157,7 @@ _AT_START = {
 }
 _SUFFIX_BEFORE, _SUFFIX_AFTER = 60, 160  # window around "…straße 5" for the street word
 _MEMO = Memo()
+_REGION = 10**9  # the population the lexicon gives countries, US states and continents
 
 
 @dataclass(kw_only=True)
@@ -203,6 +207,12 @@ class AddressDetector:
             lo = max(0, end - _US_BEFORE)
             found.extend(m.span() for m in _US.finditer(text, lo, end + 120) if m.start() < end)
         found.extend(table_reader().cells(text).get(ADDRESS, ()))
+        if found:
+            found = [
+                (s if _UNIT_ONLY.fullmatch(text, s, e) else _with_house_number(text, s, e), e)
+                for s, e in found
+            ]
+            found.extend(_block_lines(text, found))
         spans: list[Span] = []
         last_end = -1
         # longest first at each start, then drop anything inside an already kept address
@@ -220,6 +230,75 @@ class AddressDetector:
                 )
                 last_end = e
         return spans
+
+
+# A street line without a street-type word ("20789 Allika 46", "6614 Luite tee 87"), only read right
+# before a unit ("Apt. 297", "Suite 501") on the same or the next line of an address block.
+_STREET_LINE = re.compile(
+    rf"\d{{1,6}}[A-Za-z]?[ \t]+[{LETTER}](?:[{LETTER}]|['’.-])*"
+    rf"(?:[ \t]+[{LETTER}](?:[{LETTER}]|['’.-])*){{0,4}}[ \t]+\d{{1,5}}[A-Za-z]?\.?"
+)
+_LINE_PREFIX = re.compile(r"[ \t>?*|-]*")
+# A country line closing an address block, with the postcode: "Estonia 62488".
+_COUNTRY_POSTCODE = re.compile(
+    rf"[ \t>?*|-]*([{UPPER}][{LETTER}'’. ()-]{{2,40}}?)[ \t]+(\d{{3,6}}(?:[ -]\d{{2,4}})?)[ \t]*$"
+)
+# a house number opening the line of a street ("\n    3482 |Via Franscini 71")
+_HOUSE_NUMBER_BEFORE = re.compile(r"(?:^|\n)[ \t>?*|-]*(\d{1,6}[ \t]+)$")
+_BLOCK_LINES = 4  # how far below an address its country line may be
+
+
+_LINE_MAX = 160
+
+
+def _line_start(text: str, pos: int) -> int:
+    """The start of the line holding ``pos``, looking back at most ``_LINE_MAX`` characters."""
+    lo = max(0, pos - _LINE_MAX)
+    nl = text.rfind("\n", lo, pos)
+    return nl + 1 if nl >= 0 else lo
+
+
+def _with_house_number(text: str, start: int, end: int) -> int:
+    """The start of an address, moved back over a house number on the same line
+    ("3482 |Via Franscini 71")."""
+    m = _HOUSE_NUMBER_BEFORE.search(text, max(0, start - 24), start)
+    return m.start(1) if m is not None else start
+
+
+def _block_lines(text: str, found: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """More of the address blocks around ``found``: a street line right before a unit, and the
+    postcode on the country line that closes the block."""
+    out: list[tuple[int, int]] = []
+    places = lexicons().places
+    starts = {s for s, _ in found}
+    for s, e in found:
+        if _UNIT_ONLY.fullmatch(text, s, e):
+            # the street before the unit: on the same line ("1593 Pagari 18 Suite 932") or above
+            # (windows of _LINE_MAX: a unit inside a huge line must not rescan the line)
+            line = _line_start(text, s)
+            before = text[line:s].rstrip(" \t,")
+            if not before.strip(" \t>?*|-") and line > 0:
+                prev = _line_start(text, line - 1)
+                line, before = prev, text[prev : line - 1].rstrip(" \t,\r")
+            lead = _LINE_PREFIX.match(before)
+            a = line + (lead.end() if lead else 0)
+            m = _STREET_LINE.fullmatch(text, a, line + len(before))
+            if m is not None and a not in starts and _street_words(m.group()):
+                out.append(m.span())
+        # the country line below: "Estonia 62488" (the postcode is part of the address)
+        pos = e
+        for _ in range(_BLOCK_LINES):
+            nl = text.find("\n", pos, pos + 200)
+            if nl < 0:
+                break
+            pos = nl + 1
+            end = text.find("\n", pos, pos + 200)
+            end = len(text) if end < 0 else end
+            m = _COUNTRY_POSTCODE.match(text, pos, end)
+            if m is not None and places.get(m.group(1).rstrip().casefold(), 0) >= _REGION:
+                out.append(m.span(2))
+                break
+    return out
 
 
 def _street_words(value: str) -> bool:

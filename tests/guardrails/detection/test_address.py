@@ -101,3 +101,37 @@ def test_field_names_exported() -> None:
 def test_exact_extent(detector: AddressDetector, text: str, expected: list[str]) -> None:
     """An address span stops before sentence punctuation and closing quotes."""
     assert found(detector, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a street line without a street word, right before a unit, and the closing postcode
+        (
+            "William Hughes\n\n20789 Allika 46\n Suite 501\n Riisa\n\n Estonia 62488",
+            ["20789 Allika 46", "Suite 501", "62488"],
+        ),
+        # the same on one line; the house number opening the line joins a known street
+        ("    1593 Pagari 18 Suite 932\n", ["1593 Pagari 18", "Suite 932"]),
+        ("    3482 Via Franscini 71 Suite 838\n", ["3482 Via Franscini 71 Suite 838"]),
+        # a US Navy ship address
+        ("USNS Bergman\nFPO AP 93757", ["USNS Bergman\nFPO AP 93757"]),
+        # a unit after an apartment number keeps its own street
+        ("Apt. 117 5720 Skoanveien 226\nFAUSKE", ["Apt. 117", "5720 Skoanveien 226"]),
+    ],
+)
+def test_address_blocks(detector: AddressDetector, text: str, expected: list[str]) -> None:
+    """Street lines before units, house numbers, country-line postcodes, ship addresses."""
+    assert found(detector, text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "pytest 7 Suite 3 passed",  # no house number: not a street line
+        "Version 12345\nGermany 2024",  # a country line not below an address
+    ],
+)
+def test_address_block_rules_need_a_block(detector: AddressDetector, text: str) -> None:
+    """The block rules only extend addresses that are already there."""
+    assert [v for v in found(detector, text) if not v.startswith("Suite")] == []
