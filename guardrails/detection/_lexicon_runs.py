@@ -78,6 +78,7 @@ _NOT_SURNAME = word_set(
     university college school academy institute foundation hospital clinic bank trust fund
     street avenue road boulevard drive lane way court place square terrace parkway highway
     center centre building tower plaza mall hotel airport station county city state
+    mr mrs ms mx dr prof sir
     """
 )
 

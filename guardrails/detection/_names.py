@@ -262,6 +262,8 @@ class NameDetector:
             self._relatives(text, found)
         out: dict[tuple[int, int], float] = {}
         for (s, end), sc in found.items():
+            if _ORG_OR_STREET_AFTER.match(text, end):  # "Johnson Inc.", "Isaac Lodge Street"
+                continue
             e = end
             if addresses.overlaps(s, e):
                 # "Mrs. Barbara Yudina Apt. 675": the name ends where the address starts
@@ -526,6 +528,19 @@ class NameDetector:
             return False
         common = self._runs.lx.common_words
         return not all(w.casefold() in common for w in words)
+
+
+# Words after which a name is an organisation's or a street's ("Rand Corporation", "Thomas and
+# Sons", "Ane Flats Street", "Hoge Wei 32 St.").
+_ORG_OR_STREET_AFTER = re.compile(
+    r"(?:[ \t]*,)?[ \t]+(?:(?:and|&)[ \t]+(?:Sons|Co)\b|(?:Inc|Corp|Corporation|LLC|Ltd|Limited|"
+    r"GmbH|AG|PLC|Group|Holdings|Partners|Investments|Consulting|Associates|Capital|Ventures|"
+    r"Foundation|Institute|University|College|Bank|Hotel|Hospital|Orchestra|Brothers|Bros)\b|"
+    # a street word, unless a capitalized word follows ("… Dr. Ahmed", "… St Georges")
+    r"(?:\d{1,5}[ \t]+)?(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Trail|"
+    r"Loop|Parkway|Pkwy|Highway|Hwy|Terrace|Crescent|Court|Ct|Place|Pl|Square|Sq|Alley|Way)\b\.?+"
+    r"(?![ \t]*[A-Z][a-z]))"
+)
 
 
 def _before_address(text: str, start: int, end: int, addresses: list[tuple[int, int]]) -> int:

@@ -355,3 +355,20 @@ def test_name_shape_separates_names_from_words() -> None:
 
     assert min(map(name_shape, ["Szczepańska", "Einojuhani", "Shervashidze"])) > 0.5
     assert max(map(name_shape, ["Dashboard", "Factory", "Streams", "Cluster"])) < 0
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Invoice from Johnson Inc. attached", []),  # an organisation named after a person
+        ("Rand Corporation\n213 Main St", []),  # the same on its own line
+        ("Thomas and Sons is a bank", []),  # "and Sons"
+        ("shows on Isaac Lodge Street were great", []),  # a street named after a person
+        ("Maria Garcia Dr. Ahmed Khan", ["Maria Garcia", "Ahmed Khan"]),  # a title, not a street
+    ],
+)
+def test_names_of_organisations_and_streets(
+    detector: NameDetector, text: str, expected: list[str]
+) -> None:
+    """A name followed by an organisation or street word names that, not a person."""
+    assert found(detector, text) == expected
