@@ -102,7 +102,7 @@ TEXT_CASES: dict[str, Callable[[int], str]] = {
 DEPTHS = (10_000, 20_000, 40_000)
 MIN_SECONDS = 0.3  # CPU seconds of the first point; faster cases are scaled up
 MAX_FIRST_MB = 16.0  # … but never beyond this first size (the last point is 4x)
-MAX_FIRST_DEPTH = 160_000
+MAX_FIRST_DEPTH = 1_280_000
 
 
 def _nested_json(depth: int) -> str:
