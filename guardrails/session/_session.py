@@ -21,6 +21,15 @@ if TYPE_CHECKING:
 
 __all__ = ["CacheStats", "RedactionSession"]
 
+
+def _as_bytes(redacted: Any) -> bytes:
+    if isinstance(redacted, str):
+        return _keys.utf8(redacted)
+    if isinstance(redacted, bytes):
+        return redacted
+    return _keys.dumps(redacted) or _keys.utf8(repr(redacted))
+
+
 T = TypeVar("T")
 
 # Fix-up passes over a history: a redo rarely teaches the vault anything new.
@@ -148,10 +157,7 @@ class RedactionSession:
             self.stats.count(result.counts)
             return result.text
 
-        out = str(self._cached("t", _keys.utf8(text), scan))
-        if out != text:
-            self._remember("t", _keys.utf8(out), out)
-        return out
+        return str(self._cached("t", _keys.utf8(text), scan, fixpoint=_keys.utf8))
 
     def redact_data(self, obj: T) -> T:
         """Redact structured data (same shape back). JSON-native items are cached by content.
@@ -235,9 +241,11 @@ class RedactionSession:
                     out.append(seen.redacted)
                     current.append(seen)
                     continue
+                size = len(self._vault)
                 redacted = self.redact_item(item, partial(redact, i), kind=kind, parsed_json=True)
                 out.append(redacted)
-                current.append(_Seen(digest=digest, redacted=redacted, vault_size=len(self._vault)))
+                stamp = self._stamp(size, redacted)
+                current.append(_Seen(digest=digest, redacted=redacted, vault_size=stamp))
             for _ in range(_MAX_PASSES):
                 stale = [
                     i
@@ -247,6 +255,7 @@ class RedactionSession:
                 if not stale:
                     break
                 for i in stale:
+                    size = len(self._vault)
                     redacted = self.redact_item(
                         items[i], partial(redact, i), kind=kind, parsed_json=True
                     )
@@ -254,7 +263,7 @@ class RedactionSession:
                     old = current[i]
                     assert old is not None
                     current[i] = _Seen(
-                        digest=old.digest, redacted=redacted, vault_size=len(self._vault)
+                        digest=old.digest, redacted=redacted, vault_size=self._stamp(size, redacted)
                     )
             if self._cache_size:
                 self._histories[kind] = current
@@ -280,7 +289,19 @@ class RedactionSession:
         with self._lock:
             return len(self._vault) > size and self._learned_since(size, data)
 
-    def _cached(self, kind: str, blob: bytes, scan: Callable[[], Any]) -> Any:
+    def _cached(
+        self,
+        kind: str,
+        blob: bytes,
+        scan: Callable[[], Any],
+        *,
+        fixpoint: Callable[[Any], bytes] | None = None,
+    ) -> Any:
+        """``scan()`` for ``blob``, cached and stamped with the vault size it is valid for.
+
+        ``fixpoint`` (masking is idempotent in the same vault) also caches the result as the
+        result of its own key (``fixpoint(result)``), with the same stamp, in the same lock.
+        """
         key = _keys.digest(kind, blob)
         with self._lock:
             entry = self._cache.get(key)
@@ -290,27 +311,45 @@ class RedactionSession:
                     entry.vault_size = size
                     self._cache.move_to_end(key)
                     self.stats.hits += 1
+                    if fixpoint is not None:
+                        self._remember(kind, blob, fixpoint(entry.redacted), entry.redacted, size)
                     return entry.redacted
                 self.stats.rechecks += 1
             self.stats.misses += 1
             redacted = scan()
+            stamp = self._stamp(size, redacted)
             if self._cache_size:
-                self._cache[key] = _Entry(redacted=redacted, vault_size=len(self._vault))
+                self._cache[key] = _Entry(redacted=redacted, vault_size=stamp)
                 self._cache.move_to_end(key)
                 while len(self._cache) > self._cache_size:
                     self._cache.popitem(last=False)
+                if fixpoint is not None:
+                    self._remember(kind, blob, fixpoint(redacted), redacted, stamp)
             return redacted
 
-    def _remember(self, kind: str, blob: bytes, redacted: Any) -> None:
-        """Cache ``redacted`` as the result for ``blob`` (a fixpoint), stamped with the vault now."""
-        if not self._cache_size:
+    def _stamp(self, size: int, redacted: Any) -> int:
+        """The vault size a result computed from a vault of ``size`` values is valid for.
+
+        The vault may be taught by other threads while a scan runs (writers that do not take
+        this lock: uncached structured items, the guard's output redaction). A value learned
+        meanwhile that is still raw in the result makes it stale: it keeps the size before the
+        scan, so the next hit rechecks it instead of serving it as valid.
+        """
+        now = len(self._vault)
+        if now > size and self._learned_since(size, _as_bytes(redacted)):
+            return size
+        return now
+
+    def _remember(self, kind: str, blob: bytes, out: bytes, redacted: Any, stamp: int) -> None:
+        """Cache ``redacted`` as the result for its own form ``out`` (a fixpoint), with the stamp
+        of the entry it comes from (caller holds the lock)."""
+        if out == blob or not self._cache_size:
             return
-        key = _keys.digest(kind, blob)
-        with self._lock:
-            if key not in self._cache:
-                self._cache[key] = _Entry(redacted=redacted, vault_size=len(self._vault))
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+        key = _keys.digest(kind, out)
+        if key not in self._cache:
+            self._cache[key] = _Entry(redacted=redacted, vault_size=stamp)
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
 
     def _learned_since(self, size: int, blob: bytes) -> bool:
         """Does ``blob`` contain a value the vault learned after it held ``size`` entries?"""
