@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, cast
 from guardrails._errors import ApprovalError, UnknownRequestError
 from guardrails.approvals._codec import decode, encode
 from guardrails.approvals._models import ApprovalRequest
+from guardrails.approvals._sealing import LazySealer
 from guardrails.approvals.stores._protocol import Change, Journal
 from guardrails.audit import PostgresSink
 from guardrails.audit._events import GENESIS_HASH
@@ -29,7 +30,7 @@ _IDLE = 0  # psycopg.pq.TransactionStatus.IDLE
 
 
 def write_batch(
-    conn: psycopg.Connection[Any], queries: dict[str, Any], items: list[Item]
+    conn: psycopg.Connection[Any], queries: dict[str, Any], items: list[Item], sealer: LazySealer
 ) -> tuple[list[ApprovalRequest | Exception], dict[str, tuple[int, ApprovalRequest]]]:
     """Apply ``items`` in one transaction on ``conn``; returns per item the new request or that
     caller's exception, and every row read as ``id -> (version now, request now)``.
@@ -45,14 +46,14 @@ def write_batch(
             heads = {key: _head_cursor(conn, sink) for key, sink in sinks.items()}
             rows = conn.execute(queries["lock"], (ids,))
         fetched = rows.fetchall()
-        state = {row[0]: decode(row[1]) for row in fetched}
+        state = {row[0]: decode(row[1], sealer) for row in fetched}
         trail = {key: _head_of(cur) for key, cur in heads.items()}
         out, changed, builds = _apply(items, state)
         with conn.pipeline():
             if changed:
                 conn.cursor().executemany(
                     queries["write"],
-                    [(r.status, r.next_due, encode(r), r.id) for r in changed.values()],
+                    [(r.status, r.next_due, encode(r, sealer), r.id) for r in changed.values()],
                 )
             for key, sink in sinks.items():
                 if builds.get(key):

@@ -27,6 +27,7 @@ from guardrails._errors import (
 from guardrails._group import GroupCommit
 from guardrails.approvals._codec import decode, encode
 from guardrails.approvals._models import ApprovalRequest
+from guardrails.approvals._sealing import LazySealer, Sealer
 from guardrails.approvals.stores._cache import VersionCache
 from guardrails.approvals.stores._pg_batch import Item, write_batch
 from guardrails.approvals.stores._protocol import Change, Journal
@@ -49,12 +50,22 @@ class PostgresApprovalStore:
     Args:
         conninfo: a libpq connection string or ``postgresql://`` URL.
         schema: the schema holding the ``guardrails_approvals`` table (created if missing).
+        max_connections: the size of this process's connection pool.
+        data_key: the 32-byte AES key sealing reviewers' edited arguments at rest (default: a
+            random secret kept in this database; see ``guardrails.approvals._sealing``).
 
     Example:
         >>> store = PostgresApprovalStore("postgresql://127.0.0.1/test")  # doctest: +SKIP
     """
 
-    def __init__(self, conninfo: str, *, schema: str = "public", max_connections: int = 8) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        *,
+        schema: str = "public",
+        max_connections: int = 8,
+        data_key: bytes | None = None,
+    ) -> None:
         try:
             import psycopg
             import psycopg_pool
@@ -63,6 +74,8 @@ class PostgresApprovalStore:
             raise MissingDependencyError("psycopg", "postgres") from exc
         if max_connections < 1:
             raise ConfigurationError("max_connections must be at least 1")
+        if data_key is not None:
+            Sealer(data_key)  # a bad key fails here, at construction
         if not _IDENT.match(schema):
             raise ConfigurationError("schema must be a plain SQL identifier")
         self._psycopg = psycopg
@@ -75,6 +88,7 @@ class PostgresApprovalStore:
         self._shared: dict[int, tuple[AuditSink, bool]] = {}  # id(sink) -> (sink, answer)
         self._group: GroupCommit[Item, ApprovalRequest] = GroupCommit(self._update_batch)
         self._seen = VersionCache()
+        self._sealer = LazySealer(lambda: data_key or self.secret("edited-args"))
         table = sql.Identifier(schema, "guardrails_approvals")
         self._q = {
             "insert": sql.SQL(
@@ -177,7 +191,7 @@ class PostgresApprovalStore:
                         request.status,
                         request.created_at,
                         request.next_due,
-                        encode(request),
+                        encode(request, self._sealer),
                     ),
                 )
         except self._psycopg.errors.UniqueViolation as exc:
@@ -190,7 +204,7 @@ class PostgresApprovalStore:
             row = conn.execute(self._q["read"], (request_id,)).fetchone()
         if row is None:
             return None
-        request = decode(row[0])
+        request = decode(row[0], self._sealer)
         self._seen.put(request_id, row[1], request)
         return request
 
@@ -198,7 +212,7 @@ class PostgresApprovalStore:
         """The requests that exist among ``request_ids``, by id (one round trip)."""
         with self._pool().connection() as conn:
             rows = conn.execute(self._q["many"], (list(request_ids),)).fetchall()
-        return {row[0]: decode(row[1]) for row in rows}
+        return {row[0]: decode(row[1], self._sealer) for row in rows}
 
     def shares_audit(self, sink: AuditSink, /) -> bool:
         """True for a :class:`~guardrails.audit.PostgresSink` in this store's database."""
@@ -252,7 +266,7 @@ class PostgresApprovalStore:
             row = conn.execute(self._q["read"], (request_id,)).fetchone()
             if row is None:
                 raise UnknownRequestError(f"no approval request {request_id}")
-            current = decode(row[0])
+            current = decode(row[0], self._sealer)
             self._seen.put(request_id, row[1], current)
             new = change(current)
             if new is current:
@@ -267,7 +281,9 @@ class PostgresApprovalStore:
 
     def _write(self, conn: psycopg.Connection[Any], new: ApprovalRequest, version: int) -> bool:
         """Compare-and-set (autocommit): whether the row still had ``version`` and now has ``new``."""
-        cur = conn.execute(self._q["cas"], (new.status, new.next_due, encode(new), new.id, version))
+        cur = conn.execute(
+            self._q["cas"], (new.status, new.next_due, encode(new, self._sealer), new.id, version)
+        )
         if cur.rowcount != 1:
             self._seen.drop(new.id)
             return False
@@ -278,7 +294,7 @@ class PostgresApprovalStore:
         # Runs in the group-commit leader; batches never overlap, so one connection serves them.
         try:
             with self._pool().connection() as conn:
-                out, seen = write_batch(conn, self._q, items)
+                out, seen = write_batch(conn, self._q, items, self._sealer)
         except self._psycopg.Error as exc:
             for request_id, _, _ in items:
                 self._seen.drop(request_id)
@@ -298,7 +314,7 @@ class PostgresApprovalStore:
                 rows = conn.execute(self._q["pending"], (limit,)).fetchall()
             else:
                 rows = conn.execute(self._q["due"], (due_before, limit)).fetchall()
-        return [decode(r[0]) for r in rows]
+        return [decode(r[0], self._sealer) for r in rows]
 
     def close(self) -> None:
         """Close this process's connections (the store reopens a pool if used again)."""

@@ -23,6 +23,7 @@ from guardrails._errors import ApprovalError, ConfigurationError, UnknownRequest
 from guardrails._group import GroupCommit
 from guardrails.approvals._codec import decode, encode, ts
 from guardrails.approvals._models import ApprovalRequest
+from guardrails.approvals._sealing import LazySealer, Sealer
 from guardrails.approvals.stores._protocol import Change, Journal
 from guardrails.audit import AuditSink, SQLiteSink
 from guardrails.audit._sink import Builder
@@ -59,6 +60,8 @@ class SQLiteApprovalStore:
         synchronous: ``"FULL"`` (default) makes each decision durable on power loss; ``"NORMAL"``
             is durable against a process crash only, and faster.
         timeout: seconds to wait for the write lock before failing.
+        data_key: the 32-byte AES key sealing reviewers' edited arguments at rest (default: a
+            random secret kept in this database; see ``guardrails.approvals._sealing``).
 
     Example:
         >>> import tempfile, os
@@ -73,9 +76,12 @@ class SQLiteApprovalStore:
         *,
         synchronous: Literal["FULL", "NORMAL"] = "FULL",
         timeout: float = 30.0,
+        data_key: bytes | None = None,
     ) -> None:
         if synchronous not in ("FULL", "NORMAL"):
             raise ConfigurationError("synchronous must be 'FULL' or 'NORMAL'")
+        if data_key is not None:
+            Sealer(data_key)  # a bad key fails here, at construction
         self.path = Path(path)
         self._sync = synchronous
         self._timeout = timeout
@@ -83,6 +89,7 @@ class SQLiteApprovalStore:
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._shared: dict[int, tuple[AuditSink, bool]] = {}  # id(sink) -> (sink, shares_audit)
+        self._sealer = LazySealer(lambda: data_key or self.secret("edited-args"))
         self._group: GroupCommit[_Item, ApprovalRequest] = GroupCommit(self._update_batch)
         conn = self._conn()
         conn.executescript(_SCHEMA)
@@ -129,7 +136,7 @@ class SQLiteApprovalStore:
                     request.status,
                     ts(request.created_at),
                     ts(request.next_due),
-                    encode(request),
+                    encode(request, self._sealer),
                 ),
             )
         except sqlite3.IntegrityError as exc:
@@ -142,7 +149,7 @@ class SQLiteApprovalStore:
             .execute("SELECT data FROM guardrails_approvals WHERE id = ?", (request_id,))
             .fetchone()
         )
-        return decode(row[0]) if row else None
+        return decode(row[0], self._sealer) if row else None
 
     def get_many(self, request_ids: Iterable[str], /) -> dict[str, ApprovalRequest]:
         """The requests that exist among ``request_ids``, by id (batched reads)."""
@@ -156,7 +163,7 @@ class SQLiteApprovalStore:
                 f"SELECT id, data FROM guardrails_approvals WHERE id IN ({marks})",  # noqa: S608
                 chunk,
             ).fetchall()
-            out.update((row[0], decode(row[1])) for row in rows)
+            out.update((row[0], decode(row[1], self._sealer)) for row in rows)
         return out
 
     def shares_audit(self, sink: AuditSink, /) -> bool:
@@ -214,16 +221,15 @@ class SQLiteApprovalStore:
             raise
         return out
 
-    @staticmethod
     def _apply(
-        conn: sqlite3.Connection, request_id: str, change: Change, journal: Journal | None
+        self, conn: sqlite3.Connection, request_id: str, change: Change, journal: Journal | None
     ) -> tuple[ApprovalRequest, Sequence[Builder]]:
         row = conn.execute(
             "SELECT data FROM guardrails_approvals WHERE id = ?", (request_id,)
         ).fetchone()
         if row is None:
             raise UnknownRequestError(f"no approval request {request_id}")
-        current = decode(row[0])
+        current = decode(row[0], self._sealer)
         new = change(current)
         if new is current:
             return new, ()
@@ -233,7 +239,7 @@ class SQLiteApprovalStore:
         builds = journal.events(new) if journal is not None else ()
         conn.execute(
             "UPDATE guardrails_approvals SET status = ?, next_due = ?, data = ? WHERE id = ?",
-            (new.status, ts(new.next_due), encode(new), request_id),
+            (new.status, ts(new.next_due), encode(new, self._sealer), request_id),
         )
         return new, builds
 
@@ -253,7 +259,7 @@ class SQLiteApprovalStore:
                 "ORDER BY next_due, id LIMIT ?",
                 (ts(due_before), limit),
             )
-        return [decode(r[0]) for r in rows.fetchall()]
+        return [decode(r[0], self._sealer) for r in rows.fetchall()]
 
     def close(self) -> None:
         """Close every connection this store opened in this process."""

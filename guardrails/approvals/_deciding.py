@@ -1,0 +1,216 @@
+"""Verifying and recording decisions, and signed permits (part of :class:`ApprovalService`)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from guardrails._errors import ConfigurationError, DecisionRefused
+from guardrails.approvals._lifecycle import expired_event
+from guardrails.approvals._models import ApprovalRequest, Decision, DecisionOutcome
+from guardrails.approvals._permits import issue_permit, verify_permit
+from guardrails.approvals._requests import Requests, mask_edit
+from guardrails.approvals._verify import check_decision, refuse
+from guardrails.approvals._votes import Applied, FollowUp, apply_decision
+
+__all__ = ["Deciding"]
+
+
+class Deciding(Requests):
+    """decide / issue_permit / decide_permit of :class:`~guardrails.approvals.ApprovalService`."""
+
+    _keys: list[bytes]
+
+    def decide(self, request_id: str, decision: Decision) -> DecisionOutcome:
+        """Verify ``decision`` and record it atomically; every refusal is audited and raised.
+
+        Raises:
+            DecisionRefused: verification failed (``code`` says why; see ``_verify``).
+            UnknownRequestError: no such request.
+        """
+        now = self.clock.now()
+        # What the (possibly retried) transaction decided, for the steps after it commits.
+        applied: list[Applied] = []
+        expiry: list[DecisionRefused] = []
+
+        def change(current: ApprovalRequest) -> ApprovalRequest:
+            applied.clear()
+            expiry.clear()
+            try:
+                check_decision(current, decision, now=now)
+            except DecisionRefused as refusal:
+                if refusal.code == "expired" and current.status == "pending":
+                    expiry.append(refusal)  # record the expiry itself, then refuse
+                    return current.evolve(status="expired", resolved_at=now)
+                raise
+            result = apply_decision(
+                current,
+                decision,
+                now=now,
+                policy=self.policy,
+                tools=self._tools,
+                digest=self.args_digest,
+            )
+            applied.append(result)
+            return result.request
+
+        def events(new: ApprovalRequest) -> list[tuple[str, dict[str, Any]]]:
+            if expiry:
+                return [expired_event(new)]
+            if not applied:
+                return []
+            vote = new.votes[-1]
+            return [
+                (
+                    "approval.decided",
+                    {
+                        "principal": vote.approver.id,
+                        "verdict": vote.verdict,
+                        "status": new.status,
+                        "args_digest": new.args_digest,
+                        "approvals": len(new.approvals),
+                        "quorum": new.quorum,
+                        "channel": vote.channel,
+                        "provenance": vote.provenance,
+                        "decision_id": vote.decision_id,
+                        "reason_chars": len(vote.reason),
+                        "edited_tool": vote.edited_tool,
+                        "edited_args_digest": vote.edited_args_digest,
+                        "follow_up_id": new.follow_up_id,
+                    },
+                )
+            ]
+
+        try:
+            # The decision and its audit event commit together when the store journals them.
+            updated = self._update(request_id, change, events)
+        except DecisionRefused as refusal:
+            self._refused(request_id, decision, refusal)
+            raise
+        if expiry:
+            self._notify("expired", updated)
+            self._refused(request_id, decision, expiry[0], request=updated)
+            raise expiry[0]
+        follow_up: ApprovalRequest | None = None
+        plan = applied[0].follow_up if applied else None
+        if plan is not None:
+            follow_up = self._open_follow_up(updated, decision, plan)
+        self._notify("decided" if updated.status != "pending" else "vote", updated)
+        return DecisionOutcome(request=updated, status=updated.status, follow_up=follow_up)
+
+    def _open_follow_up(
+        self, original: ApprovalRequest, decision: Decision, plan: FollowUp
+    ) -> ApprovalRequest:
+        call = plan.call
+        follow = self.request(
+            call,
+            plan.decision,
+            requester=original.requester,
+            masked_args=mask_edit(call.args),
+            context=original.context,
+            thread_id=original.thread_id,
+            run_id=original.run_id,
+            parent_id=original.id,
+            request_id=plan.id,
+        )
+        # The editor approved what they wrote: count it on the new request when the rule allows.
+        approver = decision.approver
+        if approver is not None and follow.eligible(self.clock.now()).admits(approver):
+            try:
+                return self.decide(
+                    follow.id,
+                    Decision(
+                        verdict="approve",
+                        approver=approver,
+                        args_digest=follow.args_digest,
+                        reason=decision.reason,
+                        channel=decision.channel,
+                        provenance=decision.provenance,
+                    ),
+                ).request
+            except DecisionRefused:
+                pass
+        return follow
+
+    def _refused(
+        self,
+        request_id: str,
+        decision: Decision,
+        refusal: DecisionRefused,
+        *,
+        request: ApprovalRequest | None = None,
+    ) -> None:
+        if request is None:
+            request = self.store.get(request_id)
+        self._audit(
+            "approval.refused",
+            request,
+            principal=decision.approver.id if decision.approver else None,
+            code=refusal.code,
+            verdict=decision.verdict,
+            channel=decision.channel,
+            provenance=decision.provenance,
+            decision_id=decision.id,
+            **({} if request else {"unknown_request": request_id}),
+        )
+        if request is not None:
+            self._notify("refused", request, refusal.code)
+
+    # -- permits ------------------------------------------------------------------------------
+
+    def issue_permit(
+        self, request_id: str, decision: Decision, *, ttl: timedelta | None = None
+    ) -> str:
+        """Sign ``decision`` after checking it would be accepted now (nothing is recorded).
+
+        The permit expires at the request's expiry or after ``ttl``, whichever is first.
+
+        Raises:
+            DecisionRefused: the decision would be refused (audited).
+            ConfigurationError: the service has no permit key.
+        """
+        if not self._keys:
+            raise ConfigurationError("this ApprovalService has no permit_key")
+        request = self.get(request_id)
+        now = self.clock.now()
+        try:
+            check_decision(request, decision, now=now)
+        except DecisionRefused as refusal:
+            self._refused(request_id, decision, refusal, request=request)
+            raise
+        expires = request.expires_at if ttl is None else min(request.expires_at, now + ttl)
+        return issue_permit(
+            self._keys[0], request_id=request_id, decision=decision, expires_at=expires
+        )
+
+    def decide_permit(self, request_id: str, token: str) -> DecisionOutcome:
+        """Verify a permit (signature, expiry, request binding) and decide with it.
+
+        Raises:
+            DecisionRefused: ``bad_signature``, ``permit_expired``, ``wrong_request`` or any
+                refusal of :meth:`decide`.
+        """
+        if not self._keys:
+            raise ConfigurationError("this ApprovalService has no permit_key")
+        try:
+            permit = verify_permit(self._keys, token, now=self.clock.now())
+        except DecisionRefused as refusal:
+            # Nothing in an unverified permit can be trusted, not even who it claims decided.
+            request = self.store.get(request_id)
+            self._audit(
+                "approval.refused",
+                request,
+                code=refusal.code,
+                channel="permit",
+                provenance="permit",
+                **({} if request else {"unknown_request": request_id}),
+            )
+            if request is not None:
+                self._notify("refused", request, refusal.code)
+            raise
+        decision = permit.to_decision()
+        if permit.request_id != request_id:
+            wrong = refuse("wrong_request", "the permit was issued for another request")
+            self._refused(request_id, decision, wrong)
+            raise wrong
+        return self.decide(request_id, decision)
