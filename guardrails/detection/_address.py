@@ -5,7 +5,10 @@ street-type word next to a number, a PO box — and the full address regexes the
 small window around each anchor, so the cost stays linear in the text and tiny on text without
 addresses. Formats: ``1600 Pennsylvania Ave NW, Washington, DC 20500``, ``221B Baker Street``,
 ``Apt. 4``, ``Hauptstraße 5, 10115 Berlin``, ``12 rue de la Paix``, ``Via Roma 10``,
-``Koskikatu 25``, ``ul. Narewska 94``, ``P.O. Box 123``, ``PSC 5217, Box 4854``.
+``Koskikatu 25``, ``ul. Narewska 94``, ``P.O. Box 123``, ``PSC 5217, Box 4854``,
+``USNS Bergman FPO AP 93757``. Around the addresses found, an address block is read further: a
+street line without a street word right before a unit ("20789 Allika 46" / "Suite 501"), a house
+number opening the line, the postcode on the country line closing the block ("Estonia 62488").
 """
 
 from __future__ import annotations

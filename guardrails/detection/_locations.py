@@ -5,7 +5,9 @@ in the same pass the name detector uses (the analysis of each distinct run is sh
 whose name is also a common word (Reading, Nice, Mobile, Bath, Orange …) is only reported after
 a preposition ("in Reading", "from Nice") or before a state code / country ("Mobile, AL").
 "City, ST" pairs, US state codes after a city, and country abbreviations (USA, UK, UAE) are found
-by a cue pass.
+by a cue pass. Unlisted places are found from their context: after a place phrase ("grew up in
+Remniku", "flew to LOECHES"), after a place label ("city:", "Where:"), and as the town line of
+an address block.
 """
 
 from __future__ import annotations

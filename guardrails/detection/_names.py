@@ -1,14 +1,22 @@
 """Offline PERSON detection: context cues plus shipped name lexicons, no model download.
 
-Two sources of evidence, both linear-time:
+Evidence, all linear-time:
 
 * **Cues** ("Name:", "From: Jane Doe <jane@x.com>", "Dear Mr. Smith", "Hi Jane,", a sign-off
-  line, "customer Jane Doe", "assigned to …", a chat speaker label) are found in one hyperscan
-  (or RE2) pass; the value after each cue is then parsed with an anchored regex. Strong cues also
-  accept ALL-CAPS and lower-case names.
-* **Lexicons**: a capitalized run whose first token is a known first name followed by a
-  surname-like token ("Maria Garcia", "Ken N. Fukuda"), or a lone first name that is not also a
-  common word. Names that are common words (Will, May, Mark, Grant, Bill, Rose …) need a cue.
+  line, "customer Jane Doe", "assigned to …", "her maiden name is …", "says …", a chat speaker
+  label) are found in one hyperscan (or RE2) pass; the value after each cue is then parsed with
+  an anchored regex. Strong cues also accept ALL-CAPS and lower-case names.
+* **Lexicons** (:mod:`._lexicon_runs`): a capitalized run whose first token is a known first name
+  followed by a surname-like token ("Maria Garcia"), an unlisted word before a listed surname or
+  a middle initial ("Faina D. Yefremova"), two unlisted words shaped like names ("Rubija
+  Liberšar"), or a lone first name that is not also a common word. Names that are common words
+  (Will, May, Mark, Grant, Bill, Rose …) need a cue; rare ones ("Dyson") need a surname.
+* **What found names vouch for**: the parts of a full name repeated alone ("… starring
+  Borkowski"), unknown words listed beside lone names ("Gaetane, Hannah and Derek"), the other
+  speakers of a transcript.
+
+A name right before an organisation or street word ("Johnson Inc.", "Isaac Lodge Street"), right
+after a place phrase ("grew up in …") or inside an address is not reported.
 """
 
 from __future__ import annotations
