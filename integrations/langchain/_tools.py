@@ -12,7 +12,7 @@ import contextvars
 import inspect
 import json
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, get_type_hints
 
 from langchain_core.runnables import RunnableConfig
@@ -118,12 +118,15 @@ class GuardedTool(BaseTool):
         if plan is None:
             return (blocked, []) if self.response_format == "content_and_artifact" else blocked
         ruling, ctx, session = plan
+        raw: list[Any] = []
 
         def run(a: Mapping[str, Any]) -> Any:
-            return self._output(self.inner._run(**dict(a), **self._extra(config)), ruling, session)
+            raw.append(self.inner._run(**dict(a), **self._extra(config)))
+            return self._output(raw[0], ruling, session)
 
+        encode, decode = self._codec(ruling, session, raw)
         try:
-            return self._gg.guard.execute(ruling, ctx, run, encode=_enc, decode=_dec)
+            return self._gg.guard.execute(ruling, ctx, run, encode=encode, decode=decode)
         except ActionBlocked as exc:
             return f"Not run: {exc.reason}"
 
@@ -132,15 +135,42 @@ class GuardedTool(BaseTool):
         if plan is None:
             return (blocked, []) if self.response_format == "content_and_artifact" else blocked
         ruling, ctx, session = plan
+        raw: list[Any] = []
 
         async def run(a: Mapping[str, Any]) -> Any:
-            out = await self.inner._arun(**dict(a), **self._extra(config))
-            return self._output(out, ruling, session)
+            raw.append(await self.inner._arun(**dict(a), **self._extra(config)))
+            return self._output(raw[0], ruling, session)
 
+        encode, decode = self._codec(ruling, session, raw)
         try:
-            return await self._gg.guard.aexecute(ruling, ctx, run, encode=_enc, decode=_dec)
+            return await self._gg.guard.aexecute(ruling, ctx, run, encode=encode, decode=decode)
         except ActionBlocked as exc:
             return f"Not run: {exc.reason}"
+
+    def _codec(
+        self, ruling: Any, session: Any, raw: list[Any]
+    ) -> tuple[Callable[[Any], str], Callable[[str], Any]]:
+        """The ledger record: the *raw* result sealed with the vault key, redacted again with
+        the vault of the replay (a placeholder kept from before a restart could name another
+        value by then; see ``GraphGuard._encoder``)."""
+        keeper = self._gg.keeper
+
+        def encode(out: Any) -> str:
+            data = _enc(raw[0] if raw else out).encode("utf-8")
+            return '{"sealed":"' + keeper.seal(data, ruling.ledger_key) + '"}'  # base64
+
+        def decode(text: str) -> Any:
+            if text.startswith("error: "):  # the tool raised (the guard records the class only)
+                return f"Not run: this call failed before ({text[7:]}); it was not run again."
+            data = json.loads(text)
+            if not (isinstance(data, dict) and "sealed" in data):
+                return _dec(text)  # a record written before results were sealed: masked
+            opened = keeper.open(str(data["sealed"]), ruling.ledger_key)
+            if opened is None:
+                return "Not run: this call ran before; its recorded result cannot be read."
+            return self._output(_dec(opened.decode("utf-8")), ruling, session)
+
+        return encode, decode
 
 
 # LangChain inspects ``_run``/``_arun`` on every call (``inspect.signature`` and

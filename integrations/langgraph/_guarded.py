@@ -129,26 +129,65 @@ class GraphGuard(RedactingMixin, ReviewMixin):
             ruling = replace(new, ledger_key=new.request_id + ":edit")
         return ruling, ctx, session, approval
 
-    def _encode(self, result: Any) -> str:
+    @staticmethod
+    def _message_of(result: Any) -> dict[str, Any]:
+        """Content and status of a tool result (what the ledger keeps of it)."""
         if isinstance(result, ToolMessage):
-            return json.dumps({"content": result.content, "status": result.status})
+            return {"content": result.content, "status": result.status}
         if isinstance(result, Command) and isinstance(result.update, Mapping):
             msgs = [m for m in result.update.get("messages", []) if isinstance(m, ToolMessage)]
             if msgs:
-                return json.dumps({"content": msgs[0].content, "status": msgs[0].status})
-        return json.dumps({"content": str(result), "status": "success"})
+                return {"content": msgs[0].content, "status": msgs[0].status}
+        return {"content": str(result), "status": "success"}
 
-    def _decoder(self, request: Any) -> Callable[[str], ToolMessage]:
+    def _encoder(self, ruling: Ruling, raw: list[Any]) -> Callable[[Any], str]:
+        """The ledger record of a call: its *raw* result, sealed with the vault key.
+
+        A replay (the node re-run after a crash or an interrupt, maybe in a new process) redacts
+        it again with the thread's vault as it is then. Keeping the masked text instead would
+        replay placeholders the vault may not hold any more (the process died before the
+        checkpoint saved the grown vault), and the next new value would take their numbers:
+        ``<EMAIL_ADDRESS_1>`` would then restore to someone else's address.
+        """
+
+        def encode(result: Any) -> str:
+            message = self._message_of(raw[0] if raw else result)
+            data = json.dumps(message, default=str).encode("utf-8")
+            return '{"sealed":"' + self.keeper.seal(data, ruling.ledger_key) + '"}'  # base64
+
+        return encode
+
+    def _decoder(
+        self, request: Any, ruling: Ruling, session: RedactionSession
+    ) -> Callable[[str], ToolMessage]:
         call = request.tool_call
 
         def decode(text: str) -> ToolMessage:
-            data = json.loads(text)
-            return ToolMessage(
+            if text.startswith("error: "):  # the tool raised (the guard records the class only)
+                data: dict[str, Any] = {
+                    "content": f"This call failed before ({text[7:]}); it was not run again.",
+                    "status": "error",
+                }
+            else:
+                data = json.loads(text)
+            if "sealed" in data:
+                opened = self.keeper.open(str(data["sealed"]), ruling.ledger_key)
+                if opened is None:  # another vault key (a per-process key, rotated): fail closed
+                    data = {
+                        "content": "This call ran before; its recorded result cannot be read "
+                        "with this vault key. It was not run again.",
+                        "status": "error",
+                    }
+                else:
+                    data = json.loads(opened)
+            message = ToolMessage(
                 content=data["content"],
                 name=call["name"],
                 tool_call_id=call.get("id") or "",
                 status=data.get("status", "success"),
             )
+            out: ToolMessage = self.redact_result(message, ruling, session)
+            return out
 
         return decode
 
@@ -169,9 +208,12 @@ class GraphGuard(RedactingMixin, ReviewMixin):
             request.override(tool_call={**request.tool_call, "args": dict(ruling.args)}), session
         )
 
+        raw: list[Any] = []
+
         def run(_: Mapping[str, Any]) -> Any:
             before = session.vault_size
-            out = self.redact_result(handler(to_run), ruling, session)
+            raw.append(handler(to_run))
+            out = self.redact_result(raw[0], ruling, session)
             self.note_redaction(ctx, session, before, f"tool:{ruling.tool.name}")
             return out
 
@@ -180,8 +222,8 @@ class GraphGuard(RedactingMixin, ReviewMixin):
                 ruling,
                 ctx,
                 run,
-                encode=self._encode,
-                decode=self._decoder(request),
+                encode=self._encoder(ruling, raw),
+                decode=self._decoder(request, ruling, session),
                 approval=approval,
             )
         except ActionBlocked as exc:
@@ -203,9 +245,12 @@ class GraphGuard(RedactingMixin, ReviewMixin):
             request.override(tool_call={**request.tool_call, "args": dict(ruling.args)}), session
         )
 
+        raw: list[Any] = []
+
         async def run(_: Mapping[str, Any]) -> Any:
             before = session.vault_size
-            out = self.redact_result(await handler(to_run), ruling, session)
+            raw.append(await handler(to_run))
+            out = self.redact_result(raw[0], ruling, session)
             self.note_redaction(ctx, session, before, f"tool:{ruling.tool.name}")
             return out
 
@@ -214,8 +259,8 @@ class GraphGuard(RedactingMixin, ReviewMixin):
                 ruling,
                 ctx,
                 run,
-                encode=self._encode,
-                decode=self._decoder(request),
+                encode=self._encoder(ruling, raw),
+                decode=self._decoder(request, ruling, session),
                 approval=approval,
             )
         except ActionBlocked as exc:

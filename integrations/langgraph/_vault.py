@@ -9,11 +9,16 @@ the :func:`merge_vaults` reducer keeps the larger one (the vault only grows).
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from guardrails import ConfigurationError
 from guardrails.session import RedactionSession
@@ -22,6 +27,7 @@ __all__ = ["VaultKeeper", "merge_vaults", "vault_key_from_env"]
 
 VAULT_KEY = "guardrails_vault"
 _ENV = "GUARDRAILS_VAULT_KEY"
+_RECORD = b"AGRECORD1"  # sealed records (ledger results): header, AAD prefix, key label
 
 
 def merge_vaults(
@@ -86,6 +92,8 @@ class VaultKeeper:
         )
         self._max = max_threads
         self._lock = threading.RLock()
+        # Records sealed under a key derived from the vault key: never confusable with a vault.
+        self._records = AESGCM(hmac.new(key, _RECORD, hashlib.sha256).digest())
 
     def session(self, thread_id: str, state: Any) -> RedactionSession:
         """The thread's session; reloaded from ``state`` when state knows more values."""
@@ -132,6 +140,25 @@ class VaultKeeper:
             while len(self._dumps) > self._max:
                 self._dumps.popitem(last=False)
             return dict(value)
+
+    def seal(self, data: bytes, bound_to: str) -> str:
+        """``data`` encrypted (AES-GCM) for storage outside state, bound to ``bound_to``.
+
+        For what must survive a restart *raw* without being stored in the clear: a tool's result
+        kept by the execution ledger is redacted again, with the thread's vault as it is then,
+        when it is replayed (see :class:`~integrations.langgraph.GraphGuard`).
+        """
+        nonce = os.urandom(12)
+        blob = self._records.encrypt(nonce, data, _RECORD + bound_to.encode("utf-8"))
+        return base64.b64encode(nonce + blob).decode("ascii")
+
+    def open(self, text: str, bound_to: str) -> bytes | None:
+        """What :meth:`seal` sealed, or ``None`` (another key, altered, or another binding)."""
+        try:
+            raw = base64.b64decode(text, validate=True)
+            return self._records.decrypt(raw[:12], raw[12:], _RECORD + bound_to.encode("utf-8"))
+        except (InvalidTag, ValueError):
+            return None
 
     def restore(self, value: Any, state: Any, thread_id: str = "", entities: Any = None) -> Any:
         """Placeholders in ``value`` replaced by the thread's real values (for the end user)."""
