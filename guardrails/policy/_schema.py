@@ -35,16 +35,19 @@ def parse_duration(value: Any) -> timedelta:
     """
     if isinstance(value, bool):
         raise ValueError("a duration is a number of seconds or a string like '30m'")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (m := _DURATION.match(value)) and any(m.groups()):
-        d, h, mi, s = (int(g or 0) for g in m.groups())
-        seconds = float(((d * 24 + h) * 60 + mi) * 60 + s)
-    else:
-        raise ValueError("a duration is a number of seconds or a string like '30m', '1h', '2d'")
-    if seconds <= 0:
-        raise ValueError("a duration must be positive")
-    return timedelta(seconds=seconds)
+    try:
+        if isinstance(value, int | float):
+            seconds = float(value)
+        elif isinstance(value, str) and (m := _DURATION.match(value)) and any(m.groups()):
+            d, h, mi, s = (int(g or 0) for g in m.groups())
+            seconds = float(((d * 24 + h) * 60 + mi) * 60 + s)
+        else:
+            raise ValueError("a duration is a number of seconds or a string like '30m', '1h', '2d'")
+        if not seconds > 0:  # also NaN
+            raise ValueError("a duration must be positive")
+        return timedelta(seconds=seconds)
+    except OverflowError:  # past timedelta's range (or a float's): a usage error, not a crash
+        raise ValueError("a duration is too long") from None
 
 
 class _Doc(BaseModel):
