@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from guardrails._confusables import fold_lookalikes
 from guardrails._errors import ConfigurationError, InputError
 
 __all__ = [
@@ -37,9 +38,10 @@ _KINDS: frozenset[str] = frozenset({"human", "agent", "service"})
 
 
 def identity_key(principal_id: str) -> str:
-    """Canonical form of a principal id for equality checks (NFKC case fold, trimmed)."""
+    """Canonical form of a principal id for "same human" checks: NFKC, case-folded, trimmed,
+    and Cyrillic/Greek look-alikes of Latin letters folded onto them (``аlice`` is ``alice``)."""
     folded = unicodedata.normalize("NFKC", principal_id).casefold()
-    return unicodedata.normalize("NFKC", folded).strip()
+    return fold_lookalikes(unicodedata.normalize("NFKC", folded).strip())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -80,10 +82,11 @@ class Principal:
 
     @property
     def identity_key(self) -> str:
-        """The id as compared for "same human": NFKC, case-folded, trimmed.
+        """The id as compared for "same human": NFKC, case-folded, trimmed, look-alikes folded.
 
         Channels and IdPs disagree on case, width and stray whitespace ("bob", "Bob ", "ｂｏｂ"),
-        so self-approval and quorum checks compare this key, never the raw id.
+        and a Cyrillic "а" renders like a Latin "a", so self-approval and quorum checks compare
+        this key, never the raw id.
 
         Example:
             >>> Principal(id=" Bob").identity_key == Principal(id="ｂｏｂ").identity_key

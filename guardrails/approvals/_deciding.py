@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 from guardrails._errors import ConfigurationError, DecisionRefused
+from guardrails.approvals._base import logger
 from guardrails.approvals._lifecycle import expired_event
 from guardrails.approvals._models import ApprovalRequest, Decision, DecisionOutcome
 from guardrails.approvals._permits import issue_permit, verify_permit
 from guardrails.approvals._requests import Requests, mask_edit
 from guardrails.approvals._verify import check_decision, refuse
 from guardrails.approvals._votes import Applied, FollowUp, apply_decision
+from guardrails.identity import Directory, Principal
 
 __all__ = ["Deciding"]
 
@@ -20,6 +23,21 @@ class Deciding(Requests):
     """decide / issue_permit / decide_permit of :class:`~guardrails.approvals.ApprovalService`."""
 
     _keys: list[bytes]
+    directory: Directory | None
+
+    def resolve(self, channel: str, subject: str) -> Principal | None:
+        """The principal a channel authenticated as ``subject`` (``None`` when unknown).
+
+        A ``None`` approver is refused as ``unauthenticated`` by :meth:`decide`; a directory
+        failure counts as unknown (fail closed).
+        """
+        if self.directory is None:
+            return None
+        try:
+            return self.directory.resolve(channel, subject)
+        except Exception as exc:
+            logger.warning("directory lookup failed: %s", type(exc).__name__)
+            return None
 
     def decide(self, request_id: str, decision: Decision) -> DecisionOutcome:
         """Verify ``decision`` and record it atomically; every refusal is audited and raised.
@@ -213,4 +231,13 @@ class Deciding(Requests):
             wrong = refuse("wrong_request", "the permit was issued for another request")
             self._refused(request_id, decision, wrong)
             raise wrong
+        if self.directory is not None and decision.approver is not None:
+            # The signed groups/roles are those of issue time: with a directory, the approver's
+            # current entry decides (a removal from the finance group revokes at once).
+            current = self.resolve("principal", decision.approver.id)
+            if current is None:
+                gone = refuse("not_authorized", "the permit's approver is not in the directory")
+                self._refused(request_id, decision, gone)
+                raise gone
+            decision = replace(decision, approver=current)
         return self.decide(request_id, decision)

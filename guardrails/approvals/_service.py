@@ -14,11 +14,11 @@ from collections.abc import Iterable, Mapping
 
 from guardrails._clock import Clock, SystemClock
 from guardrails._errors import ConfigurationError
-from guardrails.approvals._base import AuditRecorder, Listener, logger
+from guardrails.approvals._base import AuditRecorder, Listener
 from guardrails.approvals._deciding import Deciding
 from guardrails.approvals._requests import GateResult, hide_values
 from guardrails.approvals.stores import ApprovalStore, InMemoryApprovalStore
-from guardrails.identity import Directory, Principal
+from guardrails.identity import Directory
 from guardrails.policy import Policy, ToolCall
 
 __all__ = ["ApprovalService", "AuditRecorder", "GateResult", "Listener", "hide_values"]
@@ -44,6 +44,7 @@ class ApprovalService(Deciding):
 
     Example:
         >>> from guardrails.approvals import Decision
+        >>> from guardrails.identity import Principal
         >>> from guardrails.testing import FixedClock
         >>> svc = ApprovalService(Policy.default_policy(), clock=FixedClock())
         >>> alice, bob = Principal(id="alice"), Principal(id="bob")
@@ -88,20 +89,6 @@ class ApprovalService(Deciding):
         self._listeners: list[Listener] = []
         self._seen: dict[str, tuple[str, int, bool]] = {}
         self._lock = threading.Lock()
-
-    def resolve(self, channel: str, subject: str) -> Principal | None:
-        """The principal a channel authenticated as ``subject`` (``None`` when unknown).
-
-        A ``None`` approver is refused as ``unauthenticated`` by :meth:`decide`; a directory
-        failure counts as unknown (fail closed).
-        """
-        if self.directory is None:
-            return None
-        try:
-            return self.directory.resolve(channel, subject)
-        except Exception as exc:
-            logger.warning("directory lookup failed: %s", type(exc).__name__)
-            return None
 
     def __repr__(self) -> str:
         return f"ApprovalService(policy={self.policy.hash[:19]}…, store={self.store!r})"

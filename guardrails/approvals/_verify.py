@@ -9,6 +9,7 @@ code                   refused when
 =====================  ==========================================================================
 unauthenticated        no approver (the channel could not authenticate or resolve one)
 not_human              the approver is an agent or service principal
+mixed_script           the approver's id mixes scripts (``аlice`` with a Cyrillic ``а``)
 self_approval          the approver is the requester
 replayed               this decision (or permit nonce) was already recorded on the request
 expired                the request expired before this decision
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from guardrails._confusables import mixed_script
 from guardrails._errors import DecisionRefused
 from guardrails.approvals._models import ApprovalRequest, Decision
 
@@ -40,6 +42,7 @@ REFUSAL_CODES = frozenset(
     {
         "unauthenticated",
         "not_human",
+        "mixed_script",
         "self_approval",
         "replayed",
         "expired",
@@ -83,7 +86,9 @@ def check_decision(request: ApprovalRequest, decision: Decision, *, now: datetim
     # Read the kind field itself: a Principal subclass may override ``is_human``.
     if approver.kind != "human" or not approver.is_human:
         raise refuse("not_human", f"a {approver.kind} principal cannot approve", request)
-    me = approver.identity_key  # "Bob " and "bob" are one human to every check below
+    if mixed_script(approver.id):  # a look-alike of someone else's id: refuse, never guess
+        raise refuse("mixed_script", "the approver's id mixes writing systems", request)
+    me = approver.identity_key  # "Bob ", "bob" and "bоb" are one human to every check below
     if request.requester is not None and me == request.requester.identity_key:
         raise refuse("self_approval", "the requester cannot decide their own request", request)
     if any(v.decision_id == decision.id for v in request.votes):

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from guardrails import ConfigurationError, InputError
-from guardrails.identity import CallableDirectory, Directory, Principal, StaticDirectory
+from guardrails.identity import (
+    CallableDirectory,
+    Directory,
+    Principal,
+    StaticDirectory,
+    identity_key,
+)
 
 BOB = Principal(id="bob", groups=frozenset({"finance"}), email="bob@corp.example")
 
@@ -79,3 +85,38 @@ def test_round_trip_and_bad_dict() -> None:
     assert Principal.from_dict(BOB.to_dict()) == BOB
     with pytest.raises(InputError):
         Principal.from_dict({"kind": "human"})
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("alice", "\u0430lice", True),  # Cyrillic а in a Latin id
+        ("coca", "\u0441\u043e\u0441\u0430", True),  # all-Cyrillic look-alike
+        ("paypal", "\u0440\u0430\u0443\u0440\u0430l", True),  # mixed, mostly Cyrillic
+        ("nick", "\u03bd\u03b9\u03c7k", False),  # Greek χ is x, not c: different
+        ("bob1", "bobl", False),  # digits are not folded (would merge real ids)
+        ("\u0418\u0432\u0430\u043d", "ivan", False),  # a real Cyrillic name stays itself
+    ],
+)
+def test_identity_key_folds_cross_script_lookalikes(a: str, b: str, same: bool) -> None:
+    """Ids that render alike across scripts compare equal; genuinely different ids do not."""
+    assert (identity_key(a) == identity_key(b)) is same
+
+
+@pytest.mark.parametrize(
+    ("text", "mixed"),
+    [
+        ("alice", False),  # Latin
+        ("\u0430lice", True),  # Latin + Cyrillic
+        ("\u7530\u4e2d\u305f\u306a\u304b", False),  # Han + Hiragana: Japanese
+        ("\uc11c\uc6b8kim", False),  # Hangul + Latin: allowed mix
+        ("jos\u00e9-42", False),  # Latin with a diacritic, digits and punctuation
+        ("\uff41lice", False),  # a fullwidth Latin letter is Latin (NFKC)
+        ("\u0395\u03bb\u03ad\u03bd\u03b7", False),  # Greek
+    ],
+)
+def test_mixed_script_ids(text: str, mixed: bool) -> None:
+    """Only mixes no single language writes count as mixed-script."""
+    from guardrails._confusables import mixed_script
+
+    assert mixed_script(text) is mixed

@@ -160,3 +160,58 @@ def test_verify_never_accepts_garbage(token: str) -> None:
     """Arbitrary strings are refused as bad signatures, never crash."""
     with pytest.raises(DecisionRefused):
         verify_permit(KEY, token, now=T0)
+
+
+def _directory_service(members: dict[str, Principal]) -> Any:
+    from guardrails.approvals import ApprovalService
+    from guardrails.identity import CallableDirectory
+    from guardrails.policy import Policy, ToolCall
+
+    policy = Policy.from_yaml(
+        "rules:\n  - {name: w, tools: [wire], effect: require_approval,"
+        " approval: {approvers: {groups: [finance]}}}\n"
+    )
+    directory = CallableDirectory(lambda ch, sub: members.get(sub) if ch == "principal" else None)
+    service = ApprovalService(policy, permit_key=KEY, directory=directory)
+    alice = Principal(id="alice")
+    req = service.gate(ToolCall(name="wire", args={"amount": 1}), requester=alice).request
+    return service, req
+
+
+@pytest.mark.parametrize(
+    ("now", "code"),
+    [
+        # removed from the finance group after the permit was signed
+        (Principal(id="bob", groups=frozenset({"sales"})), "not_authorized"),
+        # gone from the directory altogether
+        (None, "not_authorized"),
+        # turned into a service account
+        (Principal(id="bob", kind="service", groups=frozenset({"finance"})), "not_human"),
+    ],
+)
+def test_permit_is_checked_against_the_directory_as_it_is_now(
+    now: Principal | None, code: str
+) -> None:
+    """A permit's signed groups are those of issue time; the directory's current entry decides."""
+    members = {"bob": BOB}
+    service, req = _directory_service(members)
+    token = service.issue_permit(
+        req.id, Decision(verdict="approve", approver=BOB, args_digest=req.args_digest)
+    )
+    if now is None:
+        del members["bob"]
+    else:
+        members["bob"] = now
+    with pytest.raises(DecisionRefused) as refused:
+        service.decide_permit(req.id, token)
+    assert refused.value.code == code
+    assert service.get(req.id).status == "pending"
+
+
+def test_permit_still_counts_while_the_approver_keeps_the_group() -> None:
+    """Re-resolving does not refuse a permit whose approver is still authorized."""
+    service, req = _directory_service({"bob": BOB})
+    token = service.issue_permit(
+        req.id, Decision(verdict="approve", approver=BOB, args_digest=req.args_digest)
+    )
+    assert service.decide_permit(req.id, token).status == "approved"

@@ -55,6 +55,26 @@ def _self_approval(c: Ctx) -> tuple[str, Callable[[], Any]]:
     return req.id, lambda: c.service.decide(req.id, approve(req, BOB))
 
 
+def _self_approval_lookalike(c: Ctx) -> tuple[str, Callable[[], Any]]:
+    coca = Principal(id="coca", groups=frozenset({"finance"}))
+    cyrillic = Principal(id="\u0441\u043e\u0441\u0430", groups=frozenset({"finance"}))  # "соса"
+    req = c.open(requester=coca)
+    return req.id, lambda: c.service.decide(req.id, approve(req, cyrillic))
+
+
+def _mixed_script(c: Ctx) -> tuple[str, Callable[[], Any]]:
+    req = c.open()
+    mixed = Principal(id="b\u043eb", groups=frozenset({"finance"}))  # Cyrillic о in "bob"
+    return req.id, lambda: c.service.decide(req.id, approve(req, mixed))
+
+
+def _duplicate_lookalike(c: Ctx) -> tuple[str, Callable[[], Any]]:
+    req = c.open()
+    c.service.decide(req.id, approve(req, BOB, channel="slack"))
+    cyrillic_bob = Principal(id="\u0432\u043e\u0432", groups=frozenset({"finance"}))  # "вов"
+    return req.id, lambda: c.service.decide(req.id, approve(req, cyrillic_bob))
+
+
 def _replayed(c: Ctx) -> tuple[str, Callable[[], Any]]:
     req = c.open()  # quorum 2: still pending after the first vote
     d = approve(req, BOB)
@@ -172,6 +192,10 @@ CASES = [
     pytest.param(_service_principal, "not_human", id="service"),
     # the requester approving their own call
     pytest.param(_self_approval, "self_approval", id="self-approval"),
+    # the requester again, under an all-Cyrillic id that renders like theirs
+    pytest.param(_self_approval_lookalike, "self_approval", id="self-approval-lookalike"),
+    # an approver id mixing Latin and Cyrillic letters
+    pytest.param(_mixed_script, "mixed_script", id="mixed-script"),
     # the very same decision submitted twice
     pytest.param(_replayed, "replayed", id="replayed"),
     # a decision after the request expired
@@ -188,6 +212,8 @@ CASES = [
     pytest.param(_not_authorized, "not_authorized", id="not-authorized"),
     # the same human through a second channel
     pytest.param(_duplicate_approver, "duplicate_approver", id="duplicate-approver"),
+    # the same human again under a Cyrillic look-alike of their id
+    pytest.param(_duplicate_lookalike, "duplicate_approver", id="duplicate-lookalike"),
     # a permit issued for another request
     pytest.param(_wrong_request, "wrong_request", id="permit-other-request"),
     # a permit signed with another key
