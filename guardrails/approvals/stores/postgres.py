@@ -30,6 +30,7 @@ from guardrails.approvals._models import ApprovalRequest
 from guardrails.approvals._sealing import LazySealer, Sealer
 from guardrails.approvals.stores._cache import VersionCache
 from guardrails.approvals.stores._pg_batch import Item, write_batch
+from guardrails.approvals.stores._pg_sql import statements
 from guardrails.approvals.stores._protocol import Change, Journal
 from guardrails.audit import AuditSink, PostgresSink
 from guardrails.audit._postgres import IDENTITY_SQL
@@ -69,7 +70,6 @@ class PostgresApprovalStore:
         try:
             import psycopg
             import psycopg_pool
-            from psycopg import sql
         except ImportError as exc:
             raise MissingDependencyError("psycopg", "postgres") from exc
         if max_connections < 1:
@@ -89,55 +89,7 @@ class PostgresApprovalStore:
         self._group: GroupCommit[Item, ApprovalRequest] = GroupCommit(self._update_batch)
         self._seen = VersionCache()
         self._sealer = LazySealer(lambda: data_key or self.secret("edited-args"))
-        table = sql.Identifier(schema, "guardrails_approvals")
-        self._q = {
-            "insert": sql.SQL(
-                "INSERT INTO {} (id, status, created_at, next_due, data) VALUES (%s, %s, %s, %s, %s)"
-            ).format(table),
-            "many": sql.SQL("SELECT id, data FROM {} WHERE id = ANY(%s)").format(table),
-            "read": sql.SQL("SELECT data, version FROM {} WHERE id = %s").format(table),
-            "cas": sql.SQL(
-                "UPDATE {} SET status = %s, next_due = %s, data = %s, version = version + 1 "
-                "WHERE id = %s AND version = %s"
-            ).format(table),
-            "lock": sql.SQL(
-                "SELECT id, data, version FROM {} WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
-            ).format(table),
-            "write": sql.SQL(
-                "UPDATE {} SET status = %s, next_due = %s, data = %s, version = version + 1 "
-                "WHERE id = %s"
-            ).format(table),
-            "secret_put": sql.SQL(
-                "INSERT INTO {} (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING"
-            ).format(sql.Identifier(schema, "guardrails_secrets")),
-            "secret_get": sql.SQL("SELECT value FROM {} WHERE name = %s").format(
-                sql.Identifier(schema, "guardrails_secrets")
-            ),
-            "pending": sql.SQL(
-                "SELECT data FROM {} WHERE status = 'pending' ORDER BY created_at, id LIMIT %s"
-            ).format(table),
-            "due": sql.SQL(
-                "SELECT data FROM {} WHERE status = 'pending' AND next_due <= %s "
-                "ORDER BY next_due, id LIMIT %s"
-            ).format(table),
-        }
-        ddl = [
-            sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)),
-            sql.SQL(
-                "CREATE TABLE IF NOT EXISTS {} (id text PRIMARY KEY, status text NOT NULL, "
-                "created_at timestamptz NOT NULL, next_due timestamptz NOT NULL, data text NOT NULL, "
-                "version bigint NOT NULL DEFAULT 0)"
-            ).format(table),
-            sql.SQL(
-                "CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, value bytea NOT NULL)"
-            ).format(sql.Identifier(schema, "guardrails_secrets")),
-            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (status, next_due)").format(
-                sql.Identifier("guardrails_approvals_due"), table
-            ),
-            sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (status, created_at)").format(
-                sql.Identifier("guardrails_approvals_created"), table
-            ),
-        ]
+        self._q, ddl = statements(schema)
         try:
             with self._pool().connection() as conn, conn.transaction():
                 # Two processes creating the same schema at once race on the catalog; serialize.
