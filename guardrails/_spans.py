@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from itertools import islice
-from operator import attrgetter, le
+from operator import attrgetter
 from typing import Any
 
 from guardrails._types import Span
@@ -69,11 +68,18 @@ def drop_protected(spans: Iterable[Span], ranges: Sequence[tuple[int, int]]) -> 
 
 def merge(spans: Iterable[Span], text: str) -> list[Span]:
     """Union overlapping spans; the merged span takes the type of its best-scored, longest part."""
-    # by start, longer first at one start: two stable sorts with C-level keys
-    ordered = sorted(spans, key=_END, reverse=True)
-    ordered.sort(key=_START)
-    if all(map(le, map(_END, ordered), map(_START, islice(ordered, 1, None)))):
-        return ordered  # the common case: detectors rarely overlap
+    ordered = sorted(spans, key=_START)
+    # The common case: detectors rarely overlap. Spans sharing a start are left to the full
+    # order below (longer first) unless all are empty, where both orders agree.
+    prev_start = prev_end = -1
+    for span in ordered:
+        start = span.start
+        if start < prev_end or (start == prev_start and span.end != start):
+            break
+        prev_start, prev_end = start, span.end
+    else:
+        return ordered
+    ordered.sort(key=_order)
     out: list[Span] = []
     cur = best = ordered[0]
     end = cur.end
@@ -90,7 +96,11 @@ def merge(spans: Iterable[Span], text: str) -> list[Span]:
     return out
 
 
-_START, _END = attrgetter("start"), attrgetter("end")
+_START = attrgetter("start")
+
+
+def _order(span: Span) -> tuple[int, int]:
+    return span.start, -span.end
 
 
 def _final(cur: Span, best: Span, end: int, text: str) -> Span:

@@ -155,6 +155,14 @@ def _flush(cluster: list[Found], out: list[Found]) -> None:
         if cur[2]:
             out.append(cur)
         return
+    if len(cluster) == 2:  # the usual overlap (a phone also matched after "Phone:"): no sorts
+        a, b = cluster
+        first, second = (b, a) if _rank(b) < _rank(a) else (a, b)
+        pair = [f for f in (first, second) if f[1] > f[0]]
+        if len(pair) == 2 and not (second[1] <= first[0] or first[1] <= second[0]):
+            pair = [pair[0]]  # they overlap: the better one only
+        out.extend(sorted(k for k in pair if k[2]))
+        return
     kept: list[Found] = []
     for f in sorted(cluster, key=_rank):
         if f[1] > f[0] and all(f[1] <= k[0] or k[1] <= f[0] for k in kept):
