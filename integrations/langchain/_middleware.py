@@ -3,14 +3,17 @@
 Hooks, and why each is where it is:
 
 * ``before_agent`` runs once per run started with new input: it remembers who asked (the
-  requester, from the run's authenticated config, because a resuming run is someone else) and
-  redacts the *whole* history into state (not only the last message), so the new input is masked
-  in state from the turn's first node on.
+  requester, from the run's authenticated config, because a resuming run is someone else; kept
+  as an HMAC-authenticated entry in an append-only channel, so a tool, a resume's state update or
+  ``update_state`` cannot name someone else) and redacts the *whole* history into state (not
+  only the last message), so the new input is masked in state from the turn's first node on.
 * ``wrap_model_call`` redacts the request (the whole history, so the model never sees a raw
   value whatever added it), writes any message of state that was not masked yet back into state
   (placeholders in the checkpoint and every stream), and redacts what the model wrote (content
   and tool-call args) before it enters state, so a raw model output never reaches a checkpoint or
-  an ``updates`` stream, and another middleware's ``jump_to`` cannot skip it. Doing this here,
+  an ``updates`` stream, and another middleware's ``jump_to`` cannot skip it; the model call is
+  tagged ``nostream`` so the ``messages`` stream carries the redacted message, not the model's
+  raw tokens (``stream_model_tokens=True`` to trade that back). Doing this here,
   not in ``before_model``/``after_model`` nodes, saves graph steps (and checkpoint writes): two
   per model call.
 * ``after_model`` exists only in ``batched`` mode (a subclass chosen at construction): it asks for
@@ -23,7 +26,8 @@ Hooks, and why each is where it is:
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal, NotRequired
 
 from langchain.agents.middleware.types import (
@@ -37,13 +41,15 @@ from langchain.agents.middleware.types import (
     ToolCallRequest,
 )
 from langchain_core.messages import AIMessage, ToolMessage
+from langchain_core.runnables.config import var_child_runnable_config
 from langgraph.config import get_config
+from langgraph.constants import TAG_NOSTREAM
 from langgraph.types import Command
 
 from guardrails import ConfigurationError
 from guardrails.guard import CallContext, ExecutionLedger, ToolGuard
 from guardrails.session import RedactionSession
-from integrations.langgraph._common import _state_get
+from integrations.langgraph._common import _state_get, merge_requesters
 from integrations.langgraph._context import UserResolver, default_user
 from integrations.langgraph._guarded import REQUESTER_KEY, GraphGuard
 from integrations.langgraph._vault import VAULT_KEY, merge_vaults
@@ -56,7 +62,7 @@ class GuardrailsState(AgentState[Any]):
 
     guardrails_vault: NotRequired[Annotated[dict[str, Any] | None, PrivateStateAttr, merge_vaults]]
     guardrails_requester: NotRequired[
-        Annotated[str | None, OmitFromSchema(input=True, output=True)]
+        Annotated[dict[str, Any] | None, OmitFromSchema(input=True, output=True), merge_requesters]
     ]
 
 
@@ -83,6 +89,9 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         restore_output: restore placeholders in :meth:`final_answer` for the end user.
         interrupt_mode: ``"per_call"`` (one interrupt per gated call) or ``"batched"``.
         guard: a ready :class:`~guardrails.guard.ToolGuard` (overrides the service arguments).
+        stream_model_tokens: let ``stream_mode="messages"`` carry the model's tokens as they
+            come. They are the model's raw writing (redacted only when the call returns), so
+            by default the stream carries the redacted message once the call returns instead.
 
     Example:
         >>> from langchain.agents import create_agent
@@ -120,6 +129,7 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         interrupt_mode: Literal["per_call", "batched"] = "per_call",
         clock: Any = None,
         guard: ToolGuard | None = None,
+        stream_model_tokens: bool = False,
     ) -> None:
         super().__init__()
         if interrupt_mode not in ("per_call", "batched"):
@@ -136,6 +146,7 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         self.graph_guard = GraphGuard(self.guard, vault_key=vault_key, resolve_user=requester)
         self.restore_output = restore_output
         self.interrupt_mode = interrupt_mode
+        self.stream_model_tokens = stream_model_tokens
         self.tools = []
         self._known_tools: dict[str, Any] = {}
 
@@ -148,9 +159,16 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
 
     def before_agent(self, state: GuardrailsState, runtime: Any) -> dict[str, Any] | None:
         config = get_config()
-        user = self.graph_guard.resolve_user(config)
-        update: dict[str, Any] = {REQUESTER_KEY: user} if user != state.get(REQUESTER_KEY) else {}
-        ctx = self.graph_guard.context({**state, REQUESTER_KEY: user}, config)
+        # A new turn's requester is this run's authenticated user, kept as an authenticated,
+        # append-only entry (see GraphGuard.requester): what a tool or a resume writes to the
+        # channel is not trusted.
+        update: dict[str, Any] = {}
+        view: Any = state
+        requester = self.graph_guard.requester_update(state, config)
+        if requester is not None:
+            update[REQUESTER_KEY] = requester
+            view = {**state, REQUESTER_KEY: merge_requesters(state.get(REQUESTER_KEY), requester)}
+        ctx = self.graph_guard.context(view, config)
         session = self.graph_guard.session(state, ctx)
         size = session.vault_size
         before = list(state.get("messages") or [])
@@ -197,13 +215,37 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         self, request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]
     ) -> ModelResponse | ExtendedModelResponse:
         redacted, changed, session, ctx = self._redact_request(request)
-        return self._redact_response(request, handler(redacted), changed, session, ctx)
+        with self._model_stream():
+            response = handler(redacted)
+        return self._redact_response(request, response, changed, session, ctx)
 
     async def awrap_model_call(
         self, request: ModelRequest, handler: Callable[[ModelRequest], Awaitable[ModelResponse]]
     ) -> ModelResponse | ExtendedModelResponse:
         redacted, changed, session, ctx = self._redact_request(request)
-        return self._redact_response(request, await handler(redacted), changed, session, ctx)
+        with self._model_stream():
+            response = await handler(redacted)
+        return self._redact_response(request, response, changed, session, ctx)
+
+    @contextmanager
+    def _model_stream(self) -> Iterator[None]:
+        """The model call tagged ``nostream`` unless ``stream_model_tokens``.
+
+        LangGraph's ``messages`` stream taps the model's callbacks: it would carry the model's
+        own writing (tokens, then the whole message) before this middleware redacts it, and
+        then skip the redacted message as already sent. Untapped, the stream carries the
+        redacted message once the call returns (from the node's output).
+        """
+        config = var_child_runnable_config.get()
+        tags = list((config or {}).get("tags") or [])
+        if self.stream_model_tokens or config is None or TAG_NOSTREAM in tags:
+            yield
+            return
+        token = var_child_runnable_config.set({**config, "tags": [*tags, TAG_NOSTREAM]})
+        try:
+            yield
+        finally:
+            var_child_runnable_config.reset(token)
 
     def _redact_response(
         self,

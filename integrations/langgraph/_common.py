@@ -10,9 +10,10 @@ from langchain_core.messages import AIMessage, AnyMessage
 
 from guardrails.guard import ToolInfo
 
-__all__ = ["REQUESTER_KEY", "tool_info"]
+__all__ = ["REQUESTER_KEY", "merge_requesters", "tool_info"]
 
 REQUESTER_KEY = "guardrails_requester"
+_MAX_TURNS = 64  # requester entries kept per thread (the newest)
 _OWN_CHANNELS = frozenset({"langgraph", "chat"})
 
 
@@ -28,6 +29,27 @@ def tool_info(tool: Any, name: str) -> ToolInfo:
     )
 
 
+def merge_requesters(
+    left: Mapping[str, Any] | None, right: Mapping[str, Any] | None
+) -> Mapping[str, Any] | None:
+    """Reducer for the requester channel: ``{turn number: entry}``, append-only.
+
+    A number already held keeps its first entry, and a write that is not a mapping is ignored,
+    so a later write (a tool's ``Command``, a resume's state update, ``update_state``) can add
+    entries — which must still verify, see :meth:`GraphGuard.requester` — but never replace or
+    drop the entry a turn was started with.
+    """
+    if not isinstance(right, Mapping):
+        return left
+    out = dict(left) if isinstance(left, Mapping) else {}
+    for key, value in right.items():
+        out.setdefault(str(key), value)
+    if len(out) > _MAX_TURNS:
+        newest = sorted((k for k in out if k.isdigit()), key=int)[-_MAX_TURNS:]
+        out = {k: out[k] for k in newest}
+    return out
+
+
 def _state_get(state: Any, key: str) -> Any:
     if isinstance(state, Mapping):
         return state.get(key)
@@ -39,6 +61,14 @@ def _messages(state: Any) -> list[AnyMessage]:
         return state
     found = _state_get(state, "messages")
     return list(found or [])
+
+
+def _turn(state: Any) -> str:
+    """The id of the last human message: the turn a requester is bound to."""
+    for msg in reversed(_messages(state)):
+        if getattr(msg, "type", None) == "human":
+            return str(getattr(msg, "id", None) or "")
+    return ""
 
 
 def _scope(state: Any, call_id: str) -> str:

@@ -9,6 +9,7 @@ twice stores it once.
 
 from __future__ import annotations
 
+import hmac
 import json
 import threading
 from collections import OrderedDict
@@ -27,6 +28,7 @@ from integrations.langgraph._common import (
     REQUESTER_KEY,
     _scope,
     _state_get,
+    _turn,
     _Turns,
     tool_info,
 )
@@ -69,8 +71,54 @@ class GraphGuard(RedactingMixin, ReviewMixin):
 
     # -- context ------------------------------------------------------------------------------
 
+    def _requester_entries(self, state: Any, config: Mapping[str, Any]) -> tuple[int, Any]:
+        """(the highest turn number held, the newest entry whose tag verifies or None)."""
+        stored = _state_get(state, REQUESTER_KEY)
+        if not isinstance(stored, Mapping):
+            return 0, None
+        thread = str((config.get("configurable") or {}).get("thread_id") or "")
+        numbers = sorted(int(k) for k in stored if isinstance(k, str) and k.isdigit())
+        for n in reversed(numbers):
+            entry = stored[str(n)]
+            if not isinstance(entry, Mapping):
+                continue
+            user, turn, tag = entry.get("id"), entry.get("turn"), entry.get("tag")
+            if (
+                (user is None or isinstance(user, str))
+                and isinstance(turn, str)
+                and isinstance(tag, str)
+                and hmac.compare_digest(tag, self.keeper.tag(thread, str(n), user or "", turn))
+            ):
+                return numbers[-1], entry
+        return (numbers[-1] if numbers else 0), None
+
+    def requester_update(self, state: Any, config: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The requester entry to add when ``state`` ends a new turn (a human message no entry
+        names yet): the run's authenticated user, bound by an HMAC to the thread, the entry's
+        number and the turn's message. ``None`` when the turn already has its requester."""
+        turn = _turn(state)
+        top, newest = self._requester_entries(state, config)
+        if newest is not None and newest.get("turn") == turn:
+            return None
+        user = self.resolve_user(config)
+        thread = str((config.get("configurable") or {}).get("thread_id") or "")
+        n = str(top + 1)
+        return {n: {"id": user, "turn": turn, "tag": self.keeper.tag(thread, n, user or "", turn)}}
+
+    def requester(self, state: Any, config: Mapping[str, Any]) -> str | None:
+        """Who asked: the user of the newest requester entry whose tag verifies, else the run's
+        own authenticated user.
+
+        The channel is append-only (:func:`merge_requesters`) and every entry is authenticated,
+        so what a tool, a resume's state update or ``update_state`` writes there — a name, or an
+        earlier turn's entry copied back — never makes someone else the requester of this turn.
+        """
+        _, newest = self._requester_entries(state, config)
+        user = newest.get("id") if newest is not None else None
+        return user or self.resolve_user(config)
+
     def context(self, state: Any, config: Mapping[str, Any], call_id: str = "") -> CallContext:
-        requester = _state_get(state, REQUESTER_KEY) or self.resolve_user(config)
+        requester = self.requester(state, config)
         return call_context(
             config,
             requester=requester,

@@ -28,6 +28,7 @@ from langgraph.prebuilt import ToolNode
 from typing_extensions import TypedDict
 
 from guardrails.guard import ToolGuard
+from integrations.langgraph._common import merge_requesters
 from integrations.langgraph._context import UserResolver, default_user
 from integrations.langgraph._guarded import REQUESTER_KEY, GraphGuard, tool_info
 from integrations.langgraph._vault import merge_vaults
@@ -40,7 +41,7 @@ class GuardedState(TypedDict):
 
     messages: Annotated[list[AnyMessage], add_messages]
     guardrails_vault: NotRequired[Annotated[dict[str, Any] | None, merge_vaults]]
-    guardrails_requester: NotRequired[str | None]
+    guardrails_requester: NotRequired[Annotated[dict[str, Any] | None, merge_requesters]]
 
 
 def _graph_guard(
@@ -62,7 +63,7 @@ class RedactionNode:
         >>> node = RedactionNode(vault_key=b"k" * 32)
         >>> out = node({"messages": [HumanMessage("mail jane.doe@example.com", id="m1")]},
         ...            {"configurable": {"thread_id": "t1", "user_id": "alice"}})
-        >>> (out["messages"][0].content, out["guardrails_requester"])
+        >>> (out["messages"][0].content, out["guardrails_requester"]["1"]["id"])
         ('mail <EMAIL_ADDRESS_1>', 'alice')
     """
 
@@ -86,9 +87,10 @@ class RedactionNode:
         update: dict[str, Any] = gg.vault_update(session)
         if changed:
             update["messages"] = changed
-        user = gg.resolve_user(config)
-        if before and before[-1].type == "human" and user:
-            update[REQUESTER_KEY] = user
+        if before and before[-1].type == "human" and gg.resolve_user(config):
+            requester = gg.requester_update(state, config)
+            if requester is not None:
+                update[REQUESTER_KEY] = requester
         return update
 
 

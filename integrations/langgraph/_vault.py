@@ -28,6 +28,7 @@ __all__ = ["VaultKeeper", "merge_vaults", "vault_key_from_env"]
 VAULT_KEY = "guardrails_vault"
 _ENV = "GUARDRAILS_VAULT_KEY"
 _RECORD = b"AGRECORD1"  # sealed records (ledger results): header, AAD prefix, key label
+_TAG = b"AGSTATETAG1"  # the label of the key that authenticates values kept in state
 
 
 def merge_vaults(
@@ -94,6 +95,7 @@ class VaultKeeper:
         self._lock = threading.RLock()
         # Records sealed under a key derived from the vault key: never confusable with a vault.
         self._records = AESGCM(hmac.new(key, _RECORD, hashlib.sha256).digest())
+        self._tags = hmac.new(key, _TAG, hashlib.sha256).digest()
 
     def session(self, thread_id: str, state: Any) -> RedactionSession:
         """The thread's session; reloaded from ``state`` when state knows more values."""
@@ -159,6 +161,15 @@ class VaultKeeper:
             return self._records.decrypt(raw[:12], raw[12:], _RECORD + bound_to.encode("utf-8"))
         except (InvalidTag, ValueError):
             return None
+
+    def tag(self, *parts: str) -> str:
+        """An HMAC (key derived from the vault key) over ``parts``: authenticates a value kept
+        in graph state, which tools, resumes and ``update_state`` can all write."""
+        mac = hmac.new(self._tags, digestmod=hashlib.sha256)
+        for part in parts:
+            data = part.encode("utf-8", "surrogatepass")
+            mac.update(len(data).to_bytes(8, "big") + data)
+        return mac.hexdigest()
 
     def restore(self, value: Any, state: Any, thread_id: str = "", entities: Any = None) -> Any:
         """Placeholders in ``value`` replaced by the thread's real values (for the end user)."""
