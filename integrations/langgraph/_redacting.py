@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langgraph.constants import TAG_NOSTREAM
 from langgraph.types import Command
 
 from guardrails.guard import CallContext, Ruling
@@ -117,12 +118,24 @@ class RedactingMixin:
     # -- the choke point ----------------------------------------------------------------------
 
     def _streams_redacted(self, request: Any, session: RedactionSession) -> Any:
-        """The request with its custom stream writer redacting what the tool writes.
+        """The request with its custom stream writer redacting what the tool writes, and its
+        run tagged ``nostream``.
 
         A tool reaches the writer two ways: ``runtime.stream_writer`` (a ``ToolRuntime``
         argument) and ``get_stream_writer()`` (the runtime in its config); both are replaced.
+        A model the tool calls (a summarizer, a sub-agent) sees the raw, restored arguments:
+        LangGraph's ``messages`` stream would carry its writing raw, so the tool's run (and
+        every run under it) is tagged ``nostream``; the tool's result reaches the stream
+        redacted, from the node's output.
         """
         runtime = request.runtime
+        config = getattr(runtime, "config", None)
+        if isinstance(config, dict):
+            # This call's own config dict (ToolNode builds one per call, and runs the tool with
+            # it); its tag list may be shared with other calls' copies: replace, do not append.
+            tags = list(config.get("tags") or [])
+            if TAG_NOSTREAM not in tags:
+                config["tags"] = [*tags, TAG_NOSTREAM]
         if runtime is None or getattr(runtime, "stream_writer", None) is None:
             return request
 

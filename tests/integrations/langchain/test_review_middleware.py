@@ -234,3 +234,26 @@ def test_stream_model_tokens_lets_the_model_stream_as_before(make_agent) -> None
     )
     assert LEAK in repr(chunks)
     assert LEAK not in repr(agent.get_state(cfg("ms4", "alice")).values)
+
+
+def test_a_model_called_inside_a_tool_is_not_streamed_raw(make_agent) -> None:
+    """A tool that calls a model on raw data (a summarizer): its raw writing never reaches the
+    messages stream; the tool's result arrives there redacted."""
+    inner = ScriptedChatModel(script=[reply(f"summary: {LEAK}")])
+
+    @tool
+    def summarize(x: str) -> str:
+        """Summarize a record."""
+        return str(inner.invoke(f"summarize {x}").content)
+
+    model = ScriptedChatModel(script=[reply("", call("summarize", {"x": "1"})), reply("done")])
+    agent, _ = make_agent(model, [summarize])
+    chunks = list(
+        agent.stream(
+            {"messages": [{"role": "user", "content": "hi"}]},
+            cfg("ms5", "alice"),
+            stream_mode="messages",
+        )
+    )
+    assert LEAK not in repr(chunks)
+    assert any(str(m.content) == "summary: <EMAIL_ADDRESS_1>" for m, _ in chunks)
