@@ -92,7 +92,11 @@ def card_blocks(card: Card, *, inbox_url: str | None = None) -> list[dict[str, A
         {"type": "section", "text": _plain(f"Arguments (masked):\n{args}", _ARGS_LIMIT)},
         {
             "type": "context",
-            "elements": [_plain(f"Request {card.request_id} · args {card.args_digest[:19]}")],
+            "elements": [
+                _plain(
+                    f"Request {card.request_id} · args {card.args_digest.rpartition(':')[2][:12]}"
+                )
+            ],
         },
     ]
     if card.open:
