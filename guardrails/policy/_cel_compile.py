@@ -526,9 +526,27 @@ class _Compiler:
 _NOT_LITERAL: Any = object()
 
 
+# Nodes that only pass their one child through. A one-child ``list_lit`` (``[x]``) is not one:
+# descending into it read ``[[1]]`` as ``[1]`` and ``s.matches(["^a"])`` as a pattern.
+_WRAPPERS = frozenset(
+    {
+        "expr",
+        "conditionalor",
+        "conditionaland",
+        "relation",
+        "addition",
+        "multiplication",
+        "unary",
+        "member",
+        "primary",
+        "paren_expr",
+    }
+)
+
+
 def _literal_of(tree: Any) -> Any:
     """The constant of a bare literal sub-expression (``expr`` → ... → ``literal``), if it is one."""
-    while isinstance(tree, lark.Tree) and len(tree.children) == 1 and tree.data != "literal":
+    while isinstance(tree, lark.Tree) and len(tree.children) == 1 and tree.data in _WRAPPERS:
         tree = tree.children[0]
     if not isinstance(tree, lark.Tree) or tree.data != "literal" or len(tree.children) != 1:
         return _NOT_LITERAL
