@@ -12,7 +12,12 @@ requests as the *same* reviewer (a double-clicking user). At the end, the audit 
 Anchor (same run, same server, same concurrency): 200 concurrent ``GET /healthz``, i.e. the
 cost of the HTTP stack alone; the decision rounds are reported as a ratio of it.
 
-Run: ``python -m benchmarks http_load`` (``--clients 200 --rounds 5``).
+Rate limits: the app's defaults (600 requests/minute per client address, 60 decisions/minute per
+reviewer) would answer most of a 200-request burst from one loopback address with 429, so the
+server runs with the limiter *on* (its cost is in the numbers) but sized for the load: 10^6/minute
+per address and per reviewer. ``--rate-limits off`` runs without it, for the comparison.
+
+Run: ``python -m benchmarks http_load`` (``--clients 200 --rounds 5 --rate-limits sized``).
 """
 
 from __future__ import annotations
@@ -37,7 +42,7 @@ from guardrails.approvals import ApprovalService, SQLiteApprovalStore
 from guardrails.audit import AuditLog
 from guardrails.identity import Principal, StaticDirectory
 from guardrails.policy import Policy, ToolCall, args_digest
-from integrations.http import ApiKeys, create_app
+from integrations.http import ApiKeys, RateLimits, create_app
 
 POLICY = """
 name: load
@@ -45,6 +50,10 @@ approval: {approvers: {groups: [finance]}, expires_in: 1h}
 rules:
   - {name: refunds, tools: [refund], effect: require_approval, reason: refunds need finance}
 """
+
+# the limiter in the path, sized so that no request of the load is refused
+SIZED = RateLimits(per_ip="1000000/minute", decisions_per_principal="1000000/minute")
+LIMITS = {"sized": SIZED, "off": None}
 
 Burst = list[tuple[str, str, dict[str, Any] | None, Any]]
 
@@ -63,7 +72,7 @@ def _directory(clients: int) -> tuple[StaticDirectory, dict[str, str]]:
     return StaticDirectory(people, identities={("token", p.id): p.id for p in people}), keys
 
 
-def _serve(tmp: str, port: int, clients: int) -> None:
+def _serve(tmp: str, port: int, clients: int, limits: str) -> None:
     """The server process: the approvals app over the shared SQLite store, audit in SQLite."""
     directory, keys = _directory(clients)
     store = SQLiteApprovalStore(Path(tmp) / "approvals.db", synchronous="NORMAL")
@@ -71,7 +80,7 @@ def _serve(tmp: str, port: int, clients: int) -> None:
     service = ApprovalService(
         Policy.from_yaml(POLICY), store=store, audit=audit, directory=directory
     )
-    app = create_app(service, verifier=ApiKeys(keys))
+    app = create_app(service, verifier=ApiKeys(keys), rate_limits=LIMITS[limits])
     uvicorn.run(
         app,
         host="127.0.0.1",
@@ -86,10 +95,12 @@ def _serve(tmp: str, port: int, clients: int) -> None:
 class _Server:
     """uvicorn in its own process (its own GIL, as in production), stopped on exit."""
 
-    def __init__(self, tmp: Path, clients: int) -> None:
+    def __init__(self, tmp: Path, clients: int, limits: str) -> None:
         self.port = _port()
         ctx = multiprocessing.get_context("spawn")
-        self.process = ctx.Process(target=_serve, args=(str(tmp), self.port, clients), daemon=True)
+        self.process = ctx.Process(
+            target=_serve, args=(str(tmp), self.port, clients, limits), daemon=True
+        )
 
     def __enter__(self) -> _Server:
         self.process.start()
@@ -161,6 +172,7 @@ def _round(service: ApprovalService, url: str, keys: list[str], *, same: bool) -
     out = asyncio.run(_burst(url, burst))
     final = service.get(request.id)
     wins = out["statuses"].get("200", 0)
+    conflicts = sum(n for k, n in out["statuses"].items() if k.startswith("409"))
     runs = 0
     if final.status == "approved":
         for _ in range(2):  # the second authorize must be refused: the tool runs once
@@ -172,10 +184,14 @@ def _round(service: ApprovalService, url: str, keys: list[str], *, same: bool) -
     out.update(
         {
             "ok_responses": wins,
+            "conflict_responses": conflicts,
             "votes_stored": len(final.votes),
             "final_status": final.status,
             "authorized_runs": runs,
-            "exactly_one_outcome": wins == 1 and len(final.votes) == 1 and runs <= 1,
+            "exactly_one_outcome": wins == 1
+            and conflicts == len(keys) - 1
+            and len(final.votes) == 1
+            and runs <= 1,
         }
     )
     return out
@@ -196,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks http_load")
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--rate-limits", choices=sorted(LIMITS), default="sized")
     args = parser.parse_args(argv or [])
     directory, keys = _directory(args.clients)
     key_list = list(keys)
@@ -204,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         store = SQLiteApprovalStore(tmp / "approvals.db", synchronous="NORMAL")
         # this process opens requests and checks outcomes; the server process decides and audits
         service = ApprovalService(Policy.from_yaml(POLICY), store=store, directory=directory)
-        with _Server(tmp, args.clients) as server:
+        with _Server(tmp, args.clients, args.rate_limits) as server:
             url = f"http://127.0.0.1:{server.port}"
             healthz: Burst = [("GET", "/healthz", None, None)] * args.clients
             anchor = [asyncio.run(_burst(url, healthz)) for _ in range(args.rounds)]
@@ -218,6 +235,11 @@ def main(argv: list[str] | None = None) -> int:
     data = {
         "clients": args.clients,
         "store": "sqlite (synchronous=NORMAL); server in its own process",
+        "rate_limits": (
+            "on, sized for the load (per_ip and decisions_per_principal 1000000/minute)"
+            if args.rate_limits == "sized"
+            else "off"
+        ),
         "anchor_healthz": {"median_wall_s": anchor_wall, "rounds": anchor},
         "distinct_reviewers": _summary(distinct, anchor_wall, args.clients),
         "same_reviewer_clicks": _summary(same, anchor_wall, args.clients),

@@ -13,6 +13,7 @@ from integrations._deps import require
 
 require("fastapi", extra="http")
 require("jwt", extra="http", package="pyjwt")
+require("limits", extra="http")
 
 from integrations.http._app import REFUSAL_STATUS, create_app  # noqa: E402
 from integrations.http._auth import (  # noqa: E402
@@ -23,6 +24,7 @@ from integrations.http._auth import (  # noqa: E402
     Verifiers,
 )
 from integrations.http._inbox import InboxChannel  # noqa: E402
+from integrations.http._ratelimit import RateLimits  # noqa: E402
 from integrations.http._resume import AutoResume, GraphResumer, Resumer, SdkResumer  # noqa: E402
 
 __all__ = [
@@ -33,6 +35,7 @@ __all__ = [
     "GraphResumer",
     "InboxChannel",
     "JWTVerifier",
+    "RateLimits",
     "Resumer",
     "SdkResumer",
     "TokenVerifier",

@@ -21,11 +21,13 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
-from guardrails import DecisionRefused, InputError, Principal, UnknownRequestError
+from guardrails import AuditError, DecisionRefused, InputError, Principal, UnknownRequestError
 from guardrails.approvals import ApprovalRequest, ApprovalService
 from guardrails.channels import Card, FanOut, submit_decision
 from integrations.http._auth import AuthenticationFailed, TokenVerifier
+from integrations.http._history import History
 from integrations.http._inbox import InboxChannel
+from integrations.http._ratelimit import RateLimiter, RateLimits
 from integrations.http._schemas import DecisionIn, DecisionOut, ErrorOut, MeOut
 
 __all__ = ["REFUSAL_STATUS", "create_app"]
@@ -70,8 +72,9 @@ def _error(
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    s: {"model": ErrorOut} for s in (400, 401, 403, 404, 409, 410, 413, 415, 422)
+    s: {"model": ErrorOut} for s in (400, 401, 403, 404, 409, 410, 413, 415, 422, 429, 503)
 }
+_DEFAULT_LIMITS = RateLimits()
 
 
 def create_app(
@@ -81,6 +84,7 @@ def create_app(
     inbox: InboxChannel | None = None,
     identity_channel: str = "token",
     max_body: int = MAX_BODY,
+    rate_limits: RateLimits | None = _DEFAULT_LIMITS,
     title: str = "action-guardrails approvals",
 ) -> FastAPI:
     """The approvals API + web inbox for ``service``.
@@ -93,6 +97,9 @@ def create_app(
         identity_channel: the directory channel a token subject is looked up under; a subject
             that is not linked there resolves as the principal with that id, if listed.
         max_body: the largest request body accepted (413 above it).
+        rate_limits: per-client-address (before authentication) and per-reviewer limits on the
+            API (429 with ``Retry-After`` above them); ``None`` or :meth:`RateLimits.off` turns
+            them off. The defaults are :class:`RateLimits`' (counters in this process).
 
     Example:
         >>> from guardrails.policy import Policy
@@ -110,6 +117,9 @@ def create_app(
     app.state.service = service
     app.state.inbox = inbox
     app.state.fanout = fanout
+    limiter = RateLimiter(rate_limits) if rate_limits is not None else None
+    app.state.limiter = limiter
+    closed = History(service, inbox)
     bearer = HTTPBearer(
         auto_error=False, description="A JWT from your identity provider or a dev API key"
     )
@@ -128,12 +138,34 @@ def create_app(
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return _error(422, "invalid", _describe(exc.errors()))
 
+    def throttle(limit: str, key: str, *, count: bool = True) -> None:
+        if limiter is None:
+            return
+        wait = limiter.hit(limit, key) if count else limiter.blocked(limit, key)
+        if wait is not None:
+            who = "this address" if limit.endswith("_ip") else "you"
+            raise _HTTPError(
+                429,
+                "rate_limited",
+                f"too many requests from {who}; retry in {wait:.0f} s",
+                {"Retry-After": f"{wait:.0f}"},
+            )
+
     def principal(
         request: Request,
         creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Principal | None:
         rid = request.path_params.get("request_id")
+        # Before the token is looked at: floods of guessed or forged tokens cost one counter each.
+        ip = limiter.client(request) if limiter is not None else ""
+        throttle("per_ip", ip)
+        throttle("auth_failures_per_ip", ip, count=False)
+        per_principal = (
+            "decisions_per_principal" if request.method == "POST" else "reads_per_principal"
+        )
         if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
+            if limiter is not None:
+                limiter.hit("auth_failures_per_ip", ip)
             audit("http.auth_failed", code="missing", path=request.url.path, request_id=rid)
             raise _HTTPError(
                 401, "missing", "send Authorization: Bearer <token>", {"WWW-Authenticate": "Bearer"}
@@ -141,11 +173,14 @@ def create_app(
         try:
             subject = verifier.verify(creds.credentials)
         except AuthenticationFailed as exc:
+            if limiter is not None:
+                limiter.hit("auth_failures_per_ip", ip)
             audit("http.auth_failed", code=exc.code, path=request.url.path, request_id=rid)
             raise _HTTPError(
                 401, exc.code, str(exc), {"WWW-Authenticate": 'Bearer error="invalid_token"'}
             ) from None
         found = service.resolve(identity_channel, subject) or service.resolve("principal", subject)
+        throttle(per_principal, found.id if found is not None else "subject:" + subject)
         if found is None:
             audit(
                 "http.unknown_user",
@@ -227,10 +262,18 @@ def create_app(
 
     @app.get("/api/history", responses=_ERRORS)
     def history(me: Caller, limit: int = 50) -> dict[str, Any]:
-        """Recently closed requests this server has seen, newest first."""
+        """Recently closed requests, newest first, as masked cards.
+
+        The same on every replica and after a restart: the ids come from the shared audit trail
+        (``source: "audit"``); without a readable trail, from what this process saw close
+        (``source: "process"``). The cards are read from the approval store.
+        """
         me = _human(me)
-        cards = inbox.history(max(1, min(limit, 200)))
-        return {"requests": [c.to_dict() for c in cards]}
+        try:
+            cards, source = closed.cards(max(1, min(limit, 200)))
+        except AuditError:
+            raise _HTTPError(503, "history_unavailable", "the audit trail cannot be read") from None
+        return {"requests": [c.to_dict() for c in cards], "source": source}
 
     body_schema = DecisionIn.model_json_schema(ref_template="#/components/schemas/{model}")
 
