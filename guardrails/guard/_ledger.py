@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -85,60 +86,63 @@ class SQLiteLedger:
 
     The claim is an ``INSERT`` on the primary key, so two processes racing on the same call get
     exactly one winner.
+
+    Durability, one ``fsync`` per call: each thread keeps one connection (WAL journal). The
+    claim commits with ``synchronous=FULL`` — it is on disk before the tool runs, which is what
+    keeps a crash from running a call twice. The result (and a release) commit with
+    ``synchronous=NORMAL``: written to the WAL, so a killed process loses nothing, and made
+    durable by the next claim's ``fsync``. Only a power loss or OS crash in between can lose
+    it; the call then reads as started without a result and is not run again (fail closed).
     """
 
     def __init__(self, path: str | Path) -> None:
         if not str(path):
             raise ConfigurationError("SQLiteLedger needs a file path")
         self._path = str(path)
-        self._lock = threading.Lock()
-        db = self._connect()
-        try:
-            db.execute(
-                "CREATE TABLE IF NOT EXISTS guardrails_ledger "
-                "(key TEXT PRIMARY KEY, result TEXT, done INTEGER NOT NULL DEFAULT 0)"
-            )
-        finally:
-            db.close()
+        self._local = threading.local()
+        self._connection().execute(
+            "CREATE TABLE IF NOT EXISTS guardrails_ledger "
+            "(key TEXT PRIMARY KEY, result TEXT, done INTEGER NOT NULL DEFAULT 0)"
+        )
 
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self._path, timeout=30, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
+    def _connection(self) -> sqlite3.Connection:
+        """This thread's connection (a new one after ``fork``: never share one across it)."""
+        local = self._local
+        db: sqlite3.Connection | None = getattr(local, "db", None)
+        if db is None or local.pid != os.getpid():
+            db = sqlite3.connect(self._path, timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            local.db, local.pid, local.full = db, os.getpid(), None
         return db
+
+    def _sync(self, db: sqlite3.Connection, full: bool) -> None:
+        if self._local.full is not full:
+            db.execute("PRAGMA synchronous=FULL" if full else "PRAGMA synchronous=NORMAL")
+            self._local.full = full
 
     def claim(self, key: str, /) -> str | None:
         """Claim ``key``; see :class:`ExecutionLedger`."""
-        with self._lock:
-            db = self._connect()
-            try:
-                db.execute("INSERT INTO guardrails_ledger (key) VALUES (?)", (key,))
-                return None
-            except sqlite3.IntegrityError:
-                row = db.execute(
-                    "SELECT result, done FROM guardrails_ledger WHERE key = ?", (key,)
-                ).fetchone()
-            finally:
-                db.close()
+        db = self._connection()
+        self._sync(db, True)
+        try:
+            db.execute("INSERT INTO guardrails_ledger (key) VALUES (?)", (key,))
+            return None
+        except sqlite3.IntegrityError:
+            row = db.execute(
+                "SELECT result, done FROM guardrails_ledger WHERE key = ?", (key,)
+            ).fetchone()
         if row is None or not row[1]:
             return "in_flight"
         return str(row[0])
 
     def complete(self, key: str, result: str, /) -> None:
         """Record the result of a claimed call."""
-        with self._lock:
-            db = self._connect()
-            try:
-                db.execute(
-                    "UPDATE guardrails_ledger SET result = ?, done = 1 WHERE key = ?", (result, key)
-                )
-            finally:
-                db.close()
+        db = self._connection()
+        self._sync(db, False)
+        db.execute("UPDATE guardrails_ledger SET result = ?, done = 1 WHERE key = ?", (result, key))
 
     def release(self, key: str, /) -> None:
         """Drop a claim whose call did not run."""
-        with self._lock:
-            db = self._connect()
-            try:
-                db.execute("DELETE FROM guardrails_ledger WHERE key = ? AND done = 0", (key,))
-            finally:
-                db.close()
+        db = self._connection()
+        self._sync(db, False)
+        db.execute("DELETE FROM guardrails_ledger WHERE key = ? AND done = 0", (key,))
