@@ -12,7 +12,7 @@ requests as the *same* reviewer (a double-clicking user). At the end, the audit 
 Anchor (same run, same server, same concurrency): 200 concurrent ``GET /healthz``, i.e. the
 cost of the HTTP stack alone; the decision rounds are reported as a ratio of it.
 
-Rate limits: the app's defaults (600 requests/minute per client address, 60 decisions/minute per
+Rate limits: the app's defaults (1200 requests/minute per client address, 60 decisions/minute per
 reviewer) would answer most of a 200-request burst from one loopback address with 429, so the
 server runs with the limiter *on* (its cost is in the numbers) but sized for the load: 10^6/minute
 per address and per reviewer. ``--rate-limits off`` runs without it, for the comparison.

@@ -65,7 +65,7 @@ class RateLimits:
         True
     """
 
-    per_ip: str | None = "600/minute"
+    per_ip: str | None = "1200/minute"
     auth_failures_per_ip: str | None = "30/minute"
     decisions_per_principal: str | None = "60/minute"
     reads_per_principal: str | None = "300/minute"

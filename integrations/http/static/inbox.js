@@ -178,6 +178,13 @@ async function refresh() {
   if (!state.me) return;
   const [pending, history] = await Promise.all([api("/api/requests"), api("/api/history")]);
   if (pending.status === 401) { signOut(); return; }
+  if (!pending.ok || !history.ok) {
+    // keep the cards shown: a refused poll (429, 5xx) must not look like an empty inbox
+    const failed = pending.ok ? history : pending;
+    document.getElementById("updated").textContent =
+      "Not updated: " + (failed.data.message || "the server said " + failed.status);
+    return;
+  }
   const container = document.getElementById("cards");
   const seen = new Set();
   for (const card of pending.data.requests || []) {

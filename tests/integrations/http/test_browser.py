@@ -143,6 +143,26 @@ def test_hostile_masked_args_render_as_text(browser, server, service) -> None:
     assert page.evaluate("window.__pwned") is None
 
 
+def test_a_rate_limited_poll_keeps_the_cards_and_says_so(browser, service) -> None:
+    """A 429 on a poll leaves the pending cards in place and shows the server's message."""
+    from integrations.http import ApiKeys, RateLimits, create_app
+    from tests.integrations.http.conftest import Server, open_request
+
+    open_request(service)
+    app = create_app(
+        service, verifier=ApiKeys(DEV_KEYS), rate_limits=RateLimits(reads_per_principal="4/minute")
+    )
+    server = Server(app).start()
+    try:
+        page = _sign_in(browser, server.url, "sub-bob")  # /api/me + the first two listings
+        page.locator("article.card").first.wait_for()
+        page.locator("#updated", has_text="Not updated: too many requests").wait_for(timeout=10_000)
+        assert page.locator("article.card").count() == 1
+        assert page.locator("#empty").is_hidden()
+    finally:
+        server.stop()
+
+
 def test_inbox_screenshot(browser, server, service, tmp_path: Path) -> None:
     """Bob's inbox with two pending cards, a refusal and a decided one (docs/inbox.png)."""
     alice = service.resolve("principal", "alice")
