@@ -3,7 +3,8 @@
 Decisions (target ≥ 2,000 durable records/s): 1, 8 or 32 threads call ``ApprovalService.decide``
 on pre-created quorum-1 requests. Each decide is one read-modify-write transaction (SQLite
 ``BEGIN IMMEDIATE``; PostgreSQL a compare-and-set ``UPDATE`` on the version this process already
-knows, or a batch ``SELECT … FOR UPDATE`` when the trail shares the database) committed before
+knows, and when the trail shares the database one statement per batch holding the compare-and-sets
+and the audit inserts after the trail head this process knows) committed before
 ``decide`` returns: verification, the vote and the new status are durable before anyone can
 authorize the call. SQLite with ``synchronous=FULL`` (survives power loss) and ``NORMAL`` (survives
 a process crash); PostgreSQL with the server default ``synchronous_commit=on``. A second row adds the

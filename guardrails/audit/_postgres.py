@@ -4,6 +4,12 @@ Each append is one transaction: ``pg_advisory_xact_lock`` on a key derived from 
 serializes writers across connections *before* the head is read (a new statement, hence a fresh
 snapshot under READ COMMITTED), then INSERT and COMMIT. The record is durable when ``append``
 returns as far as the server's ``synchronous_commit`` setting makes commits durable (default on).
+
+The sink remembers the head of its last committed append (:meth:`known_head`): an approval store
+sharing the database appends after it in the one statement that commits a decision, without
+reading the head first. A head another writer has since moved past makes that insert hit the
+primary key of the row already there (seqs have no gaps), so a stale one fails; it never forks
+the chain.
 """
 
 from __future__ import annotations
@@ -80,6 +86,8 @@ class PostgresSink:
         self._lock = threading.Lock()
         self._group: GroupCommit[Builder, Record] = GroupCommit(self._write_batch)
         self._con: psycopg.Connection[Any] | None = None
+        # (seq, hash) of the last append this process committed, or None when unknown.
+        self._known: tuple[int, str] | None = None
         if create:
             with self._lock:
                 self._setup()
@@ -165,9 +173,11 @@ class PostgresSink:
                             con.cursor().executemany(self._sql_insert, rows)
                         con.execute("COMMIT")
                 except BaseException:
+                    self._known = None
                     if not con.closed and con.info.transaction_status != _IDLE:
                         con.execute("ROLLBACK")
                     raise
+                self._known = (seq, prev)
             except self._pg.Error as exc:
                 raise AuditError(f"PostgreSQL audit append failed: {type(exc).__name__}") from exc
             return out
@@ -181,6 +191,27 @@ class PostgresSink:
         with self._lock:
             row = self._conn().execute(IDENTITY_SQL).fetchone()
         return tuple(row) if row else ()
+
+    def known_head(self) -> tuple[int, str] | None:
+        """``(seq, hash)`` of the last append committed through this process, if known.
+
+        It may be stale (another writer appended since): an insert after it then fails on the
+        primary key. Only committed heads are kept, so it never names a record that is not there.
+        """
+        return self._known
+
+    def note_head(self, head: tuple[int, str] | None) -> None:
+        """Remember ``head``, committed by a transaction of the caller's (``None``: forget)."""
+        self._known = head
+
+    def lock_sql(self) -> str:
+        """The statement taking this trail's append lock until the transaction ends."""
+        return self._sql_lock
+
+    def insert_sql(self, rows: int) -> str:
+        """An ``INSERT`` of ``rows`` records, parameters ``(seq, body, hash)`` per record."""
+        values = ", ".join(["(%s, %s, %s)"] * rows)
+        return f"INSERT INTO {self._qualified} (seq, body, hash) VALUES {values}"  # noqa: S608
 
     def lock_and_head(self, con: psycopg.Connection[Any]) -> tuple[int, str]:
         """Take this trail's append lock in ``con``'s open transaction and read the head."""
@@ -230,7 +261,8 @@ class PostgresSink:
         """Last ``(seq, hash)``."""
         with self._lock:
             row = self._conn().execute(self._sql_head).fetchone()
-        return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+        self._known = (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+        return self._known
 
     def drop(self) -> None:
         """Drop the schema and everything in it (tests and teardown only)."""

@@ -23,7 +23,7 @@ from guardrails.audit._sink import Builder
 if TYPE_CHECKING:
     import psycopg
 
-__all__ = ["Item", "write_batch"]
+__all__ = ["Item", "apply_items", "write_batch"]
 
 Item = tuple[str, Change, Journal | None]
 _IDLE = 0  # psycopg.pq.TransactionStatus.IDLE
@@ -48,7 +48,7 @@ def write_batch(
         fetched = rows.fetchall()
         state = {row[0]: decode(row[1], sealer) for row in fetched}
         trail = {key: _head_of(cur) for key, cur in heads.items()}
-        out, changed, builds = _apply(items, state)
+        out, changed, builds = apply_items(items, state)
         with conn.pipeline():
             if changed:
                 conn.cursor().executemany(
@@ -57,12 +57,16 @@ def write_batch(
                 )
             for key, sink in sinks.items():
                 if builds.get(key):
-                    sink.append_in_transaction(conn, builds[key], trail[key])
+                    _, trail[key] = sink.append_in_transaction(conn, builds[key], trail[key])
             conn.execute("COMMIT")
     except BaseException:
+        for sink in sinks.values():
+            sink.note_head(None)
         if not conn.closed and conn.info.transaction_status != _IDLE:
             conn.execute("ROLLBACK")
         raise
+    for key, sink in sinks.items():  # committed: the next batch can append without reading it
+        sink.note_head(trail[key])
     seen = {row[0]: (row[2] + (row[0] in changed), state[row[0]]) for row in fetched}
     return out, seen
 
@@ -77,7 +81,7 @@ def _head_of(cur: Any) -> tuple[int, str]:
     return (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
 
 
-def _apply(
+def apply_items(
     items: list[Item], state: dict[str, ApprovalRequest]
 ) -> tuple[list[ApprovalRequest | Exception], dict[str, ApprovalRequest], dict[int, list[Builder]]]:
     """Run each change on the request as the items before it left it (pure Python, no I/O).

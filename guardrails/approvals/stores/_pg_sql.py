@@ -12,6 +12,7 @@ def statements(schema: str) -> tuple[dict[str, Any], list[Any]]:
     from psycopg import sql
 
     table = sql.Identifier(schema, "guardrails_approvals")
+    expect = sql.Identifier(schema, "guardrails_approvals_expect")
     q = {
         "insert": sql.SQL(
             "INSERT INTO {} (id, status, created_at, next_due, data) VALUES (%s, %s, %s, %s, %s)"
@@ -29,6 +30,10 @@ def statements(schema: str) -> tuple[dict[str, Any], list[Any]]:
             "UPDATE {} SET status = %s, next_due = %s, data = %s, version = version + 1 "
             "WHERE id = %s"
         ).format(table),
+        # expect(id, version, status, next_due, data): with data, the compare-and-set; without,
+        # only the check. Either raises serialization_failure (40001) when the row's version is
+        # not the one given: the statement sending it then commits nothing.
+        "expect": sql.SQL("SELECT {}(%s, %s, %s, %s, %s)").format(expect),
         "secret_put": sql.SQL(
             "INSERT INTO {} (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING"
         ).format(sql.Identifier(schema, "guardrails_secrets")),
@@ -53,6 +58,16 @@ def statements(schema: str) -> tuple[dict[str, Any], list[Any]]:
         sql.SQL(
             "CREATE TABLE IF NOT EXISTS {} (name text PRIMARY KEY, value bytea NOT NULL)"
         ).format(sql.Identifier(schema, "guardrails_secrets")),
+        sql.SQL(
+            "CREATE OR REPLACE FUNCTION {}(p_id text, p_version bigint, p_status text, "
+            "p_due timestamptz, p_data text) RETURNS void LANGUAGE plpgsql AS $$ BEGIN "
+            "IF p_data IS NULL THEN "
+            "PERFORM 1 FROM {} WHERE id = p_id AND version = p_version; "
+            "ELSE UPDATE {} SET status = p_status, next_due = p_due, data = p_data, "
+            "version = version + 1 WHERE id = p_id AND version = p_version; END IF; "
+            "IF NOT FOUND THEN RAISE EXCEPTION 'approval request changed since it was read' "
+            "USING ERRCODE = 'serialization_failure'; END IF; END $$"
+        ).format(expect, table, table),
         sql.SQL("CREATE INDEX IF NOT EXISTS {} ON {} (status, next_due)").format(
             sql.Identifier("guardrails_approvals_due"), table
         ),

@@ -3,9 +3,10 @@
 Every read-modify-write locks its row (``SELECT … FOR UPDATE``) before ``change`` sees it, so two
 approvers deciding at the same moment on two replicas are serialized: the second sees the first
 decision, quorum is counted once per human and there is exactly one final outcome. Concurrent
-updates in one process are grouped (``guardrails._group``): a batch costs two round trips and one
-commit however many decisions it holds - the rows read in one statement, the updates, audit
-inserts and ``COMMIT`` sent in one pipeline. With the audit trail in the same database (a
+updates in one process are grouped (``guardrails._group``): a batch costs one commit however many
+decisions it holds, and one round trip when the process knows the rows' versions and the trail's
+head (``_pg_known``: compare-and-set and audit inserts in one statement), otherwise two
+(``_pg_batch``: the rows read ``FOR UPDATE``, then the updates, audit inserts and ``COMMIT``). With the audit trail in the same database (a
 ``PostgresSink``), a decision and its audit event are committed by that one transaction.
 """
 
@@ -16,7 +17,7 @@ import re
 import threading
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from guardrails._errors import (
     ApprovalError,
@@ -30,6 +31,7 @@ from guardrails.approvals._models import ApprovalRequest
 from guardrails.approvals._sealing import LazySealer, Sealer
 from guardrails.approvals.stores._cache import VersionCache
 from guardrails.approvals.stores._pg_batch import Item, write_batch
+from guardrails.approvals.stores._pg_known import STALE, write_known
 from guardrails.approvals.stores._pg_sql import statements
 from guardrails.approvals.stores._protocol import Change, Journal
 from guardrails.audit import AuditSink, PostgresSink
@@ -244,18 +246,33 @@ class PostgresApprovalStore:
 
     def _update_batch(self, items: list[Item]) -> list[ApprovalRequest | Exception]:
         # Runs in the group-commit leader; batches never overlap, so one connection serves them.
+        # One round trip on the versions and trail heads this process knows (_pg_known); when
+        # it knows too little, or another writer got there first, two on locked fresh rows.
         try:
             with self._pool().connection() as conn:
-                out, seen = write_batch(conn, self._q, items, self._sealer)
+                try:
+                    done = write_known(conn, self._q, items, self._sealer, self._seen)
+                except self._psycopg.Error as exc:
+                    if exc.sqlstate not in STALE:
+                        raise
+                    self._forget(items)
+                    done = None
+                out, seen = done or write_batch(conn, self._q, items, self._sealer)
         except self._psycopg.Error as exc:
-            for request_id, _, _ in items:
-                self._seen.drop(request_id)
+            self._forget(items)
             raise ApprovalError(
                 f"PostgreSQL approval update failed ({type(exc).__name__})"
             ) from exc
         for request_id, (version, request) in seen.items():
             self._seen.put(request_id, version, request)
         return out
+
+    def _forget(self, items: list[Item]) -> None:
+        """Drop what this process knew of the rows and trails of a failed batch."""
+        for request_id, _, journal in items:
+            self._seen.drop(request_id)
+            if journal is not None:
+                cast(PostgresSink, journal.sink).note_head(None)
 
     def pending(
         self, *, limit: int = 100, due_before: datetime | None = None
