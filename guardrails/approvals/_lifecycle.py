@@ -45,7 +45,13 @@ class Lifecycle(ServiceBase):
             refusal = refuse(
                 "digest_mismatch", "the call's arguments changed after the request", original
             )
-            self._audit("approval.refused", original, code=refusal.code, stage="authorize")
+            self._audit(
+                "approval.refused",
+                original,
+                principal=_on_behalf(original),
+                code=refusal.code,
+                stage="authorize",
+            )
             raise refusal
         target = self._final(original)
         now = self.clock.now()
@@ -74,6 +80,8 @@ class Lifecycle(ServiceBase):
                 (
                     "approval.consumed",
                     {
+                        # the call runs on the requester's behalf; who approved it stays below
+                        "principal": _on_behalf(new),
                         "approvers": list(_approvers(new)),
                         "approved_tool": new.approved_tool,
                         "approved_digest": new.approved_digest,
@@ -123,7 +131,13 @@ class Lifecycle(ServiceBase):
                 tool=request.tool_name,
             )
         refusal = refuse("already_used", f"the approval was already used ({status})", request)
-        self._audit("approval.refused", request, code=refusal.code, stage="authorize")
+        self._audit(
+            "approval.refused",
+            request,
+            principal=_on_behalf(request),
+            code=refusal.code,
+            stage="authorize",
+        )
         return refusal
 
     def mark_executed(
@@ -147,6 +161,7 @@ class Lifecycle(ServiceBase):
 
         def events(new: ApprovalRequest) -> list[tuple[str, dict[str, Any]]]:
             data = {
+                "principal": _on_behalf(new),  # on whose behalf the tool ran
                 "masked_args": dict(new.masked_args),
                 "outcome": "ok" if ok else "error",
                 "duration_ms": duration_ms,
@@ -221,3 +236,8 @@ def _approvers(request: ApprovalRequest) -> tuple[str, ...]:
     return tuple(
         sorted(request.approvals | {v.approver.id for v in request.votes if v.verdict == "edit"})
     )
+
+
+def _on_behalf(request: ApprovalRequest) -> str | None:
+    """The principal of events about running the call: the requester it runs for."""
+    return request.requester.id if request.requester is not None else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -141,3 +142,40 @@ def test_listeners_see_every_step_and_can_unsubscribe(
     unsubscribe()
     service.mark_executed(req.id)
     assert seen == ["requested", "vote", "decided", "consumed"]
+
+
+@pytest.mark.parametrize(
+    ("steps", "kind", "extra"),
+    [
+        # the tool runs on the requester's behalf; the approvers stay in the event's data
+        (["authorize"], "approval.consumed", {"approvers": ["bob", "carol"]}),
+        (["authorize", "executed"], "tool.executed", {"outcome": "ok"}),
+        (["authorize", "failed"], "tool.failed", {"error": "TimeoutError"}),
+        # a refused attempt to run the call is made for the requester too
+        (["altered"], "approval.refused", {"code": "digest_mismatch"}),
+        (["authorize", "authorize"], "approval.refused", {"code": "already_used"}),
+    ],
+)
+def test_execution_events_name_the_requester_as_principal(
+    service: ApprovalService,
+    audit: AuditCapture,
+    open_request: Callable[..., Any],
+    steps: list[str],
+    kind: str,
+    extra: dict[str, Any],
+) -> None:
+    """Consuming, running and refusing to run an approved call are audited with its principal."""
+    req = _approved(service, open_request)
+    for step in steps:
+        if step == "executed":
+            service.mark_executed(req.id, duration_ms=3.0)
+        elif step == "failed":
+            service.mark_executed(req.id, ok=False, error="TimeoutError")
+        else:
+            digest = args_digest({**ARGS, "amount": 1} if step == "altered" else ARGS)
+            with contextlib.suppress(DecisionRefused):
+                service.authorize(req.id, args_digest=digest)
+    event = audit.last(kind)
+    assert (event.principal, event.thread_id, event.request_id) == ("alice", "thread-1", req.id)
+    assert event.policy_hash == service.policy.hash
+    assert {k: event.data[k] for k in extra} == extra
