@@ -164,12 +164,28 @@ def machine_info() -> dict[str, Any]:
         )
     except OSError:
         commit = ""
+    # Whether tracked files differed from that commit (others' uncommitted edits measured too);
+    # None when it cannot be told (an archive snapshot, no git).
+    dirty: bool | None = None
+    if not marker.exists():
+        try:
+            status = subprocess.run(
+                ["git", "status", "--porcelain", "--untracked-files=no"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            dirty = bool(status.stdout.strip()) if status.returncode == 0 else None
+        except OSError:
+            pass
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
         "cpu": cpu,
         "cpu_count": os.cpu_count(),
         "git_commit": commit,
+        "dirty": dirty,
         "versions": {
             d: _version(d)
             for d in (
