@@ -15,7 +15,8 @@ CRC checks in ``hs_deserialize_database``).
 Failing safe: any error reading, loading or writing means compiling in memory, as if there were
 no cache. A file not owned by this user, or writable by group or others, is ignored: someone
 else could have swapped in a database that misses values. Files are written to a temporary name
-and renamed, so a concurrent reader sees the old file or the new one, never half of one.
+and renamed, so a concurrent reader sees the old file or the new one, never half of one; beyond
+64 files the oldest are deleted.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from typing import Any
 __all__ = ["cache_dir", "compile_database"]
 
 _FORMAT = b"guardrails-hs-cache-1"
+_MAX_FILES = 64  # about 30 MB at most: the full pattern set is ~0.8 MB
 
 
 def cache_dir() -> Path | None:
@@ -104,8 +106,18 @@ def _store(hs: Any, path: Path, db: Any) -> None:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        _prune(path.parent, keep=path)
     except Exception:  # read-only home, full disk, …: the in-memory database is enough
         return
+
+
+def _prune(directory: Path, keep: Path) -> None:
+    """Delete the oldest databases beyond ``_MAX_FILES`` (new versions and entity selections
+    each add one; nothing else ever removes them)."""
+    files = sorted(directory.glob("*.hsdb"), key=lambda p: p.stat().st_mtime)
+    for old in files[: max(0, len(files) - _MAX_FILES)]:
+        if old != keep:
+            old.unlink(missing_ok=True)
 
 
 def compile_database(

@@ -126,3 +126,14 @@ def test_key_changes_with_patterns_flags_and_ids() -> None:
     assert base != _hs_cache._key(hyperscan, 1, [b"a", b"b"], [0, 1], [0, 8])
     assert base != _hs_cache._key(hyperscan, 4, [b"a", b"b"], [0, 1], [0, 0])
     assert base != _hs_cache._key(hyperscan, 1, [b"ab"], [0], [0])
+
+
+def test_old_files_are_pruned(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Beyond the limit the oldest databases go; the one just written stays."""
+    monkeypatch.setattr(_hs_cache, "_MAX_FILES", 3)
+    for i in range(5):
+        build_scanner([PatternSpec(f"word{i}")], "hyperscan", cache=True)
+        newest = max(_files(cache_dir), key=lambda p: p.stat().st_mtime_ns)
+        os.utime(newest, ns=(i * 10**9, i * 10**9))  # distinct, increasing ages
+    assert len(_files(cache_dir)) == 3
+    assert sorted(build_scanner([PatternSpec("word4")], "hyperscan", cache=True).scan(b"word4"))
