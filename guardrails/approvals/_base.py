@@ -224,6 +224,10 @@ class ServiceBase:
         """
         return self._digests().of(args)
 
+    def key_digest(self, plain: str) -> str:
+        """The keyed form (:meth:`args_digest`) of a plain ``policy.args_digest`` of raw arguments."""
+        return self._digests().key_plain(plain)
+
     def _digests(self) -> Digests:
         found = self._digester
         if found is None:

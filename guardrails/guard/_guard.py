@@ -33,6 +33,7 @@ from guardrails.guard._values import (
     Resolution,
     Ruling,
     ToolInfo,
+    ledger_key_for,
     request_id_for,
 )
 from guardrails.policy._canonical import args_digest
@@ -107,7 +108,10 @@ class ToolGuard(ExecutionMixin):
         try:
             ev = self.backend.evaluate(tool, masked, ctx, vault)
             restored = self.backend.restore(masked, vault, ev.restore_entities)
-            digest = args_digest(restored)
+            plain = args_digest(restored)
+            # What reviewers see (cards, payloads, request ids) is keyed by the approval service:
+            # a plain hash next to the masked args would confirm a guess of a hidden value.
+            digest = self.backend.approvals.key_digest(plain)
         except GuardrailsError as exc:
             return self._failed_ruling(call_id, masked, tool, ctx, type(exc).__name__)
         except Exception as exc:  # policy code is user code: any failure blocks the call
@@ -121,7 +125,9 @@ class ToolGuard(ExecutionMixin):
             args=restored,
             digest=digest,
             request_id=rid,
-            ledger_key=rid,
+            # the once-only ledger is server-side and must name the same call after a restart
+            # even when the approval key is per process (in-memory store): plain digest there
+            ledger_key=ledger_key_for(ctx.thread_id, ctx.scope, call_id, plain),
             rule=ev.rule,
             reason=ev.reason,
             allowed_decisions=ev.allowed_decisions,

@@ -137,6 +137,17 @@ def request_id_for(thread_id: str, scope: str, call_id: str, digest: str) -> str
     return "apr_" + hashlib.sha256(raw).hexdigest()[:32]
 
 
+def ledger_key_for(thread_id: str, scope: str, call_id: str, digest: str) -> str:
+    """The once-only ledger's key for a call: stable across processes and restarts.
+
+    Example:
+        >>> ledger_key_for("t", "m", "c", "sha256:0").startswith("led_")
+        True
+    """
+    raw = "\x1f".join((thread_id, scope, call_id, digest)).encode("utf-8")
+    return "led_" + hashlib.sha256(raw).hexdigest()[:32]
+
+
 def expires_at(created: datetime, seconds: float | None) -> datetime | None:
     """``created + seconds`` or ``None``."""
     if seconds is None:

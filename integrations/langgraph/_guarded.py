@@ -174,7 +174,7 @@ class GraphGuard(RedactingMixin, ReviewMixin):
             if new.outcome == "deny":
                 err = self.guard.block(new, ctx)
                 return self.blocked_message(request, f"Blocked after edit: {err.reason}")
-            ruling = replace(new, ledger_key=new.request_id + ":edit")
+            ruling = replace(new, ledger_key=new.ledger_key + ":edit")
         return ruling, ctx, session, approval
 
     @staticmethod

@@ -180,7 +180,7 @@ class ToolCalls:
             new = tg.rule(ruling.call_id, masked, ruling.tool, ctx, vault=session.vault)
             if new.outcome == "deny":
                 raise tg.block(new, ctx)
-            ruling = replace(new, ledger_key=new.request_id + ":edit")
+            ruling = replace(new, ledger_key=new.ledger_key + ":edit")
         return CheckedCall(
             name=name, call_id=ruling.call_id, args=ruling.args, ruling=ruling, ctx=ctx,
             resolution=resolution,

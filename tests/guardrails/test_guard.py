@@ -275,3 +275,27 @@ def test_a_failing_restore_under_a_condition_denies(clock: FixedClock) -> None:
     assert (
         g.rule("c1", {"to": "a"}, ToolInfo(name="mail"), ctx(), vault=_Broken()).outcome == "deny"
     )
+
+
+def test_digest_and_request_id_confirm_no_guess_of_a_hidden_value(guard: ToolGuard) -> None:
+    """Reviewers see the digest and request id beside masked args: neither may be recomputable.
+
+    A plain SHA-256 would let a reviewer hash ``{"to": <guess>}`` and compare; the guard's digest
+    is keyed by the approval service, and the request id derives from the keyed digest.
+    """
+    from guardrails.guard._values import request_id_for
+    from guardrails.policy import args_digest
+
+    args = {"to": "jane.doe@corp.example", "amount": 5}
+    ruling = guard.rule("c1", args, WIRE, ctx())
+    plain = args_digest(args)  # what a reviewer could compute from a correct guess
+    assert ruling.digest.startswith("hmac-sha256:")
+    assert plain.split(":")[1] not in ruling.digest
+    assert ruling.request_id != request_id_for("t1", ctx().scope, "c1", plain)
+    # still bound to the exact args, and accepted by the service that keyed it
+    assert guard.rule("c1", {**args, "amount": 6}, WIRE, ctx()).digest != ruling.digest
+    assert ruling.digest == guard.backend.approvals.args_digest(args)
+    # the once-only ledger names the call the same way in any process (no per-process key)
+    other = ToolGuard(redactor=_Redactor())
+    assert other.rule("c1", args, WIRE, ctx()).ledger_key == ruling.ledger_key
+    assert other.rule("c1", args, WIRE, ctx()).request_id != ruling.request_id
