@@ -38,18 +38,20 @@ PLAIN_PREFIX = "sha256:"
 class Digests:
     """Keyed argument digests for one key (never shown in reprs)."""
 
-    __slots__ = ("_key",)
+    __slots__ = ("_mac",)
 
     def __init__(self, key: bytes) -> None:
-        self._key = bytes(key)
+        # keyed once: each digest copies the prepared HMAC state instead of re-deriving the pads
+        self._mac = hmac.new(bytes(key), digestmod=hashlib.sha256)
 
     def __repr__(self) -> str:
         return "Digests(<key>)"
 
     def key_plain(self, plain: str) -> str:
         """The keyed form of a plain ``sha256:`` digest."""
-        mac = hmac.new(self._key, plain.encode("utf-8"), hashlib.sha256).hexdigest()
-        return KEYED_PREFIX + mac
+        mac = self._mac.copy()
+        mac.update(plain.encode("utf-8"))
+        return KEYED_PREFIX + mac.hexdigest()
 
     def of(self, args: Mapping[str, Any]) -> str:
         """The keyed digest of ``args`` (raises :class:`~guardrails.InputError` if not plain JSON)."""
