@@ -208,7 +208,13 @@ class Lifecycle(ServiceBase):
             if kind == ["expired"]:
                 return [expired_event(new)]
             if kind == ["escalated"] and new.escalation is not None:
-                return [("approval.escalated", {"to": new.escalation.to.to_dict()})]
+                # nobody acted: the event names the requester whose request moved on
+                return [
+                    (
+                        "approval.escalated",
+                        {"to": new.escalation.to.to_dict(), "principal": _on_behalf(new)},
+                    )
+                ]
             return []
 
         updated = self._update(request_id, change, events)
@@ -227,6 +233,7 @@ def expired_event(request: ApprovalRequest) -> tuple[str, dict[str, Any]]:
             "approvals": len(request.approvals),
             "quorum": request.quorum,
             "expires_at": request.expires_at.isoformat(),
+            "principal": _on_behalf(request),  # nobody acted: the requester whose request lapsed
         },
     )
 

@@ -62,6 +62,8 @@ def test_tick_expires_due_requests_once(
     assert service.tick() == []
     assert service.get(late.id).status == "pending"
     assert len(audit.of_kind("approval.expired")) == 1
+    # nobody acted, yet the event names a principal: the requester whose request lapsed
+    assert audit.last("approval.expired").principal == early.requester.id
 
 
 def test_escalation_admits_the_escalation_group_only_after_the_delay(
@@ -79,6 +81,7 @@ def test_escalation_admits_the_escalation_group_only_after_the_delay(
     changed = service.tick()
     assert [r.escalated for r in changed] == [True]
     assert audit.last("approval.escalated").data["to"]["groups"] == ["oncall"]
+    assert audit.last("approval.escalated").principal == req.requester.id
     assert service.decide(req.id, _approve(req, DAVE)).approvals == 1
 
 
