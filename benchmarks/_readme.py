@@ -21,7 +21,10 @@ def _machine(data: dict[str, Any]) -> str:
     m = data["machine"]
     return (
         f"{m['cpu']} ({m['cpu_count']} cores, shared), Python {m['python']}, commit "
-        f"`{m['git_commit'] or '?'}`, {m['measured_at']}"
+        f"`{m['git_commit'] or '?'}`"
+        + (" (tree had uncommitted edits)" if m.get("dirty") else "")
+        + f", {m['measured_at']}"
+        + (f"; {data['timing']}" if data.get("timing") else "")
     )
 
 
@@ -77,8 +80,8 @@ def linear_md(data: dict[str, Any], cli: dict[str, Any] | None) -> str:
     out = [
         f"_Measured on {_machine(data)}._",
         "",
-        "| input | sizes | seconds (fastest run) | doubling ratios (target ≤ 2.2) |",
-        "|---|---|---|---|",
+        "| input | sizes | seconds (best run) | MB/s (largest) | doubling ratios (target ≤ 2.2) |",
+        "|---|---|---|---:|---|",
     ]
     for group in ("text", "nested"):
         for name, series in data.get(group, {}).items():
@@ -87,20 +90,23 @@ def linear_md(data: dict[str, Any], cli: dict[str, Any] | None) -> str:
                 f"{p['size'] / 1e6:g} MB" if group == "text" else f"depth {p['size']}" for p in pts
             )
             secs = ", ".join(
-                f"{p['seconds']:.3g}"
-                if "seconds" in p
+                f"{p.get('cpu_s', p.get('seconds')):.3g}"
+                if "cpu_s" in p or "seconds" in p
                 else (f"timeout {p['timeout']:.0f}s" if "timeout" in p else p.get("error", "?"))
                 for p in pts
             )
             ratios = ", ".join(f"{x}×" for x in series["doubling_ratios"]) or "–"
-            out.append(f"| {name} | {sizes} | {secs} | {ratios} |")
+            mbs = f"{pts[-1]['mb_per_s']:.3g}" if pts and "mb_per_s" in pts[-1] else "–"
+            out.append(f"| {name} | {sizes} | {secs} | {mbs} | {ratios} |")
     anchor = data.get("langchain_email_anchor")
     if anchor:
         pts = anchor["points"]
         sizes = ", ".join(f"{p['size'] // 1024} KB" for p in pts)
         secs = ", ".join(f"{p['seconds']:.3g}" for p in pts)
         ratios = ", ".join(f"{x}×" for x in anchor["doubling_ratios"])
-        out.append(f"| LangChain e-mail regex, `a.a.a…` (anchor) | {sizes} | {secs} | {ratios} |")
+        out.append(
+            f"| LangChain e-mail regex, `a.a.a…` (anchor) | {sizes} | {secs} | – | {ratios} |"
+        )
     for mode, run in (cli or {}).items():
         out += [
             "",
@@ -115,6 +121,44 @@ def linear_md(data: dict[str, Any], cli: dict[str, Any] | None) -> str:
             else:
                 out.append(f"| {r['mb']:g} MB | timeout | – | – |")
         out.append(f"\nMemory flat ({mode}): {run['memory_flat']} ({run['rule']}).")
+    return "\n".join(out)
+
+
+def engine_md(data: dict[str, Any]) -> str:
+    out = [f"_Measured on {_machine(data)}._", "", "| measurement | result |", "|---|---:|"]
+    rows = (
+        ("per_call", "tool_output_1kb_us", "`redact()` of a ~1 KB agent tool output", "{:.0f} µs"),
+        (
+            "per_call",
+            "no_value_message_us",
+            "`redact()` of a short message, nothing to mask",
+            "{:.0f} µs",
+        ),
+        ("engine_only", "full_mb_per_s", "full pass on agent records", "{:.3g} MB/s"),
+        (
+            "engine_only",
+            "engine_share_of_full",
+            "share of the full pass that is not detection (masking, merging, vault)",
+            "{:.0%}",
+        ),
+        (
+            "structured",
+            "redact_data_mb_per_s",
+            "`redact_data` on a 1,000-record tool output",
+            "{:.3g} MB/s",
+        ),
+        ("structured", "batched_vs_leaf_by_leaf", "… vs redacting leaf by leaf", "{:.3g}×"),
+        (
+            "resent_history",
+            "first_over_resent",
+            "re-sent history vs first pass (vault hits)",
+            "{:.0f}× faster",
+        ),
+    )
+    for section, key, label, fmt in rows:
+        value = data.get(section, {}).get(key)
+        if value is not None:
+            out.append(f"| {label} | {fmt.format(value)} |")
     return "\n".join(out)
 
 
@@ -133,6 +177,9 @@ def main() -> int:
         cli_runs = {k: v for k, v in (cli or {}).items() if isinstance(v, dict) and "runs" in v}
         base = linear if linear else {"machine": cli["machine"]} if cli else {}
         print("### Linear time\n\n" + linear_md(base, cli_runs) + "\n")
+    engine = _load("engine")
+    if engine:
+        print("### Engine\n\n" + engine_md(engine) + "\n")
     return 0
 
 
