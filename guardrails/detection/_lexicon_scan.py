@@ -164,12 +164,17 @@ class SharedScan:
     Each detector module registers its patterns under a group name at import time; the first
     scan compiles them all into one database, and the hits of the last text are kept, so the three
     detectors (and the table reader) share a single pass and a single UTF-8 encoding of the text.
+
+    Start-of-match tracking roughly doubles hyperscan's cost, and most texts (logs, JSON) hit
+    no pattern of a group that asks for starts. So the shared pass runs every pattern without
+    starts; only when a group asking for starts has a hit is that group scanned again, alone,
+    with starts (a pattern matches at the same end offsets with or without them).
     """
 
     def __init__(self) -> None:
         self._groups: dict[str, tuple[tuple[str, ...], bool]] = {}
         self._lock = threading.Lock()
-        self._compiled: tuple[CueScanner, list[tuple[str, int]]] | None = None
+        self._compiled: _Compiled | None = None
         self._memo = Memo()
 
     def register(self, group: str, patterns: Sequence[str], *, starts: bool = False) -> None:
@@ -184,27 +189,45 @@ class SharedScan:
         memo = self._memo
         by_group: dict[str, list[tuple[int, int, int]]] | None = memo.get(text)
         if by_group is None:
-            scanner, owners = self._scanner()
+            scanner, owners, som_scanner, som_owners = self._scanner()
             by_group = {g: [] for g in self._groups}
             for i, s, e in scanner.spans(text):
                 g, local = owners[i]
                 by_group[g].append((local, s, e))
+            if som_scanner is not None and any(by_group[g] for g, _ in som_owners):
+                for g, _ in som_owners:
+                    by_group[g] = []
+                for i, s, e in som_scanner.spans(text):
+                    g, local = som_owners[i]
+                    by_group[g].append((local, s, e))
             memo.put(text, by_group)
         return by_group.get(group, [])
 
-    def _scanner(self) -> tuple[CueScanner, list[tuple[str, int]]]:
+    def _scanner(self) -> _Compiled:
         with self._lock:
             if self._compiled is None:
                 patterns: list[str] = []
-                som: list[bool] = []
                 owners: list[tuple[str, int]] = []
+                som_patterns: list[str] = []
+                som_owners: list[tuple[str, int]] = []
                 for g, (pats, starts) in self._groups.items():
                     for k, p in enumerate(pats):
                         patterns.append(p)
-                        som.append(starts)
                         owners.append((g, k))
-                self._compiled = (CueScanner(patterns, starts=som, cache=True), owners)
+                        if starts:
+                            som_patterns.append(p)
+                            som_owners.append((g, k))
+                self._compiled = (
+                    CueScanner(patterns, cache=True),
+                    owners,
+                    CueScanner(som_patterns, starts=True, cache=True) if som_patterns else None,
+                    som_owners,
+                )
             return self._compiled
+
+
+# (scanner without starts, its owners, scanner of the groups asking for starts, its owners)
+_Compiled = tuple[CueScanner, list[tuple[str, int]], CueScanner | None, list[tuple[str, int]]]
 
 
 #: The process-wide shared scanner.
