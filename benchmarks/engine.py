@@ -179,3 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name}: {result}", flush=True)
     print(f"wrote {_common.write_result('engine', data)}")
     return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
