@@ -308,6 +308,8 @@ def test_unknown_name_source_is_refused() -> None:
     [
         ("Mrs. Barbara Yudina Apt. 675 62314 Mellemvej 32", "Barbara Yudina"),  # name, then unit
         ("naomi ryan\nsewer pipe cleaner", "naomi ryan"),  # lower-case name opening a line
+        ("ticket 4411 closed\n> naomi ryan\n", "naomi ryan"),  # ... a later line, quoted
+        ("GET /x 200\nok\n  olga k. krylova called", "olga k. krylova"),  # ... with an initial
         ("olga krylova's killers were sentenced", "olga krylova"),  # possessive
         ("I'm so jealous! said Gladys to Logan", "Logan"),  # "to" alone: a first name, not a town
         ("Enrico shouted at Gary", "Gary"),  # "at" alone: the same
