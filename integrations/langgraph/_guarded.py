@@ -68,6 +68,7 @@ class GraphGuard(RedactingMixin, ReviewMixin):
         # id(scratchpad) -> (scratchpad, turns); holding the scratchpad keeps its id from being
         # reused by a later task while the entry lives. Bounded: old tasks are long finished.
         self._turns: OrderedDict[int, tuple[Any, _Turns]] = OrderedDict()
+        self._tags_ok: dict[tuple[str, ...], None] = {}  # requester entries whose tag verified
 
     # -- context ------------------------------------------------------------------------------
 
@@ -87,10 +88,23 @@ class GraphGuard(RedactingMixin, ReviewMixin):
                 (user is None or isinstance(user, str))
                 and isinstance(turn, str)
                 and isinstance(tag, str)
-                and hmac.compare_digest(tag, self.keeper.tag(thread, str(n), user or "", turn))
+                and self._verified(thread, str(n), user or "", turn, tag)
             ):
                 return numbers[-1], entry
         return (numbers[-1] if numbers else 0), None
+
+    def _verified(self, *parts_and_tag: str) -> bool:
+        """Does the tag (last) authenticate the parts? Verified ones are remembered: every
+        tool call of a turn reads the same entry."""
+        if parts_and_tag in self._tags_ok:
+            return True
+        *parts, tag = parts_and_tag
+        if not hmac.compare_digest(tag, self.keeper.tag(*parts)):
+            return False
+        if len(self._tags_ok) >= 4096:
+            self._tags_ok.clear()
+        self._tags_ok[parts_and_tag] = None
+        return True
 
     def requester_update(self, state: Any, config: Mapping[str, Any]) -> dict[str, Any] | None:
         """The requester entry to add when ``state`` ends a new turn (a human message no entry
