@@ -8,8 +8,11 @@ ambiguity filters), so repeated agent text costs almost nothing.
 from __future__ import annotations
 
 import re
+import threading
 from functools import cache
+from typing import Any
 
+from guardrails.detection._hs_cache import compile_database
 from guardrails.detection._lexicon import (
     AMBIGUOUS_FIRST,
     BIG_PLACE,
@@ -63,6 +66,12 @@ RUN = (
 # upper-case letters (a pattern starting with a look-behind is tried at every position: 2x).
 _FIRST = f"[{UPPER}]"
 _RUNS = re.compile(_FIRST + r"(?<![\w/+=\\.].)" + RUN.removeprefix(_FIRST))
+# A necessary condition for a run, over UTF-8 bytes: an ASCII capital not glued to a word, path or
+# base64 before it (the look-behind's ASCII members) followed by a lower-case letter, an
+# apostrophe or a non-ASCII byte; or the lead byte (C3-C9) of a non-ASCII capital. Logs, JSON and
+# code often have none in a whole text ("INFO", "T14:28:32Z", "req_XrF6bn"): then the run regex,
+# which tries every capital letter, is skipped (see ``_RunGate``).
+_RUN_GATE = rb"(?:^|[^A-Za-z0-9_/+=\\.])[A-Z][a-z'\x80-\xff]|[\xc3-\xc9]"
 _PARTICLE_SET = frozenset(PARTICLES.split("|"))
 
 
@@ -160,6 +169,44 @@ def place_context(text: str, start: int, end: int, *, strong: bool = False) -> b
 _WEAK_PREPS = frozenset({"to", "at", "of", "via", "into"})
 
 
+class _RunGate:
+    """Whether a text may hold a capitalized run: one hyperscan pass over ``_RUN_GATE`` that stops
+    at the first hit. Where hyperscan is missing, every text may."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._hs: Any = None
+        self._stop: type[BaseException] = Exception
+        try:
+            import hyperscan
+        except ImportError:  # RE2 platforms: no gate, the run regex decides alone
+            return
+        self._stop = hyperscan.ScanTerminated
+        self._hs = compile_database([_RUN_GATE], [0], [0], use_cache=True)
+
+    def may_hold_run(self, text: str) -> bool:
+        """False only when ``_RUNS`` cannot match anywhere in ``text``."""
+        if self._hs is None:
+            return True
+        # "replace": a lone surrogate becomes "?", which is neither a capital nor glue
+        data = text.encode("ascii") if text.isascii() else text.encode("utf-8", "replace")
+        with self._lock:  # a hyperscan Database owns one scratch space
+            try:
+                self._hs.scan(data, match_event_handler=_stop_at_first)
+            except self._stop:
+                return True
+        return False
+
+
+def _stop_at_first(_i: int, _s: int, _e: int, _f: int, _c: object) -> bool:
+    return True  # stop the scan: one hit is enough
+
+
+@cache
+def _run_gate() -> _RunGate:
+    return _RunGate()
+
+
 # (start in run, end in run, entity, score, what context it still needs)
 Found = tuple[int, int, str, float, int]
 
@@ -235,7 +282,7 @@ class RunAnalyzer:
         last = self._found
         if last is not None and last[0] is text:
             return last[1]
-        runs: list[str] = _RUNS.findall(text)
+        runs: list[str] = _RUNS.findall(text) if _run_gate().may_hold_run(text) else []
         self._found = (text, runs)
         return runs
 
