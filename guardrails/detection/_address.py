@@ -328,4 +328,6 @@ def _label_value(text: str, pos: int) -> tuple[int, int] | None:
 
 
 SHARED_SCAN.register("addresses", _ANCHORS, starts=True)
-SHARED_SCAN.register("addresses_us", [_US_ANCHOR])  # too large for start-of-match mode
+# too large for start-of-match mode; costly on logs (it starts at every number), so the shared
+# pass only looks for the blank + street suffix every match ends on
+SHARED_SCAN.register("addresses_us", [_US_ANCHOR], gate=rf"[ \t](?:{_SUFFIX})\b")

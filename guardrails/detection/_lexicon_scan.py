@@ -165,22 +165,30 @@ class SharedScan:
     scan compiles them all into one database, and the hits of the last text are kept, so the three
     detectors (and the table reader) share a single pass and a single UTF-8 encoding of the text.
 
-    Start-of-match tracking roughly doubles hyperscan's cost, and most texts (logs, JSON) hit
-    no pattern of a group that asks for starts. So the shared pass runs every pattern without
-    starts; only when a group asking for starts has a hit is that group scanned again, alone,
-    with starts (a pattern matches at the same end offsets with or without them).
+    Two kinds of group are scanned again, alone, only when the shared pass says they can match
+    (most texts, such as logs and JSON, hit neither):
+
+    * a group asking for starts: start-of-match tracking roughly doubles hyperscan's cost, so the
+      shared pass runs its patterns without starts, and a hit triggers the scan with starts (a
+      pattern matches at the same end offsets with or without them);
+    * a group with a ``gate``, a cheap pattern that matches wherever one of the group's patterns
+      can (a necessary condition, e.g. the street suffix a costly address pattern ends on): the
+      shared pass runs the gate instead of the group.
     """
 
     def __init__(self) -> None:
-        self._groups: dict[str, tuple[tuple[str, ...], bool]] = {}
+        self._groups: dict[str, tuple[tuple[str, ...], bool, str | None]] = {}
         self._lock = threading.Lock()
         self._compiled: _Compiled | None = None
         self._memo = Memo()
 
-    def register(self, group: str, patterns: Sequence[str], *, starts: bool = False) -> None:
-        """Add (or replace) a group's patterns; ``starts`` asks for start offsets (SOM)."""
+    def register(
+        self, group: str, patterns: Sequence[str], *, starts: bool = False, gate: str | None = None
+    ) -> None:
+        """Add (or replace) a group's patterns; ``starts`` asks for start offsets (SOM);
+        ``gate`` must match wherever any of ``patterns`` matches (it may match more)."""
         with self._lock:
-            self._groups[group] = (tuple(patterns), starts)
+            self._groups[group] = (tuple(patterns), starts, gate)
             self._compiled = None
             self._memo = Memo()
 
@@ -189,17 +197,18 @@ class SharedScan:
         memo = self._memo
         by_group: dict[str, list[tuple[int, int, int]]] | None = memo.get(text)
         if by_group is None:
-            scanner, owners, som_scanner, som_owners = self._scanner()
+            scanner, owners, deferred = self._scanner()
             by_group = {g: [] for g in self._groups}
+            triggered: set[str] = set()
             for i, s, e in scanner.spans(text):
                 g, local = owners[i]
-                by_group[g].append((local, s, e))
-            if som_scanner is not None and any(by_group[g] for g, _ in som_owners):
-                for g, _ in som_owners:
-                    by_group[g] = []
-                for i, s, e in som_scanner.spans(text):
-                    g, local = som_owners[i]
+                if local < 0:  # the group's gate
+                    triggered.add(g)
+                else:
                     by_group[g].append((local, s, e))
+            for g, again in deferred.items():
+                if g in triggered or by_group[g]:
+                    by_group[g] = again.spans(text)
             memo.put(text, by_group)
         return by_group.get(group, [])
 
@@ -208,26 +217,23 @@ class SharedScan:
             if self._compiled is None:
                 patterns: list[str] = []
                 owners: list[tuple[str, int]] = []
-                som_patterns: list[str] = []
-                som_owners: list[tuple[str, int]] = []
-                for g, (pats, starts) in self._groups.items():
-                    for k, p in enumerate(pats):
-                        patterns.append(p)
-                        owners.append((g, k))
-                        if starts:
-                            som_patterns.append(p)
-                            som_owners.append((g, k))
-                self._compiled = (
-                    CueScanner(patterns, cache=True),
-                    owners,
-                    CueScanner(som_patterns, starts=True, cache=True) if som_patterns else None,
-                    som_owners,
-                )
+                deferred: dict[str, CueScanner] = {}
+                for g, (pats, starts, gate) in self._groups.items():
+                    if gate is not None:
+                        patterns.append(gate)
+                        owners.append((g, -1))
+                    else:
+                        patterns.extend(pats)
+                        owners.extend((g, k) for k in range(len(pats)))
+                    if gate is not None or starts:
+                        deferred[g] = CueScanner(pats, starts=starts, cache=True)
+                self._compiled = (CueScanner(patterns, cache=True), owners, deferred)
             return self._compiled
 
 
-# (scanner without starts, its owners, scanner of the groups asking for starts, its owners)
-_Compiled = tuple[CueScanner, list[tuple[str, int]], CueScanner | None, list[tuple[str, int]]]
+# (the shared scanner without starts, (group, index in group or -1 for a gate) per pattern,
+# the scanner of each group scanned again alone)
+_Compiled = tuple[CueScanner, list[tuple[str, int]], dict[str, CueScanner]]
 
 
 #: The process-wide shared scanner.

@@ -170,6 +170,7 @@ _INITIAL = re.compile(rf"[{UPPER}]\.?")
 _WORDS = re.compile(r"[^ \t]+")
 _NEXT_WORD = re.compile(r"[ \t]+[a-z]")  # a lower-case word right after the value
 _NAME_WORD = re.compile(rf"[{LETTER}](?:[{LETTER}]|['’.-])*")
+_DIGITS = frozenset("0123456789")  # never the second character of a name, ALL-CAPS or lower-case
 _STOP = word_set(
     "inc corp corporation llc ltd gmbh co company group team support street avenue road "
     "mr mrs ms mx dr prof sir madam"  # titles: the title cue reports the name after them
@@ -377,6 +378,8 @@ class NameDetector:
                 return None
             return words[0][0], words[-1][1]
         pos = end - 1  # every other cue pattern ends on the first letter of the value
+        if text[pos + 1 : pos + 2] in _DIGITS:  # "client=v1.9.6": no value regex takes a digit
+            return None
         m = _TITLED.match(text, pos)
         if m is not None:
             hit = self._validate(text, pos, m.group(), mode=_MODE.get(cue, _WEAK))

@@ -29,3 +29,15 @@ def test_text_without_a_hit_of_a_starts_group_reports_none() -> None:
     shared = _scan()
     assert shared.hits("Name: only a label here", "starts") == []
     assert [i for i, _, _ in shared.hits("Name: only a label here", "plain")] == [0]
+
+
+def test_gated_group_is_scanned_only_when_its_gate_hits() -> None:
+    shared = SharedScan()
+    shared.register("names", [r"(?i)\bname:"])
+    street = r"\b\d{1,6}[ \t]+(?:[^ \t\n,]+[ \t]+){1,3}(?:Street|St)\b"
+    shared.register("us", [street], gate=r"[ \t](?:Street|St)\b")
+    text = "name: x, 12 Elm Street and 9 Oak St"
+    assert shared.hits(text, "us") == CueScanner([street]).spans(text)
+    assert [text[e - 6 : e] for _, _, e in shared.hits(text, "us")] == ["Street", "Oak St"]
+    assert [i for i, _, _ in shared.hits(text, "names")] == [0]  # the gate is nobody's hit
+    assert shared.hits("GET /x 200 431 Stale", "us") == []
