@@ -52,11 +52,17 @@ class Intervals:
 
     def __init__(self, spans: Iterable[tuple[int, int]]) -> None:
         ordered = sorted(spans)
+        if not ordered:  # the usual case on text with nothing in it
+            self._starts: list[int] = []
+            self._max_end: list[int] = []
+            return
         self._starts = [s for s, _ in ordered]
         self._max_end = list(accumulate((e for _, e in ordered), max))
 
     def overlaps(self, start: int, end: int) -> bool:
         """Whether some span starts before ``end`` and ends after ``start``."""
+        if not self._starts:
+            return False
         i = bisect_left(self._starts, end)  # spans [0, i) start before `end`
         return i > 0 and self._max_end[i - 1] > start
 

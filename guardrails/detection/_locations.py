@@ -177,6 +177,8 @@ class LocationDetector:
                 found.setdefault((s, e), 0.8)
         for hit in self._address_towns(text, address_spans):
             found.setdefault(hit, 0.7)
+        if not found:
+            return []
         # "Hi Charlotte,", "Folake Navarro": a place name inside a person's name is the person
         people = Intervals((p.start, p.end) for p in self._names.detect(text))
         return [
