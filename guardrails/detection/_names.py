@@ -110,7 +110,9 @@ _A = r"(?:[a-z]|[\xc3-\xc9])"
 _AU = r"(?:[A-Z]|[\xc3-\xc9])"
 _CUES = {
     _NAME_LABEL: rf"(?i)\b(?:{_NAME_LABELS}){_Q}[ \t]*[:=][ \t]*{_Q}[ \t]*{_A}",
-    _LABEL: rf"(?i)\b(?:{_LABELS}){_Q}[ \t]*[:=][ \t]*{_Q}[ \t]*{_A}",
+    # ends one character after an ASCII first letter, which must not be a digit: log fields
+    # ("client=v1.9.6", "owner=a3f9") never reach Python (see ``_after_cue``)
+    _LABEL: rf"(?i)\b(?:{_LABELS}){_Q}[ \t]*[:=][ \t]*{_Q}[ \t]*(?:[a-z][^0-9]|[\xc3-\xc9])",
     _SALUTE: r"(?i)\b(?:dear|hi|hello|hey|hiya|greetings|thanks|thank[ \t]+you|cheers|"
     r"good[ \t]+(?:morning|afternoon|evening))[ \t]*,?[ \t]+" + _A,
     _TITLE: r"\b(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Sir|Dame|Lady|Lord|Rev|Fr|Capt|Sgt|Lt|Col|Hon|"
@@ -378,6 +380,8 @@ class NameDetector:
                 return None
             return words[0][0], words[-1][1]
         pos = end - 1  # every other cue pattern ends on the first letter of the value
+        if cue == _LABEL and text[pos - 1 : pos].isascii() and text[pos - 1 : pos].isalpha():
+            pos -= 1  # ... or on the character after an ASCII one (the value follows a separator)
         if text[pos + 1 : pos + 2] in _DIGITS:  # "client=v1.9.6": no value regex takes a digit
             return None
         m = _TITLED.match(text, pos)

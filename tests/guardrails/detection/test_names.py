@@ -374,3 +374,18 @@ def test_names_of_organisations_and_streets(
 ) -> None:
     """A name followed by an organisation or street word names that, not a person."""
     assert found(detector, text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        ("client=v1.9.6 owner=a3f9 reporter: Jane Doe", ["Jane Doe"]),  # log fields, then a name
+        ("assigned to: Émile Zola", ["Émile Zola"]),  # a non-ASCII first letter
+        ('{"owner": "Jo", "customer":"Ingrid Svensson"}', ["Jo", "Ingrid Svensson"]),
+        ("Owner: JANE DOE\n", ["JANE DOE"]),  # ALL-CAPS after a label
+        ("reporter=x", []),  # one letter at the end of the text
+    ],
+)
+def test_label_cue_values(detector: NameDetector, text: str, names: list[str]) -> None:
+    """The label cue skips values whose second character is a digit, nothing else."""
+    assert found(detector, text) == names
