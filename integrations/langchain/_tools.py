@@ -156,19 +156,24 @@ class GuardedTool(BaseTool):
         keeper = self._gg.keeper
 
         def encode(out: Any) -> str:
-            data = _enc(raw[0] if raw else out).encode("utf-8")
-            return '{"sealed":"' + keeper.seal(data, ruling.ledger_key) + '"}'  # base64
+            value = raw[0] if raw else out
+            if type(value) is str:  # the common case: no JSON (its escaping costs)
+                data = b"s" + value.encode("utf-8", "surrogatepass")
+            else:
+                data = b"j" + _enc(value).encode("utf-8")
+            return _SEALED + keeper.seal(data, ruling.ledger_key)
 
         def decode(text: str) -> Any:
             if text.startswith("error: "):  # the tool raised (the guard records the class only)
                 return f"Not run: this call failed before ({text[7:]}); it was not run again."
-            data = json.loads(text)
-            if not (isinstance(data, dict) and "sealed" in data):
+            if not text.startswith(_SEALED):
                 return _dec(text)  # a record written before results were sealed: masked
-            opened = keeper.open(str(data["sealed"]), ruling.ledger_key)
+            opened = keeper.open(text[len(_SEALED) :], ruling.ledger_key)
             if opened is None:
                 return "Not run: this call ran before; its recorded result cannot be read."
-            return self._output(_dec(opened.decode("utf-8")), ruling, session)
+            body = opened[1:].decode("utf-8", "surrogatepass")
+            value = body if opened[:1] == b"s" else _dec(body)
+            return self._output(value, ruling, session)
 
         return encode, decode
 
@@ -192,6 +197,7 @@ def _dec(text: str) -> Any:
 
 
 _SCALARS = (str, int, float, bool, type(None))
+_SEALED = "sealed:"  # a ledger record holding a sealed raw result (base64 follows)
 
 
 def _plain(kwargs: Mapping[str, Any]) -> dict[str, Any]:

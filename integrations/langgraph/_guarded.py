@@ -39,6 +39,8 @@ from integrations.langgraph._vault import VaultKeeper
 
 __all__ = ["REQUESTER_KEY", "GraphGuard", "tool_info"]
 
+_SEALED = "sealed:"  # a ledger record holding a sealed raw result (base64 follows)
+
 
 class GraphGuard(RedactingMixin, ReviewMixin):
     """LangGraph-side glue around one :class:`~guardrails.guard.ToolGuard`.
@@ -214,8 +216,12 @@ class GraphGuard(RedactingMixin, ReviewMixin):
 
         def encode(result: Any) -> str:
             message = self._message_of(raw[0] if raw else result)
-            data = json.dumps(message, default=str).encode("utf-8")
-            return '{"sealed":"' + self.keeper.seal(data, ruling.ledger_key) + '"}'  # base64
+            content, status = message["content"], str(message["status"])
+            if isinstance(content, str):  # the common case: no JSON (its escaping costs)
+                data = b"s" + status.encode() + b"\n" + content.encode("utf-8", "surrogatepass")
+            else:
+                data = b"j" + json.dumps(message, default=str).encode("utf-8")
+            return _SEALED + self.keeper.seal(data, ruling.ledger_key)
 
         return encode
 
@@ -230,18 +236,24 @@ class GraphGuard(RedactingMixin, ReviewMixin):
                     "content": f"This call failed before ({text[7:]}); it was not run again.",
                     "status": "error",
                 }
-            else:
-                data = json.loads(text)
-            if "sealed" in data:
-                opened = self.keeper.open(str(data["sealed"]), ruling.ledger_key)
+            elif text.startswith(_SEALED):
+                opened = self.keeper.open(text[len(_SEALED) :], ruling.ledger_key)
                 if opened is None:  # another vault key (a per-process key, rotated): fail closed
                     data = {
                         "content": "This call ran before; its recorded result cannot be read "
                         "with this vault key. It was not run again.",
                         "status": "error",
                     }
+                elif opened[:1] == b"s":
+                    status, _, body = opened[1:].partition(b"\n")
+                    data = {
+                        "content": body.decode("utf-8", "surrogatepass"),
+                        "status": status.decode(),
+                    }
                 else:
-                    data = json.loads(opened)
+                    data = json.loads(opened[1:])
+            else:  # a record written before results were sealed (masked)
+                data = json.loads(text)
             message = ToolMessage(
                 content=data["content"],
                 name=call["name"],

@@ -9,6 +9,7 @@ the :func:`merge_vaults` reducer keeps the larger one (the vault only grows).
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -152,7 +153,7 @@ class VaultKeeper:
         """
         nonce = os.urandom(12)
         blob = self._records.encrypt(nonce, data, _RECORD + bound_to.encode("utf-8"))
-        return base64.b64encode(nonce + blob).decode("ascii")
+        return binascii.b2a_base64(nonce + blob, newline=False).decode("ascii")
 
     def open(self, text: str, bound_to: str) -> bytes | None:
         """What :meth:`seal` sealed, or ``None`` (another key, altered, or another binding)."""

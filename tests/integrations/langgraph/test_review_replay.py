@@ -95,7 +95,7 @@ def test_the_ledger_holds_the_result_sealed() -> None:
     (record,) = [v for v in ledger._rows.values() if v is not None]
     assert EMAIL not in record
     assert "cus_1" not in record
-    assert "sealed" in json.loads(json.loads(record)["result"])
+    assert json.loads(record)["result"].startswith("sealed:")
 
 
 def test_a_replay_under_another_vault_key_fails_closed() -> None:
@@ -125,3 +125,19 @@ def test_a_replayed_tool_error_is_an_error_message_not_a_crash() -> None:
     assert runs == ["ran"]
     assert _msg(out).status == "error"
     assert "ValueError" in str(_msg(out).content)
+
+
+def test_a_replayed_result_with_content_blocks_is_redacted_too() -> None:
+    """A result whose content is a list of blocks round-trips through the sealed record."""
+    ledger, runs = MemoryLedger(), []
+    gg = _guard(ledger)
+
+    def handler(req: ToolCallRequest) -> ToolMessage:
+        runs.append("ran")
+        return ToolMessage(content=[{"type": "text", "text": f"mail {EMAIL}"}], tool_call_id="c1")
+
+    _in_node(lambda cfg: [gg.call(_request({"messages": []}, cfg), handler)])
+    other = _guard(ledger)
+    (out,) = _in_node(lambda cfg: [other.call(_request({"messages": []}, cfg), handler)])
+    assert runs == ["ran"]
+    assert _msg(out).content == [{"type": "text", "text": "mail <EMAIL_ADDRESS_1>"}]
