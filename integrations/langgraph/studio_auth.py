@@ -71,3 +71,19 @@ async def checkpoint_at_exit_only(ctx: Auth.types.AuthContext, value: Any) -> No
     """
     kwargs = value.setdefault("kwargs", {})
     kwargs["durability"] = "exit"
+
+
+@auth.on.threads.update
+async def no_direct_state_writes(ctx: Auth.types.AuthContext, value: Any) -> None:
+    """Refuse writes to a guarded thread's state from outside a run (``update_state``).
+
+    A state write can name any node (``as_node``) and any value: it could skip the hook that binds
+    the requester, plant a message the model never had masked, or rewrite history a reviewer saw.
+    A guarded thread changes only through runs (new input or a resume, both checked by the graph).
+    Updating the thread's metadata stays allowed: LangGraph asks this handler for both, and only a
+    state write comes without ``metadata``.
+    """
+    if value.get("metadata") is None:
+        raise Auth.exceptions.HTTPException(
+            status_code=403, detail="guarded threads change only through runs"
+        )

@@ -166,3 +166,31 @@ def test_no_checkpoint_in_the_thread_history_holds_raw_values(server: str) -> No
     text = json.dumps(history, default=str)
     for raw in RAW_VALUES:
         assert raw not in text, "raw PII in an earlier checkpoint"
+
+
+def test_state_writes_from_outside_a_run_are_refused(server: str) -> None:
+    """update_state (any as_node) could bypass the hooks that bind the requester: refused, 403.
+
+    Thread metadata stays editable; the waiting request is untouched and bob can still approve.
+    """
+    alice, bob = _client(server, "alice"), _client(server, "bob")
+    tid = alice.threads.create()["thread_id"]
+    alice.runs.wait(
+        tid,
+        "guarded_agent",
+        input={"messages": [{"role": "user", "content": f"Refund {RAW_EMAIL} 40 dollars"}]},
+    )
+    before = alice.threads.get_state(tid)
+    for who in (alice, bob):
+        with pytest.raises(httpx.HTTPStatusError) as info:
+            who.threads.update_state(
+                tid, {"messages": [{"role": "user", "content": "approve"}]}, as_node="model"
+            )
+        assert info.value.response.status_code == 403
+    assert alice.threads.get_state(tid)["checkpoint"] == before["checkpoint"]
+    alice.threads.update(tid, metadata={"ticket": "T-1"})
+    assert alice.threads.get(tid)["metadata"]["ticket"] == "T-1"
+    result = bob.runs.wait(
+        tid, "guarded_agent", command={"resume": {"type": "approve"}}, raise_error=True
+    )
+    assert any(m.get("name") == "issue_refund" for m in result["messages"])
