@@ -8,7 +8,7 @@ once. Structured data goes through :mod:`guardrails.structured` (iterative, shap
 
 from __future__ import annotations
 
-import hashlib
+import hmac
 import os
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -204,9 +204,9 @@ class Redactor:
         )
 
     def _digest(self, text: str) -> bytes:
-        h = hashlib.blake2b(key=self._salt, digest_size=16)
-        h.update(text.encode("utf-8", "surrogatepass"))
-        return h.digest()
+        # One-shot keyed HMAC-SHA256 in C (about twice blake2b's speed where the CPU has SHA
+        # extensions); it runs over every output text, so it is a per-byte cost of redact().
+        return hmac.digest(self._salt, text.encode("utf-8", "surrogatepass"), "sha256")[:16]
 
     def _spans(self, text: str, vault: Vault | None, digest: bytes | None) -> list[Span]:
         ranges = protected_ranges(text, self._token_names)
