@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from itertools import chain
 from typing import Literal
@@ -106,17 +107,34 @@ class SQLiteSink:
             self._con = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
-            self._con.execute("PRAGMA journal_mode=WAL")
-            self._con.execute(f"PRAGMA synchronous={synchronous}")
-            self._con.execute("BEGIN IMMEDIATE")
-            for statement in _SCHEMA:
-                self._con.execute(statement)
-            self._con.execute("COMMIT")
+            self._setup(synchronous, timeout)
         except sqlite3.Error as exc:
             raise AuditError(f"cannot open the SQLite audit trail: {exc}") from exc
 
     def __repr__(self) -> str:
         return f"SQLiteSink({self.path!r})"
+
+    def _setup(self, synchronous: str, timeout: float) -> None:
+        """WAL mode and the schema. Switching a file to WAL while another process opens it can
+        return SQLITE_BUSY at once, without the busy handler: retried until ``timeout``."""
+        deadline = time.monotonic() + timeout
+        delay = 0.005
+        while True:
+            try:
+                self._con.execute("PRAGMA journal_mode=WAL")
+                self._con.execute(f"PRAGMA synchronous={synchronous}")
+                self._con.execute("BEGIN IMMEDIATE")
+                for statement in _SCHEMA:
+                    self._con.execute(statement)
+                self._con.execute("COMMIT")
+                return
+            except sqlite3.OperationalError as exc:
+                if self._con.in_transaction:
+                    self._con.execute("ROLLBACK")
+                if "locked" not in str(exc) or time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.2)
 
     def append(self, build: Builder) -> Record:
         """Read head, insert, commit in one ``BEGIN IMMEDIATE`` transaction (group commit)."""
