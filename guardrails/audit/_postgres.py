@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from guardrails._errors import AuditError, ConfigurationError, MissingDependencyError
 from guardrails._group import GroupCommit
 from guardrails.audit._events import GENESIS_HASH, Record
-from guardrails.audit._sink import Builder
+from guardrails.audit._sink import Builder, seal_batch
 
 if TYPE_CHECKING:
     import psycopg
@@ -157,17 +157,9 @@ class PostgresSink:
                     while cur.nextset():
                         pass
                     row = cur.fetchone()
-                    seq, prev = (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
-                    rows: list[tuple[int, str, str]] = []
-                    for build in builds:
-                        try:
-                            body, digest = build(seq + 1, prev)
-                        except Exception as exc:  # that caller's error; the others go on
-                            out.append(exc)
-                            continue
-                        seq, prev = seq + 1, digest
-                        rows.append((seq, body, digest))
-                        out.append(Record(seq, body, digest))
+                    head = (int(row[0]), str(row[1])) if row else (0, GENESIS_HASH)
+                    sealed, rows, head = seal_batch(builds, head)
+                    out.extend(sealed)
                     with con.pipeline():
                         if rows:
                             con.cursor().executemany(self._sql_insert, rows)
@@ -177,7 +169,7 @@ class PostgresSink:
                     if not con.closed and con.info.transaction_status != _IDLE:
                         con.execute("ROLLBACK")
                     raise
-                self._known = (seq, prev)
+                self._known = head
             except self._pg.Error as exc:
                 raise AuditError(f"PostgreSQL audit append failed: {type(exc).__name__}") from exc
             return out
@@ -226,21 +218,10 @@ class PostgresSink:
 
         The caller commits: the records are durable with whatever else that transaction wrote.
         """
-        seq, prev = head
-        out: list[Record | Exception] = []
-        rows: list[tuple[int, str, str]] = []
-        for build in builds:
-            try:
-                body, digest = build(seq + 1, prev)
-            except Exception as exc:  # that caller's error; the others go on
-                out.append(exc)
-                continue
-            seq, prev = seq + 1, digest
-            rows.append((seq, body, digest))
-            out.append(Record(seq, body, digest))
+        out, rows, new_head = seal_batch(builds, head)
         if rows:
             con.cursor().executemany(self._sql_insert, rows)
-        return out, (seq, prev)
+        return out, new_head
 
     def records(self, start: int = 1) -> Iterator[Record]:
         """Pages of records in seq order."""

@@ -15,10 +15,38 @@ from typing import Protocol, runtime_checkable
 
 from guardrails.audit._events import Record
 
-__all__ = ["AuditSink", "Builder"]
+__all__ = ["AuditSink", "Builder", "seal_batch"]
 
 # build(seq, prev_hash) -> (body, hash): called by a sink while it holds its append lock.
 Builder = Callable[[int, str], tuple[str, str]]
+
+Row = tuple[int, str, str]  # (seq, body, hash) as a sink inserts it
+
+
+def seal_batch(
+    builds: list[Builder], head: tuple[int, str]
+) -> tuple[list[Record | Exception], list[Row], tuple[int, str]]:
+    """Seal ``builds`` in order after ``head``: one record (or that builder's error) per builder,
+    the rows to insert, and the new head. A failing builder takes no seq; the others go on.
+
+    Example:
+        >>> out, rows, head = seal_batch([lambda seq, prev: (f"b{seq}", f"h{seq}")], (0, "g"))
+        >>> rows, head
+        ([(1, 'b1', 'h1')], (1, 'h1'))
+    """
+    seq, prev = head
+    out: list[Record | Exception] = []
+    rows: list[Row] = []
+    for build in builds:
+        try:
+            body, digest = build(seq + 1, prev)
+        except Exception as exc:  # that caller's error; the others go on
+            out.append(exc)
+            continue
+        seq, prev = seq + 1, digest
+        rows.append((seq, body, digest))
+        out.append(Record(seq, body, digest))
+    return out, rows, (seq, prev)
 
 
 @runtime_checkable

@@ -21,7 +21,7 @@ from urllib.request import pathname2url
 from guardrails._errors import AuditError, ConfigurationError
 from guardrails._group import GroupCommit
 from guardrails.audit._events import GENESIS_HASH, Record
-from guardrails.audit._sink import Builder
+from guardrails.audit._sink import Builder, seal_batch
 
 __all__ = ["SQLiteSink", "append_in_transaction", "read_head"]
 
@@ -51,20 +51,9 @@ def append_in_transaction(
     Returns one stored record (or the builder's exception) per builder, and the new head. The
     caller commits: the records are durable with whatever else that transaction wrote.
     """
-    seq, prev = head
-    out: list[Record | Exception] = []
-    for build in builds:
-        try:
-            body, digest = build(seq + 1, prev)
-        except Exception as exc:  # that caller's error; the others go on
-            out.append(exc)
-            continue
-        con.execute(
-            "INSERT INTO audit_events (seq, body, hash) VALUES (?, ?, ?)", (seq + 1, body, digest)
-        )
-        seq, prev = seq + 1, digest
-        out.append(Record(seq, body, digest))
-    return out, (seq, prev)
+    out, rows, new_head = seal_batch(builds, head)
+    con.executemany("INSERT INTO audit_events (seq, body, hash) VALUES (?, ?, ?)", rows)
+    return out, new_head
 
 
 class SQLiteSink:
