@@ -59,7 +59,14 @@ def main() -> None:
     )
     config = {"configurable": {"thread_id": "t1", "user_id": "alice"}}
     if mode == "start":
-        agent.invoke({"messages": [{"role": "user", "content": "look up cus_1"}]}, config)
+        # durability="sync": the model step's checkpoint (the pending tool call) is on disk
+        # before the tool runs, as the scenario needs; the default "async" writes it from a
+        # background thread, which the kill could beat (the resume then had no call to replay)
+        agent.invoke(
+            {"messages": [{"role": "user", "content": "look up cus_1"}]},
+            config,
+            durability="sync",
+        )
         raise SystemExit("the process was not killed")
     out = agent.invoke(None, config)
     state = agent.get_state(config).values
