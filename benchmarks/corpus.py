@@ -116,11 +116,69 @@ def generate_text(n_bytes: int, *, seed: int = 7) -> str:
     return "\n\n".join(parts)
 
 
+# What real application logs are made of: log levels, logger / class names, HTTP verbs,
+# capitalized messages and exception names. Every line of ``sparse_log_text`` has some, so a
+# detector cannot skip a chunk because it holds no capitalized word.
+_LOG_LEVELS = ("INFO", "INFO", "INFO", "INFO", "DEBUG", "DEBUG", "WARN", "ERROR")
+_LOGGERS = (
+    "OrderService",
+    "PaymentGateway",
+    "InventoryClient",
+    "AuthController",
+    "CacheManager",
+    "SessionStore",
+    "KafkaConsumer",
+    "HikariPool",
+    "RetryPolicy",
+    "ReportScheduler",
+    "c.acme.orders.OrderRepository",
+    "o.s.web.servlet.DispatcherServlet",
+    "app.billing.Invoices",
+)
+_THREADS = ("main", "http-nio-8080-exec-3", "worker-2", "scheduling-1", "kafka-consumer-0")
+
+
+def _harmless_log_message(rng: random.Random) -> str:
+    ms = rng.randint(1, 900)
+    order = _values.lookalike(rng, "order_id")
+    return rng.choice(
+        (
+            f"GET /api/v2/orders/{order} 200 {ms}ms build={_values.lookalike(rng, 'git_sha')} "
+            f"client={_values.lookalike(rng, 'version')}",
+            f"POST /api/v2/checkout 201 {ms}ms Content-Type=application/json",
+            f"Request completed in {ms} ms (status=200, bytes={rng.randint(100, 99999)})",
+            f"Cache miss for ProductCatalog key={_values.lookalike(rng, 'sku')}",
+            f"Connection pool stats: active={rng.randint(0, 20)} idle={rng.randint(0, 20)} "
+            f"waiting={rng.randint(0, 5)}",
+            f"Retrying PaymentIntent {_values.lookalike(rng, 'uuid')} in {ms}ms (attempt 2/5)",
+            f"Slow query detected ({ms} ms): SELECT * FROM orders WHERE id = ?",
+            f"Health check passed, uptime {rng.randint(1, 9999)} s",
+            f"Scheduled job NightlyReport finished in {ms / 100:.1f} s",
+            f"java.net.SocketTimeoutException: Read timed out after {ms}ms",
+            f"IllegalStateException: Order {order} already shipped",
+            f"Invoice {_values.lookalike(rng, 'invoice')} total {_values.lookalike(rng, 'amount')}",
+            f"Deployed version {_values.lookalike(rng, 'version')} to region eu-west-1",
+        )
+    )
+
+
+def _sensitive_log_message(rng: random.Random) -> str:
+    first, last, full = _values.person(rng)
+    return rng.choice(
+        (
+            f"User signed in user={_values.email(rng)} ip={_values.ip(rng)}",
+            f"Login ok user={_values.email(rng)} ip={_values.ip(rng)}",
+            f"Password reset e-mail sent to {full} <{_values.email(rng, first, last)}>",
+        )
+    )
+
+
 def sparse_log_text(n_bytes: int, *, seed: int = 7) -> str:
     """Roughly ``n_bytes`` of application log where one line in 25 holds a sensitive value.
 
     Most agent tool output is mostly harmless (request logs, listings); this is the sparse
-    counterpart of the dense corpus for throughput runs.
+    counterpart of the dense corpus for throughput runs. Like real logs, every line carries
+    capitalized words (a level, a logger or class name, a message), so none is trivially skipped.
     """
     rng = random.Random(seed)
     lines: list[str] = []
@@ -128,14 +186,10 @@ def sparse_log_text(n_bytes: int, *, seed: int = 7) -> str:
     while size < n_bytes:
         ts = _values.lookalike(rng, "timestamp")
         req = _values.lookalike(rng, "request_id")
-        if rng.random() < 0.04:
-            line = f"{ts} INFO [req={req}] login ok user={_values.email(rng)} ip={_values.ip(rng)}"
-        else:
-            order = _values.lookalike(rng, "order_id")
-            line = (
-                f"{ts} INFO [req={req}] GET /api/v2/orders/{order} 200 {rng.randint(1, 900)}ms "
-                f"build={_values.lookalike(rng, 'git_sha')} client={_values.lookalike(rng, 'version')}"
-            )
+        level, logger, thread = rng.choice(_LOG_LEVELS), rng.choice(_LOGGERS), rng.choice(_THREADS)
+        sensitive = rng.random() < 0.04
+        message = _sensitive_log_message(rng) if sensitive else _harmless_log_message(rng)
+        line = f"{ts} {level:<5} [{thread}] {logger} - [req={req}] {message}"
         lines.append(line)
         size += len(line) + 1
     return "\n".join(lines) + "\n"

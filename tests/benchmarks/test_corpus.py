@@ -184,3 +184,11 @@ def test_heldout_corpus_uses_other_names_and_places() -> None:
     cities = {s.value for r in records for s in r.spans if s.label == "LOCATION"}
     assert cities <= {c for pair in _values.HELDOUT_CITIES for c in pair}
     assert _values.CITIES is not _values.HELDOUT_CITIES  # swapped back after generation
+
+
+def test_sparse_log_is_realistic() -> None:
+    """Every sparse-log line has a capitalized word (as real logs do); about 1 line in 25 is sensitive."""
+    lines = corpus.sparse_log_text(200_000, seed=3).splitlines()
+    assert all(re.search(r"\b[A-Z][a-z]", line) for line in lines)
+    sensitive = [line for line in lines if re.search(r"user=\S+@|<\S+@\S+>", line)]
+    assert 0.025 < len(sensitive) / len(lines) < 0.055
