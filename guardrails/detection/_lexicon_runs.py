@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from functools import cache
+from operator import itemgetter
 from typing import Any
 
 from guardrails.detection._hs_cache import compile_database
@@ -77,7 +78,6 @@ _PARTICLE_SET = frozenset(PARTICLES.split("|"))
 
 _GLUE = frozenset("_/+=\\")  # characters that join a word into a token (base64, paths)
 _CODE_AFTER = frozenset("([")  # a call or an index: an identifier, not a name
-_GLUED = _GLUE | {"."}  # before a run (with alphanumerics): the look-behind of ``_RUNS``
 
 
 # Words that end a name: organisations and streets ("John Street", "Acme Inc").
@@ -223,16 +223,15 @@ class RunAnalyzer:
         self._with_findings: set[str] = set()
         self._last: tuple[str, list[tuple[int, tuple[Found, ...]]]] | None = None
         self._positions: tuple[str, list[tuple[int, str]]] | None = None
-        self._found: tuple[str, list[str]] | None = None
 
     def runs(self, text: str) -> list[tuple[int, tuple[Found, ...]]]:
         """Return ``(run start, findings)`` for every run of ``text`` with a finding."""
         last = self._last
         if last is not None and last[0] is text:  # the other detector just scanned this text
             return last[1]
-        # One C-level regex pass; Python only analyses each *distinct* run, once per process.
-        runs = self._findall(text)
-        distinct = set(runs)
+        # One regex pass; Python only analyses each *distinct* run, once per process.
+        positions = self.positions(text)
+        distinct = set(map(_RUN_TEXT, positions))
         cache, with_findings = self._cache, self._with_findings
         if len(cache) > self._MAX_CACHE:
             cache.clear()
@@ -245,7 +244,7 @@ class RunAnalyzer:
         out: list[tuple[int, tuple[Found, ...]]] = []
         if hits:
             n = len(text)
-            for start, run in self.positions(text):
+            for start, run in positions:
                 if run not in hits:
                     continue
                 pos = start + len(run)
@@ -264,27 +263,16 @@ class RunAnalyzer:
         last = self._positions
         if last is not None and last[0] is text:
             return last[1]
-        # The runs are in text order and do not overlap, so the next occurrence of each run
-        # after the previous one's end, not glued to a word before it (the regex's look-behind),
-        # is exactly where the regex matched it. str.find is C-level; no match objects.
-        find, pos = text.find, 0
-        out: list[tuple[int, str]] = []
-        for run in self._findall(text):
-            start = find(run, pos)
-            while start > 0 and (text[start - 1].isalnum() or text[start - 1] in _GLUED):
-                start = find(run, start + 1)
-            pos = start + len(run)
-            out.append((start, run))
+        # Real text (logs with "INFO … OrderService - Cache miss", records, mail) nearly always
+        # has a run with a finding, and then the positions are needed: one finditer yields them
+        # with the runs (cheaper than findall + a str.find per run: 12.6 vs ~19 ms/MB of logs).
+        out: list[tuple[int, str]] = (
+            [(m.start(), m.group()) for m in _RUNS.finditer(text)]
+            if _run_gate().may_hold_run(text)
+            else []
+        )
         self._positions = (text, out)
         return out
-
-    def _findall(self, text: str) -> list[str]:
-        last = self._found
-        if last is not None and last[0] is text:
-            return last[1]
-        runs: list[str] = _RUNS.findall(text) if _run_gate().may_hold_run(text) else []
-        self._found = (text, runs)
-        return runs
 
     def _analyze(self, run: str) -> tuple[Found, ...]:
         flags = self._flags
@@ -420,6 +408,9 @@ class RunAnalyzer:
         if f & STOP or len(key) < 2 or key in _NOT_SURNAME:
             return False
         return bool(f & SURNAME or not f & COMMON)
+
+
+_RUN_TEXT = itemgetter(1)
 
 
 def _is_initial(tok: str) -> bool:
