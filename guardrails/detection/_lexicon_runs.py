@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import threading
 from functools import cache
+from itertools import compress
 from operator import itemgetter
 from typing import Any
 
@@ -244,9 +245,9 @@ class RunAnalyzer:
         out: list[tuple[int, tuple[Found, ...]]] = []
         if hits:
             n = len(text)
-            for start, run in positions:
-                if run not in hits:
-                    continue
+            for start, run in compress(
+                positions, map(hits.__contains__, map(_RUN_TEXT, positions))
+            ):
                 pos = start + len(run)
                 # inside a token ("nr00P9YCmghZ03Ey635", "sk_live_pJo1ne"): not a word
                 after = text[pos] if pos < n else " "

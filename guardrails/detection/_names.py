@@ -26,6 +26,8 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache, cached_property
+from itertools import compress
+from operator import itemgetter
 
 from guardrails._types import Span
 from guardrails.detection._address import AddressDetector
@@ -316,16 +318,15 @@ class NameDetector:
         # decide it for the usual short text; long texts with many names go to the loop)
         if parts and (len(parts) > 8 or any(text.count(p) > 1 for p in parts)):
             taken = Intervals(found)
-            for start, run in positions:
+            # the few distinct runs holding a part are picked first; the positions are then
+            # filtered in C (a log chunk has thousands of runs, nearly all without a part)
+            relevant = {run for run in set(map(_RUN_TEXT, positions)) if _holds_part(run, parts)}
+            picked = map(relevant.__contains__, map(_RUN_TEXT, positions))
+            for start, run in compress(positions, picked):
                 if " " in run or "\t" in run:
-                    words = run.split()
-                    if parts.isdisjoint(words) and parts.isdisjoint(map(_part_key, words)):
-                        continue
                     spans = [(start + m.start(), start + m.end()) for m in _WORDS.finditer(run)]
-                elif run in parts or (run[-2:] in ("'s", "’s") and run[:-2] in parts):
-                    spans = [(start, start + len(run))]
                 else:
-                    continue
+                    spans = [(start, start + len(run))]
                 for a, word_end in spans:
                     b = word_end - 2 if text.startswith(("'s", "’s"), word_end - 2) else word_end
                     if text[a:b] in parts and not taken.overlaps(a, b):
@@ -571,6 +572,17 @@ def _before_address(text: str, start: int, end: int, addresses: list[tuple[int, 
 def _part_key(word: str) -> str:
     """A name part as written, without a possessive or a trailing dot."""
     return word.removesuffix("'s").removesuffix("’s").rstrip(".,")
+
+
+def _holds_part(run: str, parts: set[str]) -> bool:
+    """Whether a capitalized run is one of ``parts`` (maybe possessive) or has one as a word."""
+    if " " in run or "\t" in run:
+        words = run.split()
+        return not (parts.isdisjoint(words) and parts.isdisjoint(map(_part_key, words)))
+    return run in parts or (run[-2:] in ("'s", "’s") and run[:-2] in parts)
+
+
+_RUN_TEXT = itemgetter(1)
 
 
 # the separator between two members of a list of names: ", ", " and ", ", and ", " & ", " or "
