@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 
 __all__ = ["fold_lookalikes", "mixed_script", "scripts"]
@@ -94,6 +95,7 @@ def scripts(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of an approver id, asked on every decision
 def mixed_script(text: str) -> bool:
     """Whether ``text`` mixes scripts beyond what one language writes (see the module doc)."""
     found = scripts(text)

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ PrincipalKind = Literal["human", "agent", "service"]
 _KINDS: frozenset[str] = frozenset({"human", "agent", "service"})
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the id; every decision asks 3 times
 def identity_key(principal_id: str) -> str:
     """Canonical form of a principal id for "same human" checks: NFKC, case-folded, trimmed,
     and Cyrillic/Greek look-alikes of Latin letters folded onto them (``аlice`` is ``alice``)."""

@@ -79,6 +79,10 @@ class PostgresSink:
         q = self._qualified
         # Identifiers were validated against _IDENT above; values always go as parameters.
         self._sql_lock = f"SELECT pg_advisory_xact_lock({self._lock_key})"
+        # The one-record append as a function (lock, then insert): an approval store commits a
+        # decision with its event as one prepared statement that calls it (see trail_append).
+        self._append_fn = f'"{schema}".guardrails_append_{self._lock_key & (2**64 - 1):016x}'
+        self._append_ready: bool | None = None
         self._sql_head = f"SELECT seq, hash FROM {q} ORDER BY seq DESC LIMIT 1"  # noqa: S608
         self._sql_begin = f"BEGIN; {self._sql_lock}; {self._sql_head}"
         self._sql_insert = f"INSERT INTO {q} (seq, body, hash) VALUES (%s, %s, %s)"  # noqa: S608
@@ -120,14 +124,20 @@ class PostgresSink:
             f"DROP TRIGGER IF EXISTS {trigger} ON {q}",
             f"CREATE TRIGGER {trigger} BEFORE UPDATE OR DELETE OR TRUNCATE ON {q} "
             f'FOR EACH STATEMENT EXECUTE FUNCTION "{self.schema}".{trigger}()',
+            # identifiers matched _IDENT above; the lock key is our own integer
+            f"CREATE OR REPLACE FUNCTION {self._append_fn}(p_seq bigint, p_body text, p_hash text) "  # noqa: S608
+            f"RETURNS void LANGUAGE plpgsql AS $$ BEGIN "
+            f"PERFORM pg_advisory_xact_lock({self._lock_key}); "
+            f"INSERT INTO {q} (seq, body, hash) VALUES (p_seq, p_body, p_hash); END $$",
         )
         con = self._conn()
         try:
             # Already set up: skip the DDL, whose locks would stall other writers for a moment.
             row = con.execute(
                 "SELECT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = %s"
-                " AND tgrelid = to_regclass(%s))",
-                (trigger, q),
+                " AND tgrelid = to_regclass(%s))"
+                " AND to_regprocedure(%s) IS NOT NULL",
+                (trigger, q, f"{self._append_fn}(bigint,text,text)"),
             ).fetchone()
             if row and row[0]:
                 return
@@ -199,6 +209,26 @@ class PostgresSink:
     def lock_sql(self) -> str:
         """The statement taking this trail's append lock until the transaction ends."""
         return self._sql_lock
+
+    def trail_append(self) -> str | None:
+        """``"schema".fn(%b, %b, %b)``: a call appending one record ``(seq, body, hash)`` after
+        taking this trail's lock, for another writer's statement (``SELECT … FROM`` it, so that
+        the lock comes first); ``None`` when the function is missing (a trail opened with
+        ``create=False`` that an older version set up)."""
+        if self._append_ready is None:
+            try:
+                row = (
+                    self._conn()
+                    .execute(
+                        "SELECT to_regprocedure(%s) IS NOT NULL",
+                        (f"{self._append_fn}(bigint,text,text)",),
+                    )
+                    .fetchone()
+                )
+            except self._pg.Error:
+                return None
+            self._append_ready = bool(row and row[0])
+        return f"{self._append_fn}(%b, %b, %b)" if self._append_ready else None
 
     def insert_sql(self, rows: int) -> str:
         """An ``INSERT`` of ``rows`` records, parameters ``(seq, body, hash)`` per record."""

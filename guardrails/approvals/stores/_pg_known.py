@@ -42,7 +42,7 @@ Result = tuple[list[ApprovalRequest | Exception], dict[str, tuple[int, ApprovalR
 
 def write_known(
     conn: psycopg.Connection[Any],
-    queries: dict[str, Any],
+    queries: dict[str, str],
     items: list[Item],
     sealer: LazySealer,
     versions: VersionCache,
@@ -53,8 +53,6 @@ def write_known(
     Raises ``psycopg.Error`` when the statement fails: nothing is committed (``sqlstate`` in
     :data:`STALE` when another writer moved a row or a trail on first).
     """
-    from psycopg import ClientCursor, sql
-
     base: dict[str, tuple[int, ApprovalRequest]] = {}
     for request_id, _, _ in items:
         if request_id not in base:
@@ -85,6 +83,98 @@ def write_known(
                 return None
             seq, prev = seq + 1, digest
             rows.append((seq, body, digest))
+    one = _lone(base, records, sinks)
+    if one is not None:
+        request_id, append = one
+        version = base[request_id][0]
+        _commit_one(
+            conn,
+            queries["expect_one"],
+            request_id=request_id,
+            version=version,
+            new=changed.get(request_id),
+            append=append,
+            sealer=sealer,
+        )
+    else:  # several rows or records (concurrent deciders): one multi-statement query
+        _multi(
+            conn,
+            queries["expect"],
+            base=base,
+            changed=changed,
+            records=records,
+            sinks=sinks,
+            sealer=sealer,
+        )
+    for key, rows in records.items():
+        sinks[key].note_head((rows[-1][0], rows[-1][2]))
+    seen = {
+        request_id: (version + (request_id in changed), state[request_id])
+        for request_id, (version, _) in base.items()
+    }
+    return out, seen
+
+
+def _lone(
+    base: dict[str, tuple[int, ApprovalRequest]],
+    records: dict[int, list[tuple[int, str, str]]],
+    sinks: dict[int, PostgresSink],
+) -> tuple[str, tuple[str, tuple[int, str, str]] | None] | None:
+    """``(request id, (append call, record) or None)`` when the batch is one row and at most one
+    record on a trail with an append function; otherwise ``None``."""
+    if len(base) != 1 or len(records) > 1:
+        return None
+    (request_id,) = base
+    if not records:
+        return request_id, None
+    ((key, rows),) = records.items()
+    call = sinks[key].trail_append()
+    if len(rows) != 1 or call is None:
+        return None
+    return request_id, (call, rows[0])
+
+
+def _commit_one(
+    conn: psycopg.Connection[Any],
+    expect: str,
+    *,
+    request_id: str,
+    version: int,
+    new: ApprovalRequest | None,
+    append: tuple[str, tuple[int, str, str]] | None,
+    sealer: LazySealer,
+) -> None:
+    """A lone decider's batch, one row and at most one record ``append`` (the trail's append
+    call and the record), as one prepared statement: ``SELECT expect(…) FROM append(…)``. The
+    function in ``FROM`` runs first (trail lock, then insert) and the row's compare-and-set
+    after it, the lock order of every writer; ~50 us less than the multi-statement text (no
+    parse or plan on the server, no quoting of the ~2 KB row on the client)."""
+    params: tuple[Any, ...] = (
+        request_id,
+        version,
+        None if new is None else new.status,
+        None if new is None else new.next_due,
+        None if new is None else encode(new, sealer),
+    )
+    if append is None:
+        conn.execute(expect, params, prepare=True)
+    else:
+        conn.execute(f"{expect} FROM {append[0]}", params + append[1], prepare=True)
+
+
+def _multi(
+    conn: psycopg.Connection[Any],
+    expect: str,
+    *,
+    base: dict[str, tuple[int, ApprovalRequest]],
+    changed: dict[str, ApprovalRequest],
+    records: dict[int, list[tuple[int, str, str]]],
+    sinks: dict[int, PostgresSink],
+    sealer: LazySealer,
+) -> None:
+    """The batch as one multi-statement query (an implicit transaction), for several trails."""
+    from psycopg import ClientCursor, sql
+
     parts: list[Any] = []
     params: list[Any] = []
     # Lock order as in the locked batch: the trails' locks, then the rows in id order.
@@ -93,7 +183,7 @@ def write_known(
     for request_id in sorted(base):
         version = base[request_id][0]
         new = changed.get(request_id)
-        parts.append(queries["expect"])
+        parts.append(sql.SQL(expect))
         if new is None:
             params += (request_id, version, None, None, None)
         else:
@@ -103,10 +193,3 @@ def write_known(
         for row in rows:
             params += row
     ClientCursor(conn).execute(sql.SQL("; ").join(parts), params)  # one implicit transaction
-    for key, rows in records.items():
-        sinks[key].note_head((rows[-1][0], rows[-1][2]))
-    seen = {
-        request_id: (version + (request_id in changed), state[request_id])
-        for request_id, (version, _) in base.items()
-    }
-    return out, seen

@@ -7,8 +7,11 @@ from typing import Any
 __all__ = ["statements"]
 
 
-def statements(schema: str) -> tuple[dict[str, Any], list[Any]]:
-    """``(queries by name, DDL statements)`` for the tables in ``schema``."""
+def statements(schema: str) -> tuple[dict[str, str], list[Any]]:
+    """``(queries by name, DDL statements)`` for the tables in ``schema``.
+
+    The queries are rendered to text once here (identifiers quoted): psycopg would otherwise
+    compose a ``Composed`` query again on every execution (~10 us of each decision)."""
     from psycopg import sql
 
     table = sql.Identifier(schema, "guardrails_approvals")
@@ -34,6 +37,9 @@ def statements(schema: str) -> tuple[dict[str, Any], list[Any]]:
         # only the check. Either raises serialization_failure (40001) when the row's version is
         # not the one given: the statement sending it then commits nothing.
         "expect": sql.SQL("SELECT {}(%s, %s, %s, %s, %s)").format(expect),
+        # expect as a prepared call on binary parameters; a lone decider's batch (one row, at most
+        # one audit record) is this, FROM the trail's append function when it has a record.
+        "expect_one": sql.SQL("SELECT {}(%b, %b, %b, %b, %b)").format(expect),
         "secret_put": sql.SQL(
             "INSERT INTO {} (name, value) VALUES (%s, %s) ON CONFLICT (name) DO NOTHING"
         ).format(sql.Identifier(schema, "guardrails_secrets")),
@@ -48,6 +54,7 @@ def statements(schema: str) -> tuple[dict[str, Any], list[Any]]:
             "ORDER BY next_due, id LIMIT %s"
         ).format(table),
     }
+    queries = {name: query.as_string(None) for name, query in q.items()}
     ddl = [
         sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)),
         sql.SQL(
@@ -75,4 +82,4 @@ def statements(schema: str) -> tuple[dict[str, Any], list[Any]]:
             sql.Identifier("guardrails_approvals_created"), table
         ),
     ]
-    return q, ddl
+    return queries, ddl

@@ -86,6 +86,9 @@ class PostgresApprovalStore:
         self._max = max_connections
         self.schema = schema
         self._pools: tuple[int, Any] | None = None  # (pid, pool): a pool never crosses a fork
+        # (pid, connection) of the group-commit leader: batches never overlap, so one connection
+        # serves them all without a pool checkout per decision.
+        self._leader: tuple[int, psycopg.Connection[Any]] | None = None
         self._lock = threading.Lock()
         self._shared: dict[int, tuple[AuditSink, bool]] = {}  # id(sink) -> (sink, answer)
         self._group: GroupCommit[Item, ApprovalRequest] = GroupCommit(self._update_batch)
@@ -249,16 +252,17 @@ class PostgresApprovalStore:
         # One round trip on the versions and trail heads this process knows (_pg_known); when
         # it knows too little, or another writer got there first, two on locked fresh rows.
         try:
-            with self._pool().connection() as conn:
-                try:
-                    done = write_known(conn, self._q, items, self._sealer, self._seen)
-                except self._psycopg.Error as exc:
-                    if exc.sqlstate not in STALE:
-                        raise
-                    self._forget(items)
-                    done = None
-                out, seen = done or write_batch(conn, self._q, items, self._sealer)
+            conn = self._leader_conn()
+            try:
+                done = write_known(conn, self._q, items, self._sealer, self._seen)
+            except self._psycopg.Error as exc:
+                if exc.sqlstate not in STALE:
+                    raise
+                self._forget(items)
+                done = None
+            out, seen = done or write_batch(conn, self._q, items, self._sealer)
         except self._psycopg.Error as exc:
+            self._drop_leader()
             self._forget(items)
             raise ApprovalError(
                 f"PostgreSQL approval update failed ({type(exc).__name__})"
@@ -266,6 +270,30 @@ class PostgresApprovalStore:
         for request_id, (version, request) in seen.items():
             self._seen.put(request_id, version, request)
         return out
+
+    def _leader_conn(self) -> psycopg.Connection[Any]:
+        """The group-commit leader's own autocommit connection (reopened after a fork or a
+        failure). Raises ``psycopg.Error`` when it cannot connect."""
+        held = self._leader
+        if held is not None and held[0] == os.getpid() and not held[1].closed:
+            return held[1]
+        params = self._psycopg.conninfo.conninfo_to_dict(self._conninfo)
+        timeout: dict[str, Any] = {} if "connect_timeout" in params else {"connect_timeout": 30}
+        conn = self._psycopg.connect(self._conninfo, autocommit=True, **timeout)
+        self._leader = (os.getpid(), conn)
+        return conn
+
+    def _drop_leader(self) -> None:
+        """After an error: close the leader's connection unless it is plainly still usable (an
+        error the server raised leaves an autocommit connection idle and healthy)."""
+        held, self._leader = self._leader, None
+        if held is None or held[0] != os.getpid():
+            return
+        conn = held[1]
+        if conn.broken or conn.info.transaction_status != self._psycopg.pq.TransactionStatus.IDLE:
+            conn.close()
+        else:
+            self._leader = held
 
     def _forget(self, items: list[Item]) -> None:
         """Drop what this process knew of the rows and trails of a failed batch."""
@@ -289,5 +317,8 @@ class PostgresApprovalStore:
         """Close this process's connections (the store reopens a pool if used again)."""
         with self._lock:
             pools, self._pools = self._pools, None
+            leader, self._leader = self._leader, None
         if pools is not None and pools[0] == os.getpid():
             pools[1].close()
+        if leader is not None and leader[0] == os.getpid():
+            leader[1].close()

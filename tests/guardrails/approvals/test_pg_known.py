@@ -124,7 +124,33 @@ def test_a_trail_head_another_writer_moved_on_is_not_forked(
 def test_a_version_another_replica_moved_on_is_decided_again(
     schemas: tuple[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Replica B approves first; A, still knowing the pending row, is refused on the fresh row."""
+    """Replica B approves first (through a service without the trail, so A's known trail head
+    stays current); A, still knowing the pending row, is refused on the fresh row. A's one
+    statement had already appended its event when the row check failed: it is rolled back."""
+    codes = _stale_codes(monkeypatch)
+    a_store, a_audit, a = _replica(schemas)
+    b_store, b_audit, _ = _replica(schemas)
+    request = _open(a)
+    b_plain = ApprovalService(POLICY, store=b_store)
+    assert _approve(b_plain, request, BOB) == "approved"
+    with pytest.raises(DecisionRefused) as refused:
+        _approve(a, request, CAROL)
+    assert refused.value.code == "not_pending"
+    assert codes == ["40001"]  # serialization_failure: the row's version moved on
+    assert a.get(request.id).approvals == frozenset({"bob"})
+    assert list(a_audit.events(kind="approval.decided")) == []  # the appended event rolled back
+    assert [e.kind for e in a_audit.events()] == ["approval.requested", "approval.refused"]
+    assert a_audit.verify().ok
+    for closable in (a_store, a_audit, b_store, b_audit):
+        closable.close()
+
+
+def test_a_stale_row_and_a_stale_head_fail_on_the_head_first(
+    schemas: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lone decider's statement takes the trail lock and appends before it checks the row (the
+    lock order of every writer): with both moved on, the primary key refuses it first, and the
+    locked path still decides on the fresh row."""
     codes = _stale_codes(monkeypatch)
     a_store, a_audit, a = _replica(schemas)
     b_store, b_audit, b = _replica(schemas)
@@ -133,8 +159,7 @@ def test_a_version_another_replica_moved_on_is_decided_again(
     with pytest.raises(DecisionRefused) as refused:
         _approve(a, request, CAROL)
     assert refused.value.code == "not_pending"
-    assert codes == ["40001"]  # serialization_failure: the row's version moved on
-    assert a.get(request.id).approvals == frozenset({"bob"})
+    assert codes == ["23505"]  # unique_violation on the trail's primary key
     assert len(list(a_audit.events(kind="approval.decided"))) == 1
     assert a_audit.verify().ok
     for closable in (a_store, a_audit, b_store, b_audit):
@@ -169,4 +194,61 @@ def test_a_refusal_on_a_known_copy_stands_only_if_the_row_is_unchanged(
     assert [e.kind for e in audit.events()] == ["tool.executed", "approval.consumed"]
     assert audit.verify().ok
     for closable in (a_store, b_store, audit):
+        closable.close()
+
+
+def test_a_lost_leader_connection_fails_one_decision_closed_and_the_next_reconnects(
+    schemas: tuple[str, str],
+) -> None:
+    """The group-commit leader keeps its own connection. When the server drops it, the decision
+    in flight fails with our error and writes nothing; the next one opens a fresh connection."""
+    import psycopg
+
+    from guardrails import ApprovalError
+
+    store, audit, service = _replica(schemas)
+    first, second = _open(service, 1), _open(service, 2)
+    assert _approve(service, first) == "approved"
+    pid = store._leader[1].info.backend_pid
+    with psycopg.connect(PG_DSN, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(ApprovalError) as failed:
+        _approve(service, second)
+    assert "PostgreSQL approval update failed" in str(failed.value)
+    assert service.get(second.id).status == "pending"
+    assert _approve(service, second) == "approved"
+    assert store._leader[1].info.backend_pid != pid
+    assert [e.kind for e in audit.events(kind="approval.decided")] == ["approval.decided"] * 2
+    assert audit.verify().ok
+    store.close()
+    audit.close()
+
+
+def test_a_trail_without_the_append_function_takes_the_multi_statement_path(
+    schemas: tuple[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trail an older version set up, opened with ``create=False``, has no append function:
+    a lone decision is sent as the multi-statement query instead, in one transaction still."""
+    import psycopg
+
+    from guardrails.approvals.stores import PostgresApprovalStore, _pg_known
+    from guardrails.audit import PostgresSink
+
+    _, old_audit, _ = _replica(schemas)
+    with psycopg.connect(PG_DSN, autocommit=True) as admin:
+        admin.execute(f"DROP FUNCTION {old_audit.sink._append_fn}")  # type: ignore[attr-defined]
+    sink = PostgresSink(PG_DSN, schema=schemas[1], create=False)
+    assert sink.trail_append() is None
+    store = PostgresApprovalStore(PG_DSN, schema=schemas[0])
+    audit = AuditLog(sink)
+    service = ApprovalService(POLICY, store=store, audit=audit)
+    multi: list[int] = []
+    real = _pg_known._multi
+    monkeypatch.setattr(_pg_known, "_multi", lambda *a, **k: multi.append(1) or real(*a, **k))
+    request = _open(service)
+    assert _approve(service, request) == "approved"
+    assert multi == [1]
+    assert [e.kind for e in audit.events()] == ["approval.requested", "approval.decided"]
+    assert audit.verify().ok
+    for closable in (store, audit, old_audit):
         closable.close()
