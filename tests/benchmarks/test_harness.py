@@ -86,3 +86,13 @@ def test_anchor_labels_are_mapped() -> None:
     gold = [{"start": 0, "end": 8, "label": "IP_ADDRESS"}]
     quality.score_record(tally, "langchain", TEXT, gold, [], [(0, 8, "ip")], SCORED)
     assert tally.found["IP_ADDRESS"] == 1
+
+
+def test_speed_breakdown_rows() -> None:
+    """The speed breakdown reports redact, every detector, the pipeline and the components."""
+    from benchmarks import speed
+
+    rows = speed.breakdown(lambda seed: [f"Hi Jane Doe, mail jane{seed}@example.com"] * 3, 1)
+    assert {"redact", "pipeline", "detector: patterns", "detector: names"} <= set(rows)
+    assert sum(k.startswith("component: ") for k in rows) == 3
+    assert rows["redact"] > 0
