@@ -155,11 +155,18 @@ class PostgresSink:
         return self._group.submit(build)
 
     def _write_batch(self, builds: list[Builder]) -> list[Record | Exception]:
-        # Two round trips besides the commit's fsync: (1) BEGIN + lock + head read as one simple
-        # query (each statement takes a fresh snapshot, so the head is read after the lock is
-        # held); (2) the inserts and COMMIT in one pipeline.
+        # A lone append after the head this process committed last: one prepared call of the
+        # append function (lock, insert; autocommit). Otherwise, or when another writer moved
+        # the head on (the primary key refuses the insert: nothing written), two round trips
+        # besides the commit's fsync: (1) BEGIN + lock + head read as one simple query (each
+        # statement takes a fresh snapshot, so the head is read after the lock is held); (2) the
+        # inserts and COMMIT in one pipeline.
         with self._lock:
             con = self._conn()
+            if len(builds) == 1 and self._known is not None:
+                done = self._append_known(con, builds)
+                if done is not None:
+                    return done
             out: list[Record | Exception] = []
             try:
                 try:
@@ -183,6 +190,26 @@ class PostgresSink:
             except self._pg.Error as exc:
                 raise AuditError(f"PostgreSQL audit append failed: {type(exc).__name__}") from exc
             return out
+
+    def _append_known(
+        self, con: psycopg.Connection[Any], builds: list[Builder]
+    ) -> list[Record | Exception] | None:
+        """One round trip after the known head, or ``None`` to take the locked path."""
+        call = self._append_call()
+        if call is None or self._known is None:
+            return None
+        sealed, rows, head = seal_batch(builds, self._known)
+        if not rows:  # the builder failed: nothing to write
+            return sealed
+        try:
+            con.execute(f"SELECT {call}", rows[0], prepare=True)
+        except self._pg.Error as exc:
+            self._known = None
+            if exc.sqlstate == "23505":  # another writer appended after our head
+                return None
+            raise AuditError(f"PostgreSQL audit append failed: {type(exc).__name__}") from exc
+        self._known = head
+        return sealed
 
     def identity(self) -> tuple[Any, ...]:
         """What tells this trail's database apart: (server address, port, start time, database).
@@ -215,6 +242,13 @@ class PostgresSink:
         taking this trail's lock, for another writer's statement (``SELECT … FROM`` it, so that
         the lock comes first); ``None`` when the function is missing (a trail opened with
         ``create=False`` that an older version set up)."""
+        if self._append_ready is not None:  # known: no need to wait for the sink's lock
+            return f"{self._append_fn}(%b, %b, %b)" if self._append_ready else None
+        with self._lock:
+            return self._append_call()
+
+    def _append_call(self) -> str | None:
+        # with self._lock held
         if self._append_ready is None:
             try:
                 row = (
@@ -225,7 +259,7 @@ class PostgresSink:
                     )
                     .fetchone()
                 )
-            except self._pg.Error:
+            except (self._pg.Error, AuditError):
                 return None
             self._append_ready = bool(row and row[0])
         return f"{self._append_fn}(%b, %b, %b)" if self._append_ready else None
