@@ -53,7 +53,8 @@ class PostgresApprovalStore:
     Args:
         conninfo: a libpq connection string or ``postgresql://`` URL.
         schema: the schema holding the ``guardrails_approvals`` table (created if missing).
-        max_connections: the size of this process's connection pool.
+        max_connections: the size of this process's connection pool (the group-commit leader,
+            which writes decisions with their audit events, keeps one connection more).
         data_key: the 32-byte AES key sealing reviewers' edited arguments at rest (default: a
             random secret kept in this database; see ``guardrails.approvals._sealing``).
 
