@@ -78,6 +78,12 @@ class _Entry:
     vault_size: int
 
 
+def _weight(redacted: Any) -> int:
+    """What an entry counts against ``cache_bytes``: its text's length plus a fixed overhead
+    (the key, the entry, the dict slot), so that many tiny items are bounded too."""
+    return (len(redacted) if isinstance(redacted, str | bytes) else 0) + 200
+
+
 class RedactionSession:
     """One conversation's vault and redaction cache.
 
@@ -86,6 +92,8 @@ class RedactionSession:
         vault: the conversation's vault (default: a new empty one).
         conversation_id: an opaque id, used by :class:`SessionStore` and in audit events.
         cache_size: how many redacted items to remember (least recently used are dropped).
+        cache_bytes: the most text the cache holds, summed over its redacted items (least
+            recently used are dropped first; an item larger than this is not cached).
 
     Example:
         >>> s = RedactionSession()
@@ -100,17 +108,22 @@ class RedactionSession:
         vault: Vault | None = None,
         conversation_id: str = "",
         cache_size: int = 4096,
+        cache_bytes: int = 32 * 1024 * 1024,
     ) -> None:
         from guardrails.redactor import Redactor
         from guardrails.vault import Vault
 
         if cache_size < 0:
             raise ConfigurationError("cache_size must be >= 0")
+        if cache_bytes < 0:
+            raise ConfigurationError("cache_bytes must be >= 0")
         self.redactor: Redactor = redactor if redactor is not None else Redactor()
         self.conversation_id = conversation_id
         self._vault: Vault = vault if vault is not None else Vault()
         self._cache: OrderedDict[bytes, _Entry] = OrderedDict()
         self._cache_size = cache_size
+        self._cache_bytes = cache_bytes
+        self._cache_used = 0  # the sum of _weight over the cached entries
         self._known: list[tuple[bytes, bytes]] = []
         self._histories: dict[str, list[_Seen | None]] = {}
         self._lock = threading.RLock()
@@ -133,6 +146,7 @@ class RedactionSession:
         with self._lock:
             self._vault = vault
             self._cache.clear()  # entries were stamped against the old vault
+            self._cache_used = 0
             self._known = []
             self._histories.clear()
 
@@ -319,10 +333,7 @@ class RedactionSession:
             redacted = scan()
             stamp = self._stamp(size, redacted)
             if self._cache_size:
-                self._cache[key] = _Entry(redacted=redacted, vault_size=stamp)
-                self._cache.move_to_end(key)
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+                self._put(key, _Entry(redacted=redacted, vault_size=stamp))
                 if fixpoint is not None:
                     self._remember(kind, blob, fixpoint(redacted), redacted, stamp)
             return redacted
@@ -347,9 +358,22 @@ class RedactionSession:
             return
         key = _keys.digest(kind, out)
         if key not in self._cache:
-            self._cache[key] = _Entry(redacted=redacted, vault_size=stamp)
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
+            self._put(key, _Entry(redacted=redacted, vault_size=stamp))
+
+    def _put(self, key: bytes, entry: _Entry) -> None:
+        """Cache ``entry`` as the most recent, then drop the least recent until both bounds
+        hold (caller holds the lock)."""
+        weight = _weight(entry.redacted)
+        if weight > self._cache_bytes:
+            return
+        old = self._cache.pop(key, None)
+        if old is not None:
+            self._cache_used -= _weight(old.redacted)
+        self._cache[key] = entry
+        self._cache_used += weight
+        while len(self._cache) > self._cache_size or self._cache_used > self._cache_bytes:
+            _, dropped = self._cache.popitem(last=False)
+            self._cache_used -= _weight(dropped.redacted)
 
     def _learned_since(self, size: int, blob: bytes) -> bool:
         """Does ``blob`` contain a value the vault learned after it held ``size`` entries?"""

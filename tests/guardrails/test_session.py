@@ -405,3 +405,30 @@ def test_learned_since(session: RedactionSession) -> None:
     assert session.learned_since(size, f'{{"to": "{EMAIL}"}}')
     assert not session.learned_since(size, "nothing here")
     assert not session.learned_since(session.vault_size, EMAIL)
+
+
+def test_the_cache_is_bounded_in_bytes_as_well_as_in_items() -> None:
+    """Many large tool outputs: the cache keeps the most recent that fit in ``cache_bytes``; an
+    output larger than the whole bound is redacted every time, never cached."""
+    from guardrails import ConfigurationError
+    from guardrails.session import RedactionSession
+
+    session = RedactionSession(cache_bytes=20_000)
+    texts = [f"row {i}: " + "lorem ipsum dolor " * 60 for i in range(50)]  # ~1.1 KB each
+    for text in texts:
+        session.redact_text(text)
+    assert session._cache_used <= 20_000
+    assert 0 < len(session._cache) < 50
+    assert session._cache_used == sum(len(e.redacted) + 200 for e in session._cache.values())
+    hits = session.stats.hits
+    session.redact_text(texts[-1])  # the most recent is still there
+    assert session.stats.hits == hits + 1
+    session.redact_text(texts[0])  # the oldest was dropped
+    assert session.stats.hits == hits + 1
+    huge = "x " * 20_000
+    session.redact_text(huge)
+    session.redact_text(huge)
+    assert session.stats.hits == hits + 1
+    assert all(len(e.redacted) < 20_000 for e in session._cache.values())
+    with pytest.raises(ConfigurationError):
+        RedactionSession(cache_bytes=-1)
