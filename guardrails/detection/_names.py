@@ -315,8 +315,9 @@ class NameDetector:
                     parts.add(part)
         positions = self._runs.positions(text)
         # a part written only once is in its own name: nothing to look for (a few C-level counts
-        # decide it for the usual short text; long texts with many names go to the loop)
-        if parts and (len(parts) > 8 or any(text.count(p) > 1 for p in parts)):
+        # decide it for the usual short text; long texts, where counting costs more than the
+        # filtered pass below, and texts with many names go straight to it)
+        if parts and (len(text) > 4096 or len(parts) > 8 or any(text.count(p) > 1 for p in parts)):
             taken = Intervals(found)
             # the few distinct runs holding a part are picked first; the positions are then
             # filtered in C (a log chunk has thousands of runs, nearly all without a part)
