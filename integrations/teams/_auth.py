@@ -11,7 +11,9 @@ conversation service cannot carry an activity aimed at another).
 from __future__ import annotations
 
 import json
+import logging
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +33,19 @@ __all__ = [
 BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
 BOT_FRAMEWORK_OPENID = "https://login.botframework.com/v1/.well-known/openidconfiguration"
 
+logger = logging.getLogger("guardrails.teams")
+
+# Fetched keys are re-read at least this often (Microsoft rotates them; its SDKs cache for a day).
+REFRESH_AFTER = 24 * 3600.0
+# A token naming a key we do not have triggers at most one fetch per this many seconds: anyone
+# can send such tokens, and a fetch per request would let them stall verification (the fetch
+# holds the lock) and aim our traffic at the metadata host.
+REFETCH_MIN_INTERVAL = 60.0
+# With no keys at all (the first fetch failed), retry at most this often.
+RETRY_MIN_INTERVAL = 5.0
+
+_Key = tuple[Any, list[str] | None]
+
 
 class BotAuthFailed(GuardrailsError):
     """The activity's token did not verify (``code`` says which check failed)."""
@@ -47,7 +62,8 @@ class BotFrameworkAuth:
         app_id: the bot's Microsoft App ID (the required audience).
         jwks: a JWKS document (dict) to verify with, or
         jwks_file: a file holding one, or neither: the keys are fetched from ``openid_metadata``
-            (cached; refreshed once when a token names an unknown key).
+            (cached; re-read daily, and when a token names an unknown key, at most once a
+            minute; a failed re-read keeps the keys already loaded).
         openid_metadata: the OpenID configuration URL (sovereign clouds use another).
         issuer: the required issuer.
         leeway: clock skew allowed on ``exp``/``nbf`` (the Bot Framework allows 5 minutes).
@@ -84,14 +100,16 @@ class BotFrameworkAuth:
         self.algorithms = list(algorithms)
         self.leeway = leeway
         self._lock = threading.Lock()
-        self._doc: dict[str, Any] | None = None
+        self._keys: dict[str, _Key] | None = None  # kid -> (key, endorsements)
+        self._fetched_at = -float("inf")  # monotonic time of the last fetch attempt
+        self._loaded_at = -float("inf")  # ... and of the last one that succeeded
         if jwks_file is not None:
             try:
                 jwks = json.loads(Path(jwks_file).read_text())
             except (OSError, ValueError) as exc:
                 raise ConfigurationError(f"cannot read JWKS file ({type(exc).__name__})") from exc
         if jwks is not None:
-            self._doc = dict(jwks)
+            self._keys = _parse(jwks)
             self._static = True
         else:
             self._static = False
@@ -107,28 +125,35 @@ class BotFrameworkAuth:
             raise ValueError("the JWKS is not an object")
         return doc
 
-    def _key(self, kid: str) -> tuple[Any, list[str] | None]:
-        for attempt in range(2):
-            with self._lock:
-                if self._doc is None or (attempt == 1 and not self._static):
-                    try:
-                        self._doc = self._fetch()
-                    except Exception as exc:  # network, JSON: nobody is authenticated
-                        raise BotAuthFailed(
-                            f"cannot load signing keys ({type(exc).__name__})", code="jwks"
-                        ) from None
-                doc = self._doc
-            for raw in doc.get("keys") or ():
-                if isinstance(raw, dict) and raw.get("kid") == kid:
-                    try:
-                        key = PyJWKSet.from_dict({"keys": [raw]}).keys[0].key
-                    except jwt.PyJWTError:
-                        break
-                    endorsements = raw.get("endorsements")
-                    return key, list(endorsements) if isinstance(endorsements, list) else None
-            if self._static:
-                break
-        raise BotAuthFailed("the token's signing key is not published", code="unknown_key")
+    def _key(self, kid: str) -> _Key:
+        with self._lock:
+            if not self._static:
+                now = time.monotonic()
+                since = now - self._fetched_at
+                if self._keys is None:
+                    if since >= RETRY_MIN_INTERVAL:
+                        self._refresh(now)
+                elif now - self._loaded_at >= REFRESH_AFTER or (
+                    kid not in self._keys and since >= REFETCH_MIN_INTERVAL
+                ):
+                    self._refresh(now)
+            keys = self._keys
+        if keys is None:
+            raise BotAuthFailed("cannot load signing keys", code="jwks")
+        found = keys.get(kid)
+        if found is None:
+            raise BotAuthFailed("the token's signing key is not published", code="unknown_key")
+        return found
+
+    def _refresh(self, now: float) -> None:
+        """Fetch the JWKS (caller holds the lock); on failure keep the keys already loaded."""
+        self._fetched_at = now
+        try:
+            keys = _parse(self._fetch())
+        except Exception as exc:  # network, JSON: nobody is authenticated by what we lack
+            logger.warning("cannot load the Bot Framework signing keys (%s)", type(exc).__name__)
+            return
+        self._keys, self._loaded_at = keys, now
 
     # -- verification -------------------------------------------------------------------------
 
@@ -178,3 +203,20 @@ class BotFrameworkAuth:
                 "the token's serviceUrl does not match the activity", code="wrong_service_url"
             )
         return claims
+
+
+def _parse(doc: Mapping[str, Any]) -> dict[str, _Key]:
+    """``kid -> (key, endorsements)`` for the usable keys of a JWKS document (others skipped)."""
+    if not isinstance(doc, Mapping):
+        raise ValueError("the JWKS is not an object")
+    keys: dict[str, _Key] = {}
+    for raw in doc.get("keys") or ():
+        if not isinstance(raw, dict) or not isinstance(raw.get("kid"), str):
+            continue
+        try:
+            key = PyJWKSet.from_dict({"keys": [raw]}).keys[0].key
+        except (jwt.PyJWTError, IndexError, KeyError, TypeError, ValueError):
+            continue
+        endorsements = raw.get("endorsements")
+        keys[raw["kid"]] = (key, list(endorsements) if isinstance(endorsements, list) else None)
+    return keys
