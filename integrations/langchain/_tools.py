@@ -16,7 +16,9 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, get_type_hints
 
 from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables.config import var_child_runnable_config
 from langchain_core.tools import BaseTool
+from langgraph.constants import TAG_NOSTREAM
 from pydantic import ConfigDict, PrivateAttr
 
 from guardrails import ActionBlocked, ApprovalRequired
@@ -121,7 +123,11 @@ class GuardedTool(BaseTool):
         raw: list[Any] = []
 
         def run(a: Mapping[str, Any]) -> Any:
-            raw.append(self.inner._run(**dict(a), **self._extra(config)))
+            token = var_child_runnable_config.set(_nostream(config))
+            try:
+                raw.append(self.inner._run(**dict(a), **self._extra(config)))
+            finally:
+                var_child_runnable_config.reset(token)
             return self._output(raw[0], ruling, session)
 
         encode, decode = self._codec(ruling, session, raw)
@@ -138,7 +144,11 @@ class GuardedTool(BaseTool):
         raw: list[Any] = []
 
         async def run(a: Mapping[str, Any]) -> Any:
-            raw.append(await self.inner._arun(**dict(a), **self._extra(config)))
+            token = var_child_runnable_config.set(_nostream(config))
+            try:
+                raw.append(await self.inner._arun(**dict(a), **self._extra(config)))
+            finally:
+                var_child_runnable_config.reset(token)
             return self._output(raw[0], ruling, session)
 
         encode, decode = self._codec(ruling, session, raw)
@@ -185,6 +195,23 @@ for _method in (GuardedTool._run, GuardedTool._arun):
     _method.__annotations__ = get_type_hints(_method)
     _method.__signature__ = inspect.signature(_method)  # type: ignore[union-attr]
 del _method
+
+
+def _nostream(config: RunnableConfig) -> RunnableConfig:
+    """The inner tool's run context with the ``nostream`` tag: the config the tool runner set
+    for this run's children (its callbacks parent them under this tool's run), else ``config``.
+
+    The inner tool sees the raw, restored arguments; a model it calls (a summarizer, a
+    sub-agent) would write into LangGraph's ``messages`` stream raw. Runs started under this
+    config inherit the tag and stay out of that stream; the tool's result reaches it redacted,
+    from the node's output. (GuardedToolNode and the middleware tag the tool's run themselves;
+    this covers guard_tools on LangGraph's own ToolNode or any other caller.)
+    """
+    current = var_child_runnable_config.get() or config
+    tags = list(current.get("tags") or [])
+    if TAG_NOSTREAM in tags:
+        return current
+    return {**current, "tags": [*tags, TAG_NOSTREAM]}
 
 
 def _enc(value: Any) -> str:

@@ -127,3 +127,79 @@ def test_args_that_are_not_plain_json_reach_the_reviewer_as_json_and_masked() ->
         "when": "2030-01-02 03:04:05",
         "to": ["<EMAIL_ADDRESS_1>"],
     }
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_a_model_inside_a_guarded_tool_on_a_plain_tool_node_is_not_streamed_raw(
+    use_async: bool,
+) -> None:
+    """guard_tools on LangGraph's own ToolNode (no middleware, no GuardedToolNode): a model the
+    tool calls on raw data writes into LangGraph's ``messages`` stream unless its run is tagged
+    ``nostream``; the guarded tool tags its inner run, so only the redacted result is streamed."""
+    import asyncio
+
+    from langchain_core.messages import AIMessage
+    from langgraph.graph import START, MessagesState, StateGraph
+    from langgraph.prebuilt import ToolNode
+
+    from tests.support.langgraph_helpers import ScriptedChatModel, reply
+
+    inner = ScriptedChatModel(script=[reply(f"summary: {EMAIL}")] * 2)
+
+    @tool
+    def summarize(x: str) -> str:
+        """Summarize a record."""
+        return str(inner.invoke(f"summarize {x}").content)
+
+    @tool
+    async def asummarize(x: str) -> str:
+        """Summarize a record."""
+        return str((await inner.ainvoke(f"summarize {x}")).content)
+
+    wrapped = _wrapped(asummarize if use_async else summarize)
+    b = StateGraph(MessagesState)
+    b.add_node("tools", ToolNode([wrapped]))
+    b.add_edge(START, "tools")
+    graph = b.compile()
+    name = wrapped.name
+    start = {
+        "messages": [AIMessage("", tool_calls=[{"name": name, "args": {"x": "1"}, "id": "c1"}])]
+    }
+
+    async def astream() -> list[Any]:
+        return [c async for c in graph.astream(start, stream_mode="messages")]
+
+    chunks = (
+        asyncio.run(astream()) if use_async else list(graph.stream(start, stream_mode="messages"))
+    )
+    assert EMAIL not in repr(chunks)
+    assert any(str(m.content) == "summary: <EMAIL_ADDRESS_1>" for m, _ in chunks)
+
+
+def test_a_model_inside_a_guarded_tool_stays_a_child_of_the_tool_run() -> None:
+    """Tagging the inner run keeps tracing intact: the model's run is parented to the tool's."""
+    from uuid import UUID
+
+    from langchain_core.callbacks import BaseCallbackHandler
+
+    from tests.support.langgraph_helpers import ScriptedChatModel, reply
+
+    inner = ScriptedChatModel(script=[reply("summary")])
+
+    @tool
+    def summarize(x: str) -> str:
+        """Summarize a record."""
+        return str(inner.invoke(f"summarize {x}").content)
+
+    runs: dict[str, tuple[UUID, UUID | None, list[str]]] = {}
+
+    class Runs(BaseCallbackHandler):
+        def on_tool_start(self, serialized: Any, input_str: str, **kw: Any) -> None:
+            runs["tool"] = (kw["run_id"], kw.get("parent_run_id"), kw.get("tags") or [])
+
+        def on_chat_model_start(self, serialized: Any, messages: Any, **kw: Any) -> None:
+            runs["model"] = (kw["run_id"], kw.get("parent_run_id"), kw.get("tags") or [])
+
+    _wrapped(summarize).invoke({"x": "1"}, config={"callbacks": [Runs()]})
+    assert runs["model"][1] == runs["tool"][0]
+    assert "nostream" in runs["model"][2]
