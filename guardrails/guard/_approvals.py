@@ -4,6 +4,7 @@ deterministic ids, decisions translated both ways, single-use authorization."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from guardrails._clock import Clock
@@ -19,6 +20,8 @@ class ApprovalsPort:
     approvals: Any
     policy: Any
     clock: Clock
+    # follow-up request id -> the edited args it was opened for (see note_edit); this process only
+    _edits: dict[str, dict[str, Any]]
 
     # -- approvals (through guardrails.approvals.ApprovalService) -----------------------------
 
@@ -86,7 +89,62 @@ class ApprovalsPort:
         if req.status == "pending" and self.clock.now() >= req.expires_at:
             self.approvals.expire_due()
             req = self._target(ruling.request_id)
-        return _resolution(req)
+        return self._settled(ruling, req)
+
+    def _settled(self, ruling: Ruling, req: Any) -> Resolution | None:
+        """:func:`_resolution` of the request that decides ``ruling``'s call.
+
+        An edit that needed its own approval left the call's request superseded by a follow-up
+        for the *edited* arguments. When that follow-up is approved, the call to run is the
+        edited one: never the original arguments, which the follow-up's approvers did not
+        approve and the editor replaced. The follow-up does not store raw arguments, so they
+        come from :meth:`note_edit` (the edit answer, digest-checked); without them the call
+        fails closed.
+        """
+        done = _resolution(req)
+        if (
+            done is None
+            or req.id == ruling.request_id
+            or done.verdict != "approve"
+            or done.masked_args is not None
+        ):
+            return done
+        edited = self._edits.get(req.id)
+        if edited is None:
+            return Resolution(
+                verdict="reject",
+                approver=done.approver,
+                request_id=req.id,
+                channel=done.channel,
+                message="the edited call was approved, but its edited arguments are not "
+                "available to this process; it was not run",
+            )
+        return Resolution(
+            verdict="edit",
+            approver=done.approver,
+            request_id=req.id,
+            masked_args=dict(edited),
+            channel=done.channel,
+        )
+
+    def note_edit(self, ruling: Ruling, args: Any) -> None:
+        """Remember an edit's arguments for the follow-up request opened to approve them.
+
+        Kept only when their keyed digest is the follow-up's own ``args_digest``: whatever
+        delivers them (the first answer, or LangGraph re-validating the saved resume on a
+        re-run), they are exactly the arguments that follow-up's approvers see and approve.
+        """
+        req = self._target(ruling.request_id)
+        if req is None or req.id == ruling.request_id or not isinstance(args, Mapping):
+            return
+        try:
+            same = self.approvals.args_digest(dict(args)) == req.args_digest
+        except Exception:  # not plain JSON: no follow-up was opened for these
+            return
+        if same:
+            if len(self._edits) >= 4096:
+                self._edits.pop(next(iter(self._edits)))
+            self._edits[req.id] = dict(args)
 
     def decide(self, ruling: Ruling, ctx: CallContext, answer: Answer) -> Resolution:
         """Verify and record ``answer`` through the approval service.
@@ -101,7 +159,9 @@ class ApprovalsPort:
         if req is None:
             self.open_request(ruling, ctx)
             req = self._target(ruling.request_id)
-        settled = _resolution(req)
+        if answer.verdict == "edit":  # a re-validated edit whose follow-up is already settled
+            self.note_edit(ruling, answer.args)
+        settled = self._settled(ruling, req)
         if settled is not None:
             return settled
         if answer.permit is not None:
@@ -119,7 +179,9 @@ class ApprovalsPort:
                 channel=answer.channel,
             )
             outcome = self.approvals.decide(req.id, decision)
-        done = _resolution(self._target(ruling.request_id))
+        if answer.verdict == "edit":
+            self.note_edit(ruling, answer.args)
+        done = self._settled(ruling, self._target(ruling.request_id))
         if done is not None:
             return done
         return Resolution(

@@ -111,6 +111,7 @@ class Backend(ApprovalsPort):
             approvals = ApprovalService(policy, store=store, audit=audit, clock=clock)
         self.approvals = approvals
         self.clock = clock
+        self._edits = {}
 
     # -- policy -------------------------------------------------------------------------------
 

@@ -21,10 +21,12 @@ __all__ = ["batched_request", "tool_approval"]
 
 def _ours(
     ruling: Ruling,
+    *,
     requester: str | None,
     created: datetime | None,
     expires_at: datetime | None = None,
     request_id: str | None = None,
+    args_digest: str | None = None,
 ) -> dict[str, Any]:
     if expires_at is None and created is not None and ruling.expires_in_s is not None:
         expires_at = created + timedelta(seconds=ruling.expires_in_s)
@@ -35,7 +37,7 @@ def _ours(
         "reason": ruling.reason,
         "requester": requester,
         "expires_at": expires,
-        "args_digest": ruling.digest,
+        "args_digest": args_digest or ruling.digest,
     }
 
 
@@ -57,6 +59,7 @@ def tool_approval(
     request_id: str | None = None,
     approvals: int = 0,
     quorum: int = 1,
+    args_digest: str | None = None,
 ) -> dict[str, Any]:
     """The per-call interrupt value (LangChain ``ToolApprovalRequest`` plus our fields)."""
     return {
@@ -68,7 +71,14 @@ def tool_approval(
         "allowed_decisions": list(ruling.allowed_decisions),
         "approvals": approvals,
         "quorum": quorum,
-        **_ours(ruling, requester, created, expires_at, request_id),
+        **_ours(
+            ruling,
+            requester=requester,
+            created=created,
+            expires_at=expires_at,
+            request_id=request_id,
+            args_digest=args_digest,
+        ),
     }
 
 
@@ -83,7 +93,7 @@ def batched_request(
                 "args": masked,
                 "description": description(r, masked),
                 "tool_call_id": r.call_id,
-                **_ours(r, requester, created),
+                **_ours(r, requester=requester, created=created),
             }
             for r, masked, created in items
         ],

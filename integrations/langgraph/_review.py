@@ -72,9 +72,14 @@ class ReviewMixin:
         # One interrupt per vote still needed (a quorum of N asks up to N times, in order).
         for index in range(max(1, int(getattr(req, "quorum", 1))) + 1):
             current = self.guard.backend._target(ruling.request_id) or req
+            follow_up = current.id != ruling.request_id
             payload = tool_approval(
                 ruling,
-                self._card_args(ruling, session),
+                # After an edit that needs its own approval, the vote is on the edited call.
+                self._follow_up_args(current, session)
+                if follow_up
+                else self._card_args(ruling, session),
+                args_digest=current.args_digest if follow_up else None,
                 requester=requester,
                 created=current.created_at,
                 expires_at=current.expires_at,
@@ -105,6 +110,11 @@ class ReviewMixin:
         visible = frozenset(getattr(spec, "reviewer_may_see", None) or ())
         return session.restore_data(card, visible) if visible else card
 
+    @staticmethod
+    def _follow_up_args(current: Any, session: RedactionSession) -> Any:
+        """The args of an edit's follow-up request as its reviewers see them (stored masked)."""
+        return session.redact_data(json.loads(json.dumps(dict(current.masked_args), default=str)))
+
     def _verify(
         self, raw: Any, ruling: Ruling, requester: str | None, *, vote_index: int | None = None
     ) -> Resolution:
@@ -117,6 +127,13 @@ class ReviewMixin:
         if vote_index is not None:
             current = self.guard.backend._target(ruling.request_id)
             if current is not None and len(current.votes) > vote_index:
+                # A saved edit re-validated on a re-run (maybe in a new process) brings back the
+                # edited args an approved follow-up request stands for (digest-checked).
+                replayed = parse_answer(
+                    raw, chat_replies=ruling.chat_replies, tool_name=ruling.tool.name
+                )
+                if replayed.verdict == "edit":
+                    self.guard.backend.note_edit(ruling, replayed.args)
                 settled = self.guard.decided(ruling, CallContext(thread_id=""))
                 return settled or Resolution(
                     verdict="approve",
