@@ -1,9 +1,13 @@
 """The Teams bot endpoint: ``invoke`` ``adaptiveCard/action`` decides through the approval service.
 
 Order of checks: content type and size (415/413), JSON object (400), the Bot Connector JWT
-(401; every failure an audit event ``teams.auth_failed`` with its code), the invoke shape (400),
-the request id (404). The approver is *only* the verified activity's ``from.aadObjectId``
-resolved through the directory as ``("teams", aad_object_id)``. The answer is the invoke
+(401; every failure an audit event ``teams.auth_failed`` with its code), the activity's
+``channelId`` (403 ``wrong_channel``), the tenant when one is configured (403), the invoke
+shape (400), the request id (404). The approver is *only* the verified activity's
+``from.aadObjectId`` resolved through the directory as ``("teams", aad_object_id)``, and only
+on an activity from Teams itself: the Bot Connector vouches for ``from`` per channel, and a
+Direct Line or Web Chat client writes its own (Microsoft's signing keys are endorsed for those
+channels too, so the endorsement check alone does not keep them out). The answer is the invoke
 response: the card as it now stands, so the clicker sees the outcome (or why they were refused)
 in place. The activity id is the decision id, so a replayed activity is refused as ``replayed``.
 """
@@ -11,7 +15,7 @@ in place. The activity id is the decision id, so a replayed activity is refused 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +85,9 @@ class TeamsBot:
         inbox_url: optional web inbox link on the cards.
         tenant_id: when set, only activities from this Microsoft Entra tenant
             (``channelData.tenant.id``) may decide (403 ``wrong_tenant``, audited).
+        channel_ids: the Bot Framework channels whose activities are accepted (403
+            ``wrong_channel``, audited, for others). Only ``msteams`` authenticates
+            ``from.aadObjectId``; add ``emulator`` for local development only.
 
     Example:
         >>> from guardrails.policy import Policy
@@ -97,9 +104,12 @@ class TeamsBot:
         inbox_url: str | None = None,
         max_body: int = MAX_BODY,
         tenant_id: str | None = None,
+        channel_ids: Collection[str] = ("msteams",),
     ) -> None:
         self.service = service
         self.tenant_id = tenant_id
+        # a lone string is one channel id, not a set of letters
+        self.channel_ids = frozenset([channel_ids] if isinstance(channel_ids, str) else channel_ids)
         self.auth = auth
         self.inbox_url = inbox_url
         self.max_body = max_body
@@ -124,6 +134,9 @@ class TeamsBot:
             self.auth.verify(token.strip(), activity)
         except BotAuthFailed as exc:
             return self._auth_failed(exc.code, str(exc))
+        if activity.get("channelId") not in self.channel_ids:
+            self._audit("teams.auth_failed", code="wrong_channel")
+            return _error(403, "wrong_channel", "only activities from Microsoft Teams may decide")
         if self.tenant_id is not None and _tenant(activity) != self.tenant_id:
             self._audit("teams.auth_failed", code="wrong_tenant")
             return _error(403, "wrong_tenant", "this tenant may not decide here")

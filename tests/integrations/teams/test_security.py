@@ -153,3 +153,33 @@ def test_another_tenant_is_refused_when_a_tenant_is_configured(service, keys, au
     ours = {**invoke("aad-bob", request), "channelData": {"tenant": {"id": "tenant-ours"}}}
     assert bot.handle(headers, json.dumps(ours).encode()).status == 200
     assert service.status(request.id) == "approved"
+
+
+@pytest.mark.parametrize("channel", ["directline", "webchat", "emulator"])
+def test_an_activity_from_another_bot_channel_cannot_decide(service, keys, audit, channel) -> None:
+    """A Direct Line/Web Chat client writes its own ``from``: its claimed aadObjectId decides nothing.
+
+    Microsoft's published keys are endorsed for many channels at once, so the endorsement check
+    alone lets a Web Chat activity naming Bob's aadObjectId through; only channelId msteams is
+    a Teams-authenticated user.
+    """
+    import json
+
+    from integrations.teams import BotFrameworkAuth, TeamsBot
+
+    jwks = json.loads(json.dumps(keys.jwks))
+    jwks["keys"][0]["endorsements"] = ["msteams", "webchat", "directline", "emulator"]
+    bot = TeamsBot(service, auth=BotFrameworkAuth(app_id=APP_ID, jwks=jwks))
+    request = open_request(service)
+    headers = {"content-type": "application/json", "authorization": f"Bearer {keys.token()}"}
+    spoofed = {**invoke("aad-bob", request), "channelId": channel}
+    res = bot.handle(headers, json.dumps(spoofed).encode())
+    assert res.status == 403
+    assert res.body is not None
+    assert res.body["value"]["code"] == "wrong_channel"
+    assert audit.last("teams.auth_failed").data["code"] == "wrong_channel"
+    assert service.status(request.id) == "pending"
+    assert "approval.refused" not in audit.kinds()
+    # the same click from Teams itself still counts
+    assert bot.handle(headers, json.dumps(invoke("aad-bob", request)).encode()).status == 200
+    assert service.status(request.id) == "approved"
