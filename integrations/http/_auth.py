@@ -138,6 +138,10 @@ class JWTVerifier:
                 raise AuthenticationFailed(
                     "no JWKS key matches the token", code="unknown_key"
                 ) from exc
+            except jwt.PyJWTError as exc:
+                # The client decodes the header itself: a token that is not a JWT raises
+                # DecodeError here, which must be a 401 (audited, counted) like any bad token.
+                raise AuthenticationFailed("the token is not a JWT", code="malformed") from exc
         assert self._set is not None
         try:
             kid = jwt.get_unverified_header(token).get("kid")

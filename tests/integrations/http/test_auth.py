@@ -139,3 +139,41 @@ def test_failure_messages_do_not_contain_the_token(keys) -> None:
         verifier.verify(token)
     assert token not in str(err.value)
     assert token not in repr(err.value)
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "a.b.c",  # three dots' worth of nothing
+        _b64(b"[1]") + "." + _b64(b"{}") + ".sig",  # a header that is not an object
+        _b64(b'{"alg":"ES256","kid":"k1"}') + "." + _b64(b"{}") + ".%%%",  # bad signature text
+    ],
+)
+def test_a_malformed_token_with_a_jwks_url_is_401_audited_and_counted(
+    service, audit, jwks_url, keys, token
+) -> None:
+    """With keys from a JWKS URL, a token that is not a JWT is 401 malformed, not a 500.
+
+    It is audited and counts toward auth_failures_per_ip like any other bad token, so
+    malformed tokens cannot be sent unaudited and past the lockout.
+    """
+    from fastapi.testclient import TestClient
+
+    from integrations.http import RateLimits, create_app
+    from tests.integrations.http.conftest import bearer, open_request
+
+    verifier = JWTVerifier(issuer=ISSUER, audience=AUDIENCE, jwks_url=jwks_url)
+    app = create_app(
+        service, verifier=verifier, rate_limits=RateLimits(auth_failures_per_ip="2/minute")
+    )
+    rid = open_request(service)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        for _ in range(2):
+            res = client.post(
+                f"/api/requests/{rid}/decision", json={"verdict": "approve"}, headers=bearer(token)
+            )
+            assert (res.status_code, res.json()["error"]) == (401, "malformed")
+            assert audit.last("http.auth_failed").data["code"] == "malformed"
+        # the address has spent its failures: even a valid token is refused unverified now
+        assert client.get("/api/me", headers=bearer(keys.token("sub-bob"))).status_code == 429
+    assert service.get(rid).status == "pending"
