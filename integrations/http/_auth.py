@@ -86,6 +86,8 @@ class JWTVerifier:
         key: or verify with this one key (PEM text or a ``cryptography`` key object).
         algorithms: accepted algorithms; ``none`` and HMAC with a public key are never accepted.
         leeway: seconds of clock skew allowed on ``exp``/``nbf``.
+        jwks_cache_seconds: how long keys fetched from ``jwks_url`` are used before the set is
+            fetched again; a key the provider withdraws stops verifying after at most this long.
 
     Example:
         >>> from cryptography.hazmat.primitives.asymmetric import ec
@@ -107,6 +109,7 @@ class JWTVerifier:
         key: Any = None,
         algorithms: Sequence[str] = ("RS256", "ES256", "PS256", "EdDSA"),
         leeway: float = 30.0,
+        jwks_cache_seconds: float = 300.0,
     ) -> None:
         if sum(x is not None for x in (jwks_url, jwks_file, key)) != 1:
             raise ConfigurationError("JWTVerifier needs exactly one of jwks_url, jwks_file, key")
@@ -120,7 +123,15 @@ class JWTVerifier:
         self.algorithms = list(algorithms)
         self.leeway = leeway
         self._key = key
-        self._client = PyJWKClient(jwks_url, cache_keys=True) if jwks_url else None
+        if jwks_cache_seconds <= 0:
+            raise ConfigurationError("jwks_cache_seconds must be positive")
+        # Only the fetched set is cached, for jwks_cache_seconds: PyJWKClient's per-key cache
+        # (cache_keys=True) never expires, so a key withdrawn from the JWKS would verify forever.
+        self._client = (
+            PyJWKClient(jwks_url, cache_keys=False, lifespan=jwks_cache_seconds)
+            if jwks_url
+            else None
+        )
         self._set: PyJWKSet | None = None
         if jwks_file is not None:
             try:

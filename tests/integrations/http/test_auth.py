@@ -177,3 +177,49 @@ def test_a_malformed_token_with_a_jwks_url_is_401_audited_and_counted(
         # the address has spent its failures: even a valid token is refused unverified now
         assert client.get("/api/me", headers=bearer(keys.token("sub-bob"))).status_code == 429
     assert service.get(rid).status == "pending"
+
+
+def test_a_key_removed_from_the_jwks_url_stops_verifying(keys) -> None:
+    """A signing key the provider withdraws (rotated out, compromised) is refused once the
+    fetched set is stale; it is not kept forever in a per-key cache."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from jwt.algorithms import ECAlgorithm
+
+    first = keys.jwks_file.read_bytes()
+    replacement = json.loads(
+        ECAlgorithm.to_jwk(ec.generate_private_key(ec.SECP256R1()).public_key())
+    )
+    replacement.update({"kid": "k2", "use": "sig", "alg": "ES256"})
+    served = {"body": first}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = served["body"]
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        verifier = JWTVerifier(
+            issuer=ISSUER,
+            audience=AUDIENCE,
+            jwks_url=f"http://127.0.0.1:{server.server_address[1]}/jwks.json",
+            jwks_cache_seconds=0.2,
+        )
+        token = keys.token("sub-bob")
+        assert verifier.verify(token) == "sub-bob"
+        served["body"] = json.dumps({"keys": [replacement]}).encode()  # k1 withdrawn
+        time.sleep(0.4)
+        with pytest.raises(AuthenticationFailed) as err:
+            verifier.verify(keys.token("sub-bob"))
+        assert err.value.code == "unknown_key"
+    finally:
+        server.shutdown()
+        server.server_close()
