@@ -126,6 +126,11 @@ class GuardedTool(BaseTool):
             token = var_child_runnable_config.set(_nostream(config))
             try:
                 raw.append(self.inner._run(**dict(a), **self._extra(config)))
+            except Exception as exc:
+                masked = self._gg.redact_error(exc, session)
+                if masked is exc:
+                    raise
+                raise masked from None
             finally:
                 var_child_runnable_config.reset(token)
             return self._output(raw[0], ruling, session)
@@ -147,6 +152,11 @@ class GuardedTool(BaseTool):
             token = var_child_runnable_config.set(_nostream(config))
             try:
                 raw.append(await self.inner._arun(**dict(a), **self._extra(config)))
+            except Exception as exc:
+                masked = self._gg.redact_error(exc, session)
+                if masked is exc:
+                    raise
+                raise masked from None
             finally:
                 var_child_runnable_config.reset(token)
             return self._output(raw[0], ruling, session)

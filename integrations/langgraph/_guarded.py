@@ -286,7 +286,13 @@ class GraphGuard(RedactingMixin, ReviewMixin):
 
         def run(_: Mapping[str, Any]) -> Any:
             before = session.vault_size
-            raw.append(handler(to_run))
+            try:
+                raw.append(handler(to_run))
+            except Exception as exc:
+                masked = self.redact_error(exc, session)
+                if masked is exc:
+                    raise
+                raise masked from None
             out = self.redact_result(raw[0], ruling, session)
             self.note_redaction(ctx, session, before, f"tool:{ruling.tool.name}")
             return out
@@ -323,7 +329,13 @@ class GraphGuard(RedactingMixin, ReviewMixin):
 
         async def run(_: Mapping[str, Any]) -> Any:
             before = session.vault_size
-            raw.append(await handler(to_run))
+            try:
+                raw.append(await handler(to_run))
+            except Exception as exc:
+                masked = self.redact_error(exc, session)
+                if masked is exc:
+                    raise
+                raise masked from None
             out = self.redact_result(raw[0], ruling, session)
             self.note_redaction(ctx, session, before, f"tool:{ruling.tool.name}")
             return out

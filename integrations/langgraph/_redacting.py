@@ -10,6 +10,7 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from langgraph.constants import TAG_NOSTREAM
 from langgraph.types import Command
 
+from guardrails import RedactionError
 from guardrails.guard import CallContext, Ruling
 from guardrails.session import RedactionSession
 from integrations.langgraph._common import (
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from guardrails.guard import ToolGuard as _ToolGuard
 
 __all__ = ["RedactingMixin"]
+
+# Host control flow a tool may raise (LangGraph's interrupt, a parent-graph command): never touched.
+_SIGNALS = frozenset({"GraphInterrupt", "GraphBubbleUp", "ParentCommand", "CancelledError"})
 
 
 class RedactingMixin:
@@ -81,7 +85,7 @@ class RedactingMixin:
         session = self.keeper.session(ctx.thread_id, state)
         if not isinstance(value, Mapping) or not isinstance(value.get("messages"), list):
             return value
-        out = []
+        out: list[Any] = []
         for m in value["messages"]:
             if isinstance(m, BaseMessage):
                 out.append(self.redact_message(m, session))
@@ -148,13 +152,42 @@ class RedactingMixin:
         config = runtime.config
         conf = config.get("configurable") if isinstance(config, dict) else None
         graph_runtime = conf.get(_RUNTIME_KEY) if isinstance(conf, dict) else None
-        if graph_runtime is not None and hasattr(graph_runtime, "override"):
+        if (
+            isinstance(conf, dict)
+            and graph_runtime is not None
+            and hasattr(graph_runtime, "override")
+        ):
             # The config dict is this call's own (ToolNode builds one per call): swap in place.
             config["configurable"] = {
                 **conf,
                 _RUNTIME_KEY: graph_runtime.override(stream_writer=writer),
             }
         return request.override(runtime=replace(runtime, stream_writer=writer))
+
+    def redact_error(self, exc: BaseException, session: RedactionSession) -> BaseException:
+        """The exception a tool raised, its message masked, to raise in its place.
+
+        LangGraph saves a failed task's error in the checkpoint (``repr(exc)``) and shows it in
+        ``get_state_history`` and Studio; LangChain hands it to callbacks and tracers and turns a
+        ``ToolException`` into the tool's output. A tool's message often names the record it
+        failed on (``no customer jane@x.com``). The same object is kept (its type and traceback)
+        with each string argument redacted; when its text still holds a value (a custom
+        ``__str__``/``__repr__`` or a non-string argument), a :class:`RedactionError` naming only
+        the class is raised instead.
+        """
+        if not isinstance(exc, Exception) or any(c.__name__ in _SIGNALS for c in type(exc).__mro__):
+            return exc
+        try:
+            exc.args = tuple(session.redact_text(a) if isinstance(a, str) else a for a in exc.args)
+            texts = (str(exc), repr(exc))
+            clean = all(session.redact_text(t) == t for t in texts)
+        except Exception:  # an exception whose text cannot even be built: say nothing of it
+            clean = False
+        if clean:
+            return exc
+        return RedactionError(
+            f"the tool raised {type(exc).__name__}; its message held sensitive data and is withheld"
+        )
 
     def redact_result(self, result: Any, ruling: Ruling | None, session: RedactionSession) -> Any:
         """Tool output redacted before it enters state, checkpoints or any stream."""
