@@ -33,8 +33,11 @@ class CallWorker:
         >>> w.close()
     """
 
-    def __init__(self, name: str, logger: logging.Logger) -> None:
-        self.errors: list[str] = []
+    def __init__(
+        self, name: str, logger: logging.Logger, *, errors: list[str] | None = None
+    ) -> None:
+        # ``errors`` may be shared by several workers of one channel
+        self.errors: list[str] = errors if errors is not None else []
         self._logger = logger
         self._queue: queue.Queue[tuple[str, Callable[[], object]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)

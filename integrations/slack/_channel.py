@@ -1,8 +1,11 @@
 """Slack as a :class:`~guardrails.channels.Channel`: post one card per request, keep it current.
 
-Web API calls run on one worker thread, in order, so a decision (recorded by the approval
-service inside the interactivity request) never waits on Slack, and a card is always posted
-before it is updated. A failed call is logged and counted; it never undoes a decision.
+Web API calls run off the request path, so a decision (recorded by the approval service inside
+the interactivity request) never waits on Slack: card posts and updates on one worker thread, in
+order, so a card is always posted before it is updated; the answers to a click (the reason
+modal, a private refusal) on a second one, so they are not queued behind a backlog of cards
+(``views.open`` must run within the 3 s a ``trigger_id`` lives). A failed call is logged and
+counted; it never undoes a decision.
 """
 
 from __future__ import annotations
@@ -58,6 +61,8 @@ class SlackChannel:
         self._lock = threading.Lock()
         self._worker = CallWorker("guardrails-slack", logger)
         self.errors = self._worker.errors  # failed Web API calls, as ``method:ExceptionType``
+        # Answers to a click: never behind the card backlog (one errors list for both).
+        self._replies = CallWorker("guardrails-slack-replies", logger, errors=self.errors)
 
     # -- Channel ----------------------------------------------------------------------------
 
@@ -88,11 +93,11 @@ class SlackChannel:
     def open_reason_modal(self, trigger_id: str, card: Card, verdict: str) -> None:
         """Queue ``views.open`` for the reason modal (Slack allows 3 s from the click)."""
         view = reason_modal(card, verdict=verdict)
-        self._worker.submit(lambda: self._call("views_open", trigger_id=trigger_id, view=view))
+        self._replies.submit(lambda: self._call("views_open", trigger_id=trigger_id, view=view))
 
     def tell(self, user: str, text: str, *, channel: str | None = None) -> None:
         """Queue a message only ``user`` sees (why their click was refused)."""
-        self._worker.submit(
+        self._replies.submit(
             lambda: self._call(
                 "chat_postEphemeral", channel=channel or self.channel, user=user, text=text
             )
@@ -100,10 +105,12 @@ class SlackChannel:
 
     def drain(self) -> None:
         """Wait until every queued Web API call has run (tests, shutdown)."""
+        self._replies.drain()
         self._worker.drain()
 
     def close(self) -> None:
-        """Finish queued calls and stop the worker."""
+        """Finish queued calls and stop the workers."""
+        self._replies.close()
         self._worker.close()
 
     # -- worker -------------------------------------------------------------------------------
@@ -132,5 +139,5 @@ class SlackChannel:
         try:
             return getattr(self.client, method)(**kwargs)
         except Exception as exc:  # SlackApiError, network: log the type, never the payload
-            self._worker.record(method, exc)
+            self._worker.record(method, exc)  # the shared errors list, whichever worker ran it
             return None

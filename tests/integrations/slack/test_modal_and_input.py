@@ -179,3 +179,24 @@ def test_a_click_after_expiry_is_refused_and_the_card_shows_expired(audit, slack
     assert service.status(request.id) == "expired"
     assert audit.last("approval.refused").data["code"] == "expired"
     assert "Expired without a decision" in json.dumps(fake.of("chat.update")[-1].params["blocks"])
+
+
+def test_the_reason_modal_opens_inside_the_trigger_window_while_cards_are_slow(
+    service, post, slack, fake
+) -> None:
+    """views.open is not queued behind slow card posts: Slack's trigger_id lives 3 s.
+
+    A burst of new requests (four posts at 1 s each in a slow Slack) must not make "Reject…"
+    silently do nothing because its modal was opened after the trigger expired.
+    """
+    import time
+
+    fake.delays["chat.postMessage"] = 1.0
+    requests = [open_request(service) for _ in range(4)]  # ~4 s of card posts queued
+    start = time.monotonic()
+    res = post(click_payload("UBOB", requests[0], action="guardrails_reject"))
+    assert res.status_code == 200
+    while not fake.of("views.open") and time.monotonic() - start < 8:
+        time.sleep(0.02)
+    assert fake.of("views.open")
+    assert time.monotonic() - start < 2.5
