@@ -61,6 +61,38 @@ def test_a_missing_signature_is_refused(service, client, audit) -> None:
     assert service.status(request.id) == "pending"
 
 
+@pytest.mark.parametrize(
+    ("stamp", "code"),
+    [
+        ("9" * 5000, "stale_timestamp"),  # past int()'s 4300-digit limit: was a 500
+        ("0" * 40 + "1", "stale_timestamp"),  # digits, but no timestamp Slack would send
+        ("-1", "missing_signature"),  # not digits at all
+    ],
+)
+def test_an_absurd_timestamp_header_is_a_401_not_a_crash(
+    service, interactions, audit, stamp, code
+) -> None:
+    """Whatever the X-Slack-Request-Timestamp holds, unverified requests get an audited 401."""
+    from starlette.testclient import TestClient
+
+    from integrations.slack import create_slack_app
+
+    request = open_request(service)
+    with TestClient(create_slack_app(interactions), raise_server_exceptions=False) as client:
+        res = client.post(
+            "/slack/interactions",
+            content=b"payload=%7B%7D",
+            headers={
+                "content-type": "application/x-www-form-urlencoded",
+                "x-slack-request-timestamp": stamp,
+                "x-slack-signature": "v0=" + "0" * 64,
+            },
+        )
+    assert (res.status_code, res.json()["error"]) == (401, code)
+    assert audit.last("slack.auth_failed").data["code"] == code
+    assert service.status(request.id) == "pending"
+
+
 def test_a_replayed_click_is_refused_as_replayed(service, post, audit) -> None:
     """The same signed click sent again (inside the window) is not counted twice."""
     request = open_request(service, tool="wire")  # quorum 2: a replay could be a 2nd vote
