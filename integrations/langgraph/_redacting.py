@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
+from langchain_core.messages import AIMessage, BaseMessage, ToolMessage, convert_to_messages
 from langgraph.constants import TAG_NOSTREAM
 from langgraph.types import Command
 
@@ -83,19 +83,29 @@ class RedactingMixin:
         """
         ctx = call_context(config, requester=None, resolve_user=self.resolve_user)
         session = self.keeper.session(ctx.thread_id, state)
-        if not isinstance(value, Mapping) or not isinstance(value.get("messages"), list):
+        if not isinstance(value, Mapping) or value.get("messages") is None:
             return value
+        given = value["messages"]
+        # add_messages also takes one message (a str, a dict, a message) instead of a list.
+        single = not isinstance(given, list)
         out: list[Any] = []
-        for m in value["messages"]:
+        for item in [given] if single else given:
+            m = item
+            if isinstance(item, Mapping):
+                # A dict message may carry more than content (an assistant's tool_calls, a
+                # name): as the message LangGraph would build from it, every field redacted.
+                try:
+                    m = convert_to_messages([dict(item)])[0]
+                except (ValueError, TypeError, NotImplementedError):
+                    out.append(session.redact_data(item))
+                    continue
             if isinstance(m, BaseMessage):
                 out.append(self.redact_message(m, session))
-            elif isinstance(m, Mapping) and isinstance(m.get("content"), str):
-                out.append({**m, "content": session.redact_text(m["content"])})
             elif isinstance(m, str):
                 out.append(session.redact_text(m))
             else:
                 out.append(session.redact_data(m))
-        return {**value, "messages": out}
+        return {**value, "messages": out[0] if single else out}
 
     def note_redaction(
         self, ctx: CallContext, session: RedactionSession, before: int, where: str

@@ -1,0 +1,58 @@
+"""mw.protect(agent): every field of a dict input message is masked before LangGraph stores it."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from langgraph.checkpoint.sqlite import SqliteSaver
+
+from tests.integrations.langchain.conftest import EMAIL, SSN, cfg
+from tests.support.langgraph_helpers import ScriptedChatModel, reply
+
+
+def test_dict_history_with_tool_calls_is_masked_before_the_first_checkpoint(
+    tools, make_agent, tmp_path
+) -> None:
+    """An assistant dict's tool-call args and a content-block list never reach the saver raw."""
+    db = tmp_path / "pi.sqlite"
+    conn = sqlite3.connect(db, check_same_thread=False)
+    agent, mw = make_agent(
+        ScriptedChatModel(script=[reply("ok")]),
+        list(tools.values()),
+        checkpointer=SqliteSaver(conn),
+    )
+    history = [
+        {"role": "user", "content": "look me up"},
+        {
+            "role": "assistant",
+            "content": "",
+            "tool_calls": [{"name": "lookup_customer", "args": {"customer_id": EMAIL}, "id": "h1"}],
+        },
+        {"role": "tool", "content": "none", "tool_call_id": "h1"},
+        {"role": "user", "content": [{"type": "text", "text": f"my ssn is {SSN}"}]},
+    ]
+    mw.protect(agent).invoke({"messages": history}, cfg("pi", "alice"))
+    conn.commit()
+    conn.close()
+    blob = db.read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("pi.sqlite-*"))
+    assert EMAIL.encode() not in blob
+    assert SSN.encode() not in blob
+
+
+def test_a_single_message_input_not_in_a_list_is_masked(tools, make_agent, tmp_path) -> None:
+    """{"messages": "text"} (add_messages takes one message too) is redacted like a list."""
+    db = tmp_path / "ps.sqlite"
+    conn = sqlite3.connect(db, check_same_thread=False)
+    agent, mw = make_agent(
+        ScriptedChatModel(script=[reply("ok"), reply("ok")]),
+        list(tools.values()),
+        checkpointer=SqliteSaver(conn),
+    )
+    guarded = mw.protect(agent)
+    guarded.invoke({"messages": f"mail {EMAIL}"}, cfg("ps", "alice"))
+    guarded.invoke({"messages": {"role": "user", "content": f"ssn {SSN}"}}, cfg("ps", "alice"))
+    conn.commit()
+    conn.close()
+    blob = db.read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("ps.sqlite-*"))
+    assert EMAIL.encode() not in blob
+    assert SSN.encode() not in blob
