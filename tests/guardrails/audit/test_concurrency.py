@@ -124,3 +124,44 @@ def test_sqlite_verify_reads_one_snapshot_without_blocking_appends(tmp_path: Pat
     assert [first, *pairs] == [(r.body, r.hash) for r in log.records()][:5]
     assert log.verify().count == 6
     log.close()
+
+
+OPENER = textwrap.dedent(
+    """
+    import sys
+    from guardrails.audit import AuditLog, SQLiteSink
+    sys.stdout.write("ready\\n"); sys.stdout.flush(); sys.stdin.readline()
+    log = AuditLog(SQLiteSink(sys.argv[1]))
+    log.record("tool.executed", principal=sys.argv[2])
+    log.close()
+    """
+)
+
+
+def test_processes_creating_one_sqlite_trail_at_once_all_append(tmp_path: Path) -> None:
+    """Six processes open a trail that does not exist yet at the same instant (the first switches
+    the file to WAL while the others connect; SQLite can answer SQLITE_BUSY at once there,
+    without its busy handler) and each appends: nobody fails, the chain holds all six."""
+    for round_no in range(4):
+        path = str(tmp_path / f"fresh-{round_no}.db")
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", OPENER, path, f"proc{i}"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for i in range(6)
+        ]
+        for p in procs:  # all imported and waiting: then they open the file together
+            assert p.stdout is not None
+            assert p.stdout.readline().strip() == "ready"
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        errors = [p.communicate(timeout=60)[1] for p in procs]
+        assert [p.returncode for p in procs] == [0] * 6, errors
+        report = AuditLog(SQLiteSink(path)).verify()
+        assert (report.ok, report.count) == (True, 6)
