@@ -4,8 +4,9 @@ What the Bot Framework documents for a channel → bot request, and what we chec
 an ``Authorization: Bearer`` JWT signed with a key from the Bot Framework JWKS (found through the
 OpenID metadata document), ``iss`` = ``https://api.botframework.com``, ``aud`` = the bot's app
 id, ``exp``/``nbf`` within 5 minutes of skew, the key endorsed for the activity's ``channelId``,
-and the token's ``serviceUrl`` claim equal to the activity's ``serviceUrl`` (so a token for one
-conversation service cannot carry an activity aimed at another).
+and the token's ``serviceurl`` claim (so spelled by the Bot Connector) present and equal to the
+activity's ``serviceUrl`` (so a token for one conversation service cannot carry an activity aimed
+at another).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ __all__ = [
 
 BOT_FRAMEWORK_ISSUER = "https://api.botframework.com"
 BOT_FRAMEWORK_OPENID = "https://login.botframework.com/v1/.well-known/openidconfiguration"
+# The token claim holding the conversation service's URL, as the Bot Connector spells it.
+SERVICE_URL_CLAIM = "serviceurl"
 
 logger = logging.getLogger("guardrails.teams")
 
@@ -198,7 +201,10 @@ class BotFrameworkAuth:
             ) from None
         except jwt.PyJWTError:
             raise BotAuthFailed("the token is not valid", code="malformed") from None
-        if claims.get("serviceUrl") != activity.get("serviceUrl"):
+        # The Bot Connector names the claim ``serviceurl`` (lower case; BotBuilder's
+        # SERVICE_URL_CLAIM); it must be present and equal the activity's ``serviceUrl``.
+        claimed = claims.get(SERVICE_URL_CLAIM)
+        if not isinstance(claimed, str) or not claimed or claimed != activity.get("serviceUrl"):
             raise BotAuthFailed(
                 "the token's serviceUrl does not match the activity", code="wrong_service_url"
             )

@@ -53,7 +53,8 @@ class Keys:
             "aud": APP_ID,
             "exp": now + 300,
             "nbf": now - 10,
-            "serviceUrl": SERVICE_URL,
+            # the claim name the Bot Connector uses (BotBuilder's SERVICE_URL_CLAIM): lower case
+            "serviceurl": SERVICE_URL,
         }
         body.update(claims)
         return jwt.encode(body, key or self.private, algorithm="RS256", headers={"kid": kid})

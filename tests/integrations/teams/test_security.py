@@ -56,7 +56,7 @@ def test_bad_tokens_are_refused_audited_and_change_nothing(
         "audience": lambda: keys.token(aud="another-bot"),
         "issuer": lambda: keys.token(iss="https://evil.example"),
         "unknown_kid": lambda: keys.token(key=keys.other, kid="evil"),
-        "service_url": lambda: keys.token(serviceUrl="https://evil.example/"),
+        "service_url": lambda: keys.token(serviceurl="https://evil.example/"),
         "garbage": lambda: "not.a.jwt",
         "none": lambda: "",
     }[token_kind]()
@@ -183,3 +183,35 @@ def test_an_activity_from_another_bot_channel_cannot_decide(service, keys, audit
     # the same click from Teams itself still counts
     assert bot.handle(headers, json.dumps(invoke("aad-bob", request)).encode()).status == 200
     assert service.status(request.id) == "approved"
+
+
+def test_the_token_carries_the_service_url_as_the_bot_connector_names_it(keys) -> None:
+    """The fixture's tokens are shaped like Microsoft's (claim ``serviceurl``), so every
+    test above exercises the claim real Teams activities carry."""
+    import jwt
+
+    claims = jwt.decode(keys.token(), options={"verify_signature": False})
+    assert "serviceurl" in claims
+    assert "serviceUrl" not in claims
+
+
+def test_a_token_without_a_service_url_claim_is_refused(service, keys, audit) -> None:
+    """No ``serviceurl`` claim: refused, even when the activity names no serviceUrl either."""
+    import json
+
+    import jwt
+
+    from integrations.teams import BotFrameworkAuth, TeamsBot
+
+    bot = TeamsBot(service, auth=BotFrameworkAuth(app_id=APP_ID, jwks=keys.jwks))
+    request = open_request(service)
+    claims = jwt.decode(keys.token(), options={"verify_signature": False})
+    del claims["serviceurl"]
+    token = jwt.encode(claims, keys.private, algorithm="RS256", headers={"kid": "bf-1"})
+    activity = invoke("aad-bob", request)
+    del activity["serviceUrl"]
+    headers = {"content-type": "application/json", "authorization": f"Bearer {token}"}
+    res = bot.handle(headers, json.dumps(activity).encode())
+    assert res.status == 401
+    assert audit.last("teams.auth_failed").data["code"] == "wrong_service_url"
+    assert service.status(request.id) == "pending"
