@@ -178,7 +178,9 @@ class GraphGuard(RedactingMixin, ReviewMixin):
         if resolution.verdict == "reject":
             if resolution.expired:
                 return self.blocked_message(request, f"Not run: {resolution.message}")
-            why = f" Reason: {resolution.message}" if resolution.message else ""
+            # The reason may come from any channel (Slack, the HTTP inbox): masked for the model.
+            reason = session.redact_text(resolution.message) if resolution.message else ""
+            why = f" Reason: {reason}" if reason else ""
             return self.blocked_message(
                 request,
                 f"A human reviewer rejected the call to {ruling.tool.name}; it was not run.{why}",

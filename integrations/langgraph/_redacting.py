@@ -83,6 +83,14 @@ class RedactingMixin:
         """
         ctx = call_context(config, requester=None, resolve_user=self.resolve_user)
         session = self.keeper.session(ctx.thread_id, state)
+        if isinstance(value, Command):
+            # A resume is saved by LangGraph as sent, before any node validates it: a reject
+            # reason or an edit's args the reviewer typed must be masked here.
+            update = value.update
+            if isinstance(update, Mapping) and update.get("messages") is not None:
+                update = self.redact_input(update, config, state)
+            resume = _mask_resume(value.resume, session) if value.resume is not None else None
+            return replace(value, update=update, resume=resume)
         if not isinstance(value, Mapping) or value.get("messages") is None:
             return value
         given = value["messages"]
@@ -233,3 +241,26 @@ class RedactingMixin:
         if isinstance(result, Command) and isinstance(result.update, Mapping):
             return replace(result, update={**result.update, **vault})
         return result
+
+
+_DECISION_KEYS = frozenset({"type", "decisions", "permit", "edited_action", "message"})
+
+
+def _mask_resume(value: Any, session: RedactionSession) -> Any:
+    """A resume value (one decision, ``{"decisions": [...]}``, a chat reply, or a map of
+    interrupt id to any of these) with reasons and edited args masked; permits untouched."""
+    if isinstance(value, str):
+        return session.redact_text(value)
+    if not isinstance(value, Mapping):
+        return value
+    if not _DECISION_KEYS.intersection(value):
+        return {k: _mask_resume(v, session) for k, v in value.items()}  # by interrupt id
+    out = dict(value)
+    if isinstance(out.get("message"), str):
+        out["message"] = session.redact_text(out["message"])
+    action = out.get("edited_action")
+    if isinstance(action, Mapping) and isinstance(action.get("args"), Mapping):
+        out["edited_action"] = {**action, "args": session.redact_data(dict(action["args"]))}
+    if isinstance(out.get("decisions"), list):
+        out["decisions"] = [_mask_resume(d, session) for d in out["decisions"]]
+    return out

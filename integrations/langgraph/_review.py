@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.messages import AIMessage
 from langgraph.config import get_config
 
-from guardrails.guard import CallContext, Resolution, Ruling
+from guardrails.guard import Answer, CallContext, Resolution, Ruling
 from guardrails.session import RedactionSession
 from integrations.langgraph._common import (
     _OWN_CHANNELS,
@@ -89,7 +89,7 @@ class ReviewMixin:
             )
 
             def check(raw: Any, k: int = index) -> Resolution:
-                return self._verify(raw, ruling, requester, vote_index=k)
+                return self._verify(raw, ruling, requester, vote_index=k, session=session)
 
             answered = verified_interrupt(
                 payload,
@@ -115,8 +115,32 @@ class ReviewMixin:
         """The args of an edit's follow-up request as its reviewers see them (stored masked)."""
         return session.redact_data(json.loads(json.dumps(dict(current.masked_args), default=str)))
 
+    @staticmethod
+    def _answer(raw: Any, ruling: Ruling, session: RedactionSession | None) -> Answer:
+        """The reviewer's answer, with what they typed masked into the thread's vault.
+
+        A reject reason ("not to jane@x.com") becomes the model's tool message and a vote in
+        the approval store; an edit's args are stored with the request and re-ruled. Masked
+        here, neither holds a raw value; the tool still receives an edited value where its
+        policy restores that entity type.
+        """
+        answer = parse_answer(raw, chat_replies=ruling.chat_replies, tool_name=ruling.tool.name)
+        if session is None:
+            return answer
+        return replace(
+            answer,
+            message=session.redact_text(answer.message) if answer.message else answer.message,
+            args=session.redact_data(dict(answer.args)) if answer.args is not None else None,
+        )
+
     def _verify(
-        self, raw: Any, ruling: Ruling, requester: str | None, *, vote_index: int | None = None
+        self,
+        raw: Any,
+        ruling: Ruling,
+        requester: str | None,
+        *,
+        vote_index: int | None = None,
+        session: RedactionSession | None = None,
     ) -> Resolution:
         """Runs inside LangGraph's resume validation, under the resuming run's config.
 
@@ -129,9 +153,7 @@ class ReviewMixin:
             if current is not None and len(current.votes) > vote_index:
                 # A saved edit re-validated on a re-run (maybe in a new process) brings back the
                 # edited args an approved follow-up request stands for (digest-checked).
-                replayed = parse_answer(
-                    raw, chat_replies=ruling.chat_replies, tool_name=ruling.tool.name
-                )
+                replayed = self._answer(raw, ruling, session)
                 if replayed.verdict == "edit":
                     self.guard.backend.note_edit(ruling, replayed.args)
                 settled = self.guard.decided(ruling, CallContext(thread_id=""))
@@ -144,8 +166,7 @@ class ReviewMixin:
                 )
         config = get_config()
         ctx = call_context(config, requester=requester, scope="", resolve_user=self.resolve_user)
-        answer = parse_answer(raw, chat_replies=ruling.chat_replies, tool_name=ruling.tool.name)
-        return self.guard.resolve(ruling, ctx, answer)
+        return self.guard.resolve(ruling, ctx, self._answer(raw, ruling, session))
 
     @contextmanager
     def _turn(self, request: Any, ruling: Ruling) -> Iterator[None]:
@@ -258,9 +279,7 @@ class ReviewMixin:
                         ctx,
                         # Own channel: the per-call gate finds it and does not ask again.
                         replace(
-                            parse_answer(
-                                d, chat_replies=ruling.chat_replies, tool_name=ruling.tool.name
-                            ),
+                            self._answer(d, ruling, self.session(state, ctx)),
                             channel="langgraph_batch",
                         ),
                     )
