@@ -1,7 +1,8 @@
 """Block Kit for one approval request: the card, its closed form, and the reason modal.
 
 Every field the agent or a user could influence (tool name, masked arguments, reason, requester
-name) is rendered as ``plain_text``, never ``mrkdwn``: masked arguments are still model-written
+name) is rendered as ``plain_text``, never ``mrkdwn`` (and escaped in the message's fallback
+``text``, which Slack parses as mrkdwn): masked arguments are still model-written
 text, and ``mrkdwn`` would turn ``<!channel>`` or ``<https://evil|click>`` into a ping or a link.
 Texts are cut to Slack's limits so a long argument cannot make ``chat.postMessage`` fail.
 """
@@ -54,11 +55,22 @@ def button_value(card: Card) -> str:
     return json.dumps({"r": card.request_id, "d": card.args_digest}, separators=(",", ":"))
 
 
+def _escape(text: str) -> str:
+    # Slack's required escaping for text it parses as mrkdwn: no <!channel>, <@U…> or <url|…>
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def card_text(card: Card) -> str:
-    """The notification fallback text (shown in push notifications; plain)."""
+    """The notification fallback text (push notifications, screen readers).
+
+    Slack parses a message's top-level ``text`` as mrkdwn even when it has blocks, so the
+    model-influenced parts are escaped (cut first, so an entity is never split).
+    """
     if card.open:
-        return _cut(f"Approval needed: {card.tool} (requested by {card.requester_name})", 300)
-    return _cut(f"{card.tool}: {card.summary()}", 300)
+        text = _cut(f"Approval needed: {card.tool} (requested by {card.requester_name})", 300)
+    else:
+        text = _cut(f"{card.tool}: {card.summary()}", 300)
+    return _escape(text)
 
 
 def card_blocks(card: Card, *, inbox_url: str | None = None) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from guardrails.approvals import ApprovalService
 from guardrails.channels import Card, FanOut, submit_decision
 from guardrails.policy import Policy, ToolCall
 from guardrails.testing import FixedClock
-from integrations.slack import card_blocks, reason_modal
+from integrations.slack import card_blocks, card_text, reason_modal
 from tests.integrations.slack.conftest import POLICY
 from tests.support.channel_fixtures import EMAIL, MASKED, open_request
 
@@ -70,6 +70,23 @@ def test_model_text_is_never_mrkdwn() -> None:
     text = json.dumps(card_blocks(card))
     assert '"mrkdwn"' not in text
     assert "<!channel>" in text  # shown, as plain text
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"tool": "<!channel> <https://evil.example|open>"},  # a tool name the model invented
+        {"requester_name": "<!here> & <@U0ADMIN>"},  # a display name from the run's config
+        {"status": "approved", "verdict": "approve", "tool": "<!everyone>"},  # the closed form
+    ],
+)
+def test_the_notification_text_cannot_ping_or_link(changes: dict[str, object]) -> None:
+    """The top-level ``text`` (push notifications; Slack parses it as mrkdwn) escapes
+    ``&``, ``<`` and ``>``, so model text there is shown, never a ping or a link."""
+    text = card_text(_card(**changes))
+    assert "<" not in text
+    assert ">" not in text
+    assert "&lt;" in text
 
 
 def test_long_arguments_are_cut_to_slack_limits() -> None:
