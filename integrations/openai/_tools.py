@@ -168,10 +168,18 @@ class ToolCalls:
                 raise ApprovalRequired(req)
             if answer.channel == "langgraph":  # the dataclass default; record the real channel
                 answer = replace(answer, channel="openai")
+            # What the reviewer typed (a reason, edited args) is stored and audited: masked.
+            answer = replace(
+                answer,
+                message=session.redact_text(answer.message) if answer.message else "",
+                args=session.redact_data(dict(answer.args)) if answer.args is not None else None,
+            )
             resolution = tg.resolve(ruling, ctx, answer)
         approval = (ruling.request_id, ruling.digest)
         if resolution.verdict == "reject":
-            why = f": {resolution.message}" if resolution.message else ""
+            # the reason may come from another channel (Slack, the HTTP inbox): masked here
+            reason = session.redact_text(resolution.message) if resolution.message else ""
+            why = f": {reason}" if reason else ""
             raise ApprovalRejected(
                 f"the call to {name} was not approved{why}", request_id=ruling.request_id, tool=name
             )
