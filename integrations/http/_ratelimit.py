@@ -19,6 +19,7 @@ has its own, so the effective limit is N times the setting — point ``storage``
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import time
 from collections.abc import Callable
@@ -57,6 +58,8 @@ class RateLimits:
             page polls two listings every 2 s: 60 per minute per open tab).
         storage: where counters live (``"memory://"``, ``"redis://host:6379"``, …).
         client_ip: the client address of a request (default: the connection's peer).
+        ipv6_prefix: IPv6 clients are counted per network of this prefix length (default /64,
+            what one host or line is given: its 2**64 addresses are one client, not 2**64).
 
     Example:
         >>> RateLimits(decisions_per_principal="5/minute").decisions_per_principal
@@ -71,10 +74,13 @@ class RateLimits:
     reads_per_principal: str | None = "300/minute"
     storage: str = "memory://"
     client_ip: Callable[[Request], str] = field(default=_peer, repr=False)
+    ipv6_prefix: int = 64
 
     def __post_init__(self) -> None:
         for name in _LIMITS:
             _item(name, getattr(self, name))
+        if not 1 <= self.ipv6_prefix <= 128:
+            raise ConfigurationError("RateLimits.ipv6_prefix must be between 1 and 128")
 
     @classmethod
     def off(cls) -> RateLimits:
@@ -120,8 +126,21 @@ class RateLimiter:
         self._items = {name: _item(name, getattr(config, name)) for name in _LIMITS}
 
     def client(self, request: Request) -> str:
-        """The request's client address as the limits see it."""
-        return self.config.client_ip(request)
+        """The request's client as the limits see it: an IPv4 address, or an IPv6 network.
+
+        An IPv4 address seen as IPv6 (``::ffff:192.0.2.7``) counts as itself; other IPv6
+        addresses count per ``ipv6_prefix`` network; anything else (a name) as given.
+        """
+        address = self.config.client_ip(request)
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return address
+        if isinstance(ip, ipaddress.IPv6Address):
+            if ip.ipv4_mapped is not None:
+                return str(ip.ipv4_mapped)
+            return str(ipaddress.IPv6Network((ip, self.config.ipv6_prefix), strict=False))
+        return str(ip)
 
     def hit(self, limit: str, key: str) -> float | None:
         """Count one request against ``limit`` for ``key``; seconds to wait if it is refused."""

@@ -171,3 +171,27 @@ def test_the_429_is_in_the_openapi_document(service: ApprovalService) -> None:
     with _client(service, RateLimits()) as client:
         spec = client.get("/openapi.json").json()
     assert "429" in spec["paths"]["/api/requests/{request_id}/decision"]["post"]["responses"]
+
+
+@pytest.mark.parametrize(
+    ("addresses", "limited"),
+    [
+        # one IPv6 /64 (what one host, VM or home line is given): one client to the limits
+        (["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::9", "2001:db8:1:2::1"], True),
+        # an IPv4 client seen through a dual-stack socket is the same client as itself
+        (["192.0.2.7", "::ffff:192.0.2.7", "192.0.2.7", "::ffff:192.0.2.7"], True),
+        # distinct /64s and distinct IPv4 addresses stay distinct clients
+        (["2001:db8:1:2::1", "2001:db8:1:3::1", "192.0.2.7", "192.0.2.8"], False),
+    ],
+)
+def test_ipv6_addresses_of_one_network_share_the_per_address_limits(
+    service: ApprovalService, addresses: list[str], limited: bool
+) -> None:
+    """Rotating through the 2**64 addresses of one IPv6 /64 does not escape the lockout."""
+    limits = RateLimits(auth_failures_per_ip="3/minute", client_ip=_by_header)
+    with _client(service, limits) as client:
+        codes = [
+            client.get("/api/me", headers={**bearer(f"guess-{i:020d}"), "x-client": a}).status_code
+            for i, a in enumerate(addresses)
+        ]
+    assert codes == ([401] * 3 + [429] if limited else [401] * 4)
