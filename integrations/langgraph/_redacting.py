@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage, convert_to_messages
 from langgraph.constants import TAG_NOSTREAM
-from langgraph.types import Command
+from langgraph.types import Command, Send
 
 from guardrails import RedactionError
 from guardrails.guard import CallContext, Ruling
 from guardrails.session import RedactionSession
 from integrations.langgraph._common import (
     _RUNTIME_KEY,
+    REQUESTER_KEY,
     _redacting_writer,
     _state_get,
 )
@@ -25,6 +26,9 @@ if TYPE_CHECKING:
     from guardrails.guard import ToolGuard as _ToolGuard
 
 __all__ = ["RedactingMixin"]
+
+# State channels only the guard writes.
+_OWN_KEYS = frozenset({VAULT_KEY, REQUESTER_KEY})
 
 # Host control flow a tool may raise (LangGraph's interrupt, a parent-graph command): never touched.
 _SIGNALS = frozenset({"GraphInterrupt", "GraphBubbleUp", "ParentCommand", "CancelledError"})
@@ -213,18 +217,57 @@ class RedactingMixin:
             return result
         if isinstance(result, ToolMessage):
             return self.redact_message(result, session)
-        if isinstance(result, Command) and isinstance(result.update, Mapping):
-            update = dict(result.update)
-            msgs = update.get("messages")
-            if isinstance(msgs, list):
-                update["messages"] = [
+        if isinstance(result, Command):
+            return self._redact_command(result, session)
+        return result
+
+    def _redact_command(self, command: Command[Any], session: RedactionSession) -> Command[Any]:
+        """A tool's ``Command`` with every state value it writes (and every ``Send`` argument it
+        routes) redacted, not only its messages: any key lands in state, checkpoints and the
+        ``updates``/``values`` streams. Writes to the guard's own channels are dropped (a tool
+        neither names the requester nor replaces the vault)."""
+        raw = command.update
+        if isinstance(raw, Mapping):
+            items = list(raw.items())
+        elif isinstance(raw, list | tuple) and all(
+            isinstance(t, tuple) and len(t) == 2 and isinstance(t[0], str) for t in raw
+        ):
+            items = list(raw)
+        elif raw is None:
+            items = []
+        else:  # a typed state object (dataclass / pydantic): redacted as one value
+            items = [("", raw)]
+        out: list[tuple[str, Any]] = []
+        for key, value in items:
+            if key in _OWN_KEYS:
+                continue
+            if key == "messages":
+                many = isinstance(value, list | tuple)
+                msgs = [
                     self.redact_message(m, session)
                     if isinstance(m, BaseMessage)
                     else session.redact_data(m)
-                    for m in msgs
+                    for m in (value if many else [value])
                 ]
-            return replace(result, update=update)
-        return result
+                out.append((key, msgs if many else msgs[0]))
+            else:
+                out.append((key, session.redact_data(value)))
+        if not items:
+            update: Any = raw
+        elif items[0][0] == "" and len(items) == 1:
+            update = out[0][1]
+        elif isinstance(raw, Mapping):
+            update = dict(out)
+        else:
+            update = out
+        goto = command.goto
+        if isinstance(goto, Send):
+            goto = Send(goto.node, session.redact_data(goto.arg))
+        elif isinstance(goto, list | tuple):
+            goto = [
+                Send(g.node, session.redact_data(g.arg)) if isinstance(g, Send) else g for g in goto
+            ]
+        return replace(command, update=update, goto=goto)
 
     def _with_vault(self, result: Any, session: RedactionSession, state: Any = None) -> Any:
         """Attach the grown vault to the result so it is saved with the thread.
