@@ -55,6 +55,33 @@ def ours() -> System:
     return System(name="guardrails", detect=detect, redact=redact)
 
 
+# The entity types LangChain's five built-in detectors cover (its ``url`` detector finds whole
+# URLs; ours masks the credentials inside one).
+LANGCHAIN_ENTITIES = (
+    "EMAIL_ADDRESS",
+    "CREDIT_CARD",
+    "IP_ADDRESS",
+    "MAC_ADDRESS",
+    "URL_CREDENTIALS",
+)
+
+
+def ours_langchain_entities() -> System:
+    """``Redactor(entities=LANGCHAIN_ENTITIES)``: the engine on LangChain's five entity types only
+    (for reference beside the all-entity runs; the targets are on ``Redactor()``)."""
+    from guardrails import Redactor
+
+    redactor = Redactor(entities=LANGCHAIN_ENTITIES)
+
+    def detect(text: str) -> list[Found]:
+        return [(s.start, s.end, s.entity_type) for s in redactor.redact(text).spans]
+
+    def redact(text: str) -> str:
+        return str(redactor.redact(text).text)
+
+    return System(name="guardrails_5_entities", detect=detect, redact=redact)
+
+
 def langchain() -> System:
     """PIIMiddleware's five built-in detectors with ``strategy="redact"``."""
     from langchain.agents.middleware._redaction import BUILTIN_DETECTORS, RedactionRule
