@@ -26,6 +26,7 @@ from slack_sdk.signature import SignatureVerifier
 from guardrails import DecisionRefused, InputError, Principal, UnknownRequestError
 from guardrails.approvals import ApprovalService
 from guardrails.channels import Card, submit_decision
+from integrations._budget import AuditBudget
 from integrations.slack._blocks import (
     ACTION_APPROVE,
     ACTION_APPROVE_REASON,
@@ -71,6 +72,9 @@ class SlackInteractions:
         team_id: when set, only payloads from this Slack workspace (``team.id``) are accepted
             (403 ``wrong_team``, audited): an app installed in several workspaces shares one
             signing secret.
+        audit_failures_per_minute: at most this many ``slack.auth_failed`` events a minute
+            (anyone can send forged requests); further failures are refused all the same and
+            counted into the next recorded event's ``suppressed``.
         now: the clock for the timestamp window (tests).
 
     Example:
@@ -94,6 +98,7 @@ class SlackInteractions:
         team_id: str | None = None,
         lookup_timeout: float = 1.5,
         lookup_ttl: float = 600.0,
+        audit_failures_per_minute: int = 60,
         now: Callable[[], float] = time.time,
     ) -> None:
         self.service = service
@@ -103,6 +108,7 @@ class SlackInteractions:
         self.max_body = max_body
         self._now = now
         self._verifier = SignatureVerifier(signing_secret, clock=_Clock(now))
+        self._failures = AuditBudget(audit_failures_per_minute, now=now)
         self.lookup_timeout = lookup_timeout
         self.lookup_ttl = lookup_ttl
         self._emails: dict[str, tuple[float, str]] = {}  # slack user -> (fetched at, e-mail)
@@ -301,7 +307,10 @@ class SlackInteractions:
         return email
 
     def _auth_failed(self, code: str) -> SlackResponse:
-        self._audit("slack.auth_failed", code=code)
+        left_out = self._failures.admit()  # None: over the budget, counted, not recorded
+        if left_out is not None:
+            extra: dict[str, Any] = {"suppressed": left_out} if left_out else {}
+            self._audit("slack.auth_failed", code=code, **extra)
         messages = {
             "missing_signature": "missing X-Slack-Signature or X-Slack-Request-Timestamp",
             "stale_timestamp": f"the request timestamp is more than {WINDOW} s off",

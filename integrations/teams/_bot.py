@@ -22,6 +22,7 @@ from typing import Any
 from guardrails import DecisionRefused, InputError, UnknownRequestError
 from guardrails.approvals import ApprovalService
 from guardrails.channels import Card, submit_decision
+from integrations._budget import AuditBudget
 from integrations.teams._auth import BotAuthFailed, BotFrameworkAuth
 from integrations.teams._cards import VERB_APPROVE, VERB_REFRESH, VERB_REJECT, request_card
 
@@ -88,6 +89,9 @@ class TeamsBot:
         channel_ids: the Bot Framework channels whose activities are accepted (403
             ``wrong_channel``, audited, for others). Only ``msteams`` authenticates
             ``from.aadObjectId``; add ``emulator`` for local development only.
+        audit_failures_per_minute: at most this many ``teams.auth_failed`` events a minute for
+            failed tokens (anyone can send them); further failures are refused all the same and
+            counted into the next recorded event's ``suppressed``.
 
     Example:
         >>> from guardrails.policy import Policy
@@ -105,6 +109,7 @@ class TeamsBot:
         max_body: int = MAX_BODY,
         tenant_id: str | None = None,
         channel_ids: Collection[str] = ("msteams",),
+        audit_failures_per_minute: int = 60,
     ) -> None:
         self.service = service
         self.tenant_id = tenant_id
@@ -113,6 +118,7 @@ class TeamsBot:
         self.auth = auth
         self.inbox_url = inbox_url
         self.max_body = max_body
+        self._failures = AuditBudget(audit_failures_per_minute)
 
     def handle(self, headers: Mapping[str, str], body: bytes) -> TeamsResponse:
         """Authenticate and act on one activity."""
@@ -191,7 +197,10 @@ class TeamsBot:
         return _card(Card.from_request(outcome.request), inbox_url=self.inbox_url)
 
     def _auth_failed(self, code: str, message: str) -> TeamsResponse:
-        self._audit("teams.auth_failed", code=code)
+        left_out = self._failures.admit()  # None: over the budget, counted, not recorded
+        if left_out is not None:
+            extra: dict[str, Any] = {"suppressed": left_out} if left_out else {}
+            self._audit("teams.auth_failed", code=code, **extra)
         return _error(401, code, message)
 
     def _audit(self, kind: str, *, request_id: str | None = None, **data: Any) -> None:

@@ -249,3 +249,51 @@ def test_users_info_results_are_cached(service, slack, fake) -> None:
     assert len(fake.of("users.info")) == 1
     assert service.status(first.id) == "approved"
     assert service.get(second.id).approvals == frozenset({"carol"})
+
+
+def test_a_flood_of_forged_requests_cannot_fill_the_audit_trail(
+    service, client, post, audit
+) -> None:
+    """Anyone can POST to the public endpoint: past the budget (60 a minute by default) failed
+    signatures are still refused but not each written to the trail; the next recorded one says
+    how many were left out, and a real click is decided and audited as usual."""
+    request = open_request(service)
+    forged = {"secret": "wrong-secret-0123456789abcdef0123"}
+    codes = {post(click_payload("UBOB", request), **forged).status_code for _ in range(150)}
+    assert codes == {401}
+    assert len(audit.of_kind("slack.auth_failed")) == 60
+    assert service.status(request.id) == "pending"
+    assert post(click_payload("UBOB", request)).status_code == 200
+    assert service.status(request.id) == "approved"
+    assert audit.last("approval.decided").data["channel"] == "slack"
+
+
+def test_the_next_recorded_failure_says_how_many_were_left_out(service, slack, audit) -> None:
+    """Over the budget nothing is lost silently: the first event of the next window carries
+    ``suppressed`` with the number of failures not written."""
+    from integrations.slack import SlackInteractions
+    from tests.integrations.slack.conftest import SECRET
+    from tests.support.fake_slack import interaction
+
+    clock = [1_800_000_000.0]
+    slack_in = SlackInteractions(
+        service,
+        signing_secret=SECRET,
+        channel=slack,
+        audit_failures_per_minute=2,
+        now=lambda: clock[0],
+    )
+    request = open_request(service)
+
+    def forged() -> int:
+        body, headers = interaction(
+            click_payload("UBOB", request), "wrong-" + SECRET, timestamp=int(clock[0])
+        )
+        return slack_in.handle(headers, body).status
+
+    assert [forged() for _ in range(5)] == [401] * 5
+    assert [e.data.get("suppressed") for e in audit.of_kind("slack.auth_failed")] == [None, None]
+    clock[0] += 61
+    forged()
+    assert audit.last("slack.auth_failed").data["suppressed"] == 3
+    slack_in.close()

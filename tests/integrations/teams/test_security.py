@@ -215,3 +215,15 @@ def test_a_token_without_a_service_url_claim_is_refused(service, keys, audit) ->
     assert res.status == 401
     assert audit.last("teams.auth_failed").data["code"] == "wrong_service_url"
     assert service.status(request.id) == "pending"
+
+
+def test_a_flood_of_bad_tokens_cannot_fill_the_audit_trail(service, send, keys, audit) -> None:
+    """Past the budget (60 a minute by default) failed tokens are refused without an event
+    each; a valid click is still decided and audited."""
+    request = open_request(service)
+    forged = keys.token(key=keys.other)
+    codes = {send(invoke("aad-bob", request), token=forged).status_code for _ in range(150)}
+    assert codes == {401}
+    assert len(audit.of_kind("teams.auth_failed")) == 60
+    assert send(invoke("aad-bob", request)).status_code == 200
+    assert service.status(request.id) == "approved"
