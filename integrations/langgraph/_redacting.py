@@ -10,7 +10,7 @@ from langchain_core.messages import AIMessage, BaseMessage, ToolMessage, convert
 from langgraph.constants import TAG_NOSTREAM
 from langgraph.types import Command, Send
 
-from guardrails import RedactionError
+from guardrails import InputError, RedactionError
 from guardrails.guard import CallContext, Ruling
 from guardrails.session import RedactionSession
 from integrations.langgraph._common import (
@@ -52,15 +52,25 @@ class RedactingMixin:
         )
         if new_content != content:
             update["content"] = new_content
+        extra = msg.additional_kwargs
         if isinstance(msg, AIMessage) and msg.tool_calls:
             calls = [{**tc, "args": session.redact_data(dict(tc["args"]))} for tc in msg.tool_calls]
             if calls != msg.tool_calls:
                 update["tool_calls"] = calls
                 # Providers replay raw tool-call JSON from additional_kwargs; keep it in step.
-                update["additional_kwargs"] = {
-                    k: v for k, v in msg.additional_kwargs.items() if k != "tool_calls"
-                }
-                update["invalid_tool_calls"] = []
+                extra = {k: v for k, v in extra.items() if k != "tool_calls"}
+                update["additional_kwargs"] = extra
+        if isinstance(msg, AIMessage) and msg.invalid_tool_calls:
+            # A malformed call keeps its raw args string (and the parser's error quoting it);
+            # providers send it back as a tool call.
+            bad = [_mask_invalid_call(dict(tc), session) for tc in msg.invalid_tool_calls]
+            if bad != msg.invalid_tool_calls:
+                update["invalid_tool_calls"] = bad
+        if extra:
+            # Provider fields (reasoning text, a raw function_call, audio transcripts...).
+            masked_extra = _redact_fields(extra, session)
+            if masked_extra != extra:
+                update["additional_kwargs"] = masked_extra
         if isinstance(msg, ToolMessage) and msg.artifact is not None:
             update["artifact"] = session.redact_data(msg.artifact)
         return msg.model_copy(update=update) if update else msg
@@ -307,3 +317,23 @@ def _mask_resume(value: Any, session: RedactionSession) -> Any:
     if isinstance(out.get("decisions"), list):
         out["decisions"] = [_mask_resume(d, session) for d in out["decisions"]]
     return out
+
+
+def _redact_fields(fields: Mapping[str, Any], session: RedactionSession) -> dict[str, Any]:
+    """Each field redacted; one that cannot be inspected (bytes, an opaque object) is dropped
+    rather than kept raw."""
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        try:
+            out[key] = session.redact_data(value)
+        except InputError:
+            continue
+    return out
+
+
+def _mask_invalid_call(call: dict[str, Any], session: RedactionSession) -> Any:
+    for key in ("args", "error"):
+        value = call.get(key)
+        if isinstance(value, str):
+            call[key] = session.redact_text(value)
+    return call
