@@ -144,6 +144,9 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
             clock=clock,
         )
         self.graph_guard = GraphGuard(self.guard, vault_key=vault_key, resolve_user=requester)
+        # A tool call whose tool neither the tool node nor a model request showed this
+        # middleware (an inner middleware adds and runs it) is gated as privileged.
+        self.graph_guard.unknown_tools_privileged = True
         self.restore_output = restore_output
         self.interrupt_mode = interrupt_mode
         self.stream_model_tokens = stream_model_tokens
@@ -167,7 +170,10 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         requester = self.graph_guard.requester_update(state, config)
         if requester is not None:
             update[REQUESTER_KEY] = requester
-            view = {**state, REQUESTER_KEY: merge_requesters(state.get(REQUESTER_KEY), requester)}
+            view = {
+                **state,
+                REQUESTER_KEY: merge_requesters(_state_get(state, REQUESTER_KEY), requester),
+            }
         ctx = self.graph_guard.context(view, config)
         session = self.graph_guard.session(state, ctx)
         size = session.vault_size

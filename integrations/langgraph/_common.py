@@ -17,9 +17,16 @@ _MAX_TURNS = 64  # requester entries kept per thread (the newest)
 _OWN_CHANNELS = frozenset({"langgraph", "chat"})
 
 
-def tool_info(tool: Any, name: str) -> ToolInfo:
-    """Name, tags, metadata and description of a LangChain tool (``None``: unknown tool)."""
+def tool_info(tool: Any, name: str, *, unknown_privileged: bool = False) -> ToolInfo:
+    """Name, tags, metadata and description of a LangChain tool (``None``: unknown tool).
+
+    ``unknown_privileged``: a tool the caller cannot see (``None``) is treated as tagged
+    ``privileged``: its tags are unknown, so a tag-based rule must not fail open (another
+    middleware may supply the tool object after this one ruled on the call).
+    """
     if tool is None:
+        if unknown_privileged:
+            return ToolInfo(name=name, tags=frozenset({"privileged"}))
         return ToolInfo(name=name)
     return ToolInfo(
         name=name,

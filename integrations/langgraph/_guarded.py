@@ -71,6 +71,9 @@ class GraphGuard(RedactingMixin, ReviewMixin):
         # reused by a later task while the entry lives. Bounded: old tasks are long finished.
         self._turns: OrderedDict[int, tuple[Any, _Turns]] = OrderedDict()
         self._tags_ok: dict[tuple[str, ...], None] = {}  # requester entries whose tag verified
+        # A call whose tool object this guard cannot see counts as privileged (set by the
+        # middleware, where an inner middleware may supply a tool added at run time).
+        self.unknown_tools_privileged = False
 
     # -- context ------------------------------------------------------------------------------
 
@@ -153,7 +156,9 @@ class GraphGuard(RedactingMixin, ReviewMixin):
         ctx = self.context(request.state, config, call.get("id") or "")
         session = self.session(request.state, ctx)
         masked = session.redact_data(dict(call.get("args") or {}))
-        info = tool_info(request.tool, call["name"])
+        info = tool_info(
+            request.tool, call["name"], unknown_privileged=self.unknown_tools_privileged
+        )
         ruling = self.guard.rule(call.get("id") or "", masked, info, ctx, vault=session.vault)
         return ruling, ctx, session
 

@@ -221,7 +221,11 @@ class ReviewMixin:
             ctx = self.context(state, config, tc.get("id") or "")
             session = self.session(state, ctx)
             masked = session.redact_data(dict(tc.get("args") or {}))
-            info = tool_info(tools.get(tc["name"]), tc["name"])
+            info = tool_info(
+                tools.get(tc["name"]),
+                tc["name"],
+                unknown_privileged=getattr(self, "unknown_tools_privileged", False),
+            )
             if (
                 self.guard.rule(tc.get("id") or "", masked, info, ctx, vault=session.vault).outcome
                 == "approval"
@@ -245,7 +249,11 @@ class ReviewMixin:
             ruling = self.guard.rule(
                 tc.get("id") or "",
                 masked,
-                tool_info(tools.get(tc["name"]), tc["name"]),
+                tool_info(
+                    tools.get(tc["name"]),
+                    tc["name"],
+                    unknown_privileged=getattr(self, "unknown_tools_privileged", False),
+                ),
                 ctx,
                 vault=session.vault,
             )
