@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from guardrails import AuditError, DecisionRefused, InputError, Principal, UnknownRequestError
 from guardrails.approvals import ApprovalRequest, ApprovalService
 from guardrails.channels import Card, FanOut, submit_decision
+from integrations._body import BodyRefused, read_body
 from integrations.http._auth import AuthenticationFailed, TokenVerifier
 from integrations.http._history import History
 from integrations.http._inbox import InboxChannel
@@ -72,7 +73,7 @@ def _error(
 
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    s: {"model": ErrorOut} for s in (400, 401, 403, 404, 409, 410, 413, 415, 422, 429, 503)
+    s: {"model": ErrorOut} for s in (400, 401, 403, 404, 408, 409, 410, 413, 415, 422, 429, 503)
 }
 _DEFAULT_LIMITS = RateLimits()
 
@@ -86,6 +87,7 @@ def create_app(
     max_body: int = MAX_BODY,
     rate_limits: RateLimits | None = _DEFAULT_LIMITS,
     title: str = "action-guardrails approvals",
+    read_timeout: float = 10.0,
 ) -> FastAPI:
     """The approvals API + web inbox for ``service``.
 
@@ -97,6 +99,8 @@ def create_app(
         identity_channel: the directory channel a token subject is looked up under; a subject
             that is not linked there resolves as the principal with that id, if listed.
         max_body: the largest request body accepted (413 above it).
+        read_timeout: seconds allowed to send a decision's body (408 after it): the ASGI server
+            sets no such limit, and a body sent byte by byte would hold its connection.
         rate_limits: per-client-address (before authentication) and per-reviewer limits on the
             API (429 with ``Retry-After`` above them); ``None`` or :meth:`RateLimits.off` turns
             them off. The defaults are :class:`RateLimits`' (counters in this process).
@@ -290,7 +294,7 @@ def create_app(
     )
     async def decide(request_id: str, request: Request, me: Caller) -> DecisionOut:
         """Approve, edit or reject a request as the authenticated reviewer."""
-        body = await _read_json(request, max_body)
+        body = await _read_json(request, max_body, read_timeout)
         try:
             data = DecisionIn.model_validate_json(body)
         except ValidationError as exc:
@@ -346,21 +350,16 @@ _PAGE_HEADERS = {
 }
 
 
-async def _read_json(request: Request, limit: int) -> bytes:
+async def _read_json(request: Request, limit: int, timeout: float) -> bytes:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/json":
         raise _HTTPError(415, "unsupported_media_type", "send the decision as application/json")
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > limit):
-        raise _HTTPError(413, "too_large", f"the body must be at most {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise _HTTPError(413, "too_large", f"the body must be at most {limit} bytes")
-        chunks.append(chunk)
-    body = b"".join(chunks)
+    try:
+        body = await read_body(request, limit=limit, timeout=timeout)
+    except BodyRefused as refused:
+        if refused.status == 408:
+            raise _HTTPError(408, "too_slow", f"the body took over {timeout:g} s") from None
+        raise _HTTPError(413, "too_large", f"the body must be at most {limit} bytes") from None
     if not body:
         raise _HTTPError(400, "empty_body", "the decision body is empty")
     return body

@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from integrations._body import BodyRefused, read_body
 from integrations.slack._interactions import SlackInteractions
 from integrations.slack._parsing import SlackResponse
 
@@ -15,11 +16,16 @@ __all__ = ["create_slack_app"]
 
 
 def create_slack_app(
-    interactions: SlackInteractions, *, path: str = "/slack/interactions"
+    interactions: SlackInteractions,
+    *,
+    path: str = "/slack/interactions",
+    read_timeout: float = 10.0,
 ) -> Starlette:
     """A Starlette app with ``POST {path}`` for Slack's interactivity requests.
 
-    The body is read with a size cap before anything else; verification and the decision run in
+    The body is read with a size cap and a deadline before anything else (413, or 408 when it
+    takes over ``read_timeout`` seconds: the body must be whole before its signature can be
+    checked, so anyone could otherwise hold a connection open by sending it slowly); verification and the decision run in
     a worker thread (the decision is one store transaction; Slack Web API calls are queued on
     the channel's own thread), so Slack gets its answer well inside 3 s.
 
@@ -37,18 +43,10 @@ def create_slack_app(
     """
 
     async def endpoint(request: Request) -> Response:
-        limit = interactions.max_body
-        declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            return _json(SlackResponse(413, {"ok": False, "error": "too_large"}))
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                return _json(SlackResponse(413, {"ok": False, "error": "too_large"}))
-            chunks.append(chunk)
-        body = b"".join(chunks)
+        try:
+            body = await read_body(request, limit=interactions.max_body, timeout=read_timeout)
+        except BodyRefused as refused:
+            return _json(SlackResponse(refused.status, {"ok": False, "error": refused.code}))
         headers = dict(request.headers)
         result = await run_in_threadpool(interactions.handle, headers, body)
         return _json(result)

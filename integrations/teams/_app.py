@@ -8,13 +8,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from integrations._body import BodyRefused, read_body
 from integrations.teams._bot import TeamsBot, TeamsResponse
 
 __all__ = ["create_teams_app"]
 
 
-def create_teams_app(bot: TeamsBot, *, path: str = "/api/messages") -> Starlette:
+def create_teams_app(
+    bot: TeamsBot, *, path: str = "/api/messages", read_timeout: float = 10.0
+) -> Starlette:
     """A Starlette app with ``POST {path}``, the bot's messaging endpoint.
+
+    The body is read with a size cap (413) and a deadline (408 after ``read_timeout`` seconds:
+    it must be whole before its token is checked, so anyone could otherwise hold a connection
+    open by sending it slowly).
 
     Example:
         >>> from guardrails.approvals import ApprovalService
@@ -27,19 +34,12 @@ def create_teams_app(bot: TeamsBot, *, path: str = "/api/messages") -> Starlette
     """
 
     async def endpoint(request: Request) -> Response:
-        limit = bot.max_body
-        declared = request.headers.get("content-length")
-        too_large = TeamsResponse(413, {"statusCode": 413, "error": "too_large"})
-        if declared is not None and (not declared.isdigit() or int(declared) > limit):
-            return _json(too_large)
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                return _json(too_large)
-            chunks.append(chunk)
-        result = await run_in_threadpool(bot.handle, dict(request.headers), b"".join(chunks))
+        try:
+            body = await read_body(request, limit=bot.max_body, timeout=read_timeout)
+        except BodyRefused as refused:
+            status = refused.status
+            return _json(TeamsResponse(status, {"statusCode": status, "error": refused.code}))
+        result = await run_in_threadpool(bot.handle, dict(request.headers), body)
         return _json(result)
 
     return Starlette(routes=[Route(path, endpoint, methods=["POST"])])

@@ -172,3 +172,15 @@ def server(app: Any) -> Iterator[Server]:
     srv = Server(app).start()
     yield srv
     srv.stop()
+
+
+def slow_post(port: int, path: str, headers: dict[str, str], *, declared: int = 100) -> bytes:
+    """Send a POST's headers and only the start of its declared body, then wait for the answer.
+
+    What a slowloris client does; returns the raw response (a socket timeout after 5 s raises).
+    """
+    head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+    request = f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}Content-Length: {declared}\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(request.encode() + b"{")
+        return sock.recv(4096)

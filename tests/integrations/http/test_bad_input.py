@@ -91,3 +91,24 @@ def test_bad_query_parameters_are_422(client, as_user) -> None:
     """limit must be an integer."""
     res = client.get("/api/requests?limit=lots", headers=as_user("sub-bob"))
     assert (res.status_code, res.json()["error"]) == (422, "invalid")
+
+
+def test_a_decision_body_sent_too_slowly_is_408(service, verifier, as_user) -> None:
+    """A body trickled (or never finished) after valid headers is cut off at read_timeout."""
+    import time
+
+    from integrations.http import create_app
+    from tests.integrations.http.conftest import Server, slow_post
+
+    rid = open_request(service)
+    srv = Server(create_app(service, verifier=verifier, read_timeout=0.5)).start()
+    try:
+        start = time.monotonic()
+        headers = {**as_user("sub-bob"), "Content-Type": "application/json"}
+        answer = slow_post(srv.port, f"/api/requests/{rid}/decision", headers)
+        assert answer.startswith(b"HTTP/1.1 408")
+        assert b"too_slow" in answer
+        assert time.monotonic() - start < 3
+    finally:
+        srv.stop()
+    assert service.get(rid).status == "pending"

@@ -297,3 +297,20 @@ def test_the_next_recorded_failure_says_how_many_were_left_out(service, slack, a
     forged()
     assert audit.last("slack.auth_failed").data["suppressed"] == 3
     slack_in.close()
+
+
+def test_a_body_sent_too_slowly_is_cut_off(service, interactions) -> None:
+    """The body must be whole before its signature is checked: anyone could hold a connection
+    by trickling it, so after read_timeout the endpoint answers 408 and lets go."""
+    from integrations.slack import create_slack_app
+    from tests.integrations.http.conftest import Server, slow_post
+
+    srv = Server(create_slack_app(interactions, read_timeout=0.5)).start()
+    try:
+        start = time.monotonic()
+        ctype = {"Content-Type": "application/x-www-form-urlencoded"}
+        answer = slow_post(srv.port, "/slack/interactions", ctype)
+        assert answer.startswith(b"HTTP/1.1 408")
+        assert time.monotonic() - start < 3
+    finally:
+        srv.stop()

@@ -237,3 +237,20 @@ def test_quorum_counts_distinct_humans_across_slack_and_teams(service, bot, keys
         ("bob", "slack"),
         ("carol", "teams"),
     ]
+
+
+def test_a_body_sent_too_slowly_is_cut_off(bot) -> None:
+    """The body must be whole before its token is checked: after read_timeout, 408."""
+    import time
+
+    from integrations.teams import create_teams_app
+    from tests.integrations.http.conftest import Server, slow_post
+
+    srv = Server(create_teams_app(bot, read_timeout=0.5)).start()
+    try:
+        start = time.monotonic()
+        answer = slow_post(srv.port, "/api/messages", {"Content-Type": "application/json"})
+        assert answer.startswith(b"HTTP/1.1 408")
+        assert time.monotonic() - start < 3
+    finally:
+        srv.stop()
