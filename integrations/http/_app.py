@@ -159,7 +159,8 @@ def create_app(
         request: Request,
         creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Principal | None:
-        rid = request.path_params.get("request_id")
+        path_id = request.path_params.get("request_id")
+        rid = _audit_id(path_id)
         # Before the token is looked at: floods of guessed or forged tokens cost one counter each.
         ip = limiter.client(request) if limiter is not None else ""
         throttle("per_ip", ip)
@@ -192,7 +193,7 @@ def create_app(
                 request_id=rid,
                 subject_chars=len(subject),
             )
-            if request.method == "POST" and rid:
+            if request.method == "POST" and path_id:
                 return None  # the service refuses (and audits) it as unauthenticated
             raise _HTTPError(403, "unknown_user", "your identity is not a known reviewer")
         return found
@@ -363,6 +364,13 @@ async def _read_json(request: Request, limit: int, timeout: float) -> bytes:
     if not body:
         raise _HTTPError(400, "empty_body", "the decision body is empty")
     return body
+
+
+def _audit_id(value: Any) -> str | None:
+    """A path's request id as an audit event may carry it: the trail refuses ids over 512
+    characters, and the path is the caller's text (an audit error here would be a 500 with the
+    refusal unrecorded), so a longer one is left out."""
+    return value if isinstance(value, str) and 0 < len(value) <= 512 else None
 
 
 def _describe(errors: Any) -> str:

@@ -112,3 +112,37 @@ def test_a_decision_body_sent_too_slowly_is_408(service, verifier, as_user) -> N
     finally:
         srv.stop()
     assert service.get(rid).status == "pending"
+
+
+@pytest.mark.parametrize(
+    ("method", "who", "status", "kind"),
+    [
+        ("post", None, 401, "http.auth_failed"),  # no token at all
+        ("post", "forged", 401, "http.auth_failed"),  # a bad token
+        ("get", "sub-nobody", 403, "http.unknown_user"),  # a valid token for nobody we know
+        ("post", "sub-nobody", 404, "http.unknown_user"),  # ... deciding on no such request
+        ("post", "sub-bob", 404, "http.unknown_request"),  # a reviewer, a long unknown id
+    ],
+)
+def test_an_absurdly_long_request_id_is_answered_and_audited(
+    service, audit, verifier, as_user, method, who, status, kind
+) -> None:
+    """A 5,000-character id in the path: the usual 4xx and audit event, not a 500 (the trail
+    refuses ids over 512 characters, so the event must not carry it as its request id)."""
+    from fastapi.testclient import TestClient
+
+    from integrations.http import create_app
+
+    headers = {} if who is None else as_user(who)
+    if who == "forged":
+        headers = {"Authorization": "Bearer not-a-valid-key-0000000000"}
+    path = "/api/requests/" + "a" * 5000 + ("/decision" if method == "post" else "")
+    with TestClient(create_app(service, verifier=verifier), raise_server_exceptions=False) as c:
+        res = (
+            c.post(path, json={"verdict": "approve"}, headers=headers)
+            if method == "post"
+            else (c.get(path, headers=headers))
+        )
+    assert res.status_code == status
+    assert kind in audit.kinds()
+    assert audit.last(kind).request_id is None
