@@ -13,6 +13,7 @@ import inspect
 import json
 import secrets
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, get_type_hints
 
 from langchain_core.runnables import RunnableConfig
@@ -93,19 +94,25 @@ class GuardedTool(BaseTool):
         )
         if ruling.outcome == "deny":
             return f"Blocked: {gg.guard.block(ruling, ctx).reason}", None
+        approval: tuple[str, str] | None = None
         if ruling.outcome == "approval":
             in_graph = _SCRATCHPAD in (config.get("configurable") or {})
             if not in_graph:
                 raise ApprovalRequired(gg.guard.open(ruling, ctx))
             resolution = gg.decision(ruling, ctx, session)
             if resolution.verdict == "reject":
-                return f"Not run: {resolution.message or 'rejected by a reviewer'}", None
+                reason = session.redact_text(resolution.message) if resolution.message else ""
+                return f"Not run: {reason or 'rejected by a reviewer'}", None
+            # Consumed when the tool runs (single use, bound to the digest, expiry checked
+            # then), as the middleware and GuardedToolNode do.
+            approval = (ruling.request_id, ruling.digest)
             if resolution.verdict == "edit":
                 edited = session.redact_data(dict(resolution.masked_args or {}))
-                ruling = gg.guard.rule(call_id, edited, ruling.tool, ctx, vault=session.vault)
-                if ruling.outcome == "deny":
-                    return f"Blocked: {gg.guard.block(ruling, ctx).reason}", None
-        return None, (ruling, ctx, session)
+                new = gg.guard.rule(call_id, edited, ruling.tool, ctx, vault=session.vault)
+                if new.outcome == "deny":
+                    return f"Blocked: {gg.guard.block(new, ctx).reason}", None
+                ruling = replace(new, ledger_key=new.ledger_key + ":edit")
+        return None, (ruling, ctx, session, approval)
 
     def _extra(self, config: RunnableConfig) -> dict[str, Any]:
         return {self._config_param: config} if self._config_param else {}
@@ -119,7 +126,7 @@ class GuardedTool(BaseTool):
         blocked, plan = self._plan(kwargs, config)
         if plan is None:
             return (blocked, []) if self.response_format == "content_and_artifact" else blocked
-        ruling, ctx, session = plan
+        ruling, ctx, session, approval = plan
         raw: list[Any] = []
 
         def run(a: Mapping[str, Any]) -> Any:
@@ -137,7 +144,9 @@ class GuardedTool(BaseTool):
 
         encode, decode = self._codec(ruling, session, raw)
         try:
-            return self._gg.guard.execute(ruling, ctx, run, encode=encode, decode=decode)
+            return self._gg.guard.execute(
+                ruling, ctx, run, encode=encode, decode=decode, approval=approval
+            )
         except ActionBlocked as exc:
             return f"Not run: {exc.reason}"
 
@@ -145,7 +154,7 @@ class GuardedTool(BaseTool):
         blocked, plan = self._plan(kwargs, config)
         if plan is None:
             return (blocked, []) if self.response_format == "content_and_artifact" else blocked
-        ruling, ctx, session = plan
+        ruling, ctx, session, approval = plan
         raw: list[Any] = []
 
         async def run(a: Mapping[str, Any]) -> Any:
@@ -163,7 +172,9 @@ class GuardedTool(BaseTool):
 
         encode, decode = self._codec(ruling, session, raw)
         try:
-            return await self._gg.guard.aexecute(ruling, ctx, run, encode=encode, decode=decode)
+            return await self._gg.guard.aexecute(
+                ruling, ctx, run, encode=encode, decode=decode, approval=approval
+            )
         except ActionBlocked as exc:
             return f"Not run: {exc.reason}"
 
