@@ -143,6 +143,10 @@ class ToolCalls:
         """Apply the policy to a requested call; return it ready to run, or raise.
 
         ``approver`` is the *authenticated* reviewer delivering ``answer`` (or a permit inside it).
+        For a call that needed approval the approval is consumed here (single use, expiry
+        checked now): run the call once, right away; asking again for the same call raises
+        ``DecisionRefused`` (``already_used``). :meth:`call_tool` consumes it when ``fn`` runs
+        instead, and remembers the result.
 
         Raises:
             ActionDenied: the policy denies the call (``reason`` is safe to show the model).
@@ -150,6 +154,35 @@ class ToolCalls:
                 request (for reviewer cards) is ``exc.request``.
             ApprovalRejected / ApprovalExpired / DecisionRefused: the decision does not allow it.
         """
+        checked = self._check(
+            call,
+            tool=tool,
+            conversation_id=conversation_id,
+            requester=requester,
+            approver=approver,
+            answer=answer,
+            scope=scope,
+        )
+        if checked.approval is None:
+            return checked
+        # The caller runs the call itself: nothing else would consume the approval, and an
+        # unconsumed one would let the same call run again, or long after it expired.
+        request_id, digest = checked.approval
+        self.tool_guard.backend.approvals.authorize(request_id, args_digest=digest)
+        return replace(checked, approval=None)
+
+    def _check(
+        self,
+        call: Any,
+        *,
+        tool: ToolInfo | None = None,
+        conversation_id: str | None = None,
+        requester: str | None = None,
+        approver: str | None = None,
+        answer: Answer | None = None,
+        scope: str = "",
+    ) -> CheckedCall:
+        """:meth:`check_tool_call` without consuming the approval (:meth:`call_tool` does)."""
         name, ruling, ctx, session = self._rule(
             call, tool, conversation_id, requester=requester, approver=approver, scope=scope
         )
@@ -201,7 +234,7 @@ class ToolCalls:
         Returns ``fn``'s raw result for the application; send it back as the tool message and the
         guarded client redacts it on the way out. The execution ledger keeps a redacted copy.
         """
-        checked = self.check_tool_call(call, **kwargs)
+        checked = self._check(call, **kwargs)
         session = self.session(kwargs.get("conversation_id"))
         return self.tool_guard.execute(
             checked.ruling,
@@ -214,7 +247,7 @@ class ToolCalls:
 
     async def acall_tool(self, call: Any, fn: Callable[..., Awaitable[Any]], **kwargs: Any) -> Any:
         """Async :meth:`call_tool`."""
-        checked = self.check_tool_call(call, **kwargs)
+        checked = self._check(call, **kwargs)
         session = self.session(kwargs.get("conversation_id"))
         return await self.tool_guard.aexecute(
             checked.ruling,

@@ -70,3 +70,52 @@ def test_an_edit_with_a_raw_value_is_stored_masked(client, openai_server: OpenAI
     )
     assert ran == [{"amount": 5, "memo": "for <US_SSN_1>"}]
     assert SSN not in _stored(client)
+
+
+def test_check_tool_call_consumes_the_approval_once(client, openai_server: OpenAIServer) -> None:
+    """An approved call checked twice (the app runs it itself) is refused the second time."""
+    from guardrails import DecisionRefused
+
+    call = _call(client, openai_server)
+    guard = guard_of(client)
+    kw = {"tool": WIRE, "requester": "alice", "approver": "bob"}
+    checked = guard.check_tool_call(call, answer=Answer(verdict="approve"), **kw)
+    assert checked.approval is None  # consumed: nothing left for a second run
+    with pytest.raises(DecisionRefused) as err:
+        guard.check_tool_call(call, **kw)
+    assert err.value.code == "already_used"
+
+
+def test_check_tool_call_refuses_an_approval_that_expired(
+    client, openai_server: OpenAIServer
+) -> None:
+    """Approved, then checked after the request's expiry: ApprovalExpired, not a green light."""
+    from datetime import timedelta
+
+    from guardrails import ApprovalExpired
+    from guardrails._clock import FixedClock
+    from guardrails.approvals import Decision
+    from guardrails.identity import Principal
+
+    call = _call(client, openai_server)
+    guard = guard_of(client)
+    clock = FixedClock()
+    svc = guard.tool_guard.backend.approvals
+    svc.clock = clock
+    guard.tool_guard.backend.clock = clock
+    kw = {"tool": WIRE, "requester": "alice"}
+    with pytest.raises(Exception, match="approval"):
+        guard.check_tool_call(call, **kw)
+    (req,) = svc.pending()
+    svc.decide(
+        req.id,
+        Decision(
+            verdict="approve",
+            approver=Principal(id="bob"),
+            args_digest=req.args_digest,
+            channel="slack",
+        ),
+    )
+    clock.advance(timedelta(days=2))
+    with pytest.raises(ApprovalExpired):
+        guard.check_tool_call(call, **kw)
