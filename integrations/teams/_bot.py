@@ -89,9 +89,10 @@ class TeamsBot:
         channel_ids: the Bot Framework channels whose activities are accepted (403
             ``wrong_channel``, audited, for others). Only ``msteams`` authenticates
             ``from.aadObjectId``; add ``emulator`` for local development only.
-        audit_failures_per_minute: at most this many ``teams.auth_failed`` events a minute for
-            failed tokens (anyone can send them); further failures are refused all the same and
-            counted into the next recorded event's ``suppressed``.
+        audit_failures_per_minute: at most this many ``teams.auth_failed`` events a minute
+            (failed tokens, other channels, other tenants: anyone can cause them); further
+            failures are refused all the same and counted into the next recorded event's
+            ``suppressed``.
 
     Example:
         >>> from guardrails.policy import Policy
@@ -141,11 +142,10 @@ class TeamsBot:
         except BotAuthFailed as exc:
             return self._auth_failed(exc.code, str(exc))
         if activity.get("channelId") not in self.channel_ids:
-            self._audit("teams.auth_failed", code="wrong_channel")
-            return _error(403, "wrong_channel", "only activities from Microsoft Teams may decide")
+            # anyone with a Web Chat / Direct Line client can make the connector send these
+            return self._auth_failed("wrong_channel", "only Microsoft Teams may decide", 403)
         if self.tenant_id is not None and _tenant(activity) != self.tenant_id:
-            self._audit("teams.auth_failed", code="wrong_tenant")
-            return _error(403, "wrong_tenant", "this tenant may not decide here")
+            return self._auth_failed("wrong_tenant", "this tenant may not decide here", 403)
         if activity.get("type") != "invoke":
             return TeamsResponse(200)  # messages, conversation updates: nothing to do here
         if activity.get("name") != "adaptiveCard/action":
@@ -196,12 +196,12 @@ class TeamsBot:
             return _error(400, "malformed", "the decision is invalid")
         return _card(Card.from_request(outcome.request), inbox_url=self.inbox_url)
 
-    def _auth_failed(self, code: str, message: str) -> TeamsResponse:
+    def _auth_failed(self, code: str, message: str, status: int = 401) -> TeamsResponse:
         left_out = self._failures.admit()  # None: over the budget, counted, not recorded
         if left_out is not None:
             extra: dict[str, Any] = {"suppressed": left_out} if left_out else {}
             self._audit("teams.auth_failed", code=code, **extra)
-        return _error(401, code, message)
+        return _error(status, code, message)
 
     def _audit(self, kind: str, *, request_id: str | None = None, **data: Any) -> None:
         if self.service.audit is not None:

@@ -227,3 +227,21 @@ def test_a_flood_of_bad_tokens_cannot_fill_the_audit_trail(service, send, keys, 
     assert len(audit.of_kind("teams.auth_failed")) == 60
     assert send(invoke("aad-bob", request)).status_code == 200
     assert service.status(request.id) == "approved"
+
+
+def test_a_flood_from_a_web_chat_client_cannot_fill_the_audit_trail(service, keys, audit) -> None:
+    """A public Web Chat / Direct Line client makes the connector send validly signed
+    activities at will: their wrong_channel refusals share the audit budget."""
+    import json
+
+    from integrations.teams import BotFrameworkAuth, TeamsBot
+
+    jwks = json.loads(json.dumps(keys.jwks))
+    jwks["keys"][0]["endorsements"] = ["msteams", "webchat"]
+    bot = TeamsBot(service, auth=BotFrameworkAuth(app_id=APP_ID, jwks=jwks))
+    request = open_request(service)
+    headers = {"content-type": "application/json", "authorization": f"Bearer {keys.token()}"}
+    body = json.dumps({**invoke("aad-bob", request), "channelId": "webchat"}).encode()
+    assert {bot.handle(headers, body).status for _ in range(150)} == {403}
+    assert len(audit.of_kind("teams.auth_failed")) == 60
+    assert service.status(request.id) == "pending"
