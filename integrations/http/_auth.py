@@ -194,6 +194,10 @@ class JWTVerifier:
             ) from exc
         except jwt.PyJWTError as exc:
             raise AuthenticationFailed("the token does not verify", code="malformed") from exc
+        except (TypeError, ValueError) as exc:
+            # PyJWT raises TypeError when the header's algorithm does not fit the key it names
+            # (RS256 over an EC key): a bad token like any other, never a 500.
+            raise AuthenticationFailed("the token does not verify", code="malformed") from exc
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub:
             raise AuthenticationFailed("the token has no subject", code="no_subject")

@@ -199,7 +199,8 @@ class BotFrameworkAuth:
             raise BotAuthFailed(
                 "the token signature does not verify", code="bad_signature"
             ) from None
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, TypeError, ValueError):
+            # TypeError: PyJWT's answer to an algorithm that does not fit the key's type
             raise BotAuthFailed("the token is not valid", code="malformed") from None
         # The Bot Connector names the claim ``serviceurl`` (lower case; BotBuilder's
         # SERVICE_URL_CLAIM); it must be present and equal the activity's ``serviceUrl``.

@@ -147,6 +147,9 @@ def test_failure_messages_do_not_contain_the_token(keys) -> None:
         "a.b.c",  # three dots' worth of nothing
         _b64(b"[1]") + "." + _b64(b"{}") + ".sig",  # a header that is not an object
         _b64(b'{"alg":"ES256","kid":"k1"}') + "." + _b64(b"{}") + ".%%%",  # bad signature text
+        # an RSA algorithm naming the provider's EC key: PyJWT raises TypeError, not PyJWTError
+        _b64(b'{"alg":"RS256","kid":"k1"}') + "." + _b64(b"{}") + "." + _b64(b"x" * 256),
+        _b64(b'{"alg":"PS256","kid":"k1"}') + "." + _b64(b"{}") + "." + _b64(b"x" * 256),
     ],
 )
 def test_a_malformed_token_with_a_jwks_url_is_401_audited_and_counted(

@@ -245,3 +245,31 @@ def test_a_flood_from_a_web_chat_client_cannot_fill_the_audit_trail(service, key
     assert {bot.handle(headers, body).status for _ in range(150)} == {403}
     assert len(audit.of_kind("teams.auth_failed")) == 60
     assert service.status(request.id) == "pending"
+
+
+def test_an_algorithm_that_does_not_fit_the_named_key_is_401(service, keys, audit) -> None:
+    """RS256 over a published EC key makes PyJWT raise TypeError: still an audited 401."""
+    import base64
+    import json
+
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from jwt.algorithms import ECAlgorithm
+
+    from integrations.teams import BotFrameworkAuth, TeamsBot
+
+    jwks = json.loads(json.dumps(keys.jwks))
+    ec_jwk = json.loads(ECAlgorithm.to_jwk(ec.generate_private_key(ec.SECP256R1()).public_key()))
+    ec_jwk.update({"kid": "ec-1", "use": "sig", "endorsements": ["msteams"]})
+    jwks["keys"].append(ec_jwk)
+    bot = TeamsBot(service, auth=BotFrameworkAuth(app_id=APP_ID, jwks=jwks))
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    token = ".".join([b64(b'{"alg":"RS256","kid":"ec-1"}'), b64(b"{}"), b64(b"x" * 256)])
+    request = open_request(service)
+    headers = {"content-type": "application/json", "authorization": f"Bearer {token}"}
+    res = bot.handle(headers, json.dumps(invoke("aad-bob", request)).encode())
+    assert res.status == 401
+    assert audit.last("teams.auth_failed").data["code"] == "malformed"
+    assert service.status(request.id) == "pending"
