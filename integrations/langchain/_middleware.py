@@ -375,7 +375,8 @@ class _BatchedGuardrailsMiddleware(GuardrailsMiddleware):
 
 
 class InputRedactingGraph:
-    """A compiled graph whose ``invoke``/``stream``/``ainvoke``/``astream`` redact the input first.
+    """A compiled graph whose ``invoke``/``stream``/``ainvoke``/``astream``/``astream_events``/
+    ``batch``/``abatch`` redact the input first (a resume's reasons and edits included).
 
     Everything else is the wrapped graph's (``get_state``, ``update_state``, ...).
     """
@@ -401,3 +402,18 @@ class InputRedactingGraph:
 
     def astream(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
         return self._graph.astream(self._input(input, config), config, **kwargs)
+
+    def astream_events(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
+        return self._graph.astream_events(self._input(input, config), config, **kwargs)
+
+    def batch(self, inputs: Any, config: Any = None, **kwargs: Any) -> Any:
+        return self._graph.batch(self._inputs(inputs, config), config, **kwargs)
+
+    async def abatch(self, inputs: Any, config: Any = None, **kwargs: Any) -> Any:
+        return await self._graph.abatch(self._inputs(inputs, config), config, **kwargs)
+
+    def _inputs(self, inputs: Any, config: Any) -> list[Any]:
+        """Each input of a batch with its own config (one config for all, or one per input)."""
+        items = list(inputs)
+        configs = config if isinstance(config, list) else [config] * len(items)
+        return [self._input(i, c) for i, c in zip(items, configs, strict=True)]

@@ -56,3 +56,28 @@ def test_a_single_message_input_not_in_a_list_is_masked(tools, make_agent, tmp_p
     blob = db.read_bytes() + b"".join(p.read_bytes() for p in tmp_path.glob("ps.sqlite-*"))
     assert EMAIL.encode() not in blob
     assert SSN.encode() not in blob
+
+
+def test_every_entry_point_of_a_protected_agent_masks_its_input(tools, make_agent) -> None:
+    """astream_events, batch and abatch redact the input too (they bypassed the wrapper)."""
+    import asyncio
+
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    saver = InMemorySaver()
+    agent, mw = make_agent(
+        ScriptedChatModel(script=[reply("ok")] * 4), list(tools.values()), checkpointer=saver
+    )
+    guarded = mw.protect(agent)
+
+    async def run() -> None:
+        user = {"messages": [{"role": "user", "content": f"mail {EMAIL}"}]}
+        async for _ in guarded.astream_events(user, cfg("pe1", "alice"), version="v2"):
+            pass
+        await guarded.abatch([user], [cfg("pe2", "alice")])
+
+    asyncio.run(run())
+    guarded.batch([{"messages": [{"role": "user", "content": f"ssn {SSN}"}]}], [cfg("pe3", "a")])
+    stored = repr(saver.storage) + repr(saver.writes)
+    assert EMAIL not in stored
+    assert SSN not in stored
