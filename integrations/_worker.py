@@ -13,7 +13,10 @@ import queue
 import threading
 from collections.abc import Callable
 
-__all__ = ["CARD_EVENTS", "CallWorker"]
+__all__ = ["CARD_EVENTS", "MAX_ERRORS", "CallWorker"]
+
+# ``errors`` keeps the latest failures only: a long outage must not grow it without end.
+MAX_ERRORS = 1000
 
 # Events that change what an interactive card shows (a refusal does not: the clicker is told
 # privately).
@@ -58,9 +61,14 @@ class CallWorker:
             self._thread.join(timeout=30)
 
     def record(self, label: str, exc: BaseException) -> None:
-        """Count a failed call as ``label:ExceptionType`` and log its type, never its payload."""
+        """Count a failed call as ``label:ExceptionType`` and log its type, never its payload.
+
+        Only the latest :data:`MAX_ERRORS` are kept.
+        """
         kind = type(exc).__name__
         self.errors.append(f"{label}:{kind}" if label else kind)
+        if len(self.errors) > MAX_ERRORS:
+            del self.errors[:-MAX_ERRORS]  # in place: channels hand this list out as ``errors``
         self._logger.warning("%s failed: %s", label or self._thread.name, kind)
 
     def _run(self) -> None:

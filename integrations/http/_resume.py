@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from guardrails.approvals import ApprovalEvent, ApprovalRequest, ApprovalService
+from integrations._worker import MAX_ERRORS
 
 __all__ = ["AutoResume", "GraphResumer", "Resumer", "SdkResumer"]
 
@@ -226,6 +227,7 @@ class AutoResume:
             self.resumer.resume(request)
         except Exception as exc:  # the decision stands; the thread can be resumed again later
             self.errors.append(type(exc).__name__)
+            del self.errors[:-MAX_ERRORS]  # the latest only: a long outage must not grow it
             logger.warning("resuming thread for %s failed: %s", request.id, type(exc).__name__)
 
     def _run(self) -> None:

@@ -182,3 +182,23 @@ def test_expiry_resumes_the_thread_and_the_tool_never_runs(policy, audit) -> Non
         assert "approval.expired" in audit.kinds()
     finally:
         auto.close()
+
+
+def test_failed_resumes_are_kept_as_the_latest_only(service) -> None:  # type: ignore[no-untyped-def]
+    """A resumer failing for days does not grow AutoResume.errors without end."""
+    from integrations._worker import MAX_ERRORS
+
+    class Broken:
+        def resume(self, request):  # type: ignore[no-untyped-def]
+            raise ConnectionError
+
+    auto = AutoResume(service, resumer=Broken(), background=False)
+    try:
+        from tests.integrations.http.conftest import open_request
+
+        request = service.get(open_request(service))
+        for _ in range(MAX_ERRORS + 20):
+            auto._resume(request)
+        assert auto.errors == ["ConnectionError"] * MAX_ERRORS
+    finally:
+        auto.close()

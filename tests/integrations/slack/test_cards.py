@@ -169,3 +169,24 @@ def test_a_card_posted_before_a_restart_still_closes(service, fake) -> None:
     [update] = fake.of("chat.update")
     assert (update.params["channel"], update.params["ts"]) == messages[request.id]
     assert "Approved by bob" in json.dumps(update.params["blocks"])
+
+
+def test_the_failure_log_of_a_long_outage_stays_bounded(fake) -> None:
+    """With Slack refusing every call for days, ``errors`` keeps the latest failures only
+    (it is a diagnostic, not a growing record of every card)."""
+    from slack_sdk import WebClient
+
+    from integrations._worker import MAX_ERRORS
+    from integrations.slack import SlackChannel
+
+    fake.fail_methods.add("chat.postEphemeral")
+    channel = SlackChannel(WebClient(token="xoxb-t", base_url=fake.base_url), channel="C1")
+    try:
+        for _ in range(MAX_ERRORS + 50):
+            channel._worker.record("chat_postEphemeral", RuntimeError())
+        channel.tell("UBOB", "refused")
+        channel.drain()
+        assert len(channel.errors) == MAX_ERRORS
+        assert channel.errors[-1] == "chat_postEphemeral:SlackApiError"
+    finally:
+        channel.close()
