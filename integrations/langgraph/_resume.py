@@ -87,7 +87,9 @@ def parse_answer(value: Any, *, chat_replies: bool = True, tool_name: str | None
         raise ResumeError(
             "'respond' is not accepted: a guarded tool call is approved, edited or rejected"
         )
-    raise ResumeError(f"unknown decision type {str(kind)[:20]!r}; use approve, edit or reject")
+    # The submitted type is not echoed: the error reaches logs, and a reviewer may have typed
+    # anything there (an address, a name).
+    raise ResumeError("unknown decision type; use approve, edit or reject")
 
 
 def _chat(text: str) -> Answer:

@@ -69,6 +69,13 @@ def test_refused_answers_say_why(value, chat, fragment) -> None:
         parse_answer(value, chat_replies=chat)
 
 
+def test_a_refused_answer_does_not_echo_what_was_typed() -> None:
+    """An unknown decision type is refused without quoting it (it may be a raw value)."""
+    with pytest.raises(ResumeError) as err:
+        parse_answer({"type": "jane.doe@example.com"})
+    assert "jane" not in str(err.value)
+
+
 @pytest.mark.parametrize(
     ("value", "count", "ok"),
     [
