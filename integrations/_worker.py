@@ -13,10 +13,12 @@ import queue
 import threading
 from collections.abc import Callable
 
-__all__ = ["CARD_EVENTS", "MAX_ERRORS", "CallWorker"]
+__all__ = ["CARD_EVENTS", "MAX_ERRORS", "MAX_QUEUE", "CallWorker"]
 
 # ``errors`` keeps the latest failures only: a long outage must not grow it without end.
 MAX_ERRORS = 1000
+# Calls waiting while the chat service hangs: beyond this they are dropped and counted.
+MAX_QUEUE = 10_000
 
 # Events that change what an interactive card shows (a refusal does not: the clicker is told
 # privately).
@@ -37,18 +39,41 @@ class CallWorker:
     """
 
     def __init__(
-        self, name: str, logger: logging.Logger, *, errors: list[str] | None = None
+        self,
+        name: str,
+        logger: logging.Logger,
+        *,
+        errors: list[str] | None = None,
+        max_queue: int = MAX_QUEUE,
     ) -> None:
         # ``errors`` may be shared by several workers of one channel
         self.errors: list[str] = errors if errors is not None else []
         self._logger = logger
+        self._max = max_queue
+        self._dropping = False
         self._queue: queue.Queue[tuple[str, Callable[[], object]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._thread.start()
 
     def submit(self, call: Callable[[], object], *, label: str = "") -> None:
-        """Queue ``call``; a failure is recorded as ``label:ExceptionType`` (or the type alone)."""
+        """Queue ``call``; a failure is recorded as ``label:ExceptionType`` (or the type alone).
+
+        While ``max_queue`` calls already wait (the chat service hangs), ``call`` is dropped and
+        counted as ``label:queue_full``: memory stays bounded, and the decision never depended
+        on the card (the service refuses a click on a stale one).
+        """
+        if self._queue.qsize() >= self._max:
+            self._note(f"{label}:queue_full" if label else "queue_full")
+            if not self._dropping:
+                self._dropping = True
+                self._logger.warning("%s: queue full, dropping calls", self._thread.name)
+            return
+        self._dropping = False
         self._queue.put((label, call))
+
+    def queued(self) -> int:
+        """How many calls wait to run (approximately: the worker runs concurrently)."""
+        return self._queue.qsize()
 
     def drain(self) -> None:
         """Wait until every queued call has run (tests, shutdown)."""
@@ -66,10 +91,13 @@ class CallWorker:
         Only the latest :data:`MAX_ERRORS` are kept.
         """
         kind = type(exc).__name__
-        self.errors.append(f"{label}:{kind}" if label else kind)
+        self._note(f"{label}:{kind}" if label else kind)
+        self._logger.warning("%s failed: %s", label or self._thread.name, kind)
+
+    def _note(self, entry: str) -> None:
+        self.errors.append(entry)
         if len(self.errors) > MAX_ERRORS:
             del self.errors[:-MAX_ERRORS]  # in place: channels hand this list out as ``errors``
-        self._logger.warning("%s failed: %s", label or self._thread.name, kind)
 
     def _run(self) -> None:
         while True:

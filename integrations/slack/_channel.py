@@ -16,7 +16,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from guardrails.channels import Card, CardUpdate
-from integrations._worker import CARD_EVENTS, CallWorker
+from integrations._worker import CARD_EVENTS, MAX_QUEUE, CallWorker
 from integrations.slack._blocks import card_blocks, card_text, reason_modal
 
 __all__ = ["SlackChannel"]
@@ -36,6 +36,8 @@ class SlackChannel:
         messages: where card locations (request id -> ``(channel, ts)``) are kept; pass a
             persistent mapping (e.g. a ``shelve`` file) so cards posted before a restart still
             close when the request is decided or expires afterwards. Default: in memory.
+        max_queue: Web API calls that may wait while Slack hangs; further ones are dropped and
+            counted in ``errors`` as ``method:queue_full``.
 
     Example:
         >>> from slack_sdk import WebClient
@@ -52,6 +54,7 @@ class SlackChannel:
         channel: str,
         inbox_url: str | None = None,
         messages: MutableMapping[str, tuple[str, str]] | None = None,
+        max_queue: int = MAX_QUEUE,
     ) -> None:
         self.client = client
         self.channel = channel
@@ -59,10 +62,12 @@ class SlackChannel:
         # request id -> (channel, ts); `is None` so an empty persistent mapping is kept
         self._messages = messages if messages is not None else {}
         self._lock = threading.Lock()
-        self._worker = CallWorker("guardrails-slack", logger)
+        self._worker = CallWorker("guardrails-slack", logger, max_queue=max_queue)
         self.errors = self._worker.errors  # failed Web API calls, as ``method:ExceptionType``
         # Answers to a click: never behind the card backlog (one errors list for both).
-        self._replies = CallWorker("guardrails-slack-replies", logger, errors=self.errors)
+        self._replies = CallWorker(
+            "guardrails-slack-replies", logger, errors=self.errors, max_queue=max_queue
+        )
 
     # -- Channel ----------------------------------------------------------------------------
 
@@ -72,9 +77,9 @@ class SlackChannel:
             return
         card = update.card
         if update.new:
-            self._worker.submit(lambda: self._post(card))
+            self._worker.submit(lambda: self._post(card), label="chat_postMessage")
         else:
-            self._worker.submit(lambda: self._update(card))
+            self._worker.submit(lambda: self._update(card), label="chat_update")
 
     # -- what the interactivity endpoint asks for --------------------------------------------
 
@@ -93,14 +98,17 @@ class SlackChannel:
     def open_reason_modal(self, trigger_id: str, card: Card, verdict: str) -> None:
         """Queue ``views.open`` for the reason modal (Slack allows 3 s from the click)."""
         view = reason_modal(card, verdict=verdict)
-        self._replies.submit(lambda: self._call("views_open", trigger_id=trigger_id, view=view))
+        self._replies.submit(
+            lambda: self._call("views_open", trigger_id=trigger_id, view=view), label="views_open"
+        )
 
     def tell(self, user: str, text: str, *, channel: str | None = None) -> None:
         """Queue a message only ``user`` sees (why their click was refused)."""
         self._replies.submit(
             lambda: self._call(
                 "chat_postEphemeral", channel=channel or self.channel, user=user, text=text
-            )
+            ),
+            label="chat_postEphemeral",
         )
 
     def drain(self) -> None:

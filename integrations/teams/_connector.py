@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from guardrails.channels import Card, CardUpdate
-from integrations._worker import CARD_EVENTS, CallWorker
+from integrations._worker import CARD_EVENTS, MAX_QUEUE, CallWorker
 from integrations.teams._cards import request_card
 
 __all__ = ["TeamsBotChannel"]
@@ -32,6 +32,8 @@ class TeamsBotChannel:
         token: returns a current Bot Connector access token.
         inbox_url: optional web inbox link on the cards.
         client: an ``httpx.Client`` (default: a new one with a 10 s timeout).
+        max_queue: posts/updates that may wait while Teams hangs; further ones are dropped
+            and counted in ``errors`` as ``card:queue_full``.
 
     Example:
         >>> ch = TeamsBotChannel(service_url="https://smba.example/", conversation_id="19:x",
@@ -49,6 +51,7 @@ class TeamsBotChannel:
         token: Callable[[], str],
         inbox_url: str | None = None,
         client: Any = None,
+        max_queue: int = MAX_QUEUE,
     ) -> None:
         import httpx
 
@@ -58,7 +61,7 @@ class TeamsBotChannel:
         self.client = client or httpx.Client(timeout=10)
         self._ids: dict[str, str] = {}
         self._lock = threading.Lock()
-        self._worker = CallWorker("guardrails-teams-bot", logger)
+        self._worker = CallWorker("guardrails-teams-bot", logger, max_queue=max_queue)
         self.errors = self._worker.errors  # failed posts/updates, by exception type
 
     def deliver(self, update: CardUpdate, /) -> None:
@@ -66,7 +69,7 @@ class TeamsBotChannel:
         if update.kind not in CARD_EVENTS:
             return
         card = update.card
-        self._worker.submit(lambda: self._send(card, new=update.new))
+        self._worker.submit(lambda: self._send(card, new=update.new), label="card")
 
     def activity_id(self, request_id: str) -> str | None:
         """The id of the activity that shows ``request_id``, if posted."""

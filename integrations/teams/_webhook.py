@@ -11,7 +11,7 @@ from typing import Any
 
 from guardrails import ConfigurationError
 from guardrails.channels import CardUpdate
-from integrations._worker import CallWorker
+from integrations._worker import MAX_QUEUE, CallWorker
 from integrations.teams._cards import notify_card
 
 __all__ = ["TeamsWebhookChannel"]
@@ -31,13 +31,17 @@ class TeamsWebhookChannel:
         url: the incoming webhook / Workflows trigger URL (a secret: never logged).
         inbox_url: the web inbox reviewers open to decide.
         client: an ``httpx.Client`` (default: a new one with a 10 s timeout).
+        max_queue: posts that may wait while the webhook hangs; further ones are dropped and
+            counted in ``errors`` as ``post:queue_full``.
 
     Example:
         >>> ch = TeamsWebhookChannel("https://example.invalid/hook", inbox_url="https://inbox/")
         >>> ch.close()
     """
 
-    def __init__(self, url: str, *, inbox_url: str, client: Any = None) -> None:
+    def __init__(
+        self, url: str, *, inbox_url: str, client: Any = None, max_queue: int = MAX_QUEUE
+    ) -> None:
         if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
             raise ConfigurationError("the Teams webhook URL must be https")
         import httpx
@@ -45,7 +49,7 @@ class TeamsWebhookChannel:
         self.url = url
         self.inbox_url = inbox_url
         self.client = client or httpx.Client(timeout=10)
-        self._worker = CallWorker("guardrails-teams", logger)
+        self._worker = CallWorker("guardrails-teams", logger, max_queue=max_queue)
         self.errors = self._worker.errors  # failed posts, by exception type
 
     def deliver(self, update: CardUpdate, /) -> None:
@@ -59,7 +63,9 @@ class TeamsWebhookChannel:
                 {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}
             ],
         }
-        self._worker.submit(lambda: self.client.post(self.url, json=message).raise_for_status())
+        self._worker.submit(
+            lambda: self.client.post(self.url, json=message).raise_for_status(), label="post"
+        )
 
     def drain(self) -> None:
         """Wait until every queued post has been sent (tests, shutdown)."""

@@ -190,3 +190,30 @@ def test_the_failure_log_of_a_long_outage_stays_bounded(fake) -> None:
         assert channel.errors[-1] == "chat_postEphemeral:SlackApiError"
     finally:
         channel.close()
+
+
+def test_the_call_queue_is_bounded_while_slack_hangs(service, fake) -> None:
+    """Slack hanging while requests keep coming: at most max_queue calls wait in memory;
+    the rest are dropped and counted (a card not posted is still in the inbox, and a click on
+    a stale card is refused by the service), never an ever-growing queue."""
+    import threading
+
+    from slack_sdk import WebClient
+
+    from guardrails.channels import FanOut
+    from integrations.slack import SlackChannel
+
+    gate = threading.Event()
+    channel = SlackChannel(
+        WebClient(token="xoxb-t", base_url=fake.base_url), channel="C1", max_queue=5
+    )
+    channel._worker.submit(gate.wait)  # Slack hangs: the worker is stuck on this call
+    try:
+        with FanOut(service, {"slack": channel}):
+            for _ in range(20):
+                open_request(service)
+            assert channel._worker.queued() <= 5
+            assert channel.errors.count("chat_postMessage:queue_full") >= 15
+    finally:
+        gate.set()
+        channel.close()
