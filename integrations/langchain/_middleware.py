@@ -42,6 +42,7 @@ from langchain.agents.middleware.types import (
 )
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.runnables.config import var_child_runnable_config
+from langchain_core.tools import BaseTool
 from langgraph.config import get_config
 from langgraph.constants import TAG_NOSTREAM
 from langgraph.types import Command
@@ -152,6 +153,7 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         self.stream_model_tokens = stream_model_tokens
         self.tools = []
         self._known_tools: dict[str, Any] = {}
+        self._schemas: dict[int, tuple[Any, dict[str, Any] | None]] = {}
 
     @property
     def audit(self) -> Any:
@@ -214,8 +216,52 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
             if isinstance(name, str):
                 self._known_tools[name] = t
         changed = self.graph_guard.changed(in_state, masked)
-        redacted = request.override(messages=messages, system_message=system)  # type: ignore[arg-type]
+        tools = [self._masked_tool(t, session) for t in request.tools]
+        override: dict[str, Any] = {"messages": messages, "system_message": system}
+        if any(a is not b for a, b in zip(tools, request.tools, strict=True)):
+            override["tools"] = tools
+        redacted = request.override(**override)
         return redacted, changed, session, ctx
+
+    def _masked_tool(self, tool: Any, session: RedactionSession) -> Any:
+        """The tool as the model is shown it, its description and args schema masked.
+
+        Descriptions are often written from application data ("send the summary to the owner,
+        jane@x.com"); they go to the provider with every call. The tool node keeps running the
+        original (calls are matched by name); the copy is only what the model sees.
+        """
+        if isinstance(tool, dict):  # a provider-native tool spec
+            return session.redact_data(tool)
+        if not isinstance(tool, BaseTool):
+            return tool
+        description = session.redact_text(tool.description) if tool.description else ""
+        schema = self._schema_of(tool)
+        masked = session.redact_data(schema) if schema is not None else None
+        update: dict[str, Any] = {}
+        if description != (tool.description or ""):
+            update["description"] = description
+        if masked is not None and masked != schema:
+            update["args_schema"] = masked
+        return tool.model_copy(update=update) if update else tool
+
+    def _schema_of(self, tool: BaseTool) -> dict[str, Any] | None:
+        """The JSON schema of a tool's call args (computed once per tool object)."""
+        cached = self._schemas.get(id(tool))
+        if cached is not None and cached[0] is tool:
+            return cached[1]
+        try:
+            raw = tool.tool_call_schema
+            if isinstance(raw, Mapping):
+                schema: dict[str, Any] | None = dict(raw)
+            else:  # pydantic v2 model (v1: .schema())
+                render = getattr(raw, "model_json_schema", None) or raw.schema
+                schema = dict(render())
+        except Exception:  # a schema we cannot render: the description is still masked
+            schema = None
+        if len(self._schemas) > 1024:
+            self._schemas.clear()
+        self._schemas[id(tool)] = (tool, schema)
+        return schema
 
     def wrap_model_call(
         self, request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]
