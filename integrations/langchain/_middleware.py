@@ -154,6 +154,7 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         self.tools = []
         self._known_tools: dict[str, Any] = {}
         self._schemas: dict[int, tuple[Any, dict[str, Any] | None]] = {}
+        self._masked: dict[tuple[int, int], tuple[Any, Any, int, Any]] = {}
 
     @property
     def audit(self) -> Any:
@@ -234,6 +235,25 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
             return session.redact_data(tool)
         if not isinstance(tool, BaseTool):
             return tool
+        # Same tool, same session, same vault size: the same result (only newly learned values
+        # can change a masking), without re-hashing the description and schema each call.
+        key = (id(session), id(tool))
+        hit = self._masked.get(key)
+        if (
+            hit is not None
+            and hit[0] is session
+            and hit[1] is tool
+            and hit[2] == session.vault_size
+        ):
+            return hit[3]
+        size = session.vault_size
+        out = self._mask_tool(tool, session)
+        if len(self._masked) > 4096:
+            self._masked.clear()
+        self._masked[key] = (session, tool, size, out)
+        return out
+
+    def _mask_tool(self, tool: BaseTool, session: RedactionSession) -> Any:
         description = session.redact_text(tool.description) if tool.description else ""
         schema = self._schema_of(tool)
         masked = session.redact_data(schema) if schema is not None else None
