@@ -470,7 +470,15 @@ class InputRedactingGraph:
         return self._graph.astream(self._input(input, config), config, **kwargs)
 
     def astream_events(self, input: Any, config: Any = None, **kwargs: Any) -> Any:
-        return self._graph.astream_events(self._input(input, config), config, **kwargs)
+        """Events of runs tagged ``nostream`` are left out: a guarded tool's own run (its
+        restored args, its raw output) and the model's raw tokens. The node-level events carry
+        the redacted results."""
+        exclude = list(kwargs.pop("exclude_tags", None) or [])
+        if TAG_NOSTREAM not in exclude:
+            exclude.append(TAG_NOSTREAM)
+        return self._graph.astream_events(
+            self._input(input, config), config, exclude_tags=exclude, **kwargs
+        )
 
     def batch(self, inputs: Any, config: Any = None, **kwargs: Any) -> Any:
         return self._graph.batch(self._inputs(inputs, config), config, **kwargs)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from tests.integrations.langchain.conftest import EMAIL, SSN, cfg
-from tests.support.langgraph_helpers import ScriptedChatModel, reply
+from tests.support.langgraph_helpers import ScriptedChatModel, call, reply
 
 
 def test_dict_history_with_tool_calls_is_masked_before_the_first_checkpoint(
@@ -81,3 +82,25 @@ def test_every_entry_point_of_a_protected_agent_masks_its_input(tools, make_agen
     stored = repr(saver.storage) + repr(saver.writes)
     assert EMAIL not in stored
     assert SSN not in stored
+
+
+def test_protected_astream_events_carry_no_raw_tool_data(tools, make_agent) -> None:
+    """A tool's own run events (restored args, raw output) are left out; the tools node's
+    events carry its redacted result."""
+    import asyncio
+
+    model = ScriptedChatModel(
+        script=[reply("", call("lookup_customer", {"customer_id": "c1"})), reply("done")]
+    )
+    agent, mw = make_agent(model, list(tools.values()))
+
+    async def run() -> list[Any]:
+        user = {"messages": [{"role": "user", "content": "look up c1"}]}
+        return [
+            e async for e in mw.protect(agent).astream_events(user, cfg("pv", "a"), version="v2")
+        ]
+
+    events = asyncio.run(run())
+    assert EMAIL not in repr(events)
+    assert SSN not in repr(events)
+    assert any(e["event"] == "on_chain_end" and e["name"] == "tools" for e in events)
