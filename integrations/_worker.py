@@ -13,7 +13,10 @@ import queue
 import threading
 from collections.abc import Callable
 
-__all__ = ["CARD_EVENTS", "MAX_ERRORS", "MAX_QUEUE", "CallWorker"]
+__all__ = ["CARD_EVENTS", "FINAL", "MAX_ERRORS", "MAX_QUEUE", "CallWorker"]
+
+# Request statuses after which no event changes a card: channels may forget its message id.
+FINAL = frozenset({"rejected", "expired", "superseded", "executed"})
 
 # ``errors`` keeps the latest failures only: a long outage must not grow it without end.
 MAX_ERRORS = 1000

@@ -16,7 +16,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from guardrails.channels import Card, CardUpdate
-from integrations._worker import CARD_EVENTS, MAX_QUEUE, CallWorker
+from integrations._worker import CARD_EVENTS, FINAL, MAX_QUEUE, CallWorker
 from integrations.slack._blocks import card_blocks, card_text, reason_modal
 
 __all__ = ["SlackChannel"]
@@ -142,6 +142,10 @@ class SlackChannel:
         self._call(
             "chat_update", channel=where[0], ts=where[1], text=card_text(card), blocks=blocks
         )
+        if card.status in FINAL:
+            # nothing will change this card again: keep the message map to live cards
+            with self._lock:
+                self._messages.pop(card.request_id, None)
 
     def _call(self, method: str, **kwargs: Any) -> Any:
         try:

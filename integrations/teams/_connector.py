@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import quote
 
 from guardrails.channels import Card, CardUpdate
-from integrations._worker import CARD_EVENTS, MAX_QUEUE, CallWorker
+from integrations._worker import CARD_EVENTS, FINAL, MAX_QUEUE, CallWorker
 from integrations.teams._cards import request_card
 
 __all__ = ["TeamsBotChannel"]
@@ -108,3 +108,6 @@ class TeamsBotChannel:
             self.client.put(
                 url, json={**activity, "id": existing}, headers=headers
             ).raise_for_status()
+            if card.status in FINAL:  # nothing will change this card again
+                with self._lock:
+                    self._ids.pop(card.request_id, None)

@@ -217,3 +217,31 @@ def test_the_call_queue_is_bounded_while_slack_hangs(service, fake) -> None:
     finally:
         gate.set()
         channel.close()
+
+
+def test_a_closed_card_is_forgotten_once_its_final_update_is_sent(service, fake) -> None:
+    """The message map (often a shelve file) keeps live cards only: after the final update of
+    a rejected request its entry is dropped, so months of requests do not pile up in it."""
+    from slack_sdk import WebClient
+
+    from integrations.slack import SlackChannel
+
+    messages: dict[str, tuple[str, str]] = {}
+    channel = SlackChannel(
+        WebClient(token="xoxb-t", base_url=fake.base_url), channel="C1", messages=messages
+    )
+    try:
+        with FanOut(service, {"slack": channel}):
+            closed, live = open_request(service), open_request(service)
+            bob = service.resolve("principal", "bob")
+            submit_decision(
+                service, closed.id, channel="http", approver=bob, verdict="reject", reason="no"
+            )
+            submit_decision(service, live.id, channel="http", approver=bob, verdict="approve")
+            channel.drain()
+        [update, _] = fake.of("chat.update")
+        assert "Rejected by bob" in json.dumps(update.params["blocks"])
+        assert closed.id not in messages
+        assert live.id in messages  # approved: the tool run will still update it
+    finally:
+        channel.close()

@@ -129,3 +129,22 @@ def test_open_card_snapshot() -> None:
         path.parent.mkdir(exist_ok=True)
         path.write_text(text)
     assert text == path.read_text()
+
+
+def test_a_closed_card_is_forgotten_once_replaced(service, connector) -> None:
+    """After the final PUT of a rejected request, its activity id is dropped (live ones kept)."""
+    channel = _channel(connector)
+    try:
+        with FanOut(service, {"teams": channel}):
+            closed, live = open_request(service), open_request(service)
+            bob = service.resolve("principal", "bob")
+            submit_decision(
+                service, closed.id, channel="slack", approver=bob, verdict="reject", reason="no"
+            )
+            submit_decision(service, live.id, channel="slack", approver=bob, verdict="approve")
+            channel.drain()
+        assert [m for m, *_ in connector.calls] == ["POST", "POST", "PUT", "PUT"]
+        assert channel.activity_id(closed.id) is None
+        assert channel.activity_id(live.id) is not None
+    finally:
+        channel.close()
