@@ -142,10 +142,10 @@ def create_app(
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         return _error(422, "invalid", _describe(exc.errors()))
 
-    def throttle(limit: str, key: str, *, count: bool = True) -> None:
+    def throttle(limit: str, key: str) -> None:
         if limiter is None:
             return
-        wait = limiter.hit(limit, key) if count else limiter.blocked(limit, key)
+        wait = limiter.hit(limit, key)
         if wait is not None:
             who = "this address" if limit.endswith("_ip") else "you"
             raise _HTTPError(
@@ -164,26 +164,33 @@ def create_app(
         # Before the token is looked at: floods of guessed or forged tokens cost one counter each.
         ip = limiter.client(request) if limiter is not None else ""
         throttle("per_ip", ip)
-        throttle("auth_failures_per_ip", ip, count=False)
+        # An address that spent its failures still gets valid tokens through: it is often
+        # shared (an office NAT, a proxy), and one client's bad tokens must not shut out every
+        # reviewer behind it. Its further failures are refused with 429 and not audited.
+        spent = limiter.blocked("auth_failures_per_ip", ip) if limiter is not None else None
+
+        def failed(code: str, message: str, challenge: str) -> _HTTPError:
+            if spent is not None:
+                return _HTTPError(
+                    429,
+                    "rate_limited",
+                    f"too many failed tokens from this address; retry in {spent:.0f} s",
+                    {"Retry-After": f"{spent:.0f}"},
+                )
+            if limiter is not None:
+                limiter.hit("auth_failures_per_ip", ip)
+            audit("http.auth_failed", code=code, path=request.url.path, request_id=rid)
+            return _HTTPError(401, code, message, {"WWW-Authenticate": challenge})
+
         per_principal = (
             "decisions_per_principal" if request.method == "POST" else "reads_per_principal"
         )
         if creds is None or creds.scheme.lower() != "bearer" or not creds.credentials:
-            if limiter is not None:
-                limiter.hit("auth_failures_per_ip", ip)
-            audit("http.auth_failed", code="missing", path=request.url.path, request_id=rid)
-            raise _HTTPError(
-                401, "missing", "send Authorization: Bearer <token>", {"WWW-Authenticate": "Bearer"}
-            )
+            raise failed("missing", "send Authorization: Bearer <token>", "Bearer")
         try:
             subject = verifier.verify(creds.credentials)
         except AuthenticationFailed as exc:
-            if limiter is not None:
-                limiter.hit("auth_failures_per_ip", ip)
-            audit("http.auth_failed", code=exc.code, path=request.url.path, request_id=rid)
-            raise _HTTPError(
-                401, exc.code, str(exc), {"WWW-Authenticate": 'Bearer error="invalid_token"'}
-            ) from None
+            raise failed(exc.code, str(exc), 'Bearer error="invalid_token"') from None
         found = service.resolve(identity_channel, subject) or service.resolve("principal", subject)
         throttle(per_principal, found.id if found is not None else "subject:" + subject)
         if found is None:

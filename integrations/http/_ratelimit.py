@@ -4,8 +4,10 @@ Three checks, in this order, on every ``/api`` route that takes a bearer token:
 
 1. ``per_ip`` — every request from a client address, counted *before* the token is checked, so
    a flood of guessed keys or forged JWTs is refused without verifying each one;
-2. ``auth_failures_per_ip`` — failed tokens from one address; once spent, that address is refused
-   before verification until the window moves on (and its failures stop filling the audit trail);
+2. ``auth_failures_per_ip`` — failed tokens from one address; once spent, that address's further
+   failures get 429 and stop filling the audit trail until the window moves on, while valid tokens
+   from it still work (an address is often shared: one client's bad tokens must not shut out every
+   reviewer behind the same NAT or proxy);
 3. ``decisions_per_principal`` / ``reads_per_principal`` — after authentication, per reviewer.
 
 A refused request gets ``429`` with ``Retry-After`` and ``{"error": "rate_limited", ...}``; it is
@@ -52,7 +54,8 @@ class RateLimits:
 
     Attributes:
         per_ip: requests per client address to the token-checked routes, before authentication.
-        auth_failures_per_ip: failed tokens per client address before it is refused unverified.
+        auth_failures_per_ip: failed tokens per client address before its further failures are
+            refused (429) unaudited; valid tokens from it are still accepted.
         decisions_per_principal: decision POSTs per authenticated reviewer.
         reads_per_principal: listing / reading requests per authenticated reviewer (the inbox
             page polls two listings every 2 s: 60 per minute per open tab).
