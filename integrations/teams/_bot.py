@@ -29,6 +29,7 @@ from integrations.teams._cards import VERB_APPROVE, VERB_REFRESH, VERB_REJECT, r
 __all__ = ["MAX_BODY", "TeamsBot", "TeamsResponse"]
 
 MAX_BODY = 64 * 1024
+MAX_REASON = 2000  # the HTTP API's limit; the card's input stops at 1,000
 _CARD = "application/vnd.microsoft.card.adaptive"
 
 _REFUSAL_TEXT = {
@@ -177,6 +178,10 @@ class TeamsBot:
         if approver is None:
             self._audit("teams.unknown_user", request_id=rid, aad_object_id=aad)
         reason = data.get("reason")
+        if isinstance(reason, str) and len(reason) > MAX_REASON:
+            # the card's maxLength binds only a well-behaved client
+            note = f"The reason is too long (at most {MAX_REASON:,} characters)."
+            return _card(Card.from_request(request), note, self.inbox_url)
         activity_id = activity.get("id")
         try:
             outcome = submit_decision(

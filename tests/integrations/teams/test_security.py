@@ -273,3 +273,15 @@ def test_an_algorithm_that_does_not_fit_the_named_key_is_401(service, keys, audi
     assert res.status == 401
     assert audit.last("teams.auth_failed").data["code"] == "malformed"
     assert service.status(request.id) == "pending"
+
+
+def test_an_overlong_reason_is_refused_in_the_card(service, send) -> None:
+    """The card's input allows 1,000 characters, but the invoke is the client's to write: the
+    bot enforces the API's 2,000-character limit itself (nothing decided, the clicker told)."""
+    request = open_request(service)
+    res = send(invoke("aad-bob", request, reason="x" * 60_000))
+    assert res.status_code == 200
+    assert "reason is too long" in _texts(res.json()["value"]).lower()
+    assert service.status(request.id) == "pending"
+    assert send(invoke("aad-bob", request, reason="x" * 2000)).status_code == 200
+    assert service.status(request.id) == "approved"
