@@ -21,7 +21,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from guardrails import ConfigurationError
+from guardrails import ConfigurationError, VaultDecryptionError
 from guardrails.session import RedactionSession
 
 __all__ = ["VaultKeeper", "merge_vaults", "vault_key_from_env"]
@@ -30,6 +30,8 @@ VAULT_KEY = "guardrails_vault"
 _ENV = "GUARDRAILS_VAULT_KEY"
 _RECORD = b"AGRECORD1"  # sealed records (ledger results): header, AAD prefix, key label
 _TAG = b"AGSTATETAG1"  # the label of the key that authenticates values kept in state
+_THREAD = b"AGTHREADVAULT1"  # the label of the per-thread vault key
+_V2 = "v2."  # a vault blob bound to its thread: "v2." + base64url(thread id) + "." + base64
 
 
 def merge_vaults(
@@ -99,18 +101,27 @@ class VaultKeeper:
         self._tags = hmac.new(key, _TAG, hashlib.sha256).digest()
 
     def session(self, thread_id: str, state: Any) -> RedactionSession:
-        """The thread's session; reloaded from ``state`` when state knows more values."""
+        """The thread's session; reloaded from ``state`` when state knows more values.
+
+        A vault is encrypted under a key derived for its thread: a vault copied from another
+        thread into this one's state (a ``Command(update=...)`` with a blob read from a thread
+        one may view) does not open here. The live session is kept when there is one; with
+        none, the thread fails closed (:class:`~guardrails.VaultDecryptionError`).
+        """
         stored = _get(state, VAULT_KEY)
         with self._lock:
-            session = self._sessions.get(thread_id) if thread_id else None
+            live = self._sessions.get(thread_id) if thread_id else None
+            session = live
             if session is None or (stored and int(stored.get("n", 0)) > session.vault_size):
                 if stored and stored.get("blob"):
-                    session = RedactionSession.from_bytes(
-                        base64.b64decode(stored["blob"]),
-                        self._key,
-                        redactor=self.redactor,
-                        conversation_id=thread_id,
-                    )
+                    try:
+                        session = self._open_vault(str(stored["blob"]), thread_id)
+                    except (VaultDecryptionError, ValueError, binascii.Error):
+                        if live is None:
+                            raise VaultDecryptionError(
+                                "the vault in this thread's state does not open for this thread"
+                            ) from None
+                        session = live
                 else:
                     session = RedactionSession(self.redactor, conversation_id=thread_id)
                 if thread_id:
@@ -134,15 +145,37 @@ class VaultKeeper:
             ):
                 self._dumps.move_to_end(id(session))
                 return dict(cached[3])
+            thread = session.conversation_id
+            sealed = session.to_bytes(self._thread_key(thread))
+            label = base64.urlsafe_b64encode(thread.encode("utf-8", "surrogatepass"))
             value = {
                 "n": size,
-                "blob": base64.b64encode(session.to_bytes(self._key)).decode("ascii"),
+                "blob": f"{_V2}{label.decode('ascii')}.{base64.b64encode(sealed).decode('ascii')}",
             }
             self._dumps[id(session)] = (session, vault, size, value)
             self._dumps.move_to_end(id(session))
             while len(self._dumps) > self._max:
                 self._dumps.popitem(last=False)
             return dict(value)
+
+    def _thread_key(self, thread_id: str) -> bytes:
+        """The key a thread's vault is encrypted with (derived from the vault key)."""
+        label = _THREAD + thread_id.encode("utf-8", "surrogatepass")
+        return hmac.new(self._key, label, hashlib.sha256).digest()
+
+    def _open_vault(self, blob: str, thread_id: str) -> RedactionSession:
+        """Decrypt a stored vault for ``thread_id`` (``""``: the thread it names, for callers
+        restoring an end user's answer from a state they hold)."""
+        if blob.startswith(_V2):
+            label, _, body = blob[len(_V2) :].partition(".")
+            named = base64.urlsafe_b64decode(label).decode("utf-8", "surrogatepass")
+            key = self._thread_key(thread_id or named)
+            data = base64.b64decode(body, validate=True)
+        else:  # written before vaults were bound to their thread
+            key, data = self._key, base64.b64decode(blob)
+        return RedactionSession.from_bytes(
+            data, key, redactor=self.redactor, conversation_id=thread_id
+        )
 
     def seal(self, data: bytes, bound_to: str) -> str:
         """``data`` encrypted (AES-GCM) for storage outside state, bound to ``bound_to``.
