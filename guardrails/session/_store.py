@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Protocol
 
-from guardrails._errors import ConfigurationError, InputError
+from guardrails._errors import ConfigurationError, InputError, VaultDecryptionError
 from guardrails.session._session import RedactionSession
 
 if TYPE_CHECKING:
     from guardrails.redactor import Redactor
 
 __all__ = ["InMemorySessionPersistence", "SessionPersistence", "SessionStore"]
+
+_LABEL = b"AGCONVERSATIONVAULT1"  # the label of the per-conversation vault key
 
 
 class SessionPersistence(Protocol):
@@ -125,14 +129,34 @@ class SessionStore:
                 self.redactor, conversation_id=conversation_id, cache_size=self._cache_size
             )
         assert self._key is not None
-        return RedactionSession.from_bytes(
-            blob,
-            self._key,
-            redactor=self.redactor,
-            conversation_id=conversation_id,
-            cache_size=self._cache_size,
-        )
+        try:
+            key = self._conversation_key(conversation_id)
+            return RedactionSession.from_bytes(
+                blob,
+                key,
+                redactor=self.redactor,
+                conversation_id=conversation_id,
+                cache_size=self._cache_size,
+            )
+        except VaultDecryptionError:
+            # Written before vaults were bound to their conversation (under the store key);
+            # anything else, e.g. another conversation's vault, fails here too.
+            return RedactionSession.from_bytes(
+                blob,
+                self._key,
+                redactor=self.redactor,
+                conversation_id=conversation_id,
+                cache_size=self._cache_size,
+            )
+
+    def _conversation_key(self, conversation_id: str) -> bytes:
+        """The key one conversation's vault is encrypted with, derived from the store key: a
+        vault copied to another conversation's slot does not open there."""
+        assert self._key is not None
+        label = _LABEL + conversation_id.encode("utf-8", "surrogatepass")
+        return hmac.new(self._key, label, hashlib.sha256).digest()
 
     def _write(self, conversation_id: str, session: RedactionSession) -> None:
         if self._persistence is not None and self._key is not None:
-            self._persistence.save(conversation_id, session.to_bytes(self._key))
+            key = self._conversation_key(conversation_id)
+            self._persistence.save(conversation_id, session.to_bytes(key))
