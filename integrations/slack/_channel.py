@@ -129,7 +129,13 @@ class SlackChannel:
             return
         blocks = card_blocks(card, inbox_url=self.inbox_url)
         result = self._call(
-            "chat_postMessage", channel=self.channel, text=card_text(card), blocks=blocks
+            "chat_postMessage",
+            channel=self.channel,
+            text=card_text(card),
+            blocks=blocks,
+            # a URL in model text must not become a preview the attacker controls on the card
+            unfurl_links=False,
+            unfurl_media=False,
         )
         if result is not None:
             self.remember(card.request_id, str(result["channel"]), str(result["ts"]))

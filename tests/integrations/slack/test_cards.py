@@ -245,3 +245,20 @@ def test_a_closed_card_is_forgotten_once_its_final_update_is_sent(service, fake)
         assert live.id in messages  # approved: the tool run will still update it
     finally:
         channel.close()
+
+
+def test_cards_are_posted_without_link_previews(service, slack, fake, fanout) -> None:
+    """A URL in model text (a tool name, an argument) must not make Slack fetch it and attach
+    the attacker's preview (title, image) to the approval card: unfurling is off."""
+    request = open_request(service)
+    submit_decision(
+        service,
+        request.id,
+        channel="http",
+        approver=service.resolve("principal", "bob"),
+        verdict="approve",
+    )
+    slack.drain()
+    [posted] = fake.of("chat.postMessage")  # chat.update does not unfurl
+    assert posted.params.get("unfurl_links") in (False, "false", "0", 0)
+    assert posted.params.get("unfurl_media") in (False, "false", "0", 0)
