@@ -88,6 +88,7 @@ def create_app(
     rate_limits: RateLimits | None = _DEFAULT_LIMITS,
     title: str = "action-guardrails approvals",
     read_timeout: float = 10.0,
+    api_docs: bool = False,
 ) -> FastAPI:
     """The approvals API + web inbox for ``service``.
 
@@ -101,6 +102,9 @@ def create_app(
         max_body: the largest request body accepted (413 above it).
         read_timeout: seconds allowed to send a decision's body (408 after it): the ASGI server
             sets no such limit, and a body sent byte by byte would hold its connection.
+        api_docs: serve Swagger UI at ``/docs``. Off by default: it loads its script from a
+            public CDN onto the inbox's origin, where reviewers would paste their tokens
+            (``/openapi.json`` is always served).
         rate_limits: per-client-address (before authentication) and per-reviewer limits on the
             API (429 with ``Retry-After`` above them); ``None`` or :meth:`RateLimits.off` turns
             them off. The defaults are :class:`RateLimits`' (counters in this process).
@@ -117,7 +121,8 @@ def create_app(
         fanout: FanOut | None = FanOut(service, {"inbox": inbox})
     else:
         fanout = None
-    app = FastAPI(title=title, version="1", docs_url="/docs", redoc_url=None)
+    # Swagger UI pulls its script from a public CDN onto this origin: opt-in only.
+    app = FastAPI(title=title, version="1", docs_url="/docs" if api_docs else None, redoc_url=None)
     app.state.service = service
     app.state.inbox = inbox
     app.state.fanout = fanout

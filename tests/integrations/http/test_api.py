@@ -155,3 +155,17 @@ def test_the_inbox_script_never_uses_inner_html() -> None:
     assert "innerHTML" not in script
     assert "insertAdjacentHTML" not in script
     assert "textContent" in script
+
+
+def test_no_third_party_script_is_served_by_default(service, verifier) -> None:
+    """Swagger UI (/docs) loads its script from a public CDN onto the inbox's origin, where
+    reviewers would paste their tokens: it is off unless asked for; /openapi.json stays."""
+    from fastapi.testclient import TestClient
+
+    from integrations.http import create_app
+
+    with TestClient(create_app(service, verifier=verifier)) as client:
+        assert client.get("/docs").status_code == 404
+        assert client.get("/openapi.json").status_code == 200
+    with TestClient(create_app(service, verifier=verifier, api_docs=True)) as client:
+        assert client.get("/docs").status_code == 200
