@@ -88,6 +88,8 @@ class JWTVerifier:
         leeway: seconds of clock skew allowed on ``exp``/``nbf``.
         jwks_cache_seconds: how long keys fetched from ``jwks_url`` are used before the set is
             fetched again; a key the provider withdraws stops verifying after at most this long.
+        jwks_timeout: seconds to wait for ``jwks_url`` (a fetch holds every token check behind
+            it; PyJWT's own default is 30).
 
     Example:
         >>> from cryptography.hazmat.primitives.asymmetric import ec
@@ -110,6 +112,7 @@ class JWTVerifier:
         algorithms: Sequence[str] = ("RS256", "ES256", "PS256", "EdDSA"),
         leeway: float = 30.0,
         jwks_cache_seconds: float = 300.0,
+        jwks_timeout: float = 5.0,
     ) -> None:
         if sum(x is not None for x in (jwks_url, jwks_file, key)) != 1:
             raise ConfigurationError("JWTVerifier needs exactly one of jwks_url, jwks_file, key")
@@ -128,7 +131,9 @@ class JWTVerifier:
         # Only the fetched set is cached, for jwks_cache_seconds: PyJWKClient's per-key cache
         # (cache_keys=True) never expires, so a key withdrawn from the JWKS would verify forever.
         self._client = (
-            PyJWKClient(jwks_url, cache_keys=False, lifespan=jwks_cache_seconds)
+            PyJWKClient(
+                jwks_url, cache_keys=False, lifespan=jwks_cache_seconds, timeout=jwks_timeout
+            )
             if jwks_url
             else None
         )

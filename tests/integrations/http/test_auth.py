@@ -228,3 +228,39 @@ def test_a_key_removed_from_the_jwks_url_stops_verifying(keys) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_hanging_jwks_endpoint_fails_tokens_fast(keys) -> None:
+    """An identity provider whose JWKS URL hangs: token checks give up after jwks_timeout
+    (PyJWT's default is 30 s, held under its lock, so every API call would queue behind it)."""
+    body = keys.jwks_file.read_bytes()
+
+    class Slow(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            time.sleep(12)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        verifier = JWTVerifier(
+            issuer=ISSUER,
+            audience=AUDIENCE,
+            jwks_url=f"http://127.0.0.1:{server.server_address[1]}/jwks.json",
+            jwks_timeout=1.0,
+        )
+        start = time.monotonic()
+        with pytest.raises(AuthenticationFailed) as err:
+            verifier.verify(keys.token("sub-bob"))
+        assert err.value.code == "unknown_key"
+        assert time.monotonic() - start < 5
+    finally:
+        server.shutdown()
+        server.server_close()
