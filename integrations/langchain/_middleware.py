@@ -148,6 +148,8 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         # A tool call whose tool neither the tool node nor a model request showed this
         # middleware (an inner middleware adds and runs it) is gated as privileged.
         self.graph_guard.unknown_tools_privileged = True
+        # Tool calls are bound to the requester of the run whose model wrote them.
+        self.graph_guard.bind_calls = True
         self.restore_output = restore_output
         self.interrupt_mode = interrupt_mode
         self.stream_model_tokens = stream_model_tokens
@@ -338,6 +340,13 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
             )
         stored = _state_get(request.state, VAULT_KEY)
         update: dict[str, Any] = {}
+        calls = [tc for m in messages if isinstance(m, AIMessage) for tc in m.tool_calls]
+        if calls:
+            # Who these calls are for: this turn's requester (a call written into state any
+            # other way counts as requested by the user whose run executes it).
+            update[REQUESTER_KEY] = self.graph_guard.call_entries(
+                calls, ctx.requester, get_config()
+            )
         if changed:
             update["messages"] = changed  # replaced by id in state
         if changed or not (isinstance(stored, Mapping) and stored.get("n") == session.vault_size):
@@ -433,6 +442,12 @@ class _BatchedGuardrailsMiddleware(GuardrailsMiddleware):
             if redacted is not last:
                 update["messages"] = [redacted]
                 update.update(self.graph_guard.vault_update(session))
+                if redacted.tool_calls:  # type: ignore[attr-defined]
+                    update[REQUESTER_KEY] = self.graph_guard.call_entries(
+                        redacted.tool_calls,  # type: ignore[attr-defined]
+                        ctx.requester,
+                        config,
+                    )
             if redacted.tool_calls:  # type: ignore[attr-defined]
                 tools = dict(self._known_tools)
                 view = {**state, "messages": [*state["messages"][:-1], redacted]}

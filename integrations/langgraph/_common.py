@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -14,6 +16,8 @@ __all__ = ["REQUESTER_KEY", "merge_requesters", "tool_info"]
 
 REQUESTER_KEY = "guardrails_requester"
 _MAX_TURNS = 64  # requester entries kept per thread (the newest)
+_MAX_CALLS = 256  # call entries kept per thread (the newest)
+CALL_PREFIX = "c:"  # a call entry: "c:" + call_digest -> {"u": requester, "tag": hmac}
 _OWN_CHANNELS = frozenset({"langgraph", "chat"})
 
 
@@ -51,10 +55,19 @@ def merge_requesters(
     out = dict(left) if isinstance(left, Mapping) else {}
     for key, value in right.items():
         out.setdefault(str(key), value)
-    if len(out) > _MAX_TURNS:
-        newest = sorted((k for k in out if k.isdigit()), key=int)[-_MAX_TURNS:]
-        out = {k: out[k] for k in newest}
+    turns = [k for k in out if k.isdigit()]
+    calls = [k for k in out if k.startswith(CALL_PREFIX)]  # insertion order: oldest first
+    if len(turns) > _MAX_TURNS or len(calls) > _MAX_CALLS or len(out) > len(turns) + len(calls):
+        keep = sorted(turns, key=int)[-_MAX_TURNS:] + calls[-_MAX_CALLS:]
+        out = {k: out[k] for k in keep}
     return out
+
+
+def call_digest(call: Mapping[str, Any], masked_args: Any) -> str:
+    """What a call entry binds: the call's id, tool name and masked arguments."""
+    doc = {"id": call.get("id") or "", "name": call.get("name") or "", "args": masked_args}
+    raw = json.dumps(doc, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _state_get(state: Any, key: str) -> Any:

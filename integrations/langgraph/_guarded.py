@@ -25,11 +25,13 @@ from guardrails import ActionBlocked
 from guardrails.guard import CallContext, Ruling, ToolGuard
 from guardrails.session import RedactionSession
 from integrations.langgraph._common import (
+    CALL_PREFIX,
     REQUESTER_KEY,
     _scope,
     _state_get,
     _turn,
     _Turns,
+    call_digest,
     tool_info,
 )
 from integrations.langgraph._context import UserResolver, call_context, default_user
@@ -74,6 +76,10 @@ class GraphGuard(RedactingMixin, ReviewMixin):
         # A call whose tool object this guard cannot see counts as privileged (set by the
         # middleware, where an inner middleware may supply a tool added at run time).
         self.unknown_tools_privileged = False
+        # Set by the middleware, which sees every model call: a tool call counts as requested
+        # by the user of the run in which the model wrote it (a "c:" entry), never by the
+        # thread's last requester when it was written into state some other way.
+        self.bind_calls = False
 
     # -- context ------------------------------------------------------------------------------
 
@@ -133,8 +139,48 @@ class GraphGuard(RedactingMixin, ReviewMixin):
         earlier turn's entry copied back — never makes someone else the requester of this turn.
         """
         _, newest = self._requester_entries(state, config)
+        if self.bind_calls and newest is not None and newest.get("turn") != _turn(state):
+            # The newest human message has no entry: it was not started by a run through the
+            # guard (a Command or update_state planted it). Whoever runs it now asked.
+            return self.resolve_user(config)
         user = newest.get("id") if newest is not None else None
         return user or self.resolve_user(config)
+
+    def call_entries(
+        self, calls: list[Any], requester: str | None, config: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Entries binding each (masked) tool call the model just wrote to this turn's
+        requester: HMAC over thread, call digest and user."""
+        thread = str((config.get("configurable") or {}).get("thread_id") or "")
+        out: dict[str, Any] = {}
+        for tc in calls:
+            digest = call_digest(tc, dict(tc.get("args") or {}))
+            user = requester or ""
+            out[CALL_PREFIX + digest] = {
+                "u": requester,
+                "tag": self.keeper.tag(thread, CALL_PREFIX + digest, user),
+            }
+        return out
+
+    def call_requester(
+        self, state: Any, config: Mapping[str, Any], call: Mapping[str, Any], masked: Any
+    ) -> str | None:
+        """Who requested ``call``: the user of the run whose model wrote it (a verified entry),
+        else the user of the run executing it now (a call put into state by a ``Command``,
+        ``update_state`` or another graph counts as that user's own request)."""
+        stored = _state_get(state, REQUESTER_KEY)
+        thread = str((config.get("configurable") or {}).get("thread_id") or "")
+        key = CALL_PREFIX + call_digest(call, masked)
+        entry = stored.get(key) if isinstance(stored, Mapping) else None
+        if isinstance(entry, Mapping):
+            user, tag = entry.get("u"), entry.get("tag")
+            if (
+                (user is None or isinstance(user, str))
+                and isinstance(tag, str)
+                and self._verified(thread, key, user or "", tag)
+            ):
+                return user
+        return self.resolve_user(config)
 
     def context(self, state: Any, config: Mapping[str, Any], call_id: str = "") -> CallContext:
         requester = self.requester(state, config)
@@ -156,6 +202,8 @@ class GraphGuard(RedactingMixin, ReviewMixin):
         ctx = self.context(request.state, config, call.get("id") or "")
         session = self.session(request.state, ctx)
         masked = session.redact_data(dict(call.get("args") or {}))
+        if self.bind_calls:
+            ctx = replace(ctx, requester=self.call_requester(request.state, config, call, masked))
         info = tool_info(
             request.tool, call["name"], unknown_privileged=self.unknown_tools_privileged
         )

@@ -52,6 +52,20 @@ class ReviewMixin:
     def session(self, state: Any, ctx: CallContext) -> RedactionSession:
         raise NotImplementedError
 
+    def call_requester(
+        self, state: Any, config: Mapping[str, Any], call: Mapping[str, Any], masked: Any
+    ) -> str | None:
+        raise NotImplementedError
+
+    def _call_context(
+        self, state: Any, config: Mapping[str, Any], call: Mapping[str, Any], masked: Any
+    ) -> CallContext:
+        """The context of one tool call (its own requester when the guard binds calls)."""
+        ctx = self.context(state, config, call.get("id") or "")
+        if getattr(self, "bind_calls", False):
+            ctx = replace(ctx, requester=self.call_requester(state, config, call, masked))
+        return ctx
+
     def decision(
         self, ruling: Ruling, ctx: CallContext, session: RedactionSession, *, replay: bool = True
     ) -> Resolution:
@@ -221,6 +235,7 @@ class ReviewMixin:
             ctx = self.context(state, config, tc.get("id") or "")
             session = self.session(state, ctx)
             masked = session.redact_data(dict(tc.get("args") or {}))
+            ctx = self._call_context(state, config, tc, masked)
             info = tool_info(
                 tools.get(tc["name"]),
                 tc["name"],
@@ -246,6 +261,7 @@ class ReviewMixin:
             ctx = self.context(state, config, tc.get("id") or "")
             session = self.session(state, ctx)
             masked = session.redact_data(dict(tc.get("args") or {}))
+            ctx = self._call_context(state, config, tc, masked)
             ruling = self.guard.rule(
                 tc.get("id") or "",
                 masked,
