@@ -20,6 +20,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from guardrails import AuditError, DecisionRefused, InputError, Principal, UnknownRequestError
 from guardrails.approvals import ApprovalRequest, ApprovalService
@@ -123,6 +125,7 @@ def create_app(
         fanout = None
     # Swagger UI pulls its script from a public CDN onto this origin: opt-in only.
     app = FastAPI(title=title, version="1", docs_url="/docs" if api_docs else None, redoc_url=None)
+    app.add_middleware(_NoStore)
     app.state.service = service
     app.state.inbox = inbox
     app.state.fanout = fanout
@@ -350,6 +353,28 @@ def create_app(
 
     app.openapi_tags = [{"name": "approvals"}]
     return app
+
+
+class _NoStore:
+    """Every ``/api`` answer (cards, refusals, errors) is ``no-store`` and ``nosniff``: masked
+    business data stays out of browser and proxy caches (pure ASGI: nothing is buffered)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_marked(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers["Cache-Control"] = "no-store"
+                headers["X-Content-Type-Options"] = "nosniff"
+            await send(message)
+
+        await self.app(scope, receive, send_marked)
 
 
 # The page loads nothing from elsewhere and runs only its own script file.

@@ -169,3 +169,18 @@ def test_no_third_party_script_is_served_by_default(service, verifier) -> None:
         assert client.get("/openapi.json").status_code == 200
     with TestClient(create_app(service, verifier=verifier, api_docs=True)) as client:
         assert client.get("/docs").status_code == 200
+
+
+def test_api_answers_are_not_stored_by_browsers_or_proxies(client, service, as_user) -> None:
+    """Cards (even masked) and refusals carry business data: every /api answer, success or
+    error, is Cache-Control: no-store and nosniff, so a shared machine's cache keeps none."""
+    rid = open_request(service)
+    answers = [
+        client.get("/api/requests", headers=as_user("sub-bob")),
+        client.get(f"/api/requests/{rid}", headers=as_user("sub-bob")),
+        client.get("/api/history", headers=as_user("sub-bob")),
+        client.get("/api/requests"),  # 401
+    ]
+    for res in answers:
+        assert res.headers["cache-control"] == "no-store"
+        assert res.headers["x-content-type-options"] == "nosniff"
