@@ -171,19 +171,20 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         # append-only entry (see GraphGuard.requester): what a tool or a resume writes to the
         # channel is not trusted.
         update: dict[str, Any] = {}
-        view: Any = state
-        requester = self.graph_guard.requester_update(state, config)
-        if requester is not None:
-            update[REQUESTER_KEY] = requester
-            view = {
-                **state,
-                REQUESTER_KEY: merge_requesters(_state_get(state, REQUESTER_KEY), requester),
-            }
-        ctx = self.graph_guard.context(view, config)
-        session = self.graph_guard.session(state, ctx)
+        session = self.graph_guard.session(state, self.graph_guard.context(state, config))
         size = session.vault_size
         before = list(state.get("messages") or [])
         after = self.graph_guard.redact_history(before, session)
+        # The entry binds the turn's message as it stays in state (masked).
+        view: Any = {**state, "messages": after}
+        requester = self.graph_guard.requester_update(view, config)
+        if requester is not None:
+            update[REQUESTER_KEY] = requester
+            view = {
+                **view,
+                REQUESTER_KEY: merge_requesters(_state_get(state, REQUESTER_KEY), requester),
+            }
+        ctx = self.graph_guard.context(view, config)
         self.graph_guard.note_redaction(ctx, session, size, "history")
         changed = self.graph_guard.changed(before, after)
         if changed:

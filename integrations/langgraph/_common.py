@@ -84,10 +84,15 @@ def _messages(state: Any) -> list[AnyMessage]:
 
 
 def _turn(state: Any) -> str:
-    """The id of the last human message: the turn a requester is bound to."""
+    """The last human message, the turn a requester is bound to: its id and a digest of its
+    (masked) content, so the message replaced by id (a ``Command`` or ``update_state`` writing
+    other words under the same id) is another turn."""
     for msg in reversed(_messages(state)):
         if getattr(msg, "type", None) == "human":
-            return str(getattr(msg, "id", None) or "")
+            content = getattr(msg, "content", "")
+            text = content if isinstance(content, str) else json.dumps(content, default=str)
+            digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+            return f"{getattr(msg, 'id', None) or ''}:{digest}"
     return ""
 
 

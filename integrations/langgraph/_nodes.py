@@ -82,13 +82,15 @@ class RedactionNode:
         session = gg.session(state, ctx)
         size = session.vault_size
         before = list(state["messages"])
-        changed = gg.changed(before, gg.redact_history(before, session))
+        after = gg.redact_history(before, session)
+        changed = gg.changed(before, after)
         gg.note_redaction(ctx, session, size, "history")
         update: dict[str, Any] = gg.vault_update(session)
         if changed:
             update["messages"] = changed
         if before and before[-1].type == "human" and gg.resolve_user(config):
-            requester = gg.requester_update(state, config)
+            # bound to the turn's message as it stays in state (masked)
+            requester = gg.requester_update({**state, "messages": after}, config)
             if requester is not None:
                 update[REQUESTER_KEY] = requester
         return update
