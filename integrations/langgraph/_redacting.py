@@ -104,6 +104,13 @@ class RedactingMixin:
             if isinstance(update, Mapping) and update.get("messages") is not None:
                 update = self.redact_input(update, config, state)
             resume = _mask_resume(value.resume, session) if value.resume is not None else None
+            stored = _get_vault(state)
+            if (update is None or isinstance(update, Mapping)) and (
+                session.vault_size > int(stored.get("n", 0) if isinstance(stored, Mapping) else 0)
+            ):
+                # The placeholders just given to what the reviewer typed must mean the same
+                # values in any process that resumes later (the node may pause again first).
+                update = {**(update or {}), **self.vault_update(session)}
             return replace(value, update=update, resume=resume)
         if not isinstance(value, Mapping) or value.get("messages") is None:
             return value
@@ -337,3 +344,7 @@ def _mask_invalid_call(call: dict[str, Any], session: RedactionSession) -> Any:
         if isinstance(value, str):
             call[key] = session.redact_text(value)
     return call
+
+
+def _get_vault(state: Any) -> Any:
+    return _state_get(state, VAULT_KEY) if state is not None else None
