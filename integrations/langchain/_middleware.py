@@ -334,11 +334,15 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         were not masked yet and the grown vault."""
         size = session.vault_size
         messages = [self.graph_guard.redact_message(m, session) for m in response.result]
+        structured = response.structured_response
+        if structured is not None:
+            # Parsed from the model's raw output; it lands in state as ``structured_response``.
+            structured = session.redact_data(structured)
         self.graph_guard.note_redaction(ctx, session, size, "model_output")
-        if any(a is not b for a, b in zip(messages, response.result, strict=True)):
-            response = ModelResponse(
-                result=messages, structured_response=response.structured_response
-            )
+        if structured is not response.structured_response or any(
+            a is not b for a, b in zip(messages, response.result, strict=True)
+        ):
+            response = ModelResponse(result=messages, structured_response=structured)
         stored = _state_get(request.state, VAULT_KEY)
         update: dict[str, Any] = {}
         calls = [tc for m in messages if isinstance(m, AIMessage) for tc in m.tool_calls]
