@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
-from guardrails._errors import ConfigurationError, DecisionRefused
+from guardrails._errors import ApprovalError, ConfigurationError, DecisionRefused
 from guardrails.approvals._base import logger
 from guardrails.approvals._lifecycle import expired_event
 from guardrails.approvals._models import ApprovalRequest, Decision, DecisionOutcome
@@ -24,6 +26,7 @@ class Deciding(Requests):
 
     _keys: list[bytes]
     directory: Directory | None
+    _mask_reason: Callable[[str], str] | None
 
     def resolve(self, channel: str, subject: str) -> Principal | None:
         """The principal a channel authenticated as ``subject`` (``None`` when unknown).
@@ -46,6 +49,7 @@ class Deciding(Requests):
             DecisionRefused: verification failed (``code`` says why; see ``_verify``).
             UnknownRequestError: no such request.
         """
+        decision = self._masked(decision)
         now = self.clock.now()
         # What the (possibly retried) transaction decided, for the steps after it commits.
         applied: list[Applied] = []
@@ -115,6 +119,24 @@ class Deciding(Requests):
             follow_up = self._open_follow_up(updated, decision, plan)
         self._notify("decided" if updated.status != "pending" else "vote", updated)
         return DecisionOutcome(request=updated, status=updated.status, follow_up=follow_up)
+
+    def _masked(self, decision: Decision) -> Decision:
+        """``decision`` with its free-text reason masked (a reviewer may type a customer's
+        e-mail into "why"): the reason is stored in the vote, shown on other channels' cards
+        and told to the model, so it is masked before any of that. A permit's signature was
+        checked when it was read, over what was signed; the mask applies after."""
+        if not decision.reason or self._mask_reason is None:
+            return decision
+        try:
+            masked = self._mask_reason(decision.reason)
+        except Exception as exc:  # fail closed: nothing recorded with an unmasked reason
+            raise ApprovalError(
+                f"the decision's reason could not be masked ({type(exc).__name__}); "
+                "nothing was recorded"
+            ) from None
+        if not isinstance(masked, str):
+            raise ApprovalError("the reason masker must return a string; nothing was recorded")
+        return decision if masked == decision.reason else replace(decision, reason=masked)
 
     def _open_follow_up(
         self, original: ApprovalRequest, decision: Decision, plan: FollowUp
@@ -241,3 +263,16 @@ class Deciding(Requests):
                 raise gone
             decision = replace(decision, approver=current)
         return self.decide(request_id, decision)
+
+
+@functools.cache
+def _default_redactor() -> Any:
+    from guardrails.redactor import Redactor
+
+    return Redactor()
+
+
+def default_mask_reason(text: str) -> str:
+    """Mask a reviewer's reason with the built-in entities (``Redactor()``, placeholders local to
+    this reason)."""
+    return str(_default_redactor().redact(text).text)

@@ -10,12 +10,12 @@ and ``_base`` (audit, listeners, digests).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from guardrails._clock import Clock, SystemClock
 from guardrails._errors import ConfigurationError
 from guardrails.approvals._base import AuditRecorder, Listener
-from guardrails.approvals._deciding import Deciding
+from guardrails.approvals._deciding import Deciding, default_mask_reason
 from guardrails.approvals._requests import GateResult, hide_values
 from guardrails.approvals.stores import ApprovalStore, InMemoryApprovalStore
 from guardrails.identity import Directory
@@ -41,6 +41,9 @@ class ApprovalService(Deciding):
         digest_key: the key of the argument digests reviewers see (>= 32 bytes; default: a
             random secret kept by the store, shared by every process using it). See
             :meth:`args_digest`.
+        mask_reasons: how a reviewer's free-text reason is masked before it is stored, shown
+            or told to the model: ``True`` (default) with ``Redactor()``, a callable of your own
+            (``str -> str``, e.g. a session's ``redact_text``), or ``False`` to keep it as typed.
 
     Example:
         >>> from guardrails.approvals import Decision
@@ -68,6 +71,7 @@ class ApprovalService(Deciding):
         tools: Mapping[str, ToolCall] | None = None,
         directory: Directory | None = None,
         digest_key: bytes | None = None,
+        mask_reasons: bool | Callable[[str], str] = True,
     ) -> None:
         if not isinstance(policy, Policy):
             raise ConfigurationError("ApprovalService needs a Policy")
@@ -85,6 +89,14 @@ class ApprovalService(Deciding):
             raise ConfigurationError("digest_key must be at least 32 bytes")
         self._digest_key = digest_key
         self._tools = dict(tools or {})
+        if mask_reasons is True:
+            self._mask_reason: Callable[[str], str] | None = default_mask_reason
+        elif mask_reasons is False:
+            self._mask_reason = None
+        elif callable(mask_reasons):
+            self._mask_reason = mask_reasons
+        else:
+            raise ConfigurationError("mask_reasons must be True, False or a callable")
         self.directory: Directory | None = directory if directory is not None else policy.directory
         self._listeners: list[Listener] = []
         self._seen: dict[str, tuple[str, int, bool]] = {}
