@@ -50,7 +50,7 @@ from langgraph.types import Command
 from guardrails import ConfigurationError
 from guardrails.guard import CallContext, ExecutionLedger, ToolGuard
 from guardrails.session import RedactionSession
-from integrations.langgraph._common import _state_get, merge_requesters
+from integrations.langgraph._common import _state_get, _turn, merge_requesters
 from integrations.langgraph._context import UserResolver, default_user
 from integrations.langgraph._guarded import REQUESTER_KEY, GraphGuard
 from integrations.langgraph._vault import VAULT_KEY, merge_vaults
@@ -196,7 +196,7 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
 
     def _redact_request(
         self, request: ModelRequest
-    ) -> tuple[ModelRequest, list[Any], RedactionSession, CallContext]:
+    ) -> tuple[ModelRequest, list[Any], RedactionSession, CallContext, dict[str, Any]]:
         """The request with every message masked, and the state messages that were not yet."""
         ctx = self.graph_guard.context(request.state, get_config())
         session = self.graph_guard.session(request.state, ctx)
@@ -220,12 +220,22 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
             if isinstance(name, str):
                 self._known_tools[name] = t
         changed = self.graph_guard.changed(in_state, masked)
+        entries: dict[str, Any] = {}
+        if changed and ctx.requester is not None and _turn(masked) != _turn(in_state):
+            # This pass re-masked the turn's own message (a value learned since): the turn
+            # keeps its verified requester under the message's new form.
+            entries = (
+                self.graph_guard.requester_update(
+                    {**request.state, "messages": masked}, get_config(), user=ctx.requester
+                )
+                or {}
+            )
         tools = [self._masked_tool(t, session) for t in request.tools]
         override: dict[str, Any] = {"messages": messages, "system_message": system}
         if any(a is not b for a, b in zip(tools, request.tools, strict=True)):
             override["tools"] = tools
         redacted = request.override(**override)
-        return redacted, changed, session, ctx
+        return redacted, changed, session, ctx, entries
 
     def _masked_tool(self, tool: Any, session: RedactionSession) -> Any:
         """The tool as the model is shown it, its description and args schema masked.
@@ -289,18 +299,18 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
     def wrap_model_call(
         self, request: ModelRequest, handler: Callable[[ModelRequest], ModelResponse]
     ) -> ModelResponse | ExtendedModelResponse:
-        redacted, changed, session, ctx = self._redact_request(request)
+        redacted, changed, session, ctx, entries = self._redact_request(request)
         with self._model_stream():
             response = handler(redacted)
-        return self._redact_response(request, response, changed, session, ctx)
+        return self._redact_response(request, response, changed, session, ctx, turn_entry=entries)
 
     async def awrap_model_call(
         self, request: ModelRequest, handler: Callable[[ModelRequest], Awaitable[ModelResponse]]
     ) -> ModelResponse | ExtendedModelResponse:
-        redacted, changed, session, ctx = self._redact_request(request)
+        redacted, changed, session, ctx, entries = self._redact_request(request)
         with self._model_stream():
             response = await handler(redacted)
-        return self._redact_response(request, response, changed, session, ctx)
+        return self._redact_response(request, response, changed, session, ctx, turn_entry=entries)
 
     @contextmanager
     def _model_stream(self) -> Iterator[None]:
@@ -329,9 +339,12 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         changed: list[Any],
         session: RedactionSession,
         ctx: CallContext,
+        *,
+        turn_entry: dict[str, Any] | None = None,
     ) -> ModelResponse | ExtendedModelResponse:
         """The model's messages redacted before they enter state, with the state messages that
-        were not masked yet and the grown vault."""
+        were not masked yet, the grown vault and the requester entries (the turn's, when its
+        message was re-masked; one per tool call written)."""
         size = session.vault_size
         messages = [self.graph_guard.redact_message(m, session) for m in response.result]
         structured = response.structured_response
@@ -346,12 +359,13 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         stored = _state_get(request.state, VAULT_KEY)
         update: dict[str, Any] = {}
         calls = [tc for m in messages if isinstance(m, AIMessage) for tc in m.tool_calls]
+        entries: dict[str, Any] = dict(turn_entry or {})
         if calls:
             # Who these calls are for: this turn's requester (a call written into state any
             # other way counts as requested by the user whose run executes it).
-            update[REQUESTER_KEY] = self.graph_guard.call_entries(
-                calls, ctx.requester, get_config()
-            )
+            entries.update(self.graph_guard.call_entries(calls, ctx.requester, get_config()))
+        if entries:
+            update[REQUESTER_KEY] = entries
         if changed:
             update["messages"] = changed  # replaced by id in state
         if changed or not (isinstance(stored, Mapping) and stored.get("n") == session.vault_size):

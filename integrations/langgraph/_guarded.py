@@ -117,15 +117,18 @@ class GraphGuard(RedactingMixin, ReviewMixin):
         self._tags_ok[parts_and_tag] = None
         return True
 
-    def requester_update(self, state: Any, config: Mapping[str, Any]) -> dict[str, Any] | None:
+    def requester_update(
+        self, state: Any, config: Mapping[str, Any], *, user: str | None = None
+    ) -> dict[str, Any] | None:
         """The requester entry to add when ``state`` ends a new turn (a human message no entry
-        names yet): the run's authenticated user, bound by an HMAC to the thread, the entry's
-        number and the turn's message. ``None`` when the turn already has its requester."""
+        names yet): the run's authenticated user (or ``user``: the turn's verified requester,
+        when the guard itself re-masked the turn's message), bound by an HMAC to the thread,
+        the entry's number and the turn's message. ``None`` when the turn already has it."""
         turn = _turn(state)
         top, newest = self._requester_entries(state, config)
         if newest is not None and newest.get("turn") == turn:
             return None
-        user = self.resolve_user(config)
+        user = user if user is not None else self.resolve_user(config)
         thread = str((config.get("configurable") or {}).get("thread_id") or "")
         n = str(top + 1)
         return {n: {"id": user, "turn": turn, "tag": self.keeper.tag(thread, n, user or "", turn)}}

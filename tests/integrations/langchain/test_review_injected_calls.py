@@ -67,3 +67,58 @@ def test_alices_message_replaced_by_id_is_not_her_turn(tools, runs, make_agent) 
     (pending,) = out.interrupts
     assert pending.value["requester"] == "mallory"
     assert runs.calls == []
+
+
+def test_a_turn_re_masked_by_the_guard_keeps_its_requester(make_agent) -> None:
+    """The guard itself re-masks alice's message once a tool teaches it a name; a call the model
+    writes later, in bob's resume run, is still alice's: she cannot approve it."""
+    from langchain_core.tools import tool
+
+    ran: list[str] = []
+
+    @tool
+    def lookup(order: str) -> str:
+        """Look an order up."""
+        return '{"customer_name": "mara quell", "plan": "gold"}'
+
+    @tool
+    def ship(order: str) -> str:
+        """Ship an order."""
+        ran.append("ship")
+        return "shipped"
+
+    @tool
+    def refund(order: str) -> str:
+        """Refund an order."""
+        ran.append("refund")
+        return "refunded"
+
+    ship.tags = ["privileged"]
+    refund.tags = ["privileged"]
+    model = ScriptedChatModel(
+        script=[
+            reply("", call("lookup", {"order": "o1"}, "l1")),
+            reply("", call("ship", {"order": "o1"}, "s1")),
+            reply("", call("refund", {"order": "o1"}, "r1")),
+            reply("done"),
+        ]
+    )
+    agent, _ = make_agent(model, [lookup, ship, refund])
+    out = agent.invoke(
+        {"messages": [{"role": "user", "content": "ship the order to mara quell please"}]},
+        cfg("rm", "alice"),
+        version="v2",
+    )
+    first = agent.get_state(cfg("rm", "alice")).values["messages"][0]
+    assert "<PERSON_1>" in first.content  # re-masked by the guard after the lookup
+    out = agent.invoke(
+        Command(resume={out.interrupts[0].id: {"type": "approve"}}), cfg("rm", "bob"), version="v2"
+    )
+    (pending,) = out.interrupts
+    assert pending.value["name"] == "refund"
+    assert pending.value["requester"] == "alice"
+    with pytest.raises(ValidationError, match="requester"):
+        agent.invoke(
+            Command(resume={pending.id: {"type": "approve"}}), cfg("rm", "alice"), version="v2"
+        )
+    assert ran == ["ship"]
