@@ -33,6 +33,9 @@ class Lifecycle(ServiceBase):
         ``policy.args_digest`` (keyed here).
 
         Follows an edit's follow-up request. Succeeds once; the request becomes ``consumed``.
+        ``args_digest`` identifies the call that was asked about; what may run is what the result
+        says: after an edit, :attr:`AuthorizedCall.tool_name` and ``edited_args`` (digest
+        ``AuthorizedCall.args_digest``), not the call's original arguments.
 
         Raises:
             ApprovalRequired: still pending (the follow-up request, after an edit).
