@@ -8,11 +8,12 @@ one it raises :class:`~guardrails.ApprovalRequired` (a signal carrying the maske
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import inspect
 import json
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, get_type_hints
 
@@ -114,6 +115,21 @@ class GuardedTool(BaseTool):
                 ruling = replace(new, ledger_key=new.ledger_key + ":edit")
         return None, (ruling, ctx, session, approval)
 
+    @contextlib.contextmanager
+    def _inner_run(self, config: RunnableConfig, session: Any) -> Iterator[None]:
+        """Around the inner tool's run: its context tagged ``nostream`` (see :func:`_nostream`),
+        and an exception it raises masked before LangGraph saves or shows it."""
+        token = var_child_runnable_config.set(_nostream(config))
+        try:
+            yield
+        except Exception as exc:
+            masked = self._gg.redact_error(exc, session)
+            if masked is exc:
+                raise
+            raise masked from None
+        finally:
+            var_child_runnable_config.reset(token)
+
     def _extra(self, config: RunnableConfig) -> dict[str, Any]:
         return {self._config_param: config} if self._config_param else {}
 
@@ -130,16 +146,8 @@ class GuardedTool(BaseTool):
         raw: list[Any] = []
 
         def run(a: Mapping[str, Any]) -> Any:
-            token = var_child_runnable_config.set(_nostream(config))
-            try:
+            with self._inner_run(config, session):
                 raw.append(self.inner._run(**dict(a), **self._extra(config)))
-            except Exception as exc:
-                masked = self._gg.redact_error(exc, session)
-                if masked is exc:
-                    raise
-                raise masked from None
-            finally:
-                var_child_runnable_config.reset(token)
             return self._output(raw[0], ruling, session)
 
         encode, decode = self._codec(ruling, session, raw)
@@ -158,16 +166,8 @@ class GuardedTool(BaseTool):
         raw: list[Any] = []
 
         async def run(a: Mapping[str, Any]) -> Any:
-            token = var_child_runnable_config.set(_nostream(config))
-            try:
+            with self._inner_run(config, session):
                 raw.append(await self.inner._arun(**dict(a), **self._extra(config)))
-            except Exception as exc:
-                masked = self._gg.redact_error(exc, session)
-                if masked is exc:
-                    raise
-                raise masked from None
-            finally:
-                var_child_runnable_config.reset(token)
             return self._output(raw[0], ruling, session)
 
         encode, decode = self._codec(ruling, session, raw)
