@@ -11,7 +11,7 @@ service's refusal ``code`` and are in the audit trail, as are authentication fai
 # `Caller` is local to create_app.
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -23,7 +23,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from guardrails import AuditError, DecisionRefused, InputError, Principal, UnknownRequestError
+from guardrails import (
+    AuditError,
+    ConfigurationError,
+    DecisionRefused,
+    InputError,
+    Principal,
+    UnknownRequestError,
+)
 from guardrails.approvals import ApprovalRequest, ApprovalService
 from guardrails.channels import Card, FanOut, submit_decision
 from integrations._body import BodyRefused, read_body
@@ -91,6 +98,7 @@ def create_app(
     title: str = "action-guardrails approvals",
     read_timeout: float = 10.0,
     api_docs: bool = False,
+    visibility: Literal["all", "involved"] = "all",
 ) -> FastAPI:
     """The approvals API + web inbox for ``service``.
 
@@ -104,6 +112,11 @@ def create_app(
         max_body: the largest request body accepted (413 above it).
         read_timeout: seconds allowed to send a decision's body (408 after it): the ASGI server
             sets no such limit, and a body sent byte by byte would hold its connection.
+        visibility: who may read a request through the API (listings, one request, history):
+            ``"all"`` (default) every authenticated human in the directory, so a colleague sees
+            the card and is told they cannot decide; ``"involved"`` only its requester, the
+            people who may decide it now and those who voted on it (others get 404, as for an
+            unknown id). Deciding is authorized by the service either way.
         api_docs: serve Swagger UI at ``/docs``. Off by default: it loads its script from a
             public CDN onto the inbox's origin, where reviewers would paste their tokens
             (``/openapi.json`` is always served).
@@ -215,6 +228,20 @@ def create_app(
 
     Caller = Annotated[Principal | None, Depends(principal)]
 
+    if visibility not in ("all", "involved"):
+        raise ConfigurationError("visibility must be 'all' or 'involved'")
+
+    def _sees(request: ApprovalRequest, me: Principal) -> bool:
+        """Whether ``me`` may read ``request`` under ``visibility``."""
+        if visibility == "all":
+            return True
+        mine = me.identity_key
+        if request.requester is not None and request.requester.identity_key == mine:
+            return True
+        if any(v.approver.identity_key == mine for v in request.votes):
+            return True
+        return request.eligible(service.clock.now()).admits(me)
+
     def _view(request: ApprovalRequest, me: Principal) -> dict[str, Any]:
         card = Card.from_request(request)
         data = card.to_dict()
@@ -269,16 +296,19 @@ def create_app(
         # A request past its expiry stays listed (marked expired) until the sweep records it, so a
         # reviewer sees why it can no longer be decided instead of a card vanishing.
         rows = service.pending(limit=limit)
-        return {"requests": [_view(r, me) for r in rows], "version": inbox.version}
+        return {"requests": [_view(r, me) for r in rows if _sees(r, me)], "version": inbox.version}
 
     @app.get("/api/requests/{request_id}", responses=_ERRORS)
     def get_one(request_id: str, me: Caller) -> dict[str, Any]:
         """One request as a masked card (any status)."""
         me = _human(me)
         try:
-            return _view(service.get(request_id), me)
+            request = service.get(request_id)
         except UnknownRequestError:
-            raise _HTTPError(404, "unknown_request", "no such approval request") from None
+            request = None
+        if request is None or not _sees(request, me):  # not theirs to read: as if unknown
+            raise _HTTPError(404, "unknown_request", "no such approval request")
+        return _view(request, me)
 
     @app.get("/api/history", responses=_ERRORS)
     def history(me: Caller, limit: int = 50) -> dict[str, Any]:
@@ -293,6 +323,9 @@ def create_app(
             cards, source = closed.cards(max(1, min(limit, 200)))
         except AuditError:
             raise _HTTPError(503, "history_unavailable", "the audit trail cannot be read") from None
+        if visibility != "all":
+            found = service.store.get_many([c.request_id for c in cards]) if cards else {}
+            cards = [c for c in cards if c.request_id in found and _sees(found[c.request_id], me)]
         return {"requests": [c.to_dict() for c in cards], "source": source}
 
     body_schema = DecisionIn.model_json_schema(ref_template="#/components/schemas/{model}")
