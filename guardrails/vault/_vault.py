@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable
@@ -13,11 +14,20 @@ from guardrails.masking._tokens import PLACEHOLDER_RE, token_name
 from guardrails.vault import _crypto
 from guardrails.vault._matcher import LiteralMatcher
 
-__all__ = ["Vault"]
+__all__ = ["Vault", "produced_digest"]
 
 _FORMAT = 1
 _SEEN_MAX = 4096  # digests of texts this vault produced (see ``_mark_seen``)
 _MIN_KNOWN = 2  # a one-character value would match inside everything
+
+
+def produced_digest(key: bytes, text: str) -> bytes:
+    """The keyed digest under which a vault remembers a text the redactor produced.
+
+    One-shot HMAC-SHA256 in C (about twice blake2b's speed where the CPU has SHA extensions);
+    it runs over the texts a reused vault sees, so it is a per-byte cost of redact().
+    """
+    return hmac.digest(key, text.encode("utf-8", "surrogatepass"), "sha256")[:16]
 
 
 class Vault:
@@ -49,6 +59,7 @@ class Vault:
         self._matcher_values: list[str] = []
         self._pending: list[str] = []
         self._seen: OrderedDict[bytes, None] = OrderedDict()
+        self._last: tuple[bytes, str] | None = None  # (key, text) produced, not yet in _seen
 
     # -- reading and writing entries -------------------------------------------------------
     def placeholder_for(self, entity_type: str, value: str) -> str:
@@ -59,39 +70,44 @@ class Vault:
         existing = self._by_key.get(key)  # a dict read is atomic: no lock for the common case
         if existing is not None:
             return existing
-        with self._lock:
-            existing = self._by_key.get(key)
-            if existing is not None:
-                return existing
-            return self._new_placeholder(entity_type, value)
-
-    def _new_placeholder(self, entity_type: str, value: str) -> str:
-        # Caller holds the lock and checked that (entity_type, value) has no placeholder yet.
-        name = token_name(entity_type)
-        n = self._counters.get(name, 0) + 1
-        placeholder = f"<{name}_{n}>"
-        while placeholder in self._by_placeholder:  # only after a hand-edited load
-            n += 1
-            placeholder = f"<{name}_{n}>"
-        self._counters[name] = n
-        self._add(entity_type, value, placeholder)
-        return placeholder
+        return self._placeholders([key])[0]  # checks again under the lock
 
     def _placeholders(self, items: list[tuple[str, str]]) -> list[str]:
         """:meth:`placeholder_for` of many ``(entity_type, value)`` pairs (str), under one lock.
 
-        The redactor's hot path; it only uses it on a plain :class:`Vault` (a subclass may
+        The redactor's hot path (a dozen new values per KB of agent data), hence one loop with
+        :meth:`_add` written out; it only uses it on a plain :class:`Vault` (a subclass may
         override :meth:`placeholder_for`).
         """
-        by_key = self._by_key
         out: list[str] = []
         with self._lock:
+            by_key, by_placeholder, counters = self._by_key, self._by_placeholder, self._counters
+            kinds, pending = self._value_entities, self._pending  # find_known swaps _pending
             for key in items:
-                existing = by_key.get(key)
-                out.append(existing if existing is not None else self._new_placeholder(*key))
+                placeholder = by_key.get(key)
+                if placeholder is None:
+                    entity_type, value = key
+                    name = token_name(entity_type)
+                    n = counters.get(name, 0) + 1
+                    placeholder = f"<{name}_{n}>"
+                    while placeholder in by_placeholder:  # only after a hand-edited load
+                        n += 1
+                        placeholder = f"<{name}_{n}>"
+                    counters[name] = n
+                    by_key[key] = placeholder
+                    by_placeholder[placeholder] = key
+                    types = kinds.get(value)
+                    if types is None:
+                        kinds[value] = [entity_type]
+                        if len(value.strip()) >= _MIN_KNOWN:
+                            pending.append(value)
+                    elif entity_type not in types:
+                        types.append(entity_type)
+                out.append(placeholder)
         return out
 
     def _add(self, entity_type: str, value: str, placeholder: str) -> None:
+        # Loading and copying; :meth:`_placeholders` does the same for new values.
         self._by_key[(entity_type, value)] = placeholder
         self._by_placeholder[placeholder] = (entity_type, value)
         types = self._value_entities.get(value)
@@ -163,22 +179,44 @@ class Vault:
         return spans
 
     def _has_produced(self) -> bool:
-        return bool(self._seen)
+        return self._last is not None or bool(self._seen)
 
     def _was_produced(self, digest: bytes) -> bool:
         with self._lock:
+            self._remember_last()
             if digest in self._seen:
                 self._seen.move_to_end(digest)
                 return True
             return False
 
-    def _mark_produced(self, digest: bytes) -> None:
-        # Texts the redactor produced with this vault: re-sent history is then not re-detected,
-        # only scanned for known values, so a turn costs what is new in it.
+    def _mark_produced(self, key: bytes, text: str, digest: bytes | None = None) -> None:
+        """Remember a text the redactor produced: re-sent history is then not re-detected, only
+        scanned for known values, so a turn costs what is new in it.
+
+        ``digest`` is ``produced_digest(key, text)`` when the caller has it. Else the text is
+        kept as it is and digested only when another text is looked up or marked: a vault used
+        for one call (``Redactor().redact(text)``) never pays for it. The one text held is
+        output, which the caller holds anyway.
+        """
         with self._lock:
-            self._seen[digest] = None
-            while len(self._seen) > _SEEN_MAX:
-                self._seen.popitem(last=False)
+            self._remember_last()
+            if digest is None:
+                self._last = (key, text)
+            else:
+                self._remember(digest)
+
+    def _remember_last(self) -> None:
+        # Caller holds the lock.
+        if self._last is not None:
+            key, text = self._last
+            self._last = None
+            self._remember(produced_digest(key, text))
+
+    def _remember(self, digest: bytes) -> None:
+        # Caller holds the lock.
+        self._seen[digest] = None
+        while len(self._seen) > _SEEN_MAX:
+            self._seen.popitem(last=False)
 
     # -- restoring ---------------------------------------------------------------------------
     def restore(self, obj: Any, *, entities: Iterable[str] | None = None) -> Any:

@@ -1,0 +1,60 @@
+"""The vault's hot paths: batched placeholders and the lazily digested record of produced texts."""
+
+from __future__ import annotations
+
+from guardrails import Redactor, Vault
+from guardrails._types import Span
+from tests.guardrails._redaction_fakes import RegexDetector
+
+
+class CountingDetector(RegexDetector):
+    """Counts how often detection runs."""
+
+    def __init__(self) -> None:
+        super().__init__("counting", "EMAIL_ADDRESS", r"[a-z]+@[a-z]+\.io")
+        self.calls = 0
+
+    def detect(self, text: str) -> list[Span]:
+        self.calls += 1
+        return super().detect(text)
+
+
+def test_batched_placeholders_match_one_by_one() -> None:
+    """``_placeholders`` numbers, reuses and records values exactly like ``placeholder_for``."""
+    items = [("EMAIL_ADDRESS", "a@x.io"), ("PERSON", "Jo Ann"), ("EMAIL_ADDRESS", "a@x.io")]
+    items += [("LOCATION", "Jo Ann"), ("PERSON", "J"), ("EMAIL_ADDRESS", "b@x.io")]
+    batched, single = Vault(), Vault()
+    assert batched._placeholders(items) == [single.placeholder_for(*i) for i in items]
+    assert batched.placeholders() == single.placeholders()
+    assert batched.known_values() == single.known_values()
+    text = "Jo Ann wrote to a@x.io"
+    assert [(s.start, s.end, s.entity_type) for s in batched.find_known(text)] == [
+        (s.start, s.end, s.entity_type) for s in single.find_known(text)
+    ]
+
+
+def test_batched_placeholders_skip_numbers_taken_by_a_loaded_entry() -> None:
+    """After a hand-edited load, a new value never takes a placeholder that is in use."""
+    vault = Vault()
+    vault._add("EMAIL_ADDRESS", "old@x.io", "<EMAIL_ADDRESS_1>")
+    assert vault._placeholders([("EMAIL_ADDRESS", "new@x.io")]) == ["<EMAIL_ADDRESS_2>"]
+
+
+def test_every_produced_text_is_remembered_not_only_the_last() -> None:
+    """Two outputs in a row, then both re-sent: neither is detected again."""
+    det = CountingDetector()
+    r, v = Redactor(detectors=[det]), Vault()
+    first = r.redact("mail a@x.io", vault=v).text
+    second = r.redact("mail b@x.io", vault=v).text
+    r.redact(first, vault=v)
+    r.redact(second, vault=v)
+    assert det.calls == 2
+
+
+def test_another_redactor_does_not_skip_what_this_one_produced() -> None:
+    """The record is keyed per redactor: another configuration detects the text itself."""
+    det = CountingDetector()
+    v = Vault()
+    out = Redactor(detectors=[CountingDetector()]).redact("mail a@x.io and c@x.io", vault=v).text
+    Redactor(detectors=[det]).redact(out, vault=v)
+    assert det.calls == 1
