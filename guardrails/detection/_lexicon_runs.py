@@ -8,6 +8,7 @@ ambiguity filters), so repeated agent text costs almost nothing.
 from __future__ import annotations
 
 import re
+import string
 import threading
 from functools import cache
 from itertools import compress
@@ -75,6 +76,32 @@ _RUNS = re.compile(_FIRST + r"(?<![\w/+=\\.].)" + RUN.removeprefix(_FIRST))
 # which tries every capital letter, is skipped (see ``_RunGate``).
 _RUN_GATE = rb"(?:^|[^A-Za-z0-9_/+=\\.])[A-Z][a-z'\x80-\xff]|[\xc3-\xc9]"
 _PARTICLE_SET = frozenset(PARTICLES.split("|"))
+
+
+def _load_native() -> Any:
+    """The C twin of ``_RUNS`` (``_runscan.c``), or ``None`` where it was not built."""
+    try:
+        from guardrails.detection import _runscan
+    except ImportError:  # no C compiler at install time: the regex below does the same work
+        return None
+    _runscan.configure(
+        string.ascii_uppercase + UPPER.removeprefix("A-Z"),
+        string.ascii_lowercase + LOWER.removeprefix("a-z"),
+    )
+    return _runscan
+
+
+_NATIVE = _load_native()
+
+
+def native_available() -> bool:
+    """Whether the capitalized-run scan runs in C (same results as the regex, ~2.5x faster)."""
+    return _NATIVE is not None
+
+
+def regex_positions(text: str) -> list[tuple[int, str]]:
+    """``(start, run)`` of every capitalized run, by the reference regex (the C scan's twin)."""
+    return [(m.start(), m.group()) for m in _RUNS.finditer(text)]
 
 
 _GLUE = frozenset("_/+=\\")  # characters that join a word into a token (base64, paths)
@@ -267,11 +294,12 @@ class RunAnalyzer:
         # Real text (logs with "INFO … OrderService - Cache miss", records, mail) nearly always
         # has a run with a finding, and then the positions are needed: one finditer yields them
         # with the runs (cheaper than findall + a str.find per run: 12.6 vs ~19 ms/MB of logs).
-        out: list[tuple[int, str]] = (
-            [(m.start(), m.group()) for m in _RUNS.finditer(text)]
-            if _run_gate().may_hold_run(text)
-            else []
-        )
+        if _NATIVE is not None:  # one C pass, no gate needed (the gate alone costs more)
+            out: list[tuple[int, str]] = _NATIVE.positions(text)
+        elif _run_gate().may_hold_run(text):
+            out = regex_positions(text)
+        else:
+            out = []
         self._positions = (text, out)
         return out
 
