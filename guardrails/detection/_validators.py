@@ -10,7 +10,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import Any
 
 __all__ = [
     "WORD_CHARS",
@@ -257,9 +258,46 @@ def _iban_ok(cand: str) -> bool:
         return False
     if int((compact[4:] + compact[:4]).translate(_BASE36)) % 97 != 1:
         return False
-    from stdnum import iban  # on the first IBAN candidate, not with the package
+    rules = _iban_country(compact[:2])
+    if rules is None:
+        from stdnum import iban
 
-    return bool(iban.is_valid(compact))
+        return bool(iban.is_valid(compact))
+    if not rules:
+        return False  # a country code python-stdnum does not know
+    bban, national = rules
+    if national is not None:  # it runs iban.validate itself, then the national check digits
+        return bool(national.is_valid(compact))
+    from stdnum.iso7064 import mod_97_10
+
+    return (
+        bool(mod_97_10.is_valid(compact[4:] + compact[:4])) and bban.match(compact[4:]) is not None
+    )
+
+
+@cache
+def _iban_country(cc: str) -> tuple[re.Pattern[str], Any] | tuple[()] | None:
+    """python-stdnum's IBAN rules for country ``cc``, looked up once instead of per candidate.
+
+    ``iban.validate`` checks the mod 97 checksum, then looks the number up in its IBAN registry
+    (a linear walk over ~90 country entries per call) for the BBAN structure, then runs the
+    country's own module (national check digits) if there is one. Every registry entry is a
+    two-letter country code, so the lookup depends on ``cc`` alone and is cached here, built with
+    the library's own functions. ``()``: unknown country; ``None``: a registry of another shape
+    (a newer python-stdnum), where :func:`_iban_ok` asks ``iban.is_valid`` for every candidate.
+    """
+    from stdnum import iban, numdb  # on the first IBAN candidate, not with the package
+
+    db = numdb.get("iban")
+    try:
+        if any(entry[0] != 2 for entry in db.prefixes):
+            return None
+        props = db.info(cc)[0][1]
+        if not props:
+            return ()
+        return iban._struct_to_re(props.get("bban", "")), iban._get_cc_module(cc)
+    except AttributeError:
+        return None
 
 
 def check_iban(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
