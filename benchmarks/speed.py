@@ -122,11 +122,12 @@ def breakdown(make: Callable[[int], list[str]], repeat: int) -> dict[str, float]
     difference (spans, repeats, placeholders, joining, digests). The ``component:`` rows are
     parts of the detectors' time measured alone on the same inputs (overlapping, not additive):
     the hyperscan pass of the pattern detector, the shared hyperscan pass over the name / place /
-    address / table cues, and the capitalized-run regex of the name and place detectors.
+    address / table cues, and the capitalized-run scan of the name and place detectors (C, or
+    the regex where the extension is not built).
     """
     from guardrails import Redactor
+    from guardrails.detection import _lexicon_runs
     from guardrails.detection._detector import PatternDetector
-    from guardrails.detection._lexicon_runs import _RUNS
     from guardrails.detection._lexicon_scan import SHARED_SCAN
     from guardrails.detection._scanner import encode_ascii
 
@@ -140,9 +141,16 @@ def breakdown(make: Callable[[int], list[str]], repeat: int) -> dict[str, float]
             encode_ascii(t)
         ),
         "component: cue hyperscan pass": cue_scanner.spans,
-        "component: capitalized-run regex": lambda t: [
-            (m.start(), m.group()) for m in _RUNS.finditer(t)
-        ],
+        # the C scan where the extension is built, else the regex (the row's name says which)
+        (
+            "component: capitalized-run C scan"
+            if _lexicon_runs.native_available()
+            else "component: capitalized-run regex"
+        ): (
+            _lexicon_runs._NATIVE.positions
+            if _lexicon_runs._NATIVE is not None
+            else _lexicon_runs.regex_positions
+        ),
     }
     rows: dict[str, list[float]] = {}
 

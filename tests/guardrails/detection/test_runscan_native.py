@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import random
+import shutil
+import sysconfig
 
 import pytest
 from hypothesis import given, settings
@@ -11,7 +13,17 @@ from hypothesis import strategies as st
 from guardrails.detection import _lexicon_runs as lr
 from guardrails.detection._lexicon_runs import PARTICLES, native_available, regex_positions
 
-pytestmark = pytest.mark.skipif(not native_available(), reason="C extension not built")
+_needs_native = pytest.mark.skipif(not native_available(), reason="C extension not built")
+
+
+def test_the_extension_is_built_where_a_compiler_is() -> None:
+    """``optional=True`` lets an install without a compiler succeed; where there is one (CI, this
+    machine) a failed build must not pass silently as a 2x slower engine."""
+    cc = (sysconfig.get_config_var("CC") or "cc").split()[0]
+    if shutil.which(cc) is None:
+        pytest.skip(f"no C compiler ({cc}) here: the pure-Python fallback is expected")
+    assert native_available()
+
 
 # Every character class the regex distinguishes, plus look-alikes of each.
 _ALPHABET = [
@@ -53,13 +65,15 @@ def _both(text: str) -> None:
     assert lr._NATIVE.positions(text) == regex_positions(text), repr(text)
 
 
-@settings(max_examples=3000, deadline=None)
+@_needs_native
+@settings(max_examples=1500, deadline=None)
 @given(st.text(alphabet=st.sampled_from(_ALPHABET), max_size=40))
 def test_parity_on_character_soup(text: str) -> None:
     _both(text)
 
 
-@settings(max_examples=3000, deadline=None)
+@_needs_native
+@settings(max_examples=1500, deadline=None)
 @given(
     st.lists(
         st.tuples(
@@ -72,12 +86,14 @@ def test_parity_on_name_like_token_runs(parts: list[tuple[str, str]]) -> None:
     _both("".join(w + sep for w, sep in parts))
 
 
-@settings(max_examples=500, deadline=None)
+@_needs_native
+@settings(max_examples=300, deadline=None)
 @given(st.text(max_size=200))
 def test_parity_on_arbitrary_unicode(text: str) -> None:
     _both(text)
 
 
+@_needs_native
 @pytest.mark.parametrize(
     "text",
     [
@@ -95,6 +111,7 @@ def test_parity_on_examples(text: str) -> None:
     _both(text)
 
 
+@_needs_native
 def test_parity_on_a_long_mixed_text() -> None:
     rnd = random.Random(11)
     text = "".join(rnd.choice([*_WORDS, " ", " ", "\n", "\t"]) for _ in range(50_000))
@@ -104,12 +121,14 @@ def test_parity_on_a_long_mixed_text() -> None:
     )
 
 
+@_needs_native
 def test_bad_input_is_a_type_error() -> None:
     assert lr._NATIVE is not None
     with pytest.raises(TypeError):
         lr._NATIVE.positions(b"Jane")  # type: ignore[arg-type]
 
 
+@_needs_native
 def test_fallback_finds_the_same_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without the extension (no compiler at install time) the regex path gives equal results."""
     from guardrails import Redactor
