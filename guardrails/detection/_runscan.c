@@ -196,6 +196,11 @@ static PyObject *configure(PyObject *self, PyObject *args) {
     PyObject *sets[2] = {upper, lower};
     unsigned char *dst[2] = {up, low};
     for (int s = 0; s < 2; s++) {
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(sets[s]) < 0) {
+            return NULL;
+        }
+#endif
         Py_ssize_t n = PyUnicode_GET_LENGTH(sets[s]);
         for (Py_ssize_t i = 0; i < n; i++) {
             Py_UCS4 c = PyUnicode_READ_CHAR(sets[s], i);
@@ -221,6 +226,11 @@ static PyObject *positions(PyObject *self, PyObject *arg) {
         PyErr_SetString(PyExc_RuntimeError, "configure() was not called");
         return NULL;
     }
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(arg) < 0) { /* a legacy (wstr) string: make its canonical form */
+        return NULL;
+    }
+#endif
     Text t = {PyUnicode_KIND(arg), PyUnicode_DATA(arg), PyUnicode_GET_LENGTH(arg)};
     PyObject *out = PyList_New(0);
     if (out == NULL) {
