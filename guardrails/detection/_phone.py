@@ -13,7 +13,7 @@ import re
 from functools import cache, lru_cache
 from types import ModuleType
 
-from guardrails.detection._validators import WORD_CHARS, Found, has_context
+from guardrails.detection._validators import WORD_CHARS, Found, context_words, has_context
 
 __all__ = ["check_phone", "check_phone_cue", "valid_international", "valid_national"]
 
@@ -104,11 +104,11 @@ def possible_international(candidate: str) -> bool:
         return False
 
 
-_PHONE_CONTEXT = (
+_PHONE_CONTEXT = context_words(
     "phone", "tel", "call", "mobile", "cell", "fax", "whatsapp", "sms", "contact", "text me",
     "reach", "dial", "number", "ph:", "ph.", "telefon", "téléphone",
 )  # fmt: skip
-_NOT_PHONE_CONTEXT = (
+_NOT_PHONE_CONTEXT = context_words(
     "order", "invoice", "sku", "ticket", "tracking", "account", "acct", "id:", "id=", "ref",
     "serial", "version", "build", "port", "pid", "uid", "#",
 )  # fmt: skip

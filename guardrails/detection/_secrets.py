@@ -10,7 +10,7 @@ import json
 import re
 from collections.abc import Callable
 
-from guardrails.detection._validators import Found, has_context
+from guardrails.detection._validators import Found, context_words, has_context
 from guardrails.detection._values import before as _before
 from guardrails.detection._values import is_placeholder, looks_random
 from guardrails.detection._values import pick as _pick
@@ -72,6 +72,7 @@ def check_aws_key_id(text: str, start: int, end: int, want: frozenset[str]) -> l
 
 _B64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 _HEXCHARS = frozenset("0123456789abcdefABCDEF")
+_AWS_CONTEXT = context_words("aws", "secret")
 
 
 def check_aws_secret(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
@@ -90,7 +91,7 @@ def check_aws_secret(text: str, start: int, end: int, want: frozenset[str]) -> l
     classes = (str.isupper, str.islower, str.isdigit)
     if not all(any(f(c) for c in tok) for f in classes):
         return []  # 40 random base64 characters practically always mix all three
-    if not has_context(text, start, ("aws", "secret"), 100):
+    if not has_context(text, start, _AWS_CONTEXT, 100):
         return []
     ent = _pick("AWS_SECRET_ACCESS_KEY", want)
     return [(start, end, ent, 0.95)] if ent else []
