@@ -125,16 +125,18 @@ def find_repeats(text: str, spans: Sequence[Span]) -> list[Span]:
     """
     seeds: dict[str, Span] = {}
     for span in spans:
-        value = text[span.start : span.end]
-        if span.entity_type not in SELF_EVIDENT and len(value.strip()) >= 2:
-            seeds.setdefault(value, span)
+        if span.entity_type not in SELF_EVIDENT:
+            value = text[span.start : span.end]
+            if value not in seeds and len(value.strip()) >= 2:
+                seeds[value] = span
     if not seeds:
         return []
     if len(seeds) * len(text) <= _FIND_BUDGET:
         # the usual case: each value occurs once, where it was found, and there is nothing to add
+        find = text.find
         for value, seed in seeds.items():
-            i = text.find(value)
-            if i != seed.start or text.find(value, i + 1) >= 0:
+            i = find(value)
+            if i != seed.start or find(value, i + 1) >= 0:
                 break
         else:
             return []

@@ -54,10 +54,12 @@ class Vault:
         self._by_key: dict[tuple[str, str], str] = {}
         self._by_placeholder: dict[str, tuple[str, str]] = {}
         self._counters: dict[str, int] = {}
+        # value -> entity types, and the matcher of known values, for find_known; entries are
+        # folded in there (``_index``), not when made: a vault used for one call never needs them
         self._value_entities: dict[str, list[str]] = {}
         self._matcher = LiteralMatcher()
         self._matcher_values: list[str] = []
-        self._pending: list[str] = []
+        self._unindexed: list[tuple[str, str]] = []  # (entity type, value), oldest first
         self._seen: OrderedDict[bytes, None] = OrderedDict()
         self._last: tuple[bytes, str] | None = None  # (key, text) produced, not yet in _seen
 
@@ -76,18 +78,17 @@ class Vault:
         """:meth:`placeholder_for` of many ``(entity_type, value)`` pairs (str), under one lock.
 
         The redactor's hot path (a dozen new values per KB of agent data), hence one loop with
-        :meth:`_add` written out; it only uses it on a plain :class:`Vault` (a subclass may
-        override :meth:`placeholder_for`).
+        no call per value; it only uses it on a plain :class:`Vault` (a subclass may override
+        :meth:`placeholder_for`).
         """
         out: list[str] = []
         with self._lock:
             by_key, by_placeholder, counters = self._by_key, self._by_placeholder, self._counters
-            kinds, pending = self._value_entities, self._pending  # find_known swaps _pending
+            unindexed = self._unindexed  # _index swaps it
             for key in items:
                 placeholder = by_key.get(key)
                 if placeholder is None:
-                    entity_type, value = key
-                    name = token_name(entity_type)
+                    name = token_name(key[0])
                     n = counters.get(name, 0) + 1
                     placeholder = f"<{name}_{n}>"
                     while placeholder in by_placeholder:  # only after a hand-edited load
@@ -96,27 +97,36 @@ class Vault:
                     counters[name] = n
                     by_key[key] = placeholder
                     by_placeholder[placeholder] = key
-                    types = kinds.get(value)
-                    if types is None:
-                        kinds[value] = [entity_type]
-                        if len(value.strip()) >= _MIN_KNOWN:
-                            pending.append(value)
-                    elif entity_type not in types:
-                        types.append(entity_type)
+                    unindexed.append(key)
                 out.append(placeholder)
         return out
 
     def _add(self, entity_type: str, value: str, placeholder: str) -> None:
         # Loading and copying; :meth:`_placeholders` does the same for new values.
-        self._by_key[(entity_type, value)] = placeholder
-        self._by_placeholder[placeholder] = (entity_type, value)
-        types = self._value_entities.get(value)
-        if types is None:
-            self._value_entities[value] = [entity_type]
-            if len(value.strip()) >= _MIN_KNOWN:
-                self._pending.append(value)
-        elif entity_type not in types:
-            types.append(entity_type)
+        key = (entity_type, value)
+        self._by_key[key] = placeholder
+        self._by_placeholder[placeholder] = key
+        self._unindexed.append(key)
+
+    def _index(self) -> None:
+        # Caller holds the lock. Folds new entries into value -> types (in the order they were
+        # made: find_known reports a value's first type) and the matcher of known values.
+        if not self._unindexed:
+            return
+        batch, self._unindexed = self._unindexed, []
+        kinds = self._value_entities
+        new: list[str] = []
+        for entity_type, value in batch:
+            types = kinds.get(value)
+            if types is None:
+                kinds[value] = [entity_type]
+                if len(value.strip()) >= _MIN_KNOWN:
+                    new.append(value)
+            elif entity_type not in types:
+                types.append(entity_type)
+        if new:
+            self._matcher.extend(new)
+            self._matcher_values.extend(new)
 
     def value_of(self, placeholder: str) -> str | None:
         """The value behind ``placeholder``, or None when this vault did not issue it."""
@@ -131,6 +141,7 @@ class Vault:
     def known_values(self) -> frozenset[str]:
         """Every raw value held (handle with care: these are the secrets)."""
         with self._lock:
+            self._index()
             return frozenset(self._value_entities)
 
     def placeholders(self) -> dict[str, str]:
@@ -153,10 +164,7 @@ class Vault:
         ``entities`` limits the result to values held under those entity types.
         """
         with self._lock:
-            if self._pending:
-                batch, self._pending = self._pending, []
-                self._matcher.extend(batch)
-                self._matcher_values.extend(batch)
+            self._index()
             matcher, values, kinds = self._matcher, self._matcher_values, self._value_entities
         spans: list[Span] = []
         for start, end, idx in matcher.find(text):

@@ -58,3 +58,20 @@ def test_another_redactor_does_not_skip_what_this_one_produced() -> None:
     out = Redactor(detectors=[CountingDetector()]).redact("mail a@x.io and c@x.io", vault=v).text
     Redactor(detectors=[det]).redact(out, vault=v)
     assert det.calls == 1
+
+
+def test_values_are_indexed_on_first_need_in_the_order_made() -> None:
+    """Entries made before a lookup are all known to it, under their first entity type."""
+    vault = Vault()
+    vault._placeholders([("LOCATION", "Jo Ann"), ("PERSON", "Jo Ann"), ("PERSON", "Al Bo")])
+    assert vault.known_values() == {"Jo Ann", "Al Bo"}
+    vault.placeholder_for("PERSON", "Cy Di")
+    found = vault.find_known("Jo Ann, Al Bo and Cy Di")
+    assert [(s.entity_type, s.value) for s in found] == [
+        ("LOCATION", "Jo Ann"),
+        ("PERSON", "Al Bo"),
+        ("PERSON", "Cy Di"),
+    ]
+    assert [s.entity_type for s in vault.find_known("Jo Ann", frozenset({"PERSON"}))] == ["PERSON"]
+    loaded = Vault.from_bytes(vault.to_bytes(key := Vault.generate_key()), key)
+    assert [s.value for s in loaded.find_known("Cy Di")] == ["Cy Di"]
