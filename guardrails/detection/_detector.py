@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Collection, Sequence
-from operator import itemgetter, le
 
 from guardrails._errors import ConfigurationError, InputError, RedactionError
 from guardrails._types import Span
@@ -117,30 +115,31 @@ def _resolve(found: list[Found], reserved: list[tuple[int, int]]) -> list[Found]
     # placeholders take part as unbeatable findings that are removed at the end
     items = found + [(s, e, "", 2.0) for s, e in reserved]
     items.sort()
-    # the common case: nothing overlaps (each end <= the next start; compared in C, no loop)
-    if not reserved and all(
-        map(le, map(_END, items), map(_START, itertools.islice(items, 1, None)))
-    ):
-        return items
     out: list[Found] = []
     cluster: list[Found] = []
     cluster_end = -1
     for f in items:
         if f[0] >= cluster_end:
-            _flush(cluster, out)
+            if len(cluster) == 1:  # the usual case, without a call
+                if cluster[0][2]:
+                    out.append(cluster[0])
+            elif cluster:
+                _flush(cluster, out)
             cluster = [f]
+            cluster_end = f[1]
         else:
             cluster.append(f)
-        cluster_end = max(cluster_end, f[1]) if len(cluster) > 1 else f[1]
-    _flush(cluster, out)
+            cluster_end = max(cluster_end, f[1])
+    if len(cluster) == 1:
+        if cluster[0][2]:
+            out.append(cluster[0])
+    else:
+        _flush(cluster, out)
     return out
 
 
 def _flush(cluster: list[Found], out: list[Found]) -> None:
-    if len(cluster) == 1:
-        if cluster[0][2]:
-            out.append(cluster[0])
-        return
+    """Append the findings kept of ``cluster`` (two or more overlapping findings) to ``out``."""
     if len(cluster) > _EXACT_CLUSTER:
         # adversarial chains of overlaps ("a@a.aa@a.aa@…"): a linear sweep keeping, of two
         # overlapping findings, the better one. Exact greedy below is quadratic in the cluster.
@@ -171,7 +170,6 @@ def _flush(cluster: list[Found], out: list[Found]) -> None:
 
 
 _EXACT_CLUSTER = 64
-_START, _END = itemgetter(0), itemgetter(1)
 
 
 def _rank(f: Found) -> tuple[float, int, int]:
