@@ -117,6 +117,7 @@ _DATE_SPLIT = re.compile(r"[-./]")
 _GROUP_SPLIT = re.compile(r"[ ().\-]+")
 _SSN_SHAPE = re.compile(r"[0-9]{3}-[0-9]{2}-[0-9]{4}")
 _HAS_LETTER = re.compile(r"[A-Za-z]")
+_NUMBER_START = re.compile(r"[0-9+(]")
 _EXTENSION = re.compile(r"(?i)(?:x|ext\.?|extension)[ ]?[0-9]{1,6}$")
 # regions tried for national numbers with a trunk "0" prefix, most common in agent data first.
 _TRUNK_REGIONS = (
@@ -164,22 +165,26 @@ def check_phone(text: str, start: int, end: int, want: frozenset[str]) -> list[F
     digits = "".join(filter(str.isdigit, number))
     if not 7 <= len(digits) <= 15:
         return []
-    plus = number[0] == "+"
-    if not plus and (is_date(number) or _SSN_SHAPE.fullmatch(number)):
+    if number[0] == "+":
+        # "+" and grouping are specific enough to accept numbers that are merely possible, and
+        # the score is 1.0 whatever the context
+        if valid_international(digits) or (
+            len(_groups(number)) >= 3 and possible_international(number)
+        ):
+            return [(start, end, "PHONE_NUMBER", 1.0)]
         return []
-    groups = [g for g in _GROUP_SPLIT.split(number.lstrip("+")) if g]
+    if is_date(number) or _SSN_SHAPE.fullmatch(number):
+        return []
+    groups = _groups(number)
     seps = {c for c in number if c in " .-()"}
-    if not plus and seps == {"."} and len(groups) == 4 and all(len(g) <= 3 for g in groups):
+    if seps == {"."} and len(groups) == 4 and all(len(g) <= 3 for g in groups):
         return []  # an IPv4 address or a 4-part version
-    if not plus and any(len(g) == 1 for g in groups[1:]):
+    if any(len(g) == 1 for g in groups[1:]):
         return []  # "1.2.3", "4 5 6": versions, list counters
     context = has_context(text, start, _PHONE_CONTEXT, 40)
-    if not (context or plus) and has_context(text, start, _NOT_PHONE_CONTEXT, 16):
+    if not context and has_context(text, start, _NOT_PHONE_CONTEXT, 16):
         return []  # "order 4155550123": an id, unless the number is written "+…" or a cue says phone
-    if plus:
-        # "+" and grouping are specific enough to accept numbers that are merely possible
-        ok = valid_international(digits) or (len(groups) >= 3 and possible_international(number))
-    elif number.startswith("00"):
+    if number.startswith("00"):
         ok = valid_international(digits[2:])
     else:
         if not seps and not context:
@@ -190,19 +195,25 @@ def check_phone(text: str, start: int, end: int, want: frozenset[str]) -> list[F
             ok = valid_national(digits, "US")
     if not ok:
         return []
-    return [(start, end, "PHONE_NUMBER", 1.0 if context or plus else 0.85)]
+    return [(start, end, "PHONE_NUMBER", 1.0 if context else 0.85)]
+
+
+def _groups(number: str) -> list[str]:
+    """The digit groups of ``number`` ("+44 (0)20 7946-0958" -> 44, 0, 20, 7946, 0958)."""
+    return [g for g in _GROUP_SPLIT.split(number.lstrip("+")) if g]
 
 
 def check_phone_cue(text: str, start: int, end: int, want: frozenset[str]) -> list[Found]:
     """Any 7-15 digit grouped number right after a phone cue ("Phone: 467 3395")."""
-    i = start
-    while i < end and not (text[i].isdigit() or text[i] in "+("):
-        i += 1  # the scanner's match starts at the cue word
+    # the scanner's match starts at the cue word; the number at its first digit, "+" or "("
+    # (the match is ASCII: the pattern's classes are)
+    m = _NUMBER_START.search(text, start, end)
+    i = m.start() if m else end
     cand = text[i:end]
-    ext = _EXTENSION.search(cand)
+    ext = _EXTENSION.search(cand) if _HAS_LETTER.search(cand) else None
     if ext:
         cand = cand[: ext.start()].rstrip(" ,")
-    digits = sum(c.isdigit() for c in cand)
+    digits = sum(map(str.isdigit, cand))
     if not 7 <= digits <= 15 or is_date(cand.lstrip("+(")):
         return []
     prev = _before(text, i)
@@ -212,7 +223,8 @@ def check_phone_cue(text: str, start: int, end: int, want: frozenset[str]) -> li
         or (prev == "-" and _before(text, i - 1) in WORD_CHARS)
     ):
         return []  # "call ORD-2026-137168", "call #9836228": an id after the cue, not a number
-    groups = [g for g in _GROUP_SPLIT.split(cand.lstrip("+")) if g]
-    if len(groups) == 4 and all(len(g) <= 3 for g in groups) and "." in cand:
-        return []
+    if "." in cand:
+        groups = _groups(cand)
+        if len(groups) == 4 and all(len(g) <= 3 for g in groups):
+            return []
     return [(i, end, "PHONE_NUMBER", 0.7)]
