@@ -66,9 +66,15 @@ _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _SEPARATORS = re.compile(r"[\s.\-]+")
 
 
+_NORMAL = re.compile(r"[a-z0-9_]*")  # already normal: nothing to split, join or lower
+
+
 def normalize_field(name: str) -> str:
     """``"Customer Name"``, ``"customerName"``, ``"customer-name"`` -> ``"customer_name"``."""
-    return _SEPARATORS.sub("_", _CAMEL.sub("_", name.strip().strip("\"'"))).lower()
+    name = name.strip().strip("\"'")
+    if _NORMAL.fullmatch(name):  # most header cells ("customer_id"): skip the two rewrites
+        return name
+    return _SEPARATORS.sub("_", _CAMEL.sub("_", name)).lower()
 
 
 _TABLE_HEADER = (  # a known field name as a whole header cell, followed by a delimiter
