@@ -155,12 +155,12 @@ def _flush(cluster: list[Found], out: list[Found]) -> None:
             out.append(cur)
         return
     if len(cluster) == 2:  # the usual overlap (a phone also matched after "Phone:"): no sorts
+        # b starts inside a, so a is not empty and, unless b is empty, they overlap: keep the
+        # better one
         a, b = cluster
-        first, second = (b, a) if _rank(b) < _rank(a) else (a, b)
-        pair = [f for f in (first, second) if f[1] > f[0]]
-        if len(pair) == 2 and not (second[1] <= first[0] or first[1] <= second[0]):
-            pair = [pair[0]]  # they overlap: the better one only
-        out.extend(sorted(k for k in pair if k[2]))
+        best = b if b[1] > b[0] and _rank(b) < _rank(a) else a
+        if best[2]:
+            out.append(best)
         return
     kept: list[Found] = []
     for f in sorted(cluster, key=_rank):

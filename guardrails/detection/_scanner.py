@@ -95,23 +95,24 @@ def _greedy(raw: list[Hit], som: tuple[bool, ...]) -> list[Hit]:
     """
     raw.sort()
     out: list[Hit] = []
-    last_end: dict[int, int] = {}
-    prev: Hit | None = None
+    append = out.append
+    prev: Hit | None = None  # the longest hit so far of the current (pattern, start) run
+    kept_end = -1  # where the last hit kept of prev's pattern ends (hits come pattern by pattern)
     for hit in raw:
-        if not som[hit[0]]:
-            out.append((hit[0], hit[2], hit[2]))
+        idx = hit[0]
+        if not som[idx]:
+            append((idx, hit[2], hit[2]))
             continue
         # sorted, so the last hit of a run with equal (pattern, start) has the longest end
-        if (
-            prev is not None
-            and (prev[0] != hit[0] or prev[1] != hit[1])
-            and prev[1] >= last_end.get(prev[0], -1)
-        ):
-            out.append(prev)
-            last_end[prev[0]] = prev[2]
+        if prev is not None and (prev[0] != idx or prev[1] != hit[1]):
+            if prev[1] >= kept_end:
+                append(prev)
+                kept_end = prev[2]
+            if prev[0] != idx:
+                kept_end = -1
         prev = hit
-    if prev is not None and prev[1] >= last_end.get(prev[0], -1):
-        out.append(prev)
+    if prev is not None and prev[1] >= kept_end:
+        append(prev)
     return out
 
 
