@@ -66,13 +66,14 @@ def check_email(text: str, start: int, end: int, want: frozenset[str]) -> list[F
 
     The scanner reports only where a match ends; the local part is found walking back from "@".
     """
-    nxt = _after(text, end)
-    if nxt == "-" or (nxt == "." and _after(text, end + 1) in WORD_CHARS):
+    nxt = text[end : end + 1]
+    if nxt == "-" or (nxt == "." and text[end + 1 : end + 2] in WORD_CHARS):
         return []  # the domain goes on: the scanner also reports the longer match
-    at, width = text.rfind("@", max(0, end - 300), end), 1
-    encoded = text.rfind("%40", max(0, end - 300), end)
-    if encoded > at:
-        at, width = encoded, 3  # URL-encoded "@"
+    lo = max(0, end - 300)
+    at, width = text.rfind("@", lo, end), 1
+    encoded = text.rfind("%40", max(lo, at + 1), end)  # a URL-encoded "@" after the last "@"
+    if encoded >= 0:
+        at, width = encoded, 3
     if at <= 0:
         return []
     # RFC 5321 caps the local part at 64 characters: a long run before "@" is not all address.
@@ -89,13 +90,12 @@ def check_email(text: str, start: int, end: int, want: frozenset[str]) -> list[F
     tld = domain[domain.rfind(".") + 1 :]
     if not 2 <= len(tld) <= 24 or not (tld.isascii() and tld.isalpha()):
         return []
-    seg = text[max(0, start - 200) : start]
-    i = seg.rfind("://")
-    if i >= 0 and _URL_AUTHORITY_END.isdisjoint(seg[i + 3 :]):
+    i = text.rfind("://", max(0, start - 200), start)
+    if i >= 0 and _URL_AUTHORITY_END.isdisjoint(text[i + 3 : start]):
         return []  # scheme://user:PASSWORD@host is URL_CREDENTIALS / PASSWORD, not an address
     if _MACHINE_LOCAL.fullmatch(local):
         return []  # <uuid@mail.example.com> Message-IDs, <hex@host> ids: not a mailbox
-    if local == "git" and _after(text, end) == ":":
+    if local == "git" and nxt == ":":
         return []  # git@github.com:org/repo.git is an SSH remote
     return [(start, end, "EMAIL_ADDRESS", 1.0)]
 
