@@ -7,9 +7,11 @@ emit as ``(start, end, entity, score)``. Python ``re`` is only used on bounded c
 
 from __future__ import annotations
 
+import importlib
 import ipaddress
 import re
 from functools import cache, lru_cache
+from types import ModuleType
 from typing import Any
 
 __all__ = [
@@ -41,6 +43,12 @@ def has_context(text: str, start: int, words: re.Pattern[str], width: int = 48) 
     """Whether one of ``words`` (see :func:`context_words`) occurs in the ``width`` characters
     before ``start``, case-insensitively."""
     return words.search(text[max(0, start - width) : start].lower()) is not None
+
+
+@cache
+def _stdnum(name: str) -> ModuleType:
+    """A python-stdnum module, imported on first use (not with the package, and not per call)."""
+    return importlib.import_module(f"stdnum.{name}")
 
 
 def _before(text: str, i: int) -> str:
@@ -169,9 +177,9 @@ def _card_ok(cand: str) -> bool:
         return False  # "4111-1111 1111-1111": mixed separators are not how cards are written
     if not (12 <= len(d) <= 19 and _card_brand_ok(d)) or not _luhn_sum_ok(d):
         return False
-    from stdnum import luhn  # on the first card candidate, not with the package
-
-    return bool(luhn.is_valid(d))  # python-stdnum decides; the pre-check only rejects early
+    return bool(
+        _stdnum("luhn").is_valid(d)
+    )  # python-stdnum decides; the pre-check only rejects early
 
 
 # digit -> digit sum of its double (Luhn): 5 -> 10 -> 1
@@ -216,7 +224,7 @@ def _card_at(text: str, start: int, end: int, *, trim: bool) -> list[Found]:
     # "4111111111111111 2025": an ungrouped number followed by another one. A consistently grouped
     # run that fails is left whole: trimming it would pass Luhn one time in ten by chance.
     head = _leading_group(cand, _MAX_CARD_CHARS + 1)
-    if 13 <= len(head) <= 19 and _card_ok(head):
+    if head != cand and 13 <= len(head) <= 19 and _card_ok(head):
         return [(start, start + len(head), "CREDIT_CARD", 1.0)]
     if sum(map(str.isdigit, cand[:_MAX_CARD_CHARS])) > 19:
         # too long for one card: a few cards in a row? (bounded: a longer run is not a card list)
@@ -267,19 +275,14 @@ def _iban_ok(cand: str) -> bool:
         return False
     rules = _iban_country(compact[:2])
     if rules is None:
-        from stdnum import iban
-
-        return bool(iban.is_valid(compact))
+        return bool(_stdnum("iban").is_valid(compact))
     if not rules:
         return False  # a country code python-stdnum does not know
     bban, national = rules
     if national is not None:  # it runs iban.validate itself, then the national check digits
         return bool(national.is_valid(compact))
-    from stdnum.iso7064 import mod_97_10
-
-    return (
-        bool(mod_97_10.is_valid(compact[4:] + compact[:4])) and bban.match(compact[4:]) is not None
-    )
+    checksum_ok = _stdnum("iso7064.mod_97_10").is_valid(compact[4:] + compact[:4])
+    return bool(checksum_ok) and bban.match(compact[4:]) is not None
 
 
 @cache
