@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from guardrails._errors import ApprovalError
@@ -188,6 +189,14 @@ class Requests(Lifecycle):
         """
         return self.get(request_id).status
 
-    def pending(self, *, limit: int = 100) -> list[ApprovalRequest]:
-        """Pending requests, oldest first (expired ones are swept by :meth:`tick`)."""
-        return self.store.pending(limit=limit)
+    def pending(
+        self, *, limit: int = 100, after: tuple[datetime, str] | None = None
+    ) -> list[ApprovalRequest]:
+        """Pending requests, oldest first (expired ones are swept by :meth:`tick`).
+
+        ``after``: the ``(created_at, id)`` of the last request of the previous page, to read
+        the next one (``request.created_at, request.id``).
+        """
+        if after is None:  # a store written before paging existed takes no ``after``
+            return self.store.pending(limit=limit)
+        return self.store.pending(limit=limit, after=after)

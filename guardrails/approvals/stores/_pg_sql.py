@@ -49,6 +49,10 @@ def statements(schema: str) -> tuple[dict[str, str], list[Any]]:
         "pending": sql.SQL(
             "SELECT data FROM {} WHERE status = 'pending' ORDER BY created_at, id LIMIT %s"
         ).format(table),
+        "pending_after": sql.SQL(
+            "SELECT data FROM {} WHERE status = 'pending' AND (created_at, id) > (%s, %s) "
+            "ORDER BY created_at, id LIMIT %s"
+        ).format(table),
         "due": sql.SQL(
             "SELECT data FROM {} WHERE status = 'pending' AND next_due <= %s "
             "ORDER BY next_due, id LIMIT %s"

@@ -21,12 +21,34 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
+from guardrails._errors import InputError
 from guardrails.approvals._models import ApprovalRequest
 from guardrails.audit._sink import AuditSink, Builder
 
-__all__ = ["ApprovalStore", "Change", "Journal", "JournalingStore"]
+__all__ = ["ApprovalStore", "Change", "Journal", "JournalingStore", "check_page"]
 
 Change = Callable[[ApprovalRequest], ApprovalRequest]
+
+
+def check_page(due_before: datetime | None, after: object) -> None:
+    """Validate the ``after`` argument of :meth:`ApprovalStore.pending`.
+
+    Raises:
+        InputError: ``after`` is not ``(timezone-aware datetime, str)``, or comes with
+            ``due_before`` (the two orders differ, so a page key of one means nothing in the other).
+    """
+    if after is None:
+        return
+    if due_before is not None:
+        raise InputError("pending(): 'after' pages the oldest-first order; not with 'due_before'")
+    if (
+        not isinstance(after, tuple)
+        or len(after) != 2
+        or not isinstance(after[0], datetime)
+        or after[0].tzinfo is None
+        or not isinstance(after[1], str)
+    ):
+        raise InputError("pending(): 'after' must be (created_at: aware datetime, request id: str)")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -79,10 +101,20 @@ class ApprovalStore(Protocol):
         ...
 
     def pending(
-        self, *, limit: int = 100, due_before: datetime | None = None
+        self,
+        *,
+        limit: int = 100,
+        due_before: datetime | None = None,
+        after: tuple[datetime, str] | None = None,
     ) -> list[ApprovalRequest]:
         """Pending requests, oldest first; with ``due_before``, only those whose next escalation
-        or expiry (:attr:`ApprovalRequest.next_due`) is at or before that time."""
+        or expiry (:attr:`ApprovalRequest.next_due`) is at or before that time.
+
+        ``after``: the ``(created_at, id)`` of the last request of the previous page; only the
+        requests after it in the oldest-first order are returned (keyset paging: a page never
+        repeats nor skips a request that stays pending). Not combined with ``due_before``.
+        Callers pass it only when paging, so a store written before it existed still works.
+        """
         ...
 
 

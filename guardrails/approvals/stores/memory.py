@@ -9,7 +9,7 @@ from datetime import datetime
 
 from guardrails._errors import ApprovalError, UnknownRequestError
 from guardrails.approvals._models import ApprovalRequest
-from guardrails.approvals.stores._protocol import Change, Journal
+from guardrails.approvals.stores._protocol import Change, Journal, check_page
 from guardrails.audit import AuditSink, MemorySink
 
 __all__ = ["InMemoryApprovalStore"]
@@ -74,14 +74,21 @@ class InMemoryApprovalStore:
             return new
 
     def pending(
-        self, *, limit: int = 100, due_before: datetime | None = None
+        self,
+        *,
+        limit: int = 100,
+        due_before: datetime | None = None,
+        after: tuple[datetime, str] | None = None,
     ) -> list[ApprovalRequest]:
-        """Pending requests, oldest first."""
+        """Pending requests, oldest first (``after``: the page after that ``(created_at, id)``)."""
+        check_page(due_before, after)
         with self._lock:
             rows = [
                 r
                 for r in self._rows.values()
-                if r.status == "pending" and (due_before is None or r.next_due <= due_before)
+                if r.status == "pending"
+                and (due_before is None or r.next_due <= due_before)
+                and (after is None or (r.created_at, r.id) > after)
             ]
         rows.sort(key=lambda r: (r.created_at, r.id))
         return rows[:limit]

@@ -33,7 +33,7 @@ from guardrails.approvals.stores._cache import VersionCache
 from guardrails.approvals.stores._pg_batch import Item, write_batch
 from guardrails.approvals.stores._pg_known import STALE, write_known
 from guardrails.approvals.stores._pg_sql import statements
-from guardrails.approvals.stores._protocol import Change, Journal
+from guardrails.approvals.stores._protocol import Change, Journal, check_page
 from guardrails.audit import AuditSink, PostgresSink
 from guardrails.audit._postgres import IDENTITY_SQL
 
@@ -304,11 +304,18 @@ class PostgresApprovalStore:
                 cast(PostgresSink, journal.sink).note_head(None)
 
     def pending(
-        self, *, limit: int = 100, due_before: datetime | None = None
+        self,
+        *,
+        limit: int = 100,
+        due_before: datetime | None = None,
+        after: tuple[datetime, str] | None = None,
     ) -> list[ApprovalRequest]:
-        """Pending requests, oldest first."""
+        """Pending requests, oldest first (``after``: the page after that ``(created_at, id)``)."""
+        check_page(due_before, after)
         with self._pool().connection() as conn:
-            if due_before is None:
+            if after is not None:
+                rows = conn.execute(self._q["pending_after"], (*after, limit)).fetchall()
+            elif due_before is None:
                 rows = conn.execute(self._q["pending"], (limit,)).fetchall()
             else:
                 rows = conn.execute(self._q["due"], (due_before, limit)).fetchall()

@@ -24,7 +24,7 @@ from guardrails._group import GroupCommit
 from guardrails.approvals._codec import decode, encode, ts
 from guardrails.approvals._models import ApprovalRequest
 from guardrails.approvals._sealing import LazySealer, Sealer
-from guardrails.approvals.stores._protocol import Change, Journal
+from guardrails.approvals.stores._protocol import Change, Journal, check_page
 from guardrails.audit import AuditSink, SQLiteSink
 from guardrails.audit._sink import Builder
 from guardrails.audit._sqlite import append_in_transaction, read_head
@@ -244,10 +244,22 @@ class SQLiteApprovalStore:
         return new, builds
 
     def pending(
-        self, *, limit: int = 100, due_before: datetime | None = None
+        self,
+        *,
+        limit: int = 100,
+        due_before: datetime | None = None,
+        after: tuple[datetime, str] | None = None,
     ) -> list[ApprovalRequest]:
-        """Pending requests, oldest first."""
-        if due_before is None:
+        """Pending requests, oldest first (``after``: the page after that ``(created_at, id)``)."""
+        check_page(due_before, after)
+        if after is not None:
+            rows = self._conn().execute(
+                "SELECT data FROM guardrails_approvals WHERE status = 'pending' "
+                "AND (created_at > ? OR (created_at = ? AND id > ?)) "
+                "ORDER BY created_at, id LIMIT ?",
+                (ts(after[0]), ts(after[0]), after[1], limit),
+            )
+        elif due_before is None:
             rows = self._conn().execute(
                 "SELECT data FROM guardrails_approvals WHERE status = 'pending' "
                 "ORDER BY created_at, id LIMIT ?",

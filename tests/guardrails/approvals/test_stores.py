@@ -92,3 +92,50 @@ def test_get_many_returns_existing_ids_only(store: ApprovalStore) -> None:
     found = store.get_many(["apr_00000", "apr_00002", "apr_missing"])
     assert sorted(found) == ["apr_00000", "apr_00002"]
     assert found["apr_00002"] == _request(2)
+
+
+def _same_second(i: int) -> ApprovalRequest:
+    """Requests created at one instant (a burst): only the id orders them."""
+    return _request(i).evolve(created_at=T0, expires_at=T0 + timedelta(minutes=10))
+
+
+def test_pending_pages_with_after_never_repeat_nor_skip(store: ApprovalStore) -> None:
+    """Keyset paging: every pending request exactly once, in order, ties on created_at broken by
+    id, and a request decided between two pages simply drops out of the later ones."""
+    for i in range(1, 26):
+        store.create(_request(i) if i % 3 else _same_second(i))
+    store.update("apr_00005", lambda r: r.evolve(status="rejected"))
+    expected = [r.id for r in store.pending(limit=100)]
+    assert len(expected) == 24
+    seen: list[str] = []
+    after = None
+    while True:
+        page = store.pending(limit=7) if after is None else store.pending(limit=7, after=after)
+        seen.extend(r.id for r in page)
+        if len(page) < 7:
+            break
+        after = (page[-1].created_at, page[-1].id)
+        if len(seen) == 14:  # decided while the reviewer pages: gone from what follows
+            store.update(expected[20], lambda r: r.evolve(status="approved"))
+    assert seen == [i for i in expected if i != expected[20]]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"after": (T0, "apr_1"), "due_before": T0}, "not with 'due_before'"),
+        ({"after": ("2026-01-01", "apr_1")}, "aware datetime"),
+        ({"after": (datetime(2026, 1, 1), "apr_1")}, "aware datetime"),
+        ({"after": (T0, 7)}, "aware datetime"),
+        ({"after": [T0, "apr_1"]}, "aware datetime"),
+    ],
+)
+def test_pending_refuses_a_bad_page_key(
+    store: ApprovalStore, kwargs: dict[str, object], message: str
+) -> None:
+    """A malformed ``after`` is an InputError naming the rule, and reads nothing."""
+    from guardrails import InputError
+
+    store.create(_request(1))
+    with pytest.raises(InputError, match=message):
+        store.pending(**kwargs)  # type: ignore[arg-type]
