@@ -266,23 +266,27 @@ _BASE36 = str.maketrans({chr(ord("A") + i): str(10 + i) for i in range(26)})
 @lru_cache(maxsize=4096)
 def _iban_ok(cand: str) -> bool:
     compact = cand.replace(" ", "").upper()
-    # A cheap ISO 7064 mod 97-10 pre-check (one int() instead of python-stdnum's per-character
-    # loop) rejects ~99 % of look-alikes; python-stdnum then decides (checksum again, the
-    # per-country structure and the national check digits).
     if len(compact) < 15 or not (compact.isascii() and compact.isalnum()):
-        return False
-    if int((compact[4:] + compact[:4]).translate(_BASE36)) % 97 != 1:
         return False
     rules = _iban_country(compact[:2])
     if rules is None:
-        return bool(_stdnum("iban").is_valid(compact))
+        return _mod97_ok(compact) and bool(_stdnum("iban").is_valid(compact))
     if not rules:
-        return False  # a country code python-stdnum does not know
+        return False  # a country code python-stdnum does not know (a hex id: "da57…")
+    # The country's BBAN structure and a cheap mod 97 pre-check reject look-alikes before
+    # python-stdnum decides (its checksum, or the national module: structure, checksum and the
+    # national check digits).
     bban, national = rules
+    if bban.match(compact[4:]) is None or not _mod97_ok(compact):
+        return False
     if national is not None:  # it runs iban.validate itself, then the national check digits
         return bool(national.is_valid(compact))
-    checksum_ok = _stdnum("iso7064.mod_97_10").is_valid(compact[4:] + compact[:4])
-    return bool(checksum_ok) and bban.match(compact[4:]) is not None
+    return bool(_stdnum("iso7064.mod_97_10").is_valid(compact[4:] + compact[:4]))
+
+
+def _mod97_ok(compact: str) -> bool:
+    """ISO 7064 mod 97-10 as one int(), not python-stdnum's per-character loop: a pre-check."""
+    return int((compact[4:] + compact[:4]).translate(_BASE36)) % 97 == 1
 
 
 @cache
