@@ -9,7 +9,11 @@ service's refusal ``code`` and are in the audit trail, as are authentication fai
 
 # No `from __future__ import annotations`: FastAPI reads the route annotations at runtime and
 # `Caller` is local to create_app.
+import base64
+import binascii
+import json
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -63,6 +67,29 @@ REFUSAL_STATUS: dict[str, int] = {
     "edit_invalid": 422,
     "edit_denied": 422,
 }
+
+
+def _encode_cursor(request: ApprovalRequest) -> str:
+    raw = json.dumps([request.created_at.isoformat(), request.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+_BAD_CURSOR = "the cursor is not one this API issued (start again without it)"
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The ``(created_at, id)`` page key of a cursor from :func:`_encode_cursor`, or a 400."""
+    try:
+        if len(cursor) > 512:
+            raise ValueError
+        raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        when, request_id = raw
+        created = datetime.fromisoformat(when)
+        if created.tzinfo is None or not isinstance(request_id, str) or len(request_id) > 200:
+            raise ValueError
+    except (ValueError, TypeError, binascii.Error):
+        raise _HTTPError(400, "bad_cursor", _BAD_CURSOR) from None
+    return created, request_id
 
 
 class _HTTPError(Exception):
@@ -289,14 +316,37 @@ def create_app(
         )
 
     @app.get("/api/requests", responses=_ERRORS)
-    def pending(me: Caller, limit: int = 100) -> dict[str, Any]:
-        """Pending requests as masked cards, oldest first."""
+    def pending(me: Caller, limit: int = 100, cursor: str | None = None) -> dict[str, Any]:
+        """Pending requests as masked cards, oldest first, ``limit`` (1-500) per page.
+
+        ``next_cursor`` is set when more follow: pass it back as ``cursor`` for the next page
+        (keyset paging: a request is never listed twice nor skipped while it stays pending).
+        """
         me = _human(me)
         limit = max(1, min(limit, 500))
+        after = _decode_cursor(cursor) if cursor is not None else None
         # A request past its expiry stays listed (marked expired) until the sweep records it, so a
         # reviewer sees why it can no longer be decided instead of a card vanishing.
-        rows = service.pending(limit=limit)
-        return {"requests": [_view(r, me) for r in rows if _sees(r, me)], "version": inbox.version}
+        page: list[ApprovalRequest] = []
+        more = False
+        while not more:  # read on until the page is full of requests this caller may see
+            rows = service.pending(limit=limit + 1, after=after)
+            for r in rows:
+                if not _sees(r, me):
+                    continue
+                if len(page) == limit:
+                    more = True
+                    break
+                page.append(r)
+            if len(rows) <= limit:
+                break
+            after = (rows[-1].created_at, rows[-1].id)
+        # the cursor names the last card shown, never a request this caller may not see
+        return {
+            "requests": [_view(r, me) for r in page],
+            "version": inbox.version,
+            "next_cursor": _encode_cursor(page[-1]) if more else None,
+        }
 
     @app.get("/api/requests/{request_id}", responses=_ERRORS)
     def get_one(request_id: str, me: Caller) -> dict[str, Any]:

@@ -18,7 +18,22 @@ const REFUSALS = {
   unknown_request: "This request no longer exists.",
 };
 
-const state = { token: sessionStorage.getItem("guardrails-token") || "", me: null, cards: {} };
+const state = { token: sessionStorage.getItem("guardrails-token") || "", me: null, cards: {}, pages: 1 };
+const PAGE = 100;
+
+// The oldest `state.pages` pages of pending requests (the server pages by cursor, oldest first).
+async function pendingPages() {
+  const requests = [];
+  let cursor = null;
+  for (let i = 0; i < state.pages; i++) {
+    const res = await api("/api/requests?limit=" + PAGE + (cursor ? "&cursor=" + encodeURIComponent(cursor) : ""));
+    if (!res.ok) return res;
+    requests.push(...(res.data.requests || []));
+    cursor = res.data.next_cursor || null;
+    if (!cursor) break;
+  }
+  return { ok: true, status: 200, data: { requests, more: Boolean(cursor) } };
+}
 
 function el(tag, attrs, ...children) {
   const node = document.createElement(tag);
@@ -79,6 +94,7 @@ function signOut() {
   sessionStorage.removeItem("guardrails-token");
   state.token = "";
   state.me = null;
+  state.pages = 1;
   show("login");
 }
 
@@ -176,7 +192,7 @@ function renderHistory(cards) {
 
 async function refresh() {
   if (!state.me) return;
-  const [pending, history] = await Promise.all([api("/api/requests"), api("/api/history")]);
+  const [pending, history] = await Promise.all([pendingPages(), api("/api/history")]);
   if (pending.status === 401) { signOut(); return; }
   if (!pending.ok || !history.ok) {
     // keep the cards shown: a refused poll (429, 5xx) must not look like an empty inbox
@@ -203,7 +219,9 @@ async function refresh() {
   for (const node of Array.from(container.children)) {
     if (!seen.has(node.getAttribute("data-request-id"))) node.remove();
   }
-  document.getElementById("count").textContent = String(seen.size);
+  const more = Boolean(pending.data.more);
+  document.getElementById("count").textContent = String(seen.size) + (more ? "+" : "");
+  document.getElementById("more").hidden = !more;
   document.getElementById("empty").hidden = seen.size > 0;
   document.getElementById("updated").textContent = "Updated " + new Date().toLocaleTimeString();
   renderHistory(history.data.requests || []);
@@ -213,6 +231,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("signin").addEventListener("click", signIn);
   document.getElementById("token").addEventListener("keydown", (e) => { if (e.key === "Enter") signIn(); });
   document.getElementById("logout").addEventListener("click", signOut);
+  document.getElementById("more").addEventListener("click", () => { state.pages += 1; refresh(); });
   if (state.token) signIn(); else show("login");
   setInterval(refresh, 2000);
 });
