@@ -42,3 +42,28 @@ def test_iban_ok_matches_stdnum(seed: int) -> None:
     for number in _numbers(seed, 3000):
         v._iban_ok.cache_clear()
         assert v._iban_ok(number) == iban.is_valid(number)
+
+
+@pytest.mark.parametrize(
+    ("number", "valid"),
+    [
+        ("BE32123456789002", True),  # national module: Belgium
+        ("BE41091811735141", False),  # wrong Belgian check digits
+        ("BE83138811735115", False),  # unknown Belgian bank code
+        ("ES7712341234161234567890", True),  # national module: Spain
+        ("ES1512341234171234567890", False),  # wrong CCC check digit
+        ("NO9386011117947", True),  # national module: Norway
+        ("NO2386011117946", False),  # wrong Konto check digit
+        ("ME25510000000006234133", True),  # national module: Montenegro
+        ("ME52510000000006234132", False),  # wrong national check digits
+        ("GR1601101050000010547023795", True),  # no national module
+        ("GB82WEST12345698765432", True),
+        ("GB82WEST1234569876543", False),  # one digit short of the BBAN structure
+        ("DA575195CDC14CE7938BAF6273959436", False),  # a hex request id: no such country
+    ],
+)
+def test_iban_ok_known_numbers(number: str, valid: bool) -> None:
+    """python-stdnum's documented examples, national modules included."""
+    v._iban_ok.cache_clear()
+    assert v._iban_ok(number) is valid
+    assert iban.is_valid(number) is valid
