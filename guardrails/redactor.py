@@ -196,10 +196,10 @@ class Redactor:
         """
         _require_text(text)
         vault = _require_vault(vault)
-        counts: Counter[str] = Counter()
+        counts: dict[str, int] = {}  # only the result holds it: no copy needed
         masked, spans = self._redact_text(text, vault, counts)
         return RedactionResult(
-            text=masked, spans=tuple(spans), counts=MappingProxyType(dict(counts)), vault=vault
+            text=masked, spans=tuple(spans), counts=MappingProxyType(counts), vault=vault
         )
 
     def _spans(self, text: str, vault: Vault | None, digest: bytes | None) -> list[Span]:
@@ -261,7 +261,9 @@ class Redactor:
             raise RedactionError(f"operator for {entity_type} did not return a string")
         return out
 
-    def _redact_text(self, text: str, vault: Vault, counts: Counter[str]) -> tuple[str, list[Span]]:
+    def _redact_text(
+        self, text: str, vault: Vault, counts: dict[str, int]
+    ) -> tuple[str, list[Span]]:
         if not text:
             return text, []
         # A vault that never produced a text cannot skip this one: no digest needed to look up.
@@ -282,8 +284,9 @@ class Redactor:
             append(text[pos : span.start])
             append(replacement)
             pos = span.end
+            # counted here, not by Counter.update (its Mapping check costs more than the count)
+            counts[span.entity_type] = counts.get(span.entity_type, 0) + 1
         append(text[pos:])
-        counts.update([span.entity_type for span in spans])
         masked = "".join(pieces)
         vault._mark_produced(self._salt, masked)
         return masked, spans
