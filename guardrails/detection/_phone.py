@@ -176,7 +176,7 @@ def check_phone(text: str, start: int, end: int, want: frozenset[str]) -> list[F
     if is_date(number) or _SSN_SHAPE.fullmatch(number):
         return []
     groups = _groups(number)
-    seps = {c for c in number if c in " .-()"}
+    seps = set(number).intersection(" .-()")
     if seps == {"."} and len(groups) == 4 and all(len(g) <= 3 for g in groups):
         return []  # an IPv4 address or a 4-part version
     if any(len(g) == 1 for g in groups[1:]):

@@ -88,8 +88,7 @@ def check_aws_secret(text: str, start: int, end: int, want: frozenset[str]) -> l
     tok = text[start:end]
     if len(tok) != 40 or set(tok) <= _HEXCHARS or "EXAMPLE" in tok:
         return []
-    classes = (str.isupper, str.islower, str.isdigit)
-    if not all(any(f(c) for c in tok) for f in classes):
+    if not all(any(map(f, tok)) for f in (str.isupper, str.islower, str.isdigit)):
         return []  # 40 random base64 characters practically always mix all three
     if not has_context(text, start, _AWS_CONTEXT, 100):
         return []
