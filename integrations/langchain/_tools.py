@@ -27,6 +27,7 @@ from guardrails import ActionBlocked, ApprovalRequired
 from guardrails.guard import ToolGuard
 from integrations.langgraph._context import call_context
 from integrations.langgraph._guarded import GraphGuard, tool_info
+from integrations.langgraph._tracing import masked_callbacks
 
 __all__ = ["GuardedTool", "guard_tools"]
 
@@ -116,19 +117,23 @@ class GuardedTool(BaseTool):
         return None, (ruling, ctx, session, approval)
 
     @contextlib.contextmanager
-    def _inner_run(self, config: RunnableConfig, session: Any) -> Iterator[None]:
-        """Around the inner tool's run: its context tagged ``nostream`` (see :func:`_nostream`),
-        and an exception it raises masked before LangGraph saves or shows it."""
-        token = var_child_runnable_config.set(_nostream(config))
-        try:
-            yield
-        except Exception as exc:
-            masked = self._gg.redact_error(exc, session)
-            if masked is exc:
-                raise
-            raise masked from None
-        finally:
-            var_child_runnable_config.reset(token)
+    def _inner_run(self, config: RunnableConfig, session: Any) -> Iterator[RunnableConfig]:
+        """Around the inner tool's run: its context tagged ``nostream`` (see :func:`_nostream`)
+        with every callback handler seeing it masked (see :mod:`~integrations.langgraph._tracing`;
+        yields that config), and an exception it raises masked before LangGraph saves or shows
+        it."""
+        with masked_callbacks(session) as masked:
+            inner: RunnableConfig = masked(_nostream(config))  # type: ignore[assignment]
+            token = var_child_runnable_config.set(inner)
+            try:
+                yield inner
+            except Exception as exc:
+                err = self._gg.redact_error(exc, session)
+                if err is exc:
+                    raise
+                raise err from None
+            finally:
+                var_child_runnable_config.reset(token)
 
     def _extra(self, config: RunnableConfig) -> dict[str, Any]:
         return {self._config_param: config} if self._config_param else {}
@@ -146,8 +151,8 @@ class GuardedTool(BaseTool):
         raw: list[Any] = []
 
         def run(a: Mapping[str, Any]) -> Any:
-            with self._inner_run(config, session):
-                raw.append(self.inner._run(**dict(a), **self._extra(config)))
+            with self._inner_run(config, session) as inner:
+                raw.append(self.inner._run(**dict(a), **self._extra(inner)))
             return self._output(raw[0], ruling, session)
 
         encode, decode = self._codec(ruling, session, raw)
@@ -166,8 +171,8 @@ class GuardedTool(BaseTool):
         raw: list[Any] = []
 
         async def run(a: Mapping[str, Any]) -> Any:
-            with self._inner_run(config, session):
-                raw.append(await self.inner._arun(**dict(a), **self._extra(config)))
+            with self._inner_run(config, session) as inner:
+                raw.append(await self.inner._arun(**dict(a), **self._extra(inner)))
             return self._output(raw[0], ruling, session)
 
         encode, decode = self._codec(ruling, session, raw)

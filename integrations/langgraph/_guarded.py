@@ -37,11 +37,18 @@ from integrations.langgraph._common import (
 from integrations.langgraph._context import UserResolver, call_context, default_user
 from integrations.langgraph._redacting import RedactingMixin
 from integrations.langgraph._review import ReviewMixin
+from integrations.langgraph._tracing import masked_callbacks
 from integrations.langgraph._vault import VaultKeeper
 
 __all__ = ["REQUESTER_KEY", "GraphGuard", "tool_info"]
 
 _SEALED = "sealed:"  # a ledger record holding a sealed raw result (base64 follows)
+
+
+def _call_config(request: Any) -> dict[str, Any] | None:
+    """The config dict ``ToolNode`` built for this call and runs the tool with (or None)."""
+    config = getattr(request.runtime, "config", None)
+    return config if isinstance(config, dict) else None
 
 
 class GraphGuard(RedactingMixin, ReviewMixin):
@@ -345,7 +352,8 @@ class GraphGuard(RedactingMixin, ReviewMixin):
         def run(_: Mapping[str, Any]) -> Any:
             before = session.vault_size
             try:
-                raw.append(handler(to_run))
+                with masked_callbacks(session, _call_config(to_run)):
+                    raw.append(handler(to_run))
             except Exception as exc:
                 masked = self.redact_error(exc, session)
                 if masked is exc:
@@ -388,7 +396,8 @@ class GraphGuard(RedactingMixin, ReviewMixin):
         async def run(_: Mapping[str, Any]) -> Any:
             before = session.vault_size
             try:
-                raw.append(await handler(to_run))
+                with masked_callbacks(session, _call_config(to_run)):
+                    raw.append(await handler(to_run))
             except Exception as exc:
                 masked = self.redact_error(exc, session)
                 if masked is exc:

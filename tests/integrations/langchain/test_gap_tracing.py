@@ -1,0 +1,270 @@
+"""Tracing callbacks of a guarded tool's run carry placeholders, never the restored or raw values.
+
+A guarded tool runs with restored arguments and produces raw output; a model it calls inside
+sees them too. Every callback handler the caller configured (a custom ``BaseCallbackHandler``,
+a tracer, ``astream_events``) must see that run and everything under it masked, while the run
+itself stays traced. The agent's model is the real ``ChatOpenAI`` client on the loopback server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from langchain.agents import create_agent
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.tools import tool
+from langchain_core.tracers.base import BaseTracer
+from langchain_core.tracers.schemas import Run
+from langchain_openai import ChatOpenAI
+from langgraph.checkpoint.memory import InMemorySaver
+from langgraph.graph import START, MessagesState, StateGraph
+from langgraph.prebuilt import ToolNode, tools_condition
+
+from guardrails.guard import ToolGuard
+from guardrails.policy import Policy
+from guardrails.redactor import Redactor
+from integrations.langchain import GuardrailsMiddleware, guard_tools
+from integrations.langgraph import GuardedState, GuardedToolNode, RedactionNode
+from tests.support.langgraph_helpers import ScriptedChatModel, call, reply
+from tests.support.openai_server import ChatReply, OpenAIServer, ToolCall
+
+EMAIL = "jane.doe@example.com"
+SSN = "536-22-8714"
+RAW = (EMAIL, SSN)
+POLICY = {"tools": {"send_email": {"restore": ["EMAIL_ADDRESS"]}}}
+
+_EVENTS = (
+    "on_tool_start",
+    "on_tool_end",
+    "on_tool_error",
+    "on_chain_start",
+    "on_chain_end",
+    "on_chain_error",
+    "on_chat_model_start",
+    "on_llm_start",
+    "on_llm_new_token",
+    "on_llm_end",
+    "on_llm_error",
+    "on_custom_event",
+    "on_text",
+)
+
+
+class Recorder(BaseCallbackHandler):
+    """A custom handler that keeps every argument of every event it is given."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+
+
+def _recording(name: str) -> Any:
+    def method(self: Recorder, *args: Any, **kwargs: Any) -> None:
+        self.events.append((name, args, kwargs))
+
+    return method
+
+
+for _name in _EVENTS:
+    setattr(Recorder, _name, _recording(_name))
+
+
+class RunsTracer(BaseTracer):
+    """A tracer (the base class of LangSmith's) that keeps every finished run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.finished: list[Run] = []
+
+    def _persist_run(self, run: Run) -> None:
+        pass
+
+    def _end_trace(self, run: Run) -> None:
+        self.finished.append(run.model_copy())
+        super()._end_trace(run)
+
+
+def _seen(tracer: RunsTracer) -> str:
+    return "\n".join(
+        repr((r.name, r.inputs, r.outputs, r.error, r.serialized, r.events))
+        for r in tracer.finished
+    )
+
+
+def _tools(inner_model: ScriptedChatModel) -> list[Any]:
+    @tool
+    def lookup_customer(customer_id: str) -> str:
+        """Look up a customer record by id."""
+        return f'{{"id": "{customer_id}", "email": "{EMAIL}", "ssn": "{SSN}", "plan": "gold"}}'
+
+    @tool
+    def send_email(to: str, body: str) -> str:
+        """Send an e-mail."""
+        draft = inner_model.invoke(f"Write to {to}: {body}")  # a model inside the tool
+        return f"sent to {to}: {draft.content}"
+
+    return [lookup_customer, send_email]
+
+
+def _inner() -> ScriptedChatModel:
+    return ScriptedChatModel(script=[reply(f"Dear {EMAIL}, your plan is gold.")])
+
+
+def _chat(server: OpenAIServer) -> ChatOpenAI:
+    server.script(
+        ChatReply(
+            tool_calls=[
+                ToolCall(name="lookup_customer", arguments={"customer_id": "cus_8812"}, id="t1")
+            ]
+        ),
+        ChatReply(
+            tool_calls=[
+                ToolCall(
+                    name="send_email",
+                    arguments={"to": "<EMAIL_ADDRESS_1>", "body": "Your plan is gold"},
+                    id="t2",
+                )
+            ]
+        ),
+        ChatReply(text="Done."),
+    )
+    return ChatOpenAI(
+        model="gpt-test", base_url=server.base_url, api_key="sk-test-key", max_retries=0
+    )
+
+
+def _agent(server: OpenAIServer, inner: ScriptedChatModel) -> Any:
+    mw = GuardrailsMiddleware(
+        redactor=Redactor(), policy=Policy.from_dict(POLICY), vault_key=b"t" * 32
+    )
+    return create_agent(_chat(server), _tools(inner), middleware=[mw], checkpointer=InMemorySaver())
+
+
+def _guarded_node_graph(server: OpenAIServer, inner: ScriptedChatModel) -> Any:
+    guard = ToolGuard(redactor=Redactor(), policy=Policy.from_dict(POLICY))
+    node = GuardedToolNode(_tools(inner), guard=guard, vault_key=b"t" * 32)
+    model = _chat(server).bind_tools(_tools(inner))
+    b = StateGraph(GuardedState)
+    b.add_node("redact", RedactionNode(node.graph_guard))
+    b.add_node("model", lambda s: {"messages": [model.invoke(s["messages"])]})
+    b.add_node("tools", node)
+    b.add_edge(START, "redact")
+    b.add_edge("redact", "model")
+    b.add_conditional_edges("model", tools_condition)
+    b.add_edge("tools", "redact")
+    return b.compile(checkpointer=InMemorySaver())
+
+
+def _guard_tools_graph(server: OpenAIServer, inner: ScriptedChatModel) -> Any:
+    del server  # the model sees guarded tool output only; a scripted one is enough here
+    wrapped = guard_tools(
+        _tools(inner), redactor=Redactor(), policy=Policy.from_dict(POLICY), vault_key=b"t" * 32
+    )
+    model = ScriptedChatModel(
+        script=[
+            reply("", call("lookup_customer", {"customer_id": "cus_8812"})),
+            reply("", call("send_email", {"to": "<EMAIL_ADDRESS_1>", "body": "Your plan"})),
+            reply("Done."),
+        ]
+    )
+    b = StateGraph(MessagesState)
+    b.add_node("model", lambda s: {"messages": [model.invoke(s["messages"])]})
+    b.add_node("tools", ToolNode(wrapped))
+    b.add_edge(START, "model")
+    b.add_conditional_edges("model", tools_condition)
+    b.add_edge("tools", "model")
+    return b.compile(checkpointer=InMemorySaver())
+
+
+BUILDERS = {
+    "middleware": _agent,
+    "guarded_tool_node": _guarded_node_graph,
+    "guard_tools": _guard_tools_graph,
+}
+_INPUT = {"messages": [{"role": "user", "content": "Look up cus_8812 and mail them their plan."}]}
+
+
+def _config(thread: str, *handlers: Any) -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread, "user_id": "alice"}, "callbacks": list(handlers)}
+
+
+def _check_tool_run_traced_masked(tracer: RunsTracer, inner: ScriptedChatModel) -> None:
+    seen = _seen(tracer)
+    for value in RAW:
+        assert value not in seen, value
+    sends = [r for r in tracer.finished if r.run_type == "tool" and r.name == "send_email"]
+    assert sends, "the guarded tool's run is still traced"
+    assert "<EMAIL_ADDRESS_1>" in repr(sends[0].inputs)
+    # The model inside the tool stays traced, under the tool's run, masked.
+    drafts = [r for r in tracer.finished if "Write to <EMAIL_ADDRESS_1>" in repr(r.inputs)]
+    assert drafts
+    assert drafts[0].run_type == "llm"
+    assert drafts[0].parent_run_id == sends[0].id
+    assert drafts[0].name == "ScriptedChatModel"
+    # The tool really ran with the restored value (the inner model was sent it).
+    assert EMAIL in str(inner.sent[0][0].content)
+
+
+@pytest.mark.parametrize("graph", sorted(BUILDERS))
+def test_handlers_and_tracers_see_no_restored_or_raw_value(
+    openai_server: OpenAIServer, graph: str
+) -> None:
+    """invoke with a custom handler and a tracer: every recorded run and event is masked."""
+    inner = _inner()
+    app = BUILDERS[graph](openai_server, inner)
+    recorder, tracer = Recorder(), RunsTracer()
+    app.invoke(_INPUT, _config(f"sync-{graph}", recorder, tracer))
+    assert any(e[0] == "on_tool_start" for e in recorder.events)
+    seen = repr(recorder.events)
+    for value in RAW:
+        assert value not in seen, value
+    _check_tool_run_traced_masked(tracer, inner)
+
+
+@pytest.mark.parametrize("graph", sorted(BUILDERS))
+def test_astream_events_of_an_unprotected_graph_carry_no_restored_or_raw_value(
+    openai_server: OpenAIServer, graph: str
+) -> None:
+    """astream_events v2 (async tool path) with a tracer too: no raw value in any event."""
+    inner = _inner()
+    app = BUILDERS[graph](openai_server, inner)
+    tracer = RunsTracer()
+
+    async def run() -> list[Any]:
+        return [
+            e
+            async for e in app.astream_events(
+                _INPUT, _config(f"events-{graph}", tracer), version="v2"
+            )
+        ]
+
+    events = asyncio.run(run())
+    seen = repr(events)
+    for value in RAW:
+        assert value not in seen, value
+    starts = [e for e in events if e["event"] == "on_tool_start" and e["name"] == "send_email"]
+    assert starts
+    assert "<EMAIL_ADDRESS_1>" in repr(starts[0]["data"])
+    _check_tool_run_traced_masked(tracer, inner)
+
+
+def test_a_run_collector_hook_sees_the_tool_runs_masked(openai_server: OpenAIServer) -> None:
+    """collect_runs() (a context-variable hook LangChain adds to every run) gets masked runs."""
+    from langchain_core.tracers.context import collect_runs
+
+    inner = _inner()
+    app = _agent(openai_server, inner)
+    with collect_runs() as collector:
+        app.invoke(_INPUT, _config("hook"))
+    runs: list[Any] = []
+    todo = list(collector.traced_runs)
+    while todo:  # every run of the trees
+        run = todo.pop()
+        runs.append(run)
+        todo.extend(run.child_runs)
+    seen = repr([(r.name, r.inputs, r.outputs, r.error) for r in runs])
+    for value in RAW:
+        assert value not in seen, value
+    assert "send_email" in seen
+    assert "Write to <EMAIL_ADDRESS_1>" in seen
