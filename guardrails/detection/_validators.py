@@ -40,8 +40,7 @@ def context_words(*words: str) -> re.Pattern[str]:
 
 
 def has_context(text: str, start: int, words: re.Pattern[str], width: int = 48) -> bool:
-    """Whether one of ``words`` (see :func:`context_words`) occurs in the ``width`` characters
-    before ``start``, case-insensitively."""
+    """Whether one of ``words`` occurs, in any case, in the ``width`` characters before ``start``."""
     return words.search(text[max(0, start - width) : start].lower()) is not None
 
 
@@ -177,9 +176,8 @@ def _card_ok(cand: str) -> bool:
         return False  # "4111-1111 1111-1111": mixed separators are not how cards are written
     if not (12 <= len(d) <= 19 and _card_brand_ok(d)) or not _luhn_sum_ok(d):
         return False
-    return bool(
-        _stdnum("luhn").is_valid(d)
-    )  # python-stdnum decides; the pre-check only rejects early
+    # python-stdnum decides; the pre-check only rejects early
+    return bool(_stdnum("luhn").is_valid(d))
 
 
 # digit -> digit sum of its double (Luhn): 5 -> 10 -> 1
@@ -223,7 +221,7 @@ def _card_at(text: str, start: int, end: int, *, trim: bool) -> list[Found]:
         return [(start, end, "CREDIT_CARD", 1.0)]
     # "4111111111111111 2025": an ungrouped number followed by another one. A consistently grouped
     # run that fails is left whole: trimming it would pass Luhn one time in ten by chance.
-    head = _leading_group(cand, _MAX_CARD_CHARS + 1)
+    head = _leading_group(cand, _MAX_CARD_CHARS + 1)  # == cand if ungrouped: nothing new
     if head != cand and 13 <= len(head) <= 19 and _card_ok(head):
         return [(start, start + len(head), "CREDIT_CARD", 1.0)]
     if sum(map(str.isdigit, cand[:_MAX_CARD_CHARS])) > 19:
