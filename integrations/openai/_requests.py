@@ -18,6 +18,7 @@ from typing import Any
 
 from guardrails import RequestBlocked
 from guardrails.session import RedactionSession
+from integrations._schema import redact_name, redact_schema
 from integrations.openai._rules import (
     ECHO_ITEMS,
     PASS_PARAMS,
@@ -55,6 +56,10 @@ class BodyRedactor:
             "metadata": self.data,
             "stop": self.data,
             "web_search_options": self.data,
+            "response_format": self.response_format,
+            "text": self.text_config,
+            "tools": self.tools,
+            "functions": self.functions,
         }
         out: dict[str, Any] = {}
         for key, value in doc.items():
@@ -152,6 +157,64 @@ class BodyRedactor:
         """Tool-call arguments: a JSON string, redacted inside the document (field rules too)."""
         return self.data(value, where)
 
+    # -- schemas sent to the provider ----------------------------------------------------------
+    # Structure kept (a generic walk would apply field rules to ``type``), free text and example
+    # values masked: see :func:`integrations._schema.redact_schema`.
+    def response_format(self, value: Any, where: str) -> Any:
+        """Chat ``response_format``: ``{"type": "json_schema", "json_schema": {...}}``."""
+        if isinstance(value, dict) and isinstance(value.get("json_schema"), dict):
+            return {**value, "json_schema": self.schema_format(value["json_schema"], where)}
+        return self.data(value, where)
+
+    def text_config(self, value: Any, where: str) -> Any:
+        """Responses ``text``: ``{"format": {"type": "json_schema", "name", "schema"...}}``."""
+        if isinstance(value, dict) and isinstance(value.get("format"), dict):
+            fmt = value["format"]
+            masked = self.schema_format(fmt, where) if "schema" in fmt else self.data(fmt, where)
+            rest = self.data({k: v for k, v in value.items() if k != "format"}, where)
+            return {**rest, "format": masked}
+        return self.data(value, where)
+
+    def schema_format(self, value: dict[str, Any], where: str) -> dict[str, Any]:
+        """A named schema (``name`` is an identifier the provider validates: kept)."""
+        out = dict(value)
+        for key, item in value.items():
+            if key == "schema":
+                out[key] = redact_schema(item, self.s)
+            elif key not in ("name", "type", "strict"):
+                out[key] = self.data(item, where)
+        return out
+
+    def tools(self, value: Any, where: str) -> Any:
+        """Function tools (chat and Responses shapes): description masked, parameters as a
+        schema; any other tool (built-ins, MCP servers) redacted generically."""
+        if not isinstance(value, list):
+            return self.data(value, where)
+        out = []
+        for tool in value:
+            if isinstance(tool, dict) and isinstance(tool.get("function"), dict):
+                out.append({**tool, "function": self.function_spec(tool["function"], where)})
+            elif isinstance(tool, dict) and tool.get("type") == "function":
+                out.append(self.function_spec(tool, where))
+            else:
+                out.append(self.data(tool, where))
+        return out
+
+    def functions(self, value: Any, where: str) -> Any:
+        """The legacy ``functions`` list."""
+        if not isinstance(value, list):
+            return self.data(value, where)
+        return [self.function_spec(f, where) if isinstance(f, dict) else f for f in value]
+
+    def function_spec(self, value: dict[str, Any], where: str) -> dict[str, Any]:
+        out = dict(value)
+        for key, item in value.items():
+            if key == "parameters":
+                out[key] = redact_schema(item, self.s)
+            elif key not in ("name", "type", "strict"):
+                out[key] = self.data(item, where)
+        return out
+
     # -- chat completions ----------------------------------------------------------------------
     def messages(self, value: Any, where: str) -> Any:
         if not isinstance(value, list):
@@ -168,6 +231,9 @@ class BodyRedactor:
                 out[key] = value
             elif key == "content":
                 out[key] = self.content(value, at)
+            elif key == "name" and isinstance(value, str):
+                # A provider-valid name (OpenAI refuses spaces and ``<>``): see _schema.
+                out[key] = redact_name(value, self.s, person=msg.get("role") == "user")
             elif key in ("name", "refusal"):
                 out[key] = self.text(value, at)
             elif key == "tool_calls":

@@ -107,7 +107,8 @@ PASS_PARAMS: dict[Endpoint, frozenset[str]] = {
 }  # fmt: skip
 # Not here on purpose: ``tools``/``functions`` (descriptions, enums, defaults), ``response_format``
 # and Responses ``text`` (JSON-schema descriptions and examples) are built from application data
-# often enough to hold a customer's e-mail; they are redacted generically (harmless text is kept).
+# often enough to hold a customer's e-mail; their schemas are redacted keyword by keyword
+# (:func:`integrations._schema.redact_schema`: structure kept, text and example values masked).
 
 # Short free-text identifiers that can hold an e-mail or a name.
 TEXT_PARAMS = frozenset({"user", "safety_identifier", "prompt_cache_key", "instructions"})
