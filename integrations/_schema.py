@@ -26,7 +26,7 @@ from typing import Any
 
 from guardrails.session import RedactionSession
 
-__all__ = ["redact_name", "redact_schema"]
+__all__ = ["redact_name", "redact_schema", "redact_tool"]
 
 _TEXT = frozenset({"description", "title", "$comment"})
 _VALUES = frozenset({"default", "examples", "example", "const", "enum"})
@@ -94,6 +94,25 @@ def redact_schema(
                 out[key] = redact_schema(value, session, field=field, depth=depth + 1)
         else:
             out[key] = _values(value, None, session)  # unknown: generic
+    return out
+
+
+def redact_tool(tool: Any, session: RedactionSession) -> Any:
+    """A provider tool spec (OpenAI chat ``{"function": {...}}`` or Responses/legacy flat
+    shape): description masked, ``parameters`` as a schema, ``name`` kept; any other tool
+    (built-ins, MCP servers) redacted as generic data."""
+    if isinstance(tool, Mapping) and isinstance(tool.get("function"), Mapping):
+        return {**tool, "function": redact_tool(tool["function"], session)}
+    if not isinstance(tool, Mapping) or not (
+        tool.get("type") == "function" or ("parameters" in tool and "name" in tool)
+    ):
+        return session.redact_data(tool)
+    out = dict(tool)
+    for key, value in tool.items():
+        if key == "parameters":
+            out[key] = redact_schema(value, session)
+        elif key not in ("name", "type", "strict"):
+            out[key] = session.redact_data(value)
     return out
 
 

@@ -26,6 +26,7 @@ Hooks, and why each is where it is:
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Annotated, Any, Literal, NotRequired
@@ -40,6 +41,13 @@ from langchain.agents.middleware.types import (
     PrivateStateAttr,
     ToolCallRequest,
 )
+from langchain.agents.structured_output import (
+    AutoStrategy,
+    ProviderStrategy,
+    ProviderStrategyBinding,
+    StructuredOutputValidationError,
+    ToolStrategy,
+)
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.runnables.config import var_child_runnable_config
 from langchain_core.tools import BaseTool
@@ -50,6 +58,7 @@ from langgraph.types import Command
 from guardrails import ConfigurationError
 from guardrails.guard import CallContext, ExecutionLedger, ToolGuard
 from guardrails.session import RedactionSession
+from integrations._schema import redact_schema, redact_tool
 from integrations.langgraph._common import _state_get, _turn, merge_requesters
 from integrations.langgraph._context import UserResolver, default_user
 from integrations.langgraph._guarded import REQUESTER_KEY, GraphGuard
@@ -234,6 +243,9 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         override: dict[str, Any] = {"messages": messages, "system_message": system}
         if any(a is not b for a, b in zip(tools, request.tools, strict=True)):
             override["tools"] = tools
+        response_format = _masked_format(request, session)
+        if response_format is not request.response_format:
+            override["response_format"] = response_format
         redacted = request.override(**override)
         return redacted, changed, session, ctx, entries
 
@@ -245,7 +257,7 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         original (calls are matched by name); the copy is only what the model sees.
         """
         if isinstance(tool, dict):  # a provider-native tool spec
-            return session.redact_data(tool)
+            return redact_tool(tool, session)
         if not isinstance(tool, BaseTool):
             return tool
         # Same tool, same session, same vault size: the same result (only newly learned values
@@ -269,7 +281,9 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
     def _mask_tool(self, tool: BaseTool, session: RedactionSession) -> Any:
         description = session.redact_text(tool.description) if tool.description else ""
         schema = self._schema_of(tool)
-        masked = session.redact_data(schema) if schema is not None else None
+        # Keyword by keyword: a generic walk would apply the ``email`` field rule to the
+        # property's ``"type": "string"``.
+        masked = redact_schema(schema, session) if schema is not None else None
         update: dict[str, Any] = {}
         if description != (tool.description or ""):
             update["description"] = description
@@ -301,7 +315,10 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
     ) -> ModelResponse | ExtendedModelResponse:
         redacted, changed, session, ctx, entries = self._redact_request(request)
         with self._model_stream():
-            response = handler(redacted)
+            try:
+                response = handler(redacted)
+            except StructuredOutputValidationError as exc:
+                response = _reparsed(redacted, request, exc, session)
         return self._redact_response(request, response, changed, session, ctx, turn_entry=entries)
 
     async def awrap_model_call(
@@ -309,7 +326,10 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
     ) -> ModelResponse | ExtendedModelResponse:
         redacted, changed, session, ctx, entries = self._redact_request(request)
         with self._model_stream():
-            response = await handler(redacted)
+            try:
+                response = await handler(redacted)
+            except StructuredOutputValidationError as exc:
+                response = _reparsed(redacted, request, exc, session)
         return self._redact_response(request, response, changed, session, ctx, turn_entry=entries)
 
     @contextmanager
@@ -441,6 +461,66 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
     def restore(self, value: Any, state: Any, *, thread_id: str = "") -> Any:
         """Placeholders in ``value`` replaced from the thread's vault (for the end user only)."""
         return self.graph_guard.keeper.restore(value, state, thread_id)
+
+
+def _masked_format(request: ModelRequest, session: RedactionSession) -> Any:
+    """The request's ``response_format`` as the provider is shown it: a provider-native
+    schema (``ProviderStrategy``, or an ``AutoStrategy`` the model serves natively) with its
+    text and example values masked (see :func:`integrations._schema.redact_schema`).
+
+    The copy keeps the original schema class, so the answer is still parsed into it. A
+    ``ToolStrategy`` is left as it is: ``create_agent`` adds its output tools after every
+    middleware ran, out of this middleware's reach.
+    """
+    fmt = request.response_format
+    if fmt is None or isinstance(fmt, ToolStrategy):
+        return fmt
+    if not isinstance(fmt, ProviderStrategy):  # AutoStrategy or a bare schema
+        schema = fmt.schema if isinstance(fmt, AutoStrategy) else fmt
+        if not _native_structured_output(request):
+            return fmt
+        fmt = ProviderStrategy(schema)
+    spec = fmt.schema_spec
+    masked = redact_schema(spec.json_schema, session)
+    description = session.redact_text(spec.description) if spec.description else ""
+    if masked == spec.json_schema and description == (spec.description or ""):
+        return request.response_format
+    new_spec = copy.copy(spec)
+    new_spec.json_schema = masked
+    new_spec.description = description
+    out = copy.copy(fmt)
+    out.schema_spec = new_spec
+    return out
+
+
+def _native_structured_output(request: ModelRequest) -> bool:
+    """Would ``create_agent`` answer an ``AutoStrategy`` with the provider's native output?"""
+    try:
+        from langchain.agents.factory import _supports_provider_strategy
+    except ImportError:  # moved in another version: the format is left as it is
+        return False
+    return bool(_supports_provider_strategy(request.model, tools=request.tools))
+
+
+def _reparsed(
+    redacted: ModelRequest,
+    request: ModelRequest,
+    exc: StructuredOutputValidationError,
+    session: RedactionSession,
+) -> ModelResponse:
+    """The answer parsed again with its placeholders restored, when the masked schema offered
+    them: the model picked a masked ``enum`` value the original schema class does not know.
+    What enters state is masked again (``_redact_response``)."""
+    fmt = redacted.response_format
+    if fmt is request.response_format or not isinstance(fmt, ProviderStrategy):
+        raise exc
+    message = exc.ai_message
+    restored = message.model_copy(update={"content": session.restore_data(message.content)})
+    try:
+        structured = ProviderStrategyBinding.from_schema_spec(fmt.schema_spec).parse(restored)
+    except Exception:
+        raise exc from None
+    return ModelResponse(result=[message], structured_response=structured)
 
 
 class _BatchedGuardrailsMiddleware(GuardrailsMiddleware):

@@ -13,6 +13,7 @@ from langgraph.types import Command, Send
 from guardrails import InputError, RedactionError
 from guardrails.guard import CallContext, Ruling
 from guardrails.session import RedactionSession
+from integrations._schema import redact_name
 from integrations.langgraph._common import (
     _RUNTIME_KEY,
     REQUESTER_KEY,
@@ -73,6 +74,11 @@ class RedactingMixin:
                 update["additional_kwargs"] = masked_extra
         if isinstance(msg, ToolMessage) and msg.artifact is not None:
             update["artifact"] = session.redact_data(msg.artifact)
+        if isinstance(msg.name, str) and msg.name:
+            # Sent to the provider as the speaker's name: masked in a form it accepts.
+            name = redact_name(msg.name, session, person=msg.type == "human")
+            if name != msg.name:
+                update["name"] = name
         return msg.model_copy(update=update) if update else msg
 
     def redact_history(

@@ -18,7 +18,7 @@ from typing import Any
 
 from guardrails import RequestBlocked
 from guardrails.session import RedactionSession
-from integrations._schema import redact_name, redact_schema
+from integrations._schema import redact_name, redact_schema, redact_tool
 from integrations.openai._rules import (
     ECHO_ITEMS,
     PASS_PARAMS,
@@ -59,7 +59,7 @@ class BodyRedactor:
             "response_format": self.response_format,
             "text": self.text_config,
             "tools": self.tools,
-            "functions": self.functions,
+            "functions": self.tools,
         }
         out: dict[str, Any] = {}
         for key, value in doc.items():
@@ -186,34 +186,12 @@ class BodyRedactor:
         return out
 
     def tools(self, value: Any, where: str) -> Any:
-        """Function tools (chat and Responses shapes): description masked, parameters as a
-        schema; any other tool (built-ins, MCP servers) redacted generically."""
+        """Function tools (chat and Responses shapes; the legacy ``functions`` list too):
+        description masked, parameters as a schema; any other tool (built-ins, MCP servers)
+        redacted generically."""
         if not isinstance(value, list):
             return self.data(value, where)
-        out = []
-        for tool in value:
-            if isinstance(tool, dict) and isinstance(tool.get("function"), dict):
-                out.append({**tool, "function": self.function_spec(tool["function"], where)})
-            elif isinstance(tool, dict) and tool.get("type") == "function":
-                out.append(self.function_spec(tool, where))
-            else:
-                out.append(self.data(tool, where))
-        return out
-
-    def functions(self, value: Any, where: str) -> Any:
-        """The legacy ``functions`` list."""
-        if not isinstance(value, list):
-            return self.data(value, where)
-        return [self.function_spec(f, where) if isinstance(f, dict) else f for f in value]
-
-    def function_spec(self, value: dict[str, Any], where: str) -> dict[str, Any]:
-        out = dict(value)
-        for key, item in value.items():
-            if key == "parameters":
-                out[key] = redact_schema(item, self.s)
-            elif key not in ("name", "type", "strict"):
-                out[key] = self.data(item, where)
-        return out
+        return [redact_tool(t, self.s) for t in value]
 
     # -- chat completions ----------------------------------------------------------------------
     def messages(self, value: Any, where: str) -> Any:
