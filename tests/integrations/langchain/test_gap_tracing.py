@@ -26,7 +26,7 @@ from guardrails.guard import ToolGuard
 from guardrails.policy import Policy
 from guardrails.redactor import Redactor
 from integrations.langchain import GuardrailsMiddleware, guard_tools
-from integrations.langgraph import GuardedState, GuardedToolNode, RedactionNode
+from integrations.langgraph import GraphGuard, GuardedState, GuardedToolNode, RedactionNode
 from tests.support.langgraph_helpers import ScriptedChatModel, call, reply
 from tests.support.openai_server import ChatReply, OpenAIServer, ToolCall
 
@@ -268,3 +268,48 @@ def test_a_run_collector_hook_sees_the_tool_runs_masked(openai_server: OpenAISer
         assert value not in seen, value
     assert "send_email" in seen
     assert "Write to <EMAIL_ADDRESS_1>" in seen
+
+
+@pytest.mark.parametrize("graph", ["middleware", "guard_tools"])
+def test_a_failing_tool_reaches_tracers_with_its_error_masked(graph: str) -> None:
+    """The tool raises with the restored value in its message: tracers record it masked."""
+    seen_by_tool: list[str] = []
+
+    @tool
+    def send_email(to: str, body: str) -> str:
+        """Send an e-mail."""
+        seen_by_tool.append(to)
+        raise ValueError(f"mailbox {to} is full")
+
+    tracer, recorder = RunsTracer(), Recorder()
+    gg = GraphGuard(
+        ToolGuard(redactor=Redactor(), policy=Policy.from_dict(POLICY)), vault_key=b"t" * 32
+    )
+    model = ScriptedChatModel(
+        script=[reply("", call("send_email", {"to": "<EMAIL_ADDRESS_1>", "body": "hi"}))]
+    )
+    if graph == "middleware":
+        mw = GuardrailsMiddleware(guard=gg.guard, vault_key=b"t" * 32)
+        app = mw.protect(create_agent(model, [send_email], middleware=[mw]))
+        prompt = f"Mail {EMAIL} please"  # the thread's vault learns the value from the input
+    else:
+        b = StateGraph(MessagesState)
+        b.add_node("model", lambda s: {"messages": [model.invoke(s["messages"])]})
+        b.add_node("tools", ToolNode(guard_tools([send_email], guard=gg)))
+        b.add_edge(START, "model")
+        b.add_conditional_edges("model", tools_condition)
+        b.add_edge("tools", "model")
+        app = b.compile()
+        gg.keeper.session("err", None).redact_text(EMAIL)  # the thread's vault knows it
+        prompt = "Mail <EMAIL_ADDRESS_1> please"
+    with pytest.raises(ValueError, match="EMAIL_ADDRESS_1"):
+        app.invoke(
+            {"messages": [{"role": "user", "content": prompt}]}, _config("err", recorder, tracer)
+        )
+    assert seen_by_tool == [EMAIL]  # the tool did get the restored value
+    errors = [r.error for r in tracer.finished if r.error]
+    assert errors, "the tool's failure is still traced"
+    assert any("<EMAIL_ADDRESS_1>" in e for e in errors)
+    seen = _seen(tracer) + repr(recorder.events)
+    for value in RAW:
+        assert value not in seen, value
