@@ -21,6 +21,7 @@ from langchain_openai import ChatOpenAI
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode, tools_condition
+from langsmith import Client, traceable
 
 from guardrails.guard import ToolGuard
 from guardrails.policy import Policy
@@ -98,11 +99,15 @@ def _tools(inner_model: ScriptedChatModel) -> list[Any]:
         """Look up a customer record by id."""
         return f'{{"id": "{customer_id}", "email": "{EMAIL}", "ssn": "{SSN}", "plan": "gold"}}'
 
+    @traceable
+    def deliver(to: str, text: str) -> str:  # a LangSmith-traced helper inside the tool
+        return f"sent to {to}: {text}"
+
     @tool
     def send_email(to: str, body: str) -> str:
         """Send an e-mail."""
         draft = inner_model.invoke(f"Write to {to}: {body}")  # a model inside the tool
-        return f"sent to {to}: {draft.content}"
+        return deliver(to, str(draft.content))
 
     return [lookup_customer, send_email]
 
@@ -313,3 +318,27 @@ def test_a_failing_tool_reaches_tracers_with_its_error_masked(graph: str) -> Non
     seen = _seen(tracer) + repr(recorder.events)
     for value in RAW:
         assert value not in seen, value
+
+
+def test_langsmith_receives_the_tool_runs_masked(openai_server: OpenAIServer) -> None:
+    """A real LangSmith client (tracing_v2_enabled) posting to a loopback endpoint: the tool's
+    runs arrive masked; a @traceable helper inside the tool does not start a raw trace."""
+    from langchain_core.tracers.context import tracing_v2_enabled
+
+    from tests.support.openai_server import RawReply
+
+    with OpenAIServer(handler=lambda r: RawReply(status=200, body=b"{}")) as smith:
+        client = Client(
+            api_url=smith.base_url.removesuffix("/v1"),
+            api_key="lsv2-test",
+            auto_batch_tracing=False,
+        )
+        app = _agent(openai_server, _inner())
+        with tracing_v2_enabled(project_name="gaps", client=client):
+            app.invoke(_INPUT, _config("smith"))
+        client.flush()
+        wire = smith.wire_text()
+    for value in RAW:
+        assert value not in wire, value
+    assert "send_email" in wire
+    assert "Write to <EMAIL_ADDRESS_1>" in wire  # the model inside the tool: traced, masked
