@@ -24,8 +24,12 @@ except ImportError:  # pragma: no cover - exercised on other platforms
 __all__ = ["LiteralMatcher"]
 
 _RE2_CHUNK = 500  # RE2 refuses very large alternations ("pattern too large")
-_LOOSE_MAX = 32  # uncompiled values searched one by one
-_FIND_BUDGET = 2_000_000  # bytes x loose values above which compiling is cheaper
+# Searching the loose values one by one costs about (bytes + _CALL_BYTES) x values per text, in
+# units of ~0.2 ns; compiling 100-300 values costs 8-13 ms. Once the searches since the last
+# compilation would pass _SEARCH_BUDGET (~4 ms), the loose values are compiled: a vault used for
+# a few texts never compiles, one that keeps scanning turns compiles once the scans cost as much.
+_CALL_BYTES = 1_000  # the fixed cost of one bytes.find call, in bytes scanned
+_SEARCH_BUDGET = 20_000_000
 
 
 def _encode(text: str) -> bytes:
@@ -82,16 +86,17 @@ class _Tier:
 class LiteralMatcher:
     """Matches a growing list of literal values; values must only be appended, never removed.
 
-    New values first sit in a small *loose* list searched with ``bytes.find`` (no compilation):
+    New values first sit in a *loose* list searched with ``bytes.find`` (no compilation):
     structured data adds a value or two per leaf, and compiling a database for each would cost
-    far more than the search. They are compiled into a tier once there are more than
-    ``_LOOSE_MAX`` of them, or when a large text makes repeated ``find`` calls dearer.
+    far more than the search. They are compiled into a tier once searching them has cost about
+    as much as compiling them would (``_SEARCH_BUDGET``).
     """
 
     def __init__(self) -> None:
         self._values: list[str] = []
         self._tiers: list[_Tier] = []
         self._loose: list[tuple[bytes, int]] = []  # (encoded value, index)
+        self._searched = 0  # cost of the loose searches since the last compilation
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -105,8 +110,6 @@ class LiteralMatcher:
             first = len(self._values)
             self._values.extend(values)
             self._loose = [*self._loose, *((_encode(v), first + i) for i, v in enumerate(values))]
-            if len(self._loose) > _LOOSE_MAX:
-                self._compile_loose()
 
     def _compile_loose(self) -> None:
         # Caller holds the lock. Loose values are always the newest, contiguous indexes.
@@ -119,6 +122,7 @@ class LiteralMatcher:
             tiers[-2:] = [_Tier(self._values[lo:hi], lo)]
         self._tiers = tiers
         self._loose = []
+        self._searched = 0
 
     def find(self, text: str) -> list[tuple[int, int, int]]:
         """Return non-overlapping ``(start, end, value_index)`` in character offsets.
@@ -129,11 +133,15 @@ class LiteralMatcher:
             return []
         data = _encode(text)
         loose = self._loose
-        if loose and len(data) * len(loose) > _FIND_BUDGET:
-            with self._lock:
-                if self._loose:
-                    self._compile_loose()
-            loose = self._loose
+        if loose:
+            cost = len(loose) * (len(data) + _CALL_BYTES)
+            if self._searched + cost > _SEARCH_BUDGET:
+                with self._lock:
+                    if self._loose:
+                        self._compile_loose()
+                loose = self._loose
+            else:  # unlocked: a lost update only delays the compilation a little
+                self._searched += cost
         hits: list[tuple[int, int, int]] = []
         for tier in self._tiers:
             hits.extend(tier.scan(data, text))

@@ -17,7 +17,7 @@ from guardrails.vault._matcher import LiteralMatcher
 __all__ = ["Vault", "produced_digest"]
 
 _FORMAT = 1
-_SEEN_MAX = 4096  # digests of texts this vault produced (see ``_mark_seen``)
+_SEEN_MAX = 4096  # digests of texts this vault produced (see ``_mark_produced``)
 _MIN_KNOWN = 2  # a one-character value would match inside everything
 
 

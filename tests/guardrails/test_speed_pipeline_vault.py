@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from guardrails import Redactor, Vault
 from guardrails._types import Span
+from guardrails.vault._matcher import LiteralMatcher
 from tests.guardrails._redaction_fakes import RegexDetector
 
 
@@ -75,3 +76,35 @@ def test_values_are_indexed_on_first_need_in_the_order_made() -> None:
     assert [s.entity_type for s in vault.find_known("Jo Ann", frozenset({"PERSON"}))] == ["PERSON"]
     loaded = Vault.from_bytes(vault.to_bytes(key := Vault.generate_key()), key)
     assert [s.value for s in loaded.find_known("Cy Di")] == ["Cy Di"]
+
+
+def _hits(matcher: LiteralMatcher, text: str) -> list[tuple[int, int, str]]:
+    return [(s, e, matcher._values[i]) for s, e, i in matcher.find(text)]
+
+
+def test_loose_and_compiled_values_are_found_alike() -> None:
+    """The same leftmost-longest, whole-word matches before and after compilation."""
+    values = ["Jo Ann", "Jo", "Ann Lee", "Zoë SStraße", "4111 1111", "11 1111", "Al"]
+    text = "Jo Ann Lee met Zoë SStraße (card 4111 1111 1111); Also Al, Jo."
+    loose, compiled = LiteralMatcher(), LiteralMatcher()
+    loose.extend(values)
+    compiled.extend(values)
+    with compiled._lock:
+        compiled._compile_loose()
+    assert loose._loose
+    assert not compiled._loose
+    assert _hits(loose, text) == _hits(compiled, text)
+    assert _hits(loose, text)  # the example finds something
+
+
+def test_values_are_compiled_once_searching_them_costs_as_much() -> None:
+    """A few searches keep values loose; a matcher that keeps scanning compiles them."""
+    matcher = LiteralMatcher()
+    matcher.extend([f"Person{i} Name" for i in range(100)])
+    text = "a tool output naming Person7 Name and nobody else " * 10
+    matcher.find(text)
+    assert matcher._loose
+    for _ in range(500):
+        found = matcher.find(text)
+    assert not matcher._loose
+    assert {matcher._values[i] for _, _, i in found} == {"Person7 Name"}
