@@ -342,3 +342,43 @@ def test_langsmith_receives_the_tool_runs_masked(openai_server: OpenAIServer) ->
         assert value not in wire, value
     assert "send_email" in wire
     assert "Write to <EMAIL_ADDRESS_1>" in wire  # the model inside the tool: traced, masked
+
+
+@pytest.mark.parametrize("use_async", [False, True])
+def test_parallel_guarded_calls_are_each_traced_masked(use_async: bool) -> None:
+    """Two restored calls in one tool step (threads when sync, tasks when async): each run is
+    traced, none raw; the per-call scopes do not leak into each other."""
+    inner = ScriptedChatModel(script=[reply(f"Dear {EMAIL}"), reply(f"Dear {EMAIL} again")])
+    model = ScriptedChatModel(
+        script=[
+            reply("", call("lookup_customer", {"customer_id": "c1"})),
+            reply(
+                "",
+                call("send_email", {"to": "<EMAIL_ADDRESS_1>", "body": "a"}),
+                call("send_email", {"to": "<EMAIL_ADDRESS_1>", "body": "b"}),
+            ),
+            reply("done"),
+        ]
+    )
+    mw = GuardrailsMiddleware(
+        redactor=Redactor(), policy=Policy.from_dict(POLICY), vault_key=b"t" * 32
+    )
+    app = create_agent(model, _tools(inner), middleware=[mw])
+    tracer, recorder = RunsTracer(), Recorder()
+    cfg = _config(f"par-{use_async}", tracer, recorder)
+    user = {"messages": [{"role": "user", "content": "go"}]}
+    events: list[Any] = []
+    if use_async:
+
+        async def run() -> list[Any]:
+            return [e async for e in app.astream_events(user, cfg, version="v2")]
+
+        events = asyncio.run(run())
+    else:
+        app.invoke(user, cfg)
+    seen = _seen(tracer) + repr(recorder.events) + repr(events)
+    for value in RAW:
+        assert value not in seen, value
+    assert sum(r.name == "send_email" for r in tracer.finished) == 2
+    assert len(inner.sent) == 2
+    assert all(EMAIL in str(m[0].content) for m in inner.sent)  # both ran restored
