@@ -39,6 +39,7 @@ __all__ = ["MaskedError", "masked_callbacks"]
 _SIGNALS = frozenset({"GraphInterrupt", "GraphBubbleUp", "ParentCommand", "CancelledError"})
 # Event arguments that identify a run rather than carry its data.
 _IDS = frozenset({"run_id", "parent_run_id", "tags", "name", "tool_call_id", "color"})
+_MAX_DEPTH = 32
 _SERIALIZED_IDS = frozenset({"lc", "type", "id", "name"})
 # Events whose payload cannot be masked reliably: withheld.
 _WITHHELD = frozenset({"on_llm_new_token", "on_retry"})
@@ -113,7 +114,7 @@ def _nothing(*args: Any, **kwargs: Any) -> None:
 
 
 def _masker(session: RedactionSession) -> Callable[[Any], Any]:
-    def mask(value: Any) -> Any:
+    def mask(value: Any, depth: int = 0) -> Any:
         if value is None or isinstance(value, bool | int | float | UUID):
             return value
         if isinstance(value, str):
@@ -123,7 +124,9 @@ def _masker(session: RedactionSession) -> Callable[[Any], Any]:
         try:
             return session.redact_data(value)
         except Exception:  # a type the redactor does not walk: field by field, else withheld
-            return _walk(value, mask)
+            if depth >= _MAX_DEPTH:  # (a cycle the redactor refused, too)
+                return f"<{type(value).__name__} withheld>"
+            return _walk(value, lambda v: mask(v, depth + 1))
 
     return mask
 
