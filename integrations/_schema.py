@@ -139,7 +139,7 @@ def redact_name(name: str, session: RedactionSession, *, person: bool) -> str:
     if not name or _is_placeholder(name, session):
         return name
     masked = session.redact_text(name)
-    if masked == name and person:
+    if masked == name and person and not _BARE.search(name):  # ``<PERSON_1>``: written before
         masked = session.vault.placeholder_for("PERSON", name)
     return _BARE.sub(r"\1", masked)
 

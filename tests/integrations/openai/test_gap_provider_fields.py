@@ -181,3 +181,22 @@ def test_tool_parameters_keep_their_types(guarded: Any, openai_server: OpenAISer
     }
     assert sent["parameters"]["properties"]["phone"] == {"type": "string"}
     assert responses["tools"][0]["parameters"]["properties"]["phone"] == {"type": "string"}
+
+
+def test_a_name_already_masked_is_not_masked_again(
+    guarded: Any, openai_server: OpenAIServer
+) -> None:
+    """A history holding a bracketed placeholder as a name (an older masked copy) is sent as the
+    bare form of the same placeholder, not as a new PERSON value."""
+    guarded.chat.completions.create(
+        model="m", messages=[{"role": "user", "name": "jane_doe", "content": "hi"}]
+    )
+    guarded.chat.completions.create(
+        model="m",
+        messages=[
+            {"role": "user", "name": "<PERSON_1>", "content": "hi"},
+            {"role": "user", "name": "PERSON_1", "content": "again"},
+        ],
+    )
+    second = _clean(openai_server)[1]["messages"]
+    assert [m["name"] for m in second] == ["PERSON_1", "PERSON_1"]
