@@ -245,11 +245,13 @@ class NameDetector:
                     or addresses.overlaps(start + a - 3, start + a)
                 ):
                     continue
-                if previous_word(text, start + a).rstrip(".") in _STREET_WORDS and (
+                word = previous_word(text, start + a)
+                if word.rstrip(".") in _STREET_WORDS and (
                     _STREET_BEFORE.search(text, max(0, start + a - 12), start + a)
                 ):
                     continue
-                if after_place_phrase(text, start + a):  # "grew up in Villafranca del Cid"
+                # "grew up in Villafranca del Cid"
+                if after_place_phrase(text, start + a, previous=word):
                     continue
                 found[(start + a, start + b)] = score
         speakers = 0
@@ -467,11 +469,12 @@ class NameDetector:
         ("John", "Will", "See") only when an upper-case sentence follows ("See: https…" is not)."""
         lx = self._runs.lx
         key = word.casefold()
-        if key not in lx.first_names:
+        f = lx.flags.get(key, 0)
+        if not f & FIRST:
             return False
         if key in lx.places and key not in lx.ambiguous_places:  # "Berlin: 3 offices"
             return False
-        if key in lx.common_words or key in lx.stop_words:
+        if f & (COMMON | STOP):
             return end < len(text) and text[end].isupper()
         return True
 
@@ -484,7 +487,7 @@ class NameDetector:
     def _ends_value(self, text: str, hit: tuple[int, int]) -> bool:
         """A lone name the lexicon does not know must end its value: no lower-case word follows."""
         words = text[hit[0] : hit[1]].split()
-        if len(words) > 1 or words[0].casefold() in self._runs.lx.first_names:
+        if len(words) > 1 or self._runs.lx.flags.get(words[0].casefold(), 0) & FIRST:
             return True
         return _NEXT_WORD.match(text, hit[1]) is None
 
@@ -493,39 +496,40 @@ class NameDetector:
     ) -> tuple[int, int] | None:
         """An ALL-CAPS / lower-case value: a listed first name (or, after a title, a listed
         surname: "mr. elliott"), then listed names only."""
-        lx = self._runs.lx
+        flags = self._runs.lx.flags
         words = list(_WORDS.finditer(value))[:3]
-        keys = [m.group().casefold() for m in words]
-        if keys[0] in lx.stop_words:
+        fl = [flags.get(m.group().casefold(), 0) for m in words]
+        if fl[0] & STOP:
             return None
-        if keys[0] not in lx.first_names and not (title and keys[0] in lx.surnames):
+        if not fl[0] & FIRST and not (title and fl[0] & SURNAME):
             return None
         n = 1
-        while n < len(keys) and keys[n] not in lx.stop_words:
-            if keys[n] not in lx.surnames and keys[n] not in lx.first_names:
+        while n < len(fl) and not fl[n] & STOP:
+            if not fl[n] & (SURNAME | FIRST):
                 break
             n += 1
-        if n == 1 and keys[0] in lx.ambiguous_first:  # "hi will", "NAME: MAY" stay unclear
+        if n == 1 and fl[0] & AMBIGUOUS_FIRST:  # "hi will", "NAME: MAY" stay unclear
             return None
         return pos, pos + words[n - 1].end()
 
     def _lexicon_hit(self, words: list[str], *, mode: int) -> bool:
         """Whether ``words`` (already free of common words) can be a name after a cue of ``mode``."""
-        lx = self._runs.lx
-        keys = [w.casefold().removesuffix("'s").removesuffix("’s") for w in words]
-        known = [k in lx.first_names or k in lx.surnames for k in keys]
-        if len(keys) > 1:
+        flags = self._runs.lx.flags
+        if len(words) > 1:
             # two capitalized non-common words after a cue ("Customer: Minjun Al-Farsi")
-            return any(known) or words[0][:1].isupper()
-        key = keys[0]
+            return words[0][:1].isupper() or any(
+                flags.get(w.casefold().removesuffix("'s").removesuffix("’s"), 0) & (FIRST | SURNAME)
+                for w in words
+            )
+        f = flags.get(words[0].casefold().removesuffix("'s").removesuffix("’s"), 0)
         if mode == _WEAK:  # "ask Jane" yes, "ask Will" no, "ask Dyson" (a rare name) no
-            return lx.flags.get(key, 0) & (FIRST | AMBIGUOUS_FIRST | RARE_FIRST) == FIRST
-        if key in lx.stop_words:  # "Thanks,\nWill" yes; "name: An optional …", "See:" no
-            return mode == _GREETING and key in lx.first_names
-        if key in lx.common_words:  # "Dear Grant," and "Mr. Smith" yes; "name: True" no
-            return key in lx.first_names or (mode == _TITLE_MODE and key in lx.surnames)
+            return f & (FIRST | AMBIGUOUS_FIRST | RARE_FIRST) == FIRST
+        if f & STOP:  # "Thanks,\nWill" yes; "name: An optional …", "See:" no
+            return mode == _GREETING and bool(f & FIRST)
+        if f & COMMON:  # "Dear Grant," and "Mr. Smith" yes; "name: True" no
+            return bool(f & FIRST) or (mode == _TITLE_MODE and bool(f & SURNAME))
         # an unknown capitalized word after a strong cue ("Hi Yui,"), or a listed name
-        return (words[0][:1].isupper() and not words[0].isupper()) or known[0]
+        return (words[0][:1].isupper() and not words[0].isupper()) or bool(f & (FIRST | SURNAME))
 
     def _lower_name(self, first: str, last: str) -> bool:
         """A lower-case "first [initial] last" opening a line: a curated first name that is no
@@ -544,8 +548,8 @@ class NameDetector:
             return False
         if not value[0].isupper():  # names in tables are capitalized; "val", "none" are not
             return False
-        common = self._runs.lx.common_words
-        return not all(w.casefold() in common for w in words)
+        flags = self._runs.lx.flags
+        return not all(flags.get(w.casefold(), 0) & COMMON for w in words)
 
 
 # Words after which a name is an organisation's or a street's ("Rand Corporation", "Thomas and
