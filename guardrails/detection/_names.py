@@ -216,6 +216,10 @@ class NameDetector:
         return {}
 
     @cached_property
+    def _speakers(self) -> dict[tuple[str, bool], tuple[int, int] | None]:
+        return {}
+
+    @cached_property
     def _memo(self) -> Memo:
         return _memo(tuple(self.name_sources), self.min_city_population)
 
@@ -373,16 +377,7 @@ class NameDetector:
                 else None
             )
         if cue == _SPEAKER:  # "Jane Doe: message" at a line start
-            words = self._speaker_words(text, end)
-            names = [text[a:b] for a, b in words]
-            if not words:
-                return None
-            if len(names) == 1:
-                if not self._lone_speaker(names[0], text, end):
-                    return None
-            elif not self._speaker_names(names):
-                return None
-            return words[0][0], words[-1][1]
+            return self._speaker(text, end)
         pos = end - 1  # every other cue pattern ends on the first letter of the value
         if cue == _LABEL and text[pos - 1 : pos].isascii() and text[pos - 1 : pos].isalpha():
             pos -= 1  # ... or on the character after an ASCII one (the value follows a separator)
@@ -414,27 +409,68 @@ class NameDetector:
         return (pos, pos + length) if length else None
 
     def _name_length(self, value: str, *, mode: int) -> int:
-        """Length of the name at the start of ``value`` (0: not a name)."""
+        """Length of the name at the start of ``value`` (0: not a name).
+
+        ``value`` is words separated by blanks (a capitalized run, or the words before "<").
+        """
         flags = self._runs.lx.flags
-        keep: list[re.Match[str]] = []
-        for m in _WORDS.finditer(value):  # the leading name-like words: "Jane Doe Support"
-            k = m.group().casefold()
-            if len(keep) == 4 or k.rstrip(".") in _STOP:
+        words = value.split()
+        n = 0
+        for w in words[:4]:  # the leading name-like words: "Jane Doe Support"
+            k = w.casefold()
+            if k.rstrip(".") in _STOP:
                 break
             f = flags.get(k, 0)
-            if keep and f & STOP:  # "This is On The Trending Tab": not a surname
+            if n and f & STOP:  # "This is On The Trending Tab": not a surname
                 break
             if f & COMMON and not f & (SURNAME | FIRST):
                 break
-            keep.append(m)
-        while keep and _INITIAL.fullmatch(keep[-1].group()):
-            keep.pop()
-        if not keep or not self._lexicon_hit([m.group() for m in keep], mode=mode):
+            n += 1
+        while n and _INITIAL.fullmatch(words[n - 1]):
+            n -= 1
+        if not n or not self._lexicon_hit(words[:n], mode=mode):
             return 0
-        end = keep[-1].end()
-        if keep[-1].group()[-2:] in ("'s", "’s"):
+        end = 0
+        for w in words[:n]:
+            end = value.index(w, end) + len(w)
+        if words[n - 1][-2:] in ("'s", "’s"):
             end -= 2
         return end
+
+    def _speaker(self, text: str, end: int) -> tuple[int, int] | None:
+        """The name of a speaker label ("Jane Doe: message"), else ``None``.
+
+        Labels repeat ("From:", "Subject:", "Agent:" on every record): the verdict depends only
+        on the label's line up to the colon and on whether an upper-case letter follows the
+        cue (see ``_lone_speaker``), so it is decided once per distinct pair.
+        """
+        colon = text.rfind(":", max(0, end - 3), end)
+        lo = max(0, colon - 60)  # the window of ``_speaker_words``
+        seg = text[lo:colon]
+        cut = seg.rfind("\n") + 1
+        key = (seg[cut:], end < len(text) and text[end].isupper())
+        cache = self._speakers
+        if key in cache:
+            rel = cache[key]
+        else:
+            if len(cache) > 50_000:
+                cache.clear()
+            rel = cache[key] = self._speaker_label(text, end, lo + cut)
+        return None if rel is None else (lo + cut + rel[0], lo + cut + rel[1])
+
+    def _speaker_label(self, text: str, end: int, base: int) -> tuple[int, int] | None:
+        """The name of the speaker label ending at ``end`` relative to ``base`` (its line in the
+        window), else ``None``."""
+        words = self._speaker_words(text, end)
+        names = [text[a:b] for a, b in words]
+        if not words:
+            return None
+        if len(names) == 1:
+            if not self._lone_speaker(names[0], text, end):
+                return None
+        elif not self._speaker_names(names):
+            return None
+        return words[0][0] - base, words[-1][1] - base
 
     @staticmethod
     def _speaker_words(text: str, end: int) -> list[tuple[int, int]]:
