@@ -309,21 +309,29 @@ class NameDetector:
         flags, places = lx.flags, lx.places
         parts: set[str] = set()  # as written: "Borkowski" (a run is capitalized like it)
         lone: list[tuple[int, int]] = []
+        full: set[str] = set()  # full names seen ("Jane Doe" in a header and a signature)
         for s, e in found:
-            words = text[s:e].split()
+            name = text[s:e]
+            if name in full:
+                continue
+            words = name.split()
             if len(words) == 1:
                 lone.append((s, e))
                 continue
+            full.add(name)
             for w in words:
                 part = w.removesuffix("'s").removesuffix("’s").rstrip(".,")
                 key = part.casefold()
                 if len(key) >= 3 and key not in places and not flags.get(key, 0) & (COMMON | STOP):
                     parts.add(part)
         positions = self._runs.positions(text)
-        # a part written only once is in its own name: nothing to look for (a few C-level counts
-        # decide it for the usual short text; long texts, where counting costs more than the
-        # filtered pass below, and texts with many names go straight to it)
-        if parts and (len(text) > 4096 or len(parts) > 8 or any(text.count(p) > 1 for p in parts)):
+        # A part written only once is in its own name, which every run word equal to it overlaps:
+        # nothing to look for (a few C-level counts decide it for the usual short text; long
+        # texts, where counting costs more than the filtered pass below, and texts with many
+        # names go straight to it).
+        if parts and len(text) <= 4096 and len(parts) <= 8:
+            parts = {p for p in parts if text.count(p) > 1}
+        if parts:
             taken = Intervals(found)
             # the few distinct runs holding a part are picked first; the positions are then
             # filtered in C (a log chunk has thousands of runs, nearly all without a part)
