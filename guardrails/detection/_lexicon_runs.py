@@ -313,16 +313,21 @@ class RunAnalyzer:
         keys = [t.casefold() for _, _, t in toks]
         fl = [flags.get(k, 0) for k in keys]
         # particles ("van", "de") and initials ("K", "K."): glue inside a name, never its start
-        glue = [t in _PARTICLE_SET or _is_initial(t) for _, _, t in toks]
+        glue = [t in _PARTICLE_SET or (len(t) <= 2 and _is_initial(t)) for _, _, t in toks]
         n = len(toks)
         out: list[Found] = []
+        places, place_starts = self.lx.places, self.lx.place_starts
         i = 0
         while i < n:
             if glue[i]:
                 i += 1
                 continue
             f = fl[i]
-            place_words = self._place_words(keys, i)
+            # most words start no multi-word place: then only the word itself may be one
+            if keys[i] in place_starts:
+                place_words = self._place_words(keys, i)
+            else:
+                place_words = 1 if keys[i] in places else 0
             if place_words > 1:  # "New York", "San Francisco": a multi-word place wins
                 out.append(self._place(toks, keys, i, place_words))
                 i += place_words
