@@ -59,6 +59,12 @@ class SessionStore:
         persistence: where to load/save vaults; requires ``key``.
         key: the vault encryption key (16/24/32 bytes).
         max_sessions: sessions kept in memory; an evicted one is saved first when it changed.
+        accept_unbound_vaults: a one-time migration switch. A blob encrypted under the store
+            key itself (the format written before vaults were bound to their conversation)
+            opens in *any* conversation's slot, so by default it is refused
+            (:class:`~guardrails.VaultDecryptionError`). With ``True`` it opens, and the next
+            :meth:`save` (or eviction) rewrites it bound to its conversation even if the vault
+            did not grow. Turn it off again once the old blobs are rewritten.
 
     Example:
         >>> store = SessionStore()
@@ -74,6 +80,7 @@ class SessionStore:
         key: bytes | None = None,
         max_sessions: int = 1024,
         cache_size: int = 4096,
+        accept_unbound_vaults: bool = False,
     ) -> None:
         from guardrails.redactor import Redactor
 
@@ -86,6 +93,7 @@ class SessionStore:
         self._key = key
         self._max = max_sessions
         self._cache_size = cache_size
+        self._accept_unbound = accept_unbound_vaults
         self._sessions: OrderedDict[str, tuple[RedactionSession, int]] = OrderedDict()
         self._lock = threading.RLock()
 
@@ -101,8 +109,10 @@ class SessionStore:
             if found is not None:
                 self._sessions.move_to_end(conversation_id)
                 return found[0]
-            session = self._load(conversation_id)
-            self._sessions[conversation_id] = (session, session.vault_size)
+            session, bound = self._load(conversation_id)
+            # An unbound blob (opened by the migration switch) counts as unsaved: the next
+            # save rewrites it bound even when the vault did not grow.
+            self._sessions[conversation_id] = (session, session.vault_size if bound else -1)
             while len(self._sessions) > self._max:
                 old_id, (old, saved_size) = self._sessions.popitem(last=False)
                 if old.vault_size != saved_size:
@@ -122,32 +132,45 @@ class SessionStore:
             self._sessions[conversation_id] = (session, session.vault_size)
             return True
 
-    def _load(self, conversation_id: str) -> RedactionSession:
+    def _load(self, conversation_id: str) -> tuple[RedactionSession, bool]:
+        """(the conversation's session, whether its stored blob was bound to it)."""
         blob = self._persistence.load(conversation_id) if self._persistence else None
         if blob is None:
-            return RedactionSession(
+            new = RedactionSession(
                 self.redactor, conversation_id=conversation_id, cache_size=self._cache_size
             )
+            return new, True
         assert self._key is not None
         try:
-            key = self._conversation_key(conversation_id)
-            return RedactionSession.from_bytes(
-                blob,
-                key,
-                redactor=self.redactor,
-                conversation_id=conversation_id,
-                cache_size=self._cache_size,
-            )
+            return self._open(blob, self._conversation_key(conversation_id), conversation_id), True
         except VaultDecryptionError:
-            # Written before vaults were bound to their conversation (under the store key);
-            # anything else, e.g. another conversation's vault, fails here too.
-            return RedactionSession.from_bytes(
-                blob,
-                self._key,
-                redactor=self.redactor,
-                conversation_id=conversation_id,
-                cache_size=self._cache_size,
+            pass
+        # Not this conversation's vault. Under the store key itself it is a blob written
+        # before vaults were bound to their conversation: it would open in any slot it is
+        # copied to, so only the owner's explicit migration switch accepts it.
+        try:
+            legacy = self._open(blob, self._key, conversation_id)
+        except VaultDecryptionError:
+            raise VaultDecryptionError(
+                "the stored vault does not open for this conversation "
+                "(another conversation's vault, another key, or altered)"
+            ) from None
+        if not self._accept_unbound:
+            raise VaultDecryptionError(
+                "the stored vault was written before vaults were bound to their conversation "
+                "and could have been copied from another one; it is refused unless the store "
+                "is built with accept_unbound_vaults=True (a one-time migration)"
             )
+        return legacy, False
+
+    def _open(self, blob: bytes, key: bytes, conversation_id: str) -> RedactionSession:
+        return RedactionSession.from_bytes(
+            blob,
+            key,
+            redactor=self.redactor,
+            conversation_id=conversation_id,
+            cache_size=self._cache_size,
+        )
 
     def _conversation_key(self, conversation_id: str) -> bytes:
         """The key one conversation's vault is encrypted with, derived from the store key: a

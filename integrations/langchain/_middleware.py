@@ -94,6 +94,10 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         ledger: an :class:`~guardrails.guard.ExecutionLedger` (at-most-once execution).
         vault_key: 16/24/32-byte key encrypting the vault in state (default:
             ``GUARDRAILS_VAULT_KEY`` or a per-process key).
+        accept_unbound_vaults: a one-time migration switch. A vault blob written before
+            vaults were bound to their thread would open in any thread it is copied into, so
+            it is refused by default (:class:`~guardrails.VaultDecryptionError`). With
+            ``True`` it opens and the middleware's next vault write rewrites it bound.
         requester: how to read the authenticated user from a run config (default:
             ``langgraph_auth_user`` then ``configurable.user_id``).
         restore_output: restore placeholders in :meth:`final_answer` for the end user.
@@ -140,6 +144,7 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         clock: Any = None,
         guard: ToolGuard | None = None,
         stream_model_tokens: bool = False,
+        accept_unbound_vaults: bool = False,
     ) -> None:
         super().__init__()
         if interrupt_mode not in ("per_call", "batched"):
@@ -153,7 +158,12 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
             store=store,
             clock=clock,
         )
-        self.graph_guard = GraphGuard(self.guard, vault_key=vault_key, resolve_user=requester)
+        self.graph_guard = GraphGuard(
+            self.guard,
+            vault_key=vault_key,
+            resolve_user=requester,
+            accept_unbound_vaults=accept_unbound_vaults,
+        )
         # A tool call whose tool neither the tool node nor a model request showed this
         # middleware (an inner middleware adds and runs it) is gated as privileged.
         self.graph_guard.unknown_tools_privileged = True
@@ -198,8 +208,8 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         changed = self.graph_guard.changed(before, after)
         if changed:
             update["messages"] = changed
-        stored: Mapping[str, Any] = _state_get(state, VAULT_KEY) or {}
-        if changed or stored.get("n") != session.vault_size:
+        stored = _state_get(state, VAULT_KEY)
+        if changed or not self.graph_guard.keeper.holds(stored, session):
             update.update(self.graph_guard.vault_update(session))
         return update or None
 
@@ -388,7 +398,7 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
             update[REQUESTER_KEY] = entries
         if changed:
             update["messages"] = changed  # replaced by id in state
-        if changed or not (isinstance(stored, Mapping) and stored.get("n") == session.vault_size):
+        if changed or not self.graph_guard.keeper.holds(stored, session):
             update.update(self.graph_guard.vault_update(session))
         if not update:
             return response

@@ -71,9 +71,16 @@ class GraphGuard(RedactingMixin, ReviewMixin):
         *,
         vault_key: bytes | None = None,
         resolve_user: UserResolver = default_user,
+        accept_unbound_vaults: bool = False,
     ) -> None:
         self.guard = guard
-        self.keeper = VaultKeeper(redactor=guard.backend.redactor, key=vault_key)
+        # accept_unbound_vaults: a one-time migration switch for vault blobs written before
+        # vaults were bound to their thread (refused by default; see VaultKeeper).
+        self.keeper = VaultKeeper(
+            redactor=guard.backend.redactor,
+            key=vault_key,
+            accept_unbound_vaults=accept_unbound_vaults,
+        )
         self.resolve_user = resolve_user
         self._lock = threading.Lock()
         # id(scratchpad) -> (scratchpad, turns); holding the scratchpad keeps its id from being

@@ -45,11 +45,19 @@ class GuardedState(TypedDict):
 
 
 def _graph_guard(
-    guard: ToolGuard | GraphGuard | None, vault_key: bytes | None, resolve_user: UserResolver
+    guard: ToolGuard | GraphGuard | None,
+    vault_key: bytes | None,
+    resolve_user: UserResolver,
+    accept_unbound_vaults: bool,
 ) -> GraphGuard:
     if isinstance(guard, GraphGuard):
         return guard
-    return GraphGuard(guard or ToolGuard(), vault_key=vault_key, resolve_user=resolve_user)
+    return GraphGuard(
+        guard or ToolGuard(),
+        vault_key=vault_key,
+        resolve_user=resolve_user,
+        accept_unbound_vaults=accept_unbound_vaults,
+    )
 
 
 class RedactionNode:
@@ -73,8 +81,9 @@ class RedactionNode:
         *,
         vault_key: bytes | None = None,
         resolve_user: UserResolver = default_user,
+        accept_unbound_vaults: bool = False,
     ) -> None:
-        self.graph_guard = _graph_guard(guard, vault_key, resolve_user)
+        self.graph_guard = _graph_guard(guard, vault_key, resolve_user, accept_unbound_vaults)
 
     def __call__(self, state: Any, config: RunnableConfig) -> dict[str, Any]:
         gg = self.graph_guard
@@ -104,6 +113,9 @@ class GuardedToolNode(ToolNode):
         guard: a :class:`~guardrails.guard.ToolGuard` or a shared :class:`GraphGuard`.
         interrupt_mode: ``"per_call"`` or ``"batched"`` (one interrupt for all pending calls).
         vault_key: key of the vault in state (when ``guard`` is not a ``GraphGuard``).
+        accept_unbound_vaults: open vault blobs written before vaults were bound to their
+            thread (a one-time migration; refused by default), when ``guard`` is not a
+            ``GraphGuard``.
 
     Example:
         >>> from langchain_core.tools import tool
@@ -126,9 +138,10 @@ class GuardedToolNode(ToolNode):
         vault_key: bytes | None = None,
         resolve_user: UserResolver = default_user,
         name: str = "tools",
+        accept_unbound_vaults: bool = False,
         **kwargs: Any,
     ) -> None:
-        gg = _graph_guard(guard, vault_key, resolve_user)
+        gg = _graph_guard(guard, vault_key, resolve_user, accept_unbound_vaults)
         super().__init__(
             tools,
             name=name,

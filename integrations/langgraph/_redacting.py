@@ -298,8 +298,7 @@ class RedactingMixin:
         When state already holds a vault of this size (the call taught it nothing) the result
         goes back as it is: no rewrite of the vault channel in every tool step's checkpoint.
         """
-        stored = _state_get(state, VAULT_KEY)
-        if isinstance(stored, Mapping) and stored.get("n") == session.vault_size:
+        if self.keeper.holds(_state_get(state, VAULT_KEY), session):
             return result
         vault = self.vault_update(session)
         if isinstance(result, ToolMessage):

@@ -77,9 +77,22 @@ class VaultKeeper:
         >>> other = VaultKeeper(redactor=Redactor(), key=b"k" * 32)  # e.g. after a restart
         >>> other.restore("hi <EMAIL_ADDRESS_1>", state, "t1")
         'hi jane.doe@example.com'
+
+    ``accept_unbound_vaults``: a one-time migration switch. A vault blob written before vaults
+    were bound to their thread (encrypted under the vault key itself) would open in any thread
+    it is copied into, so by default it is refused (:class:`~guardrails.VaultDecryptionError`,
+    nothing restored). With ``True`` it opens, and the next vault write to state rewrites it
+    bound to its thread (see :meth:`holds`).
     """
 
-    def __init__(self, *, redactor: Any, key: bytes | None, max_threads: int = 1024) -> None:
+    def __init__(
+        self,
+        *,
+        redactor: Any,
+        key: bytes | None,
+        max_threads: int = 1024,
+        accept_unbound_vaults: bool = False,
+    ) -> None:
         key = key if key is not None else vault_key_from_env()
         if not isinstance(key, bytes) or len(key) not in (16, 24, 32):
             raise ConfigurationError("vault_key must be 16, 24 or 32 bytes")
@@ -95,6 +108,7 @@ class VaultKeeper:
             OrderedDict()
         )
         self._max = max_threads
+        self._accept_unbound = accept_unbound_vaults
         self._lock = threading.RLock()
         # Records sealed under a key derived from the vault key: never confusable with a vault.
         self._records = AESGCM(hmac.new(key, _RECORD, hashlib.sha256).digest())
@@ -114,14 +128,17 @@ class VaultKeeper:
             session = live
             if session is None or (stored and int(stored.get("n", 0)) > session.vault_size):
                 if stored and stored.get("blob"):
-                    try:
-                        session = self._open_vault(str(stored["blob"]), thread_id)
-                    except (VaultDecryptionError, ValueError, binascii.Error):
+                    if not (self._accept_unbound or str(stored["blob"]).startswith(_V2)):
                         if live is None:
                             raise VaultDecryptionError(
-                                "the vault in this thread's state does not open for this thread"
-                            ) from None
+                                "the vault in this thread's state was written before vaults "
+                                "were bound to their thread and could have been copied from "
+                                "another one; it is refused unless the graph is built with "
+                                "accept_unbound_vaults=True (a one-time migration)"
+                            )
                         session = live
+                    else:
+                        session = self._load(str(stored["blob"]), thread_id, live)
                 else:
                     session = RedactionSession(self.redactor, conversation_id=thread_id)
                 if thread_id:
@@ -131,6 +148,28 @@ class VaultKeeper:
                 while len(self._sessions) > self._max:
                     self._sessions.popitem(last=False)
             return session
+
+    def _load(self, blob: str, thread_id: str, live: RedactionSession | None) -> RedactionSession:
+        """The vault in state opened for ``thread_id``; ``live`` (this process's session) when
+        it does not open, else fail closed."""
+        try:
+            return self._open_vault(blob, thread_id)
+        except (VaultDecryptionError, ValueError, binascii.Error):
+            if live is None:
+                raise VaultDecryptionError(
+                    "the vault in this thread's state does not open for this thread"
+                ) from None
+            return live
+
+    def holds(self, stored: Any, session: RedactionSession) -> bool:
+        """Whether ``stored`` (the state's vault value) already is ``session``'s vault, bound to
+        its thread: no write needed. An unbound blob opened by ``accept_unbound_vaults`` is not,
+        so the next vault write rewrites it bound even when the vault did not grow."""
+        return (
+            isinstance(stored, Mapping)
+            and stored.get("n") == session.vault_size
+            and str(stored.get("blob", "")).startswith(_V2)
+        )
 
     def dump(self, session: RedactionSession) -> dict[str, Any]:
         """The state value for ``session``'s vault (encrypted)."""
@@ -171,7 +210,7 @@ class VaultKeeper:
             named = base64.urlsafe_b64decode(label).decode("utf-8", "surrogatepass")
             key = self._thread_key(thread_id or named)
             data = base64.b64decode(body, validate=True)
-        else:  # written before vaults were bound to their thread
+        else:  # written before vaults were bound: only with accept_unbound_vaults
             key, data = self._key, base64.b64decode(blob)
         return RedactionSession.from_bytes(
             data, key, redactor=self.redactor, conversation_id=thread_id

@@ -57,8 +57,9 @@ def test_after_a_restart_a_planted_vault_fails_closed(tools, runs, make_agent) -
     assert all(EMAIL not in str(args) for _, args in runs.calls)
 
 
-def test_a_vault_written_before_binding_still_opens(redactor) -> None:
-    """State saved by the previous format (raw-key blob) is read; the next dump is bound."""
+def test_a_vault_written_before_binding_opens_only_when_migrating(redactor) -> None:
+    """State saved by the previous format (raw-key blob) is refused by default; with
+    accept_unbound_vaults=True it is read, and the next dump is bound."""
     import base64
 
     from integrations.langgraph._vault import VAULT_KEY, VaultKeeper
@@ -67,6 +68,11 @@ def test_a_vault_written_before_binding_still_opens(redactor) -> None:
     old = keeper.session("t-old", None)
     old.redact_text(f"mail {EMAIL}")
     legacy = {"n": 1, "blob": base64.b64encode(old.to_bytes(b"k" * 32)).decode()}
-    fresh = VaultKeeper(redactor=redactor, key=b"k" * 32)
+    with pytest.raises(VaultDecryptionError):
+        VaultKeeper(redactor=redactor, key=b"k" * 32).restore("x", {VAULT_KEY: legacy}, "t-old")
+    fresh = VaultKeeper(redactor=redactor, key=b"k" * 32, accept_unbound_vaults=True)
     assert fresh.restore("<EMAIL_ADDRESS_1>", {VAULT_KEY: legacy}, "t-old") == EMAIL
-    assert fresh.dump(fresh.session("t-old", None))["blob"].startswith("v2.")
+    assert not fresh.holds(legacy, fresh.session("t-old", None))
+    bound = fresh.dump(fresh.session("t-old", None))
+    assert bound["blob"].startswith("v2.")
+    assert fresh.holds(bound, fresh.session("t-old", None))
