@@ -219,6 +219,9 @@ class SharedScan:
         return by_group.get(group, [])
 
     def _scanner(self) -> _Compiled:
+        compiled = self._compiled
+        if compiled is not None:  # built: no lock needed to read one attribute
+            return compiled
         with self._lock:
             if self._compiled is None:
                 patterns: list[str] = []

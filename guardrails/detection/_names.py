@@ -234,30 +234,34 @@ class NameDetector:
     def _detect(self, text: str) -> list[Span]:
         found: dict[tuple[int, int], float] = {}
         cells = table_reader().cells(text)
-        place_cells = Intervals(cells.get("LOCATION", ()))
+        place_cells: Intervals | None = None  # built for the first lone name that is a town
         # a street named after a person ("31 rue Victor Hugo") is part of an address, and a
         # town right after an address ("12 Elm Ave, Bergen") is a place
         address_spans = [(a.start, a.end) for a in self._addresses.detect(text)]
         addresses = Intervals(address_spans)
         for start, findings in self._runs.runs(text):
-            for a, b, entity, score, need in findings:
+            for fa, fb, entity, score, need in findings:
                 if entity != PERSON or need == NEEDS_PLACE_CONTEXT:
                     continue
-                if need == UNLESS_PLACE_CONTEXT and (
-                    place_context(text, start + a, start + b, strong=True)
-                    or place_cells.overlaps(start + a, start + b)
-                    or addresses.overlaps(start + a - 3, start + a)
-                ):
-                    continue
-                word = previous_word(text, start + a)
+                a, b = start + fa, start + fb
+                if need == UNLESS_PLACE_CONTEXT:
+                    if place_cells is None:
+                        place_cells = Intervals(cells.get("LOCATION", ()))
+                    if (
+                        place_context(text, a, b, strong=True)
+                        or place_cells.overlaps(a, b)
+                        or addresses.overlaps(a - 3, a)
+                    ):
+                        continue
+                word = previous_word(text, a)
                 if word.rstrip(".") in _STREET_WORDS and (
-                    _STREET_BEFORE.search(text, max(0, start + a - 12), start + a)
+                    _STREET_BEFORE.search(text, max(0, a - 12), a)
                 ):
                     continue
                 # "grew up in Villafranca del Cid"
-                if after_place_phrase(text, start + a, previous=word):
+                if after_place_phrase(text, a, previous=word):
                     continue
-                found[(start + a, start + b)] = score
+                found[(a, b)] = score
         speakers = 0
         other_speakers: list[int] = []
         for cue, _, end in SHARED_SCAN.hits(text, "names"):
@@ -325,27 +329,34 @@ class NameDetector:
                 if len(key) >= 3 and key not in places and not flags.get(key, 0) & (COMMON | STOP):
                     parts.add(part)
         positions = self._runs.positions(text)
-        # A part written only once is in its own name, which every run word equal to it overlaps:
-        # nothing to look for (a few C-level counts decide it for the usual short text; long
-        # texts, where counting costs more than the filtered pass below, and texts with many
-        # names go straight to it).
-        if parts and len(text) <= 4096 and len(parts) <= 8:
-            parts = {p for p in parts if text.count(p) > 1}
         if parts:
             taken = Intervals(found)
-            # the few distinct runs holding a part are picked first; the positions are then
-            # filtered in C (a log chunk has thousands of runs, nearly all without a part)
-            relevant = {run for run in set(map(_RUN_TEXT, positions)) if _holds_part(run, parts)}
-            picked = map(relevant.__contains__, map(_RUN_TEXT, positions))
-            for start, run in compress(positions, picked):
-                if " " in run or "\t" in run:
-                    spans = [(start + m.start(), start + m.end()) for m in _WORDS.finditer(run)]
-                else:
-                    spans = [(start, start + len(run))]
-                for a, word_end in spans:
-                    b = word_end - 2 if text.startswith(("'s", "’s"), word_end - 2) else word_end
-                    if text[a:b] in parts and not taken.overlaps(a, b):
-                        found[(a, b)] = 0.7
+            # A run word equal to a part is added only where no name found so far overlaps it: a
+            # part written nowhere else (one written once is in its own name) is not looked for.
+            # A few C-level finds decide it for the usual short text; long texts, where this
+            # costs more than the filtered pass below, and texts with many names skip it.
+            if len(text) <= 4096 and len(parts) <= 8:
+                parts = {p for p in parts if _written_outside(text, p, taken)}
+            if parts:
+                # the few distinct runs holding a part are picked first; the positions are then
+                # filtered in C (a log chunk has thousands of runs, nearly all without a part)
+                relevant = {
+                    run for run in set(map(_RUN_TEXT, positions)) if _holds_part(run, parts)
+                }
+                picked = map(relevant.__contains__, map(_RUN_TEXT, positions))
+                for start, run in compress(positions, picked):
+                    if " " in run or "\t" in run:
+                        spans = [(start + m.start(), start + m.end()) for m in _WORDS.finditer(run)]
+                    else:
+                        spans = [(start, start + len(run))]
+                    for a, word_end in spans:
+                        b = (
+                            word_end - 2
+                            if text.startswith(("'s", "’s"), word_end - 2)
+                            else word_end
+                        )
+                        if text[a:b] in parts and not taken.overlaps(a, b):
+                            found[(a, b)] = 0.7
         if not lone:
             return
         starts = dict(positions)
@@ -621,6 +632,16 @@ def _before_address(text: str, start: int, end: int, addresses: list[tuple[int, 
 def _part_key(word: str) -> str:
     """A name part as written, without a possessive or a trailing dot."""
     return word.removesuffix("'s").removesuffix("’s").rstrip(".,")
+
+
+def _written_outside(text: str, part: str, taken: Intervals) -> bool:
+    """Whether ``part`` occurs in ``text`` somewhere no span of ``taken`` overlaps."""
+    at = text.find(part)
+    while at >= 0:
+        if not taken.overlaps(at, at + len(part)):
+            return True
+        at = text.find(part, at + 1)
+    return False
 
 
 def _holds_part(run: str, parts: set[str]) -> bool:
