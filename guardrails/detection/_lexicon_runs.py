@@ -302,18 +302,24 @@ class RunAnalyzer:
     def _analyze(self, run: str) -> tuple[Found, ...]:
         flags = self._flags
         toks: list[tuple[int, int, str]] = []
+        keys: list[str] = []
+        fl: list[int] = []
+        # particles ("van", "de") and initials ("K", "K."): glue inside a name, never its start
+        glue: list[bool] = []
         pos = 0
         for word in run.split():  # a run's blanks are spaces and tabs only
             start = run.index(word, pos)
             pos = start + len(word)
             if word[-2:] in ("'s", "’s"):  # possessive: "Jane's" -> "Jane"
-                toks.append((start, pos - 2, word[:-2]))
+                t = word[:-2]
+                toks.append((start, pos - 2, t))
             else:
-                toks.append((start, pos, word))
-        keys = [t.casefold() for _, _, t in toks]
-        fl = [flags.get(k, 0) for k in keys]
-        # particles ("van", "de") and initials ("K", "K."): glue inside a name, never its start
-        glue = [t in _PARTICLE_SET or (len(t) <= 2 and _is_initial(t)) for _, _, t in toks]
+                t = word
+                toks.append((start, pos, t))
+            key = t.casefold()
+            keys.append(key)
+            fl.append(flags.get(key, 0))
+            glue.append(t in _PARTICLE_SET or (len(t) <= 2 and _is_initial(t)))
         n = len(toks)
         out: list[Found] = []
         places, place_starts = self.lx.places, self.lx.place_starts
