@@ -469,9 +469,8 @@ class NameDetector:
         cut = seg.rfind("\n") + 1
         key = (seg[cut:], end < len(text) and text[end].isupper())
         cache = self._speakers
-        if key in cache:
-            rel = cache[key]
-        else:
+        rel = cache.get(key, _UNSEEN)  # one lookup: another thread may clear the cache
+        if rel is _UNSEEN:
             if len(cache) > 50_000:
                 cache.clear()
             rel = cache[key] = self._speaker_label(text, end, lo + cut)
@@ -706,6 +705,7 @@ def _trailing_words(text: str, lo: int, hi: int) -> list[tuple[int, int]]:
 
 
 _PARTICLE_WORDS = frozenset(PARTICLES.split("|"))
+_UNSEEN = (-1, -1)  # a speaker label not decided yet (compared by identity)
 
 
 @cache
