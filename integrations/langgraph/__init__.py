@@ -13,7 +13,12 @@ require("langgraph", extra="langgraph")
 
 from integrations.langgraph._context import call_context, default_user  # noqa: E402
 from integrations.langgraph._guarded import REQUESTER_KEY, GraphGuard, tool_info  # noqa: E402
-from integrations.langgraph._nodes import GuardedState, GuardedToolNode, RedactionNode  # noqa: E402
+from integrations.langgraph._nodes import (  # noqa: E402
+    BoundModelNode,
+    GuardedState,
+    GuardedToolNode,
+    RedactionNode,
+)
 from integrations.langgraph._payloads import batched_request, tool_approval  # noqa: E402
 from integrations.langgraph._resume import (  # noqa: E402
     ResumeError,
@@ -32,6 +37,7 @@ from integrations.langgraph._vault import (  # noqa: E402
 __all__ = [
     "REQUESTER_KEY",
     "VAULT_KEY",
+    "BoundModelNode",
     "GraphGuard",
     "GuardedState",
     "GuardedToolNode",

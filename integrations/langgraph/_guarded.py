@@ -94,6 +94,11 @@ class GraphGuard(RedactingMixin, ReviewMixin):
         # by the user of the run in which the model wrote it (a "c:" entry), never by the
         # thread's last requester when it was written into state some other way.
         self.bind_calls = False
+        # Set by GuardedToolNode (unbound_calls="refuse"): a call without a verified entry is
+        # not run at all. Its graph has no middleware to bind what the model writes; a
+        # BoundModelNode around the model node does, so an unbound call was put into state
+        # some other way (update_state, a Command, another graph).
+        self.refuse_unbound_calls = False
 
     # -- context ------------------------------------------------------------------------------
 
@@ -185,6 +190,13 @@ class GraphGuard(RedactingMixin, ReviewMixin):
         """Who requested ``call``: the user of the run whose model wrote it (a verified entry),
         else the user of the run executing it now (a call put into state by a ``Command``,
         ``update_state`` or another graph counts as that user's own request)."""
+        bound, user = self.bound_user(state, config, call, masked)
+        return user if bound else self.resolve_user(config)
+
+    def bound_user(
+        self, state: Any, config: Mapping[str, Any], call: Mapping[str, Any], masked: Any
+    ) -> tuple[bool, str | None]:
+        """(whether a verified entry binds ``call`` to a run, the user of that run)."""
         stored = _state_get(state, REQUESTER_KEY)
         thread = str((config.get("configurable") or {}).get("thread_id") or "")
         key = CALL_PREFIX + call_digest(call, masked)
@@ -196,8 +208,33 @@ class GraphGuard(RedactingMixin, ReviewMixin):
                 and isinstance(tag, str)
                 and self._verified(thread, key, user or "", tag)
             ):
-                return user
-        return self.resolve_user(config)
+                return True, user
+        return False, None
+
+    def unbound(
+        self, state: Any, config: Mapping[str, Any], call: Mapping[str, Any], masked: Any
+    ) -> bool:
+        """Whether ``call`` is refused for want of a verified binding (see
+        ``refuse_unbound_calls``)."""
+        return self.refuse_unbound_calls and not self.bound_user(state, config, call, masked)[0]
+
+    def refuse_unbound(self, ctx: CallContext, call: Mapping[str, Any]) -> ActionBlocked:
+        """Audit an unbound call and return the error that keeps it from running."""
+        name = str(call.get("name") or "")
+        self.guard.backend.audit.record(
+            "tool.blocked",
+            principal=ctx.requester,
+            thread_id=ctx.thread_id or None,
+            run_id=ctx.run_id,
+            tool_call_id=str(call.get("id") or "") or None,
+            tool=name,
+            reason="unbound_call",
+        )
+        return ActionBlocked(
+            "this tool call is not bound to the run of a user whose model wrote it (it was "
+            "put into the thread's state some other way)",
+            tool=name,
+        )
 
     def context(self, state: Any, config: Mapping[str, Any], call_id: str = "") -> CallContext:
         requester = self.requester(state, config)
@@ -219,6 +256,9 @@ class GraphGuard(RedactingMixin, ReviewMixin):
         ctx = self.context(request.state, config, call.get("id") or "")
         session = self.session(request.state, ctx)
         masked = session.redact_data(dict(call.get("args") or {}))
+        if self.unbound(request.state, config, call, masked):
+            # Audited under the user running it now: nobody's model wrote it.
+            raise self.refuse_unbound(replace(ctx, requester=self.resolve_user(config)), call)
         if self.bind_calls:
             ctx = replace(ctx, requester=self.call_requester(request.state, config, call, masked))
         info = tool_info(

@@ -1,10 +1,11 @@
-"""Nodes for custom ``StateGraph``s: a guarded drop-in for ``ToolNode`` and a redaction node.
+"""Nodes for custom ``StateGraph``s: a guarded drop-in for ``ToolNode``, a redaction node and
+a model-node wrapper that binds the tool calls the model writes to the run's user.
 
 Example graph::
 
     builder = StateGraph(GuardedState)
     builder.add_node("redact", RedactionNode(guard))      # whole history -> placeholders
-    builder.add_node("model", call_model)
+    builder.add_node("model", BoundModelNode(call_model, guard))  # calls bound to the user
     builder.add_node("tools", GuardedToolNode(tools, guard=guard))
     builder.add_edge(START, "redact"); builder.add_edge("redact", "model")
     builder.add_conditional_edges("model", tools_condition); builder.add_edge("tools", "redact")
@@ -13,10 +14,18 @@ Example graph::
 interrupt per gated call in order, or one batched interrupt), then runs the calls; so a
 re-run after resume never runs a tool twice, and the order of interrupts is deterministic even
 with parallel calls.
+
+A tool call counts as requested by the user of the run whose model wrote it: ``BoundModelNode``
+records that with an HMAC per call (the middleware does the same for ``create_agent``). A call
+without a verified record was put into state some other way (``update_state``, a ``Command``
+with a forged AI message, another graph): ``GuardedToolNode`` refuses it (not run, audited as
+``tool.blocked``), or with ``unbound_calls="run_user"`` treats it as the request of whoever runs
+it now (who then cannot approve it).
 """
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal, NotRequired
 
@@ -27,13 +36,14 @@ from langgraph.graph.message import add_messages
 from langgraph.prebuilt import ToolNode
 from typing_extensions import TypedDict
 
+from guardrails import ConfigurationError
 from guardrails.guard import ToolGuard
 from integrations.langgraph._common import merge_requesters
 from integrations.langgraph._context import UserResolver, default_user
 from integrations.langgraph._guarded import REQUESTER_KEY, GraphGuard, tool_info
 from integrations.langgraph._vault import merge_vaults
 
-__all__ = ["GuardedState", "GuardedToolNode", "RedactionNode"]
+__all__ = ["BoundModelNode", "GuardedState", "GuardedToolNode", "RedactionNode"]
 
 
 class GuardedState(TypedDict):
@@ -105,6 +115,71 @@ class RedactionNode:
         return update
 
 
+class BoundModelNode:
+    """Wraps a model node: the tool calls its AI messages hold are bound to the run's user.
+
+    Each call gets a ``guardrails_requester`` entry ``"c:<digest>"``: the user this turn
+    belongs to (the verified requester of the newest human message, else the run's own user),
+    bound by an HMAC (a key derived from the vault key) to the thread, the call's id, tool
+    name and masked arguments. :class:`GuardedToolNode` reads it back; a call planted into
+    state without one is refused. The wrapped node returns a state update (a dict); anything
+    else passes through unchanged, and its calls stay unbound.
+
+    Example:
+        >>> from langchain_core.messages import AIMessage
+        >>> gg = GraphGuard(ToolGuard(), vault_key=b"k" * 32)
+        >>> node = BoundModelNode(lambda s: {"messages": [AIMessage("", tool_calls=[
+        ...     {"name": "refund", "args": {"amount": 5}, "id": "c1"}])]}, gg)
+        >>> out = node({"messages": []}, {"configurable": {"thread_id": "t", "user_id": "al"}})
+        >>> [entry["u"] for entry in out["guardrails_requester"].values()]
+        ['al']
+    """
+
+    def __init__(self, node: Any, guard: GraphGuard) -> None:
+        self.node = node
+        self.graph_guard = guard
+        guard.bind_calls = True
+        try:
+            params = list(inspect.signature(node).parameters)
+        except (TypeError, ValueError):
+            params = []
+        self._takes_config = len(params) >= 2 or "config" in params
+
+    def __call__(self, state: Any, config: RunnableConfig) -> Any:
+        out = self.node(state, config) if self._takes_config else self.node(state)
+        return self._bound(out, state, config)
+
+    def _bound(self, out: Any, state: Any, config: RunnableConfig) -> Any:
+        if not isinstance(out, dict) or out.get("messages") is None:
+            return out
+        given = out["messages"]
+        messages = given if isinstance(given, list) else [given]
+        calls = [tc for m in messages if isinstance(m, AIMessage) for tc in m.tool_calls]
+        if not calls:
+            return out
+        gg = self.graph_guard
+        ctx = gg.context(state, config)
+        session = gg.session(state, ctx)
+        size = session.vault_size
+        # Digests over the arguments as GuardedToolNode will mask them (same session).
+        entries: dict[str, Any] = {}
+        for tc in calls:
+            masked = session.redact_data(dict(tc.get("args") or {}))
+            entries.update(gg.call_entries([{**tc, "args": masked}], ctx.requester, config))
+        merged = merge_requesters(out.get(REQUESTER_KEY), entries)
+        update = {**out, REQUESTER_KEY: merged}
+        if session.vault_size > size:
+            update.update(gg.vault_update(session))  # the placeholders the digests name
+        return update
+
+    async def acall(self, state: Any, config: RunnableConfig) -> Any:
+        """For an async model node: ``add_node("model", BoundModelNode(fn, guard).acall)``."""
+        out = self.node(state, config) if self._takes_config else self.node(state)
+        if inspect.isawaitable(out):
+            out = await out
+        return self._bound(out, state, config)
+
+
 class GuardedToolNode(ToolNode):
     """``ToolNode`` with the guard at its choke point: policy, approval, once-only, redaction.
 
@@ -113,6 +188,11 @@ class GuardedToolNode(ToolNode):
         guard: a :class:`~guardrails.guard.ToolGuard` or a shared :class:`GraphGuard`.
         interrupt_mode: ``"per_call"`` or ``"batched"`` (one interrupt for all pending calls).
         vault_key: key of the vault in state (when ``guard`` is not a ``GraphGuard``).
+        unbound_calls: a call no verified entry binds to the run whose model wrote it (see
+            :class:`BoundModelNode`): ``"refuse"`` (default: not run, audited) or
+            ``"run_user"`` (the user running the node now is its requester; a call the model
+            writes in an approver's resume run then counts as the approver's). Set on the
+            shared ``GraphGuard``.
         accept_unbound_vaults: open vault blobs written before vaults were bound to their
             thread (a one-time migration; refused by default), when ``guard`` is not a
             ``GraphGuard``.
@@ -139,9 +219,17 @@ class GuardedToolNode(ToolNode):
         resolve_user: UserResolver = default_user,
         name: str = "tools",
         accept_unbound_vaults: bool = False,
+        unbound_calls: Literal["refuse", "run_user"] = "refuse",
         **kwargs: Any,
     ) -> None:
+        if unbound_calls not in ("refuse", "run_user"):
+            raise ConfigurationError("unbound_calls must be 'refuse' or 'run_user'")
         gg = _graph_guard(guard, vault_key, resolve_user, accept_unbound_vaults)
+        # Every call counts as requested by the user of the run whose model wrote it (a
+        # verified entry: BoundModelNode, or the middleware). An unbound one is refused, or
+        # with "run_user" counts as the request of whoever runs it now (the middleware's rule).
+        gg.bind_calls = True
+        gg.refuse_unbound_calls = unbound_calls == "refuse"
         super().__init__(
             tools,
             name=name,
@@ -179,6 +267,9 @@ class GuardedToolNode(ToolNode):
             ctx = gg.context(state, config, tc.get("id") or "")
             session = gg.session(state, ctx)
             masked = session.redact_data(dict(tc.get("args") or {}))
+            if gg.unbound(state, config, tc, masked):
+                continue  # refused when it is run (GraphGuard.prepare), never reviewed
+            ctx = gg._call_context(state, config, tc, masked)
             ruling = gg.guard.rule(
                 tc.get("id") or "",
                 masked,

@@ -57,6 +57,11 @@ class ReviewMixin:
     ) -> str | None:
         raise NotImplementedError
 
+    def unbound(
+        self, state: Any, config: Mapping[str, Any], call: Mapping[str, Any], masked: Any
+    ) -> bool:
+        raise NotImplementedError
+
     def _call_context(
         self, state: Any, config: Mapping[str, Any], call: Mapping[str, Any], masked: Any
     ) -> CallContext:
@@ -235,6 +240,8 @@ class ReviewMixin:
             ctx = self.context(state, config, tc.get("id") or "")
             session = self.session(state, ctx)
             masked = session.redact_data(dict(tc.get("args") or {}))
+            if self.unbound(state, config, tc, masked):
+                continue  # refused when it is run, never reviewed
             ctx = self._call_context(state, config, tc, masked)
             info = tool_info(
                 tools.get(tc["name"]),
@@ -261,6 +268,8 @@ class ReviewMixin:
             ctx = self.context(state, config, tc.get("id") or "")
             session = self.session(state, ctx)
             masked = session.redact_data(dict(tc.get("args") or {}))
+            if self.unbound(state, config, tc, masked):
+                continue  # refused when it is run, never reviewed
             ctx = self._call_context(state, config, tc, masked)
             ruling = self.guard.rule(
                 tc.get("id") or "",

@@ -17,7 +17,13 @@ from guardrails.approvals import ApprovalService, SQLiteApprovalStore
 from guardrails.guard import ToolGuard
 from guardrails.policy import Policy
 from guardrails.redactor import Redactor
-from integrations.langgraph import GraphGuard, GuardedState, GuardedToolNode, RedactionNode
+from integrations.langgraph import (
+    BoundModelNode,
+    GraphGuard,
+    GuardedState,
+    GuardedToolNode,
+    RedactionNode,
+)
 from tests.support.langgraph_helpers import ScriptedChatModel, call, reply
 
 POLICY = """
@@ -53,7 +59,7 @@ def build() -> object:
     gg = GraphGuard(ToolGuard(redactor=Redactor(), approvals=service()), vault_key=b"s" * 32)
     b = StateGraph(GuardedState)
     b.add_node("redact", RedactionNode(gg))
-    b.add_node("model", lambda s: {"messages": [model.invoke(s["messages"])]})
+    b.add_node("model", BoundModelNode(lambda s: {"messages": [model.invoke(s["messages"])]}, gg))
     b.add_node("tools", GuardedToolNode([refund], guard=gg))
     b.add_edge(START, "redact")
     b.add_edge("redact", "model")

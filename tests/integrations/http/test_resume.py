@@ -14,7 +14,13 @@ from langgraph.prebuilt import tools_condition
 from guardrails.guard import ToolGuard
 from guardrails.redactor import Redactor
 from integrations.http import AutoResume, GraphResumer
-from integrations.langgraph import GraphGuard, GuardedState, GuardedToolNode, RedactionNode
+from integrations.langgraph import (
+    BoundModelNode,
+    GraphGuard,
+    GuardedState,
+    GuardedToolNode,
+    RedactionNode,
+)
 from tests.support.channel_fixtures import EMAIL
 from tests.support.langgraph_helpers import ScriptedChatModel, call, reply
 
@@ -39,7 +45,9 @@ class Agent:
         gg = GraphGuard(ToolGuard(redactor=Redactor(), approvals=service), vault_key=b"h" * 32)
         b = StateGraph(GuardedState)
         b.add_node("redact", RedactionNode(gg))
-        b.add_node("model", lambda s: {"messages": [self.model.invoke(s["messages"])]})
+        b.add_node(
+            "model", BoundModelNode(lambda s: {"messages": [self.model.invoke(s["messages"])]}, gg)
+        )
         b.add_node("tools", GuardedToolNode([refund], guard=gg, interrupt_mode=mode))
         b.add_edge(START, "redact")
         b.add_edge("redact", "model")

@@ -27,7 +27,13 @@ from guardrails.guard import ToolGuard
 from guardrails.policy import Policy
 from guardrails.redactor import Redactor
 from integrations.langchain import GuardrailsMiddleware, guard_tools
-from integrations.langgraph import GraphGuard, GuardedState, GuardedToolNode, RedactionNode
+from integrations.langgraph import (
+    BoundModelNode,
+    GraphGuard,
+    GuardedState,
+    GuardedToolNode,
+    RedactionNode,
+)
 from tests.support.langgraph_helpers import ScriptedChatModel, call, reply
 from tests.support.openai_server import ChatReply, OpenAIServer, ToolCall
 
@@ -152,7 +158,10 @@ def _guarded_node_graph(server: OpenAIServer, inner: ScriptedChatModel) -> Any:
     model = _chat(server).bind_tools(_tools(inner))
     b = StateGraph(GuardedState)
     b.add_node("redact", RedactionNode(node.graph_guard))
-    b.add_node("model", lambda s: {"messages": [model.invoke(s["messages"])]})
+    b.add_node(
+        "model",
+        BoundModelNode(lambda s: {"messages": [model.invoke(s["messages"])]}, node.graph_guard),
+    )
     b.add_node("tools", node)
     b.add_edge(START, "redact")
     b.add_edge("redact", "model")

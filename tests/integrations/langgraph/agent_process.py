@@ -25,7 +25,13 @@ from guardrails.approvals import SQLiteApprovalStore
 from guardrails.audit import AuditLog
 from guardrails.guard import SQLiteLedger, ToolGuard
 from guardrails.redactor import Redactor
-from integrations.langgraph import GraphGuard, GuardedState, GuardedToolNode, RedactionNode
+from integrations.langgraph import (
+    BoundModelNode,
+    GraphGuard,
+    GuardedState,
+    GuardedToolNode,
+    RedactionNode,
+)
 from tests.support.langgraph_helpers import ScriptedChatModel, call, reply
 
 KEY = b"v" * 32
@@ -56,7 +62,7 @@ def build(d: Path):
     )
     b = StateGraph(GuardedState)
     b.add_node("redact", RedactionNode(gg))
-    b.add_node("model", lambda s: {"messages": [model.invoke(s["messages"])]})
+    b.add_node("model", BoundModelNode(lambda s: {"messages": [model.invoke(s["messages"])]}, gg))
     b.add_node("tools", GuardedToolNode([refund], guard=gg))
     b.add_edge(START, "redact")
     b.add_edge("redact", "model")

@@ -15,7 +15,13 @@ from guardrails._clock import FixedClock
 from guardrails.audit import AuditLog
 from guardrails.guard import ToolGuard
 from guardrails.redactor import Redactor
-from integrations.langgraph import GraphGuard, GuardedState, GuardedToolNode, RedactionNode
+from integrations.langgraph import (
+    BoundModelNode,
+    GraphGuard,
+    GuardedState,
+    GuardedToolNode,
+    RedactionNode,
+)
 from tests.support.langgraph_helpers import ScriptedChatModel
 
 EMAIL = "jane.doe@example.com"
@@ -61,7 +67,11 @@ def graph_tools(runs: Runs) -> list[Any]:
 @pytest.fixture
 def build_graph(graph_tools: list[Any]) -> Callable[..., Any]:
     def build(
-        model: ScriptedChatModel, checkpointer: Any, *, mode: str = "per_call"
+        model: ScriptedChatModel,
+        checkpointer: Any,
+        *,
+        mode: str = "per_call",
+        unbound_calls: str = "refuse",
     ) -> tuple[Any, GraphGuard]:
         audit = AuditLog(clock=FixedClock())
         gg = GraphGuard(
@@ -69,8 +79,15 @@ def build_graph(graph_tools: list[Any]) -> Callable[..., Any]:
         )
         b = StateGraph(GuardedState)
         b.add_node("redact", RedactionNode(gg))
-        b.add_node("model", lambda s: {"messages": [model.invoke(s["messages"])]})
-        b.add_node("tools", GuardedToolNode(graph_tools, guard=gg, interrupt_mode=mode))
+        b.add_node(
+            "model", BoundModelNode(lambda s: {"messages": [model.invoke(s["messages"])]}, gg)
+        )
+        b.add_node(
+            "tools",
+            GuardedToolNode(
+                graph_tools, guard=gg, interrupt_mode=mode, unbound_calls=unbound_calls
+            ),
+        )
         b.add_edge(START, "redact")
         b.add_edge("redact", "model")
         b.add_conditional_edges("model", tools_condition)

@@ -18,7 +18,13 @@ from guardrails.channels import FanOut
 from guardrails.guard import ToolGuard
 from guardrails.redactor import Redactor
 from integrations.http import ApiKeys, AutoResume, GraphResumer, InboxChannel, create_app
-from integrations.langgraph import GraphGuard, GuardedState, GuardedToolNode, RedactionNode
+from integrations.langgraph import (
+    BoundModelNode,
+    GraphGuard,
+    GuardedState,
+    GuardedToolNode,
+    RedactionNode,
+)
 from integrations.slack import create_slack_app
 from tests.integrations.http.conftest import Server
 from tests.integrations.slack.conftest import PATH, SECRET
@@ -50,7 +56,9 @@ class Agent:
         gg = GraphGuard(ToolGuard(redactor=Redactor(), approvals=service), vault_key=b"s" * 32)
         b = StateGraph(GuardedState)
         b.add_node("redact", RedactionNode(gg))
-        b.add_node("model", lambda s: {"messages": [self.model.invoke(s["messages"])]})
+        b.add_node(
+            "model", BoundModelNode(lambda s: {"messages": [self.model.invoke(s["messages"])]}, gg)
+        )
         b.add_node("tools", GuardedToolNode([refund], guard=gg))
         b.add_edge(START, "redact")
         b.add_edge("redact", "model")
