@@ -11,6 +11,8 @@ import re
 import string
 import threading
 from functools import cache
+from itertools import compress
+from operator import itemgetter
 from typing import Any
 
 from guardrails.detection._hs_cache import compile_database
@@ -238,6 +240,8 @@ def _run_gate() -> _RunGate:
 
 # (start in run, end in run, entity, score, what context it still needs)
 Found = tuple[int, int, str, float, int]
+_RUN_TEXT = itemgetter(1)
+_MANY_RUNS = 64  # more runs in one text: look up each distinct run once (see ``runs``)
 
 
 class RunAnalyzer:
@@ -257,18 +261,22 @@ class RunAnalyzer:
         last = self._last
         if last is not None and last[0] is text:  # the other detector just scanned this text
             return last[1]
-        # One C pass; Python only analyses each *distinct* run, once per process. A plain loop
-        # with one dict lookup per run costs less than set algebra over the runs (dense records:
-        # ~8 runs per text, where building the sets is most of the cost; logs: many repeats).
+        # One C pass; Python only analyses each *distinct* run, once per process.
         cache = self._cache
+        positions = self.positions(text)
+        if len(positions) > _MANY_RUNS:
+            # a long text (a log chunk) repeats its runs: the cache, large and cold, is asked once
+            # per distinct run, and the positions of runs with findings are picked in C
+            with_findings = {run for run in set(map(_RUN_TEXT, positions)) if self._findings(run)}
+            picked = map(with_findings.__contains__, map(_RUN_TEXT, positions))
+            positions = list(compress(positions, picked))
+        # else (a record: ~8 runs, nearly all distinct) one plain lookup per run costs less
         out: list[tuple[int, tuple[Found, ...]]] = []
         n = len(text)
-        for start, run in self.positions(text):
+        for start, run in positions:
             found = cache.get(run)
             if found is None:
-                if len(cache) > self._MAX_CACHE:
-                    cache.clear()
-                found = cache[run] = self._analyze(run)
+                found = self._findings(run)
             if not found:
                 continue
             pos = start + len(run)
@@ -281,6 +289,16 @@ class RunAnalyzer:
             out.append((start, found))
         self._last = (text, out)
         return out
+
+    def _findings(self, run: str) -> tuple[Found, ...]:
+        """The findings of ``run``, analysed on first sight."""
+        cache = self._cache
+        found = cache.get(run)
+        if found is None:
+            if len(cache) > self._MAX_CACHE:
+                cache.clear()
+            found = cache[run] = self._analyze(run)
+        return found
 
     def positions(self, text: str) -> list[tuple[int, str]]:
         """``(start, run)`` of every capitalized run of ``text``, in text order."""
