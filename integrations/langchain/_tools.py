@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import inspect
 import json
 import secrets
@@ -24,7 +25,7 @@ from langgraph.constants import TAG_NOSTREAM
 from pydantic import ConfigDict, PrivateAttr
 
 from guardrails import ActionBlocked, ApprovalRequired
-from guardrails.guard import ToolGuard
+from guardrails.guard import ToolGuard, ToolInfo
 from integrations.langgraph._context import call_context
 from integrations.langgraph._guarded import GraphGuard, tool_info
 from integrations.langgraph._tracing import masked_callbacks
@@ -46,7 +47,6 @@ class GuardedTool(BaseTool):
     model_config = ConfigDict(arbitrary_types_allowed=True)
     inner: BaseTool
     _gg: GraphGuard = PrivateAttr()
-    _config_param: str | None = PrivateAttr(default=None)
 
     def __init__(self, inner: BaseTool, graph_guard: GraphGuard) -> None:
         super().__init__(
@@ -62,10 +62,12 @@ class GuardedTool(BaseTool):
             handle_validation_error=inner.handle_validation_error,
         )
         self._gg = graph_guard
-        from langchain_core.tools.base import _get_runnable_config_param
 
-        # Introspected once: LangChain resolves type hints on every call otherwise.
-        self._config_param = _get_runnable_config_param(inner._run)
+    @functools.cached_property
+    def _glue(self) -> _Glue:
+        # A plain attribute once read (pydantic answers a private attribute such as ``_gg``
+        # through ``__getattr__``: ~2 us a read, several reads a call).
+        return _Glue(self._gg, self.inner)
 
     @property
     def tool_call_schema(self) -> Any:  # what the model sees: the original's
@@ -85,14 +87,15 @@ class GuardedTool(BaseTool):
         finally:
             _CALL_ID.reset(token)
 
-    def _plan(self, kwargs: Mapping[str, Any], config: RunnableConfig) -> Any:
-        gg = self._gg
+    def _plan(self, glue: _Glue, kwargs: Mapping[str, Any], config: RunnableConfig) -> Any:
+        gg = glue.gg
         call_id = _CALL_ID.get() or "call_" + secrets.token_hex(16)
-        ctx = call_context(config, requester=gg.resolve_user(config), resolve_user=gg.resolve_user)
+        user = gg.resolve_user(config)
+        ctx = call_context(config, requester=user, approver=user)
         session = gg.keeper.session(ctx.thread_id, None)
         masked = session.redact_data(_plain(kwargs))
         ruling = gg.guard.rule(
-            call_id, masked, tool_info(self.inner, self.name), ctx, vault=session.vault
+            call_id, masked, glue.info(self.inner, self.name), ctx, vault=session.vault
         )
         if ruling.outcome == "deny":
             return f"Blocked: {gg.guard.block(ruling, ctx).reason}", None
@@ -117,7 +120,9 @@ class GuardedTool(BaseTool):
         return None, (ruling, ctx, session, approval)
 
     @contextlib.contextmanager
-    def _inner_run(self, config: RunnableConfig, session: Any) -> Iterator[RunnableConfig]:
+    def _inner_run(
+        self, gg: GraphGuard, config: RunnableConfig, session: Any
+    ) -> Iterator[RunnableConfig]:
         """Around the inner tool's run: its context tagged ``nostream`` (see :func:`_nostream`)
         with every callback handler seeing it masked (see :mod:`~integrations.langgraph._tracing`;
         yields that config), and an exception it raises masked before LangGraph saves or shows
@@ -128,68 +133,69 @@ class GuardedTool(BaseTool):
             try:
                 yield inner
             except Exception as exc:
-                err = self._gg.redact_error(exc, session)
+                err = gg.redact_error(exc, session)
                 if err is exc:
                     raise
                 raise err from None
             finally:
                 var_child_runnable_config.reset(token)
 
-    def _extra(self, config: RunnableConfig) -> dict[str, Any]:
-        return {self._config_param: config} if self._config_param else {}
-
-    def _output(self, out: Any, ruling: Any, session: Any) -> Any:
+    def _output(self, gg: GraphGuard, out: Any, ruling: Any, session: Any) -> Any:
         if isinstance(out, tuple) and self.response_format == "content_and_artifact":
-            return tuple(self._gg.guard.redact_output(x, session.vault, ruling) for x in out)
-        return self._gg.guard.redact_output(out, session.vault, ruling)
+            return tuple(gg.guard.redact_output(x, session.vault, ruling) for x in out)
+        return gg.guard.redact_output(out, session.vault, ruling)
 
     def _run(self, *args: Any, config: RunnableConfig, **kwargs: Any) -> Any:
-        blocked, plan = self._plan(kwargs, config)
+        glue = self._glue
+        blocked, plan = self._plan(glue, kwargs, config)
         if plan is None:
             return (blocked, []) if self.response_format == "content_and_artifact" else blocked
         ruling, ctx, session, approval = plan
+        gg = glue.gg
         raw: list[Any] = []
 
         def run(a: Mapping[str, Any]) -> Any:
-            with self._inner_run(config, session) as inner:
-                raw.append(self.inner._run(**dict(a), **self._extra(inner)))
-            return self._output(raw[0], ruling, session)
+            with self._inner_run(gg, config, session) as inner:
+                raw.append(self.inner._run(**a, **glue.config_kwargs(inner)))
+            return self._output(gg, raw[0], ruling, session)
 
-        encode, decode = self._codec(ruling, session, raw)
+        encode, decode = self._codec(gg, ruling, session, raw)
         try:
-            return self._gg.guard.execute(
+            return gg.guard.execute(
                 ruling, ctx, run, encode=encode, decode=decode, approval=approval
             )
         except ActionBlocked as exc:
             return f"Not run: {exc.reason}"
 
     async def _arun(self, *args: Any, config: RunnableConfig, **kwargs: Any) -> Any:
-        blocked, plan = self._plan(kwargs, config)
+        glue = self._glue
+        blocked, plan = self._plan(glue, kwargs, config)
         if plan is None:
             return (blocked, []) if self.response_format == "content_and_artifact" else blocked
         ruling, ctx, session, approval = plan
+        gg = glue.gg
         raw: list[Any] = []
 
         async def run(a: Mapping[str, Any]) -> Any:
-            with self._inner_run(config, session) as inner:
-                raw.append(await self.inner._arun(**dict(a), **self._extra(inner)))
-            return self._output(raw[0], ruling, session)
+            with self._inner_run(gg, config, session) as inner:
+                raw.append(await self.inner._arun(**a, **glue.config_kwargs(inner)))
+            return self._output(gg, raw[0], ruling, session)
 
-        encode, decode = self._codec(ruling, session, raw)
+        encode, decode = self._codec(gg, ruling, session, raw)
         try:
-            return await self._gg.guard.aexecute(
+            return await gg.guard.aexecute(
                 ruling, ctx, run, encode=encode, decode=decode, approval=approval
             )
         except ActionBlocked as exc:
             return f"Not run: {exc.reason}"
 
     def _codec(
-        self, ruling: Any, session: Any, raw: list[Any]
+        self, gg: GraphGuard, ruling: Any, session: Any, raw: list[Any]
     ) -> tuple[Callable[[Any], str], Callable[[str], Any]]:
         """The ledger record: the *raw* result sealed with the vault key, redacted again with
         the vault of the replay (a placeholder kept from before a restart could name another
         value by then; see ``GraphGuard._encoder``)."""
-        keeper = self._gg.keeper
+        keeper = gg.keeper
 
         def encode(out: Any) -> str:
             value = raw[0] if raw else out
@@ -209,9 +215,40 @@ class GuardedTool(BaseTool):
                 return "Not run: this call ran before; its recorded result cannot be read."
             body = opened[1:].decode("utf-8", "surrogatepass")
             value = body if opened[:1] == b"s" else _dec(body)
-            return self._output(value, ruling, session)
+            return self._output(gg, value, ruling, session)
 
         return encode, decode
+
+
+class _Glue:
+    """What every call of one :class:`GuardedTool` reads: the guard, the inner tool's config
+    parameter (introspected once: LangChain resolves type hints on every call otherwise) and
+    its :class:`~guardrails.guard.ToolInfo`, rebuilt only when the tool's name, tags, metadata
+    or description change (plain, mutable fields)."""
+
+    __slots__ = ("_info", "config_param", "gg")
+
+    def __init__(self, gg: GraphGuard, inner: BaseTool) -> None:
+        from langchain_core.tools.base import _get_runnable_config_param
+
+        self.gg = gg
+        self.config_param = _get_runnable_config_param(inner._run)
+        self._info: tuple[BaseTool, tuple[Any, ...], ToolInfo] | None = None
+
+    def config_kwargs(self, config: RunnableConfig) -> dict[str, Any]:
+        return {self.config_param: config} if self.config_param else {}
+
+    def info(self, tool: BaseTool, name: str) -> ToolInfo:
+        key = (name, tool.tags, tool.metadata, tool.description)
+        cached = self._info  # read once: another thread may replace it
+        if cached is not None and cached[0] is tool and cached[1] == key:
+            return cached[2]
+        info = tool_info(tool, name)
+        # Copies: a list or dict changed in place must not keep comparing equal.
+        tags, meta = key[1], key[2]
+        frozen = (name, None if tags is None else list(tags), None if meta is None else dict(meta))
+        self._info = (tool, (*frozen, key[3]), info)
+        return info
 
 
 # LangChain inspects ``_run``/``_arun`` on every call (``inspect.signature`` and

@@ -42,17 +42,22 @@ def _run_id(config: Mapping[str, Any]) -> Any:
     return found
 
 
+_UNSET: Any = object()
+
+
 def call_context(
     config: Mapping[str, Any],
     *,
     requester: str | None,
     scope: str = "",
     resolve_user: UserResolver = default_user,
+    approver: str | None = _UNSET,
 ) -> CallContext:
     """The guard's context for a call running under ``config``.
 
     ``requester`` is the user the thread's current turn acts for (kept in state, because a
-    resuming run is made by someone else); the approver is the resuming run's own user.
+    resuming run is made by someone else); the approver is the resuming run's own user
+    (``resolve_user(config)``, or ``approver`` when the caller already resolved it).
     """
     conf = config.get("configurable") or {}
     thread_id = conf.get("thread_id")
@@ -61,6 +66,6 @@ def call_context(
         thread_id=str(thread_id) if thread_id is not None else "",
         run_id=str(run_id) if run_id is not None else None,
         requester=requester,
-        approver=resolve_user(config),
+        approver=resolve_user(config) if approver is _UNSET else approver,
         scope=scope,
     )
