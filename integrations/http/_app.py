@@ -125,7 +125,7 @@ def create_app(
     title: str = "action-guardrails approvals",
     read_timeout: float = 10.0,
     api_docs: bool = False,
-    visibility: Literal["all", "involved"] = "all",
+    visibility: Literal["all", "involved"] = "involved",
 ) -> FastAPI:
     """The approvals API + web inbox for ``service``.
 
@@ -140,10 +140,11 @@ def create_app(
         read_timeout: seconds allowed to send a decision's body (408 after it): the ASGI server
             sets no such limit, and a body sent byte by byte would hold its connection.
         visibility: who may read a request through the API (listings, one request, history):
-            ``"all"`` (default) every authenticated human in the directory, so a colleague sees
-            the card and is told they cannot decide; ``"involved"`` only its requester, the
-            people who may decide it now and those who voted on it (others get 404, as for an
-            unknown id). Deciding is authorized by the service either way.
+            ``"involved"`` (default) only its requester, the people who may decide it now and
+            those who voted on it (others get 404, as for an unknown id); ``"all"`` (opt-in)
+            every authenticated human in the directory, so a colleague who opens a link sees
+            the masked card and is told they cannot decide. Deciding is authorized by the
+            service either way.
         api_docs: serve Swagger UI at ``/docs``. Off by default: it loads its script from a
             public CDN onto the inbox's origin, where reviewers would paste their tokens
             (``/openapi.json`` is always served).
@@ -268,6 +269,15 @@ def create_app(
         if any(v.approver.identity_key == mine for v in request.votes):
             return True
         return request.eligible(service.clock.now()).admits(me)
+
+    def _readable(request_id: str, me: Principal) -> bool:
+        """Whether ``me`` may read the request ``request_id`` (an unknown one: no)."""
+        if visibility == "all":
+            return True
+        try:
+            return _sees(service.get(request_id), me)
+        except UnknownRequestError:
+            return False
 
     def _view(request: ApprovalRequest, me: Principal) -> dict[str, Any]:
         card = Card.from_request(request)
@@ -417,6 +427,11 @@ def create_app(
                 )
             )
         except DecisionRefused as refusal:
+            if approver is not None and not await run_in_threadpool(
+                _readable, request_id, approver
+            ):
+                # refused and audited by the service; the answer does not tell it exists
+                raise _HTTPError(404, "unknown_request", "no such approval request") from None
             status = REFUSAL_STATUS.get(refusal.code, 403)
             raise _HTTPError(status, refusal.code, refusal.reason) from None
         except UnknownRequestError:

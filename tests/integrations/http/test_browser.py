@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -108,7 +109,8 @@ def test_refusals_are_shown_plainly_in_the_browser(
     rid = service.gate(
         call, requester=service.resolve("principal", "alice"), masked_args={"to": "<EMAIL_1>"}
     ).request.id
-    server = Server(create_app(service, verifier=verifier)).start()
+    # visibility="all": dave, outside the rule's group, must see the card to be refused on it
+    server = Server(create_app(service, verifier=verifier, visibility="all")).start()
     try:
         # signed in with a JWT from the identity provider (not a dev key)
         page = _sign_in(browser, server.url, token=keys.token(f"sub-{who}"))
@@ -245,3 +247,31 @@ def test_a_vote_from_another_channel_shows_without_a_reload(browser, server, ser
         verdict="approve",
     )
     page.locator("article.card .meta", has_text="approvals 1 of 2 (carol)").wait_for(timeout=10_000)
+
+
+def test_by_default_the_inbox_shows_an_uninvolved_reviewer_nothing(
+    browser, server, service, keys
+) -> None:
+    """Dave (sales) signs in to the default app: no card, no history; bob sees both."""
+    from guardrails.channels import submit_decision
+    from tests.integrations.http.conftest import open_request
+
+    closed = open_request(service)
+    submit_decision(
+        service,
+        closed,
+        channel="slack",
+        approver=service.resolve("principal", "carol"),
+        verdict="reject",
+        reason="not this one",
+    )
+    open_request(service)
+    page = _sign_in(browser, server.url, token=keys.token("sub-dave"))
+    page.locator("#empty").wait_for()
+    page.locator("#updated", has_text=re.compile(r"^Updated ")).wait_for(timeout=10_000)
+    assert page.locator("#count").inner_text() == "0"
+    assert page.locator("article.card").count() == 0
+    assert page.locator("#history").inner_text() == "No decisions yet."
+    page = _sign_in(browser, server.url, "sub-bob")  # the same server shows the decider both
+    page.locator("article.card").wait_for()
+    page.locator("#history li", has_text="Rejected by carol").wait_for()

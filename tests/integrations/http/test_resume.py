@@ -94,8 +94,9 @@ def test_inbox_approval_resumes_the_thread_and_the_tool_runs_once(
     [card] = client.get("/api/requests", headers=as_user("sub-bob")).json()["requests"]
     assert EMAIL not in str(card)
     rid = card["request_id"]
-    for sub in ("sub-alice", "sub-agent", "sub-dave", "sub-nobody"):
+    for sub in ("sub-alice", "sub-agent", "sub-nobody"):
         assert _decide(client, rid, as_user(sub)).status_code == 403
+    assert _decide(client, rid, as_user("sub-dave")).status_code == 404  # not his to read
     assert agent.runs == []
     assert agent.state().interrupts  # still waiting
     res = _decide(client, rid, as_user("sub-bob"), reason="ticket 42")

@@ -76,22 +76,24 @@ def test_the_token_text_is_never_in_the_audit_trail(client, service, audit, keys
 
 
 @pytest.mark.parametrize(
-    ("sub", "status", "code"),
+    ("sub", "status", "error", "code"),
     [
-        ("sub-nobody", 403, "unauthenticated"),  # valid token, not in the directory
-        ("sub-dave", 403, "not_authorized"),  # a human outside the rule's groups
-        ("sub-agent", 403, "not_human"),  # the agent's own token
-        ("sub-svc", 403, "not_human"),  # a service principal's token
-        ("sub-alice", 403, "self_approval"),  # the requester approving their own request
+        ("sub-nobody", 403, "unauthenticated", "unauthenticated"),  # valid token, not listed
+        # a human outside the rule's groups: the request is not his to read (the default
+        # visibility="involved"), so the answer is the 404 of an unknown id; still audited
+        ("sub-dave", 404, "unknown_request", "not_authorized"),
+        ("sub-agent", 403, "not_human", "not_human"),  # the agent's own token
+        ("sub-svc", 403, "not_human", "not_human"),  # a service principal's token
+        ("sub-alice", 403, "self_approval", "self_approval"),  # the requester herself
     ],
 )
 def test_wrong_people_are_refused_and_audited(
-    client, service, audit, as_user, sub, status, code
+    client, service, audit, as_user, sub, status, error, code
 ) -> None:
     """Each refusal: 4xx with the code, request still pending, an approval.refused event."""
     rid = open_request(service)
     res = _decide(client, rid, as_user(sub))
-    assert (res.status_code, res.json()["error"]) == (status, code)
+    assert (res.status_code, res.json()["error"]) == (status, error)
     assert service.get(rid).status == "pending"
     refused = audit.last("approval.refused")
     assert (refused.data["code"], refused.data["channel"], refused.request_id) == (
