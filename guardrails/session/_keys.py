@@ -15,13 +15,28 @@ from guardrails.detection._entities import GROUPS
 if TYPE_CHECKING:
     from guardrails.vault import Vault
 
-__all__ = ["digest", "dumps", "entity_set", "escaped", "json_native", "newest_values", "utf8"]
+__all__ = [
+    "digest",
+    "dumps",
+    "entity_set",
+    "escaped",
+    "history_hasher",
+    "json_native",
+    "newest_values",
+    "utf8",
+]
 
 
 def digest(kind: str, blob: bytes) -> bytes:
     h = hashlib.blake2b(kind.encode(), digest_size=16)
     h.update(blob)
     return h.digest()
+
+
+def history_hasher(kind: str) -> Any:
+    """A BLAKE2b fed the JSON of a whole history in pieces (its own domain: never equal to an
+    item's :func:`digest`)."""
+    return hashlib.blake2b(kind.encode(), digest_size=16, person=b"history")
 
 
 def utf8(text: str) -> bytes:

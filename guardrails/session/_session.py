@@ -34,6 +34,10 @@ T = TypeVar("T")
 
 # Fix-up passes over a history: a redo rarely teaches the vault anything new.
 _MAX_PASSES = 4
+# What follows an item of a JSON list: the next item's comma or the closing bracket.
+_BOUNDARY = frozenset(b",]")
+# Prefixes of a history remembered for the next call: all its items, all but the last...
+_CHECKPOINTS = 4
 
 
 @dataclass(slots=True)
@@ -69,6 +73,22 @@ class _Seen:
 
     digest: bytes
     redacted: Any
+    vault_size: int
+
+
+@dataclass(slots=True, kw_only=True)
+class _History:
+    """The previous call of :meth:`RedactionSession.redact_history` for one kind.
+
+    ``checkpoints`` are ``(count, end, digest)`` of the list's JSON up to the end of its first
+    ``count`` items (``end`` bytes, without the closing bracket), for its last few items; every
+    item's result is valid for a vault of ``vault_size`` values (the smallest stamp). No raw
+    text is kept, only digests.
+    """
+
+    seen: list[_Seen | None]
+    out: list[Any]
+    checkpoints: tuple[tuple[int, int, bytes], ...]
     vault_size: int
 
 
@@ -125,7 +145,7 @@ class RedactionSession:
         self._cache_bytes = cache_bytes
         self._cache_used = 0  # the sum of _weight over the cached entries
         self._known: list[tuple[bytes, bytes]] = []
-        self._histories: dict[str, list[_Seen | None]] = {}
+        self._histories: dict[str, _History] = {}
         self._lock = threading.RLock()
         self.stats = CacheStats()
 
@@ -227,9 +247,14 @@ class RedactionSession:
 
         Like :meth:`redact_item` for each item (``redact(index, item)``), plus:
 
-        * a positional fast path: an item whose digest equals the one at the same position in the
-          previous call of this ``kind`` reuses that result without a cache lookup or a copy (the
-          vault-growth check applies as for any cache hit);
+        * a prefix fast path: when the list starts with the items of the previous call of this
+          ``kind`` (all of them, or all but its last few: the client re-sent its history and
+          added to it, or replaced its last message), those items are recognised by one digest
+          of their JSON and checked for values the vault learned since with one substring
+          search per value, instead of a digest and a check per item;
+        * a positional fast path for the other items: an item whose digest equals the one at the
+          same position in the previous call reuses that result without a cache lookup or a
+          copy (the vault-growth check applies as for any cache hit);
         * a fixpoint: when a later item teaches the vault a value (a tool result naming a person)
           that an earlier item holds, the earlier item is redone before returning.
 
@@ -237,19 +262,30 @@ class RedactionSession:
         ``items`` must come from ``json.loads``.
         """
         with self._lock:
-            previous = self._histories.get(kind, []) if self._cache_size else []
-            current: list[_Seen | None] = []
-            blobs: list[bytes | None] = []
-            out: list[Any] = []
-            for i, item in enumerate(items):
+            previous = self._histories.get(kind) if self._cache_size else None
+            whole = _keys.dumps(items) if self._cache_size else None
+            served, served_end, hasher = self._served_prefix(kind, previous, whole)
+            # The items [0, block) are checked as one block, valid for the vault size block_stamp.
+            block, block_stamp = served, len(self._vault)
+            seen_before = previous.seen if previous is not None else []
+            current: list[_Seen | None] = seen_before[:served]
+            out: list[Any] = previous.out[:served] if previous is not None else []
+            blobs: list[bytes | None] = [None] * served
+            ends: list[int] = []  # where the JSON of item served + j ends in ``whole``
+            end = served_end
+            self.stats.hits += served
+            for i in range(served, len(items)):
+                item = items[i]
                 blob = _keys.dumps(item)
                 blobs.append(blob)
                 if blob is None:  # orjson refuses it (a huge int...): no caching for this one
                     out.append(redact(i, item))
                     current.append(None)
                     continue
+                end += len(blob) + 1  # the item and the "[" or "," before it
+                ends.append(end)
                 digest = _keys.digest(kind, blob)
-                seen = previous[i] if i < len(previous) else None
+                seen = seen_before[i] if i < len(seen_before) else None
                 if seen is not None and seen.digest == digest and self._still_valid(seen, blob):
                     self.stats.hits += 1
                     out.append(seen.redacted)
@@ -261,10 +297,24 @@ class RedactionSession:
                 stamp = self._stamp(size, redacted)
                 current.append(_Seen(digest=digest, redacted=redacted, vault_size=stamp))
             for _ in range(_MAX_PASSES):
+                if block and whole is not None:
+                    now = len(self._vault)
+                    if now > block_stamp and self._found_since(block_stamp, whole, served_end):
+                        # A value learned meanwhile is in an old item: check them one by one.
+                        for i in range(block):
+                            blobs[i] = _keys.dumps(items[i])
+                            old = current[i]
+                            assert old is not None  # a list written as JSON has no None entry
+                            old.vault_size = max(old.vault_size, block_stamp)
+                        block = 0
+                    else:
+                        block_stamp = now
                 stale = [
                     i
-                    for i, (seen, blob) in enumerate(zip(current, blobs, strict=True))
-                    if seen is not None and blob is not None and not self._still_valid(seen, blob)
+                    for i in range(block, len(items))
+                    if (seen := current[i]) is not None
+                    and (blob := blobs[i]) is not None
+                    and not self._still_valid(seen, blob)
                 ]
                 if not stale:
                     break
@@ -280,10 +330,94 @@ class RedactionSession:
                         digest=old.digest, redacted=redacted, vault_size=self._stamp(size, redacted)
                     )
             if self._cache_size:
-                self._histories[kind] = current
-                if len(self._histories) > 64:  # kinds are few; never grow this unbounded
-                    self._histories.pop(next(iter(self._histories)))
+                kept = previous.checkpoints if previous is not None else ()
+                self._remember_history(
+                    kind,
+                    _History(
+                        seen=current,
+                        out=out,
+                        checkpoints=tuple(c for c in kept if c[0] <= served),
+                        vault_size=self._history_stamp(current, block, block_stamp),
+                    ),
+                    whole=whole,
+                    ends=ends,
+                    hasher=hasher,
+                    served=(served, served_end),
+                )
             return out
+
+    def _served_prefix(
+        self, kind: str, previous: _History | None, whole: bytes | None
+    ) -> tuple[int, int, Any]:
+        """How many leading items are items of the previous call, unchanged and still valid
+        (0: none), where their JSON ends in ``whole``, and a hasher fed ``whole`` up to there.
+
+        ``whole`` is the JSON of the whole list. It starts with the previous call's first
+        ``count`` items exactly when it agrees with the previous list's JSON up to that
+        checkpoint's ``end`` (compared by digest) and an item boundary (``,`` or the closing
+        ``]``) follows: JSON values end where they end, so those items are then the same JSON
+        texts, which is what a digest per item compares.
+        """
+        hasher = _keys.history_hasher(kind)
+        if previous is None or whole is None or not previous.checkpoints:
+            return 0, 0, hasher
+        view = memoryview(whole)
+        fed, best = 0, (0, 0, hasher)
+        for count, end, digest in previous.checkpoints:  # growing prefixes of one list
+            if len(whole) <= end or whole[end] not in _BOUNDARY:
+                break
+            hasher.update(view[fed:end])
+            fed = end
+            if hasher.digest() != digest:
+                break
+            best = (count, end, hasher.copy())
+        count, end, _ = best
+        size = len(self._vault)
+        if (
+            not count
+            or previous.vault_size > size
+            or (previous.vault_size < size and self._found_since(previous.vault_size, whole, end))
+        ):  # none, or a value learned since is in an old item: the per-item path finds which
+            return 0, 0, _keys.history_hasher(kind)
+        return best
+
+    def _history_stamp(self, current: list[_Seen | None], block: int, block_stamp: int) -> int:
+        """The vault size every item of ``current`` is valid for (the smallest stamp)."""
+        stamp = block_stamp if block else len(self._vault)
+        for i in range(block, len(current)):
+            seen = current[i]
+            if seen is not None and seen.vault_size < stamp:
+                stamp = seen.vault_size
+        return stamp
+
+    def _remember_history(
+        self,
+        kind: str,
+        history: _History,
+        *,
+        whole: bytes | None,
+        ends: list[int],
+        hasher: Any,
+        served: tuple[int, int],
+    ) -> None:
+        """Keep ``history`` for the next call of ``kind`` with checkpoints at its last items
+        (caller holds the lock). ``ends[j]`` is where item ``served[0] + j`` ends in ``whole``;
+        ``hasher`` was fed ``whole[:served[1]]``, the served items."""
+        count, start = served
+        # The ends add up to the whole list only if each item was written as in the list.
+        if whole is not None and ends and ends[-1] == len(whole) - 1:
+            view = memoryview(whole)
+            new = []
+            for j in range(max(0, len(ends) - _CHECKPOINTS), len(ends)):
+                hasher.update(view[start : ends[j]])
+                start = ends[j]
+                new.append((count + j + 1, ends[j], hasher.digest()))
+            history.checkpoints = (*history.checkpoints, *new)[-_CHECKPOINTS:]
+        elif ends:
+            history.checkpoints = ()
+        self._histories[kind] = history
+        if len(self._histories) > 64:  # kinds are few; never grow this unbounded
+            self._histories.pop(next(iter(self._histories)))
 
     def _still_valid(self, seen: _Seen, blob: bytes) -> bool:
         """No value learned since ``seen`` was stamped occurs in ``blob``; re-stamps it if so."""
@@ -378,6 +512,13 @@ class RedactionSession:
     def _learned_since(self, size: int, blob: bytes) -> bool:
         """Does ``blob`` contain a value the vault learned after it held ``size`` entries?"""
         return any(v in blob or e in blob for v, e in self._values_since(size))
+
+    def _found_since(self, size: int, blob: bytes, end: int) -> bool:
+        """:meth:`_learned_since` for ``blob[:end]``, without copying it."""
+        for v, e in self._values_since(size):
+            if blob.find(v, 0, end) >= 0 or (e != v and blob.find(e, 0, end) >= 0):
+                return True
+        return False
 
     def _values_since(self, size: int) -> list[tuple[bytes, bytes]]:
         # (value, JSON-escaped value) of the vault's entries in insertion order, extended with
