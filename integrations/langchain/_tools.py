@@ -20,7 +20,8 @@ from typing import Any, get_type_hints
 
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import var_child_runnable_config
-from langchain_core.tools import BaseTool
+from langchain_core.tools import BaseTool, StructuredTool
+from langchain_core.tools.base import _get_runnable_config_param
 from langgraph.constants import TAG_NOSTREAM
 from pydantic import ConfigDict, PrivateAttr
 
@@ -156,7 +157,7 @@ class GuardedTool(BaseTool):
 
         def run(a: Mapping[str, Any]) -> Any:
             with self._inner_run(gg, config, session) as inner:
-                raw.append(self.inner._run(**a, **glue.config_kwargs(inner)))
+                raw.append(glue.run(self.inner, a, inner))
             return self._output(gg, raw[0], ruling, session)
 
         encode, decode = self._codec(gg, ruling, session, raw)
@@ -178,7 +179,7 @@ class GuardedTool(BaseTool):
 
         async def run(a: Mapping[str, Any]) -> Any:
             with self._inner_run(gg, config, session) as inner:
-                raw.append(await self.inner._arun(**a, **glue.config_kwargs(inner)))
+                raw.append(await glue.arun(self.inner, a, inner))
             return self._output(gg, raw[0], ruling, session)
 
         encode, decode = self._codec(gg, ruling, session, raw)
@@ -222,21 +223,49 @@ class GuardedTool(BaseTool):
 
 class _Glue:
     """What every call of one :class:`GuardedTool` reads: the guard, the inner tool's config
-    parameter (introspected once: LangChain resolves type hints on every call otherwise) and
-    its :class:`~guardrails.guard.ToolInfo`, rebuilt only when the tool's name, tags, metadata
-    or description change (plain, mutable fields)."""
+    parameters and its :class:`~guardrails.guard.ToolInfo`.
 
-    __slots__ = ("_info", "config_param", "gg")
+    LangChain finds a function's ``RunnableConfig`` parameter by resolving its type hints on
+    every call (~30 us when the tool's module postpones annotations); here it is looked up once
+    per function. The ToolInfo is rebuilt only when the tool's name, tags, metadata or
+    description change (plain, mutable fields).
+    """
+
+    __slots__ = ("_info", "_params", "config_param", "gg")
 
     def __init__(self, gg: GraphGuard, inner: BaseTool) -> None:
-        from langchain_core.tools.base import _get_runnable_config_param
-
         self.gg = gg
         self.config_param = _get_runnable_config_param(inner._run)
         self._info: tuple[BaseTool, tuple[Any, ...], ToolInfo] | None = None
+        self._params: dict[int, tuple[Callable[..., Any], str | None]] = {}
 
-    def config_kwargs(self, config: RunnableConfig) -> dict[str, Any]:
-        return {self.config_param: config} if self.config_param else {}
+    def _config_kwargs(self, fn: Callable[..., Any], config: RunnableConfig) -> dict[str, Any]:
+        """``{name: config}`` for ``fn``'s config parameter, or ``{}``."""
+        cached = self._params.get(id(fn))
+        if cached is None or cached[0] is not fn:
+            if len(self._params) >= 8:  # functions replaced on the tool: keep it small
+                self._params.clear()
+            cached = self._params[id(fn)] = (fn, _get_runnable_config_param(fn))
+        return {cached[1]: config} if cached[1] else {}
+
+    def run(self, tool: BaseTool, args: Mapping[str, Any], config: RunnableConfig) -> Any:
+        """``tool._run(**args)`` under ``config``. A ``StructuredTool`` whose ``_run`` is
+        LangChain's own gets its function called as that ``_run`` calls it (no run manager is
+        passed, so no ``callbacks`` argument), its config parameter found once."""
+        func = getattr(tool, "func", None) if type(tool)._run is _STRUCTURED_RUN else None
+        if func is None:
+            extra = {self.config_param: config} if self.config_param else {}
+            return tool._run(**args, **extra)
+        return func(**args, **self._config_kwargs(func, config))
+
+    async def arun(self, tool: BaseTool, args: Mapping[str, Any], config: RunnableConfig) -> Any:
+        """Async :meth:`run` (a ``StructuredTool`` without a coroutine runs as LangChain runs
+        it: its function in an executor)."""
+        coro = getattr(tool, "coroutine", None) if type(tool)._arun is _STRUCTURED_ARUN else None
+        if coro is None:
+            extra = {self.config_param: config} if self.config_param else {}
+            return await tool._arun(**args, **extra)
+        return await coro(**args, **self._config_kwargs(coro, config))
 
     def info(self, tool: BaseTool, name: str) -> ToolInfo:
         key = (name, tool.tags, tool.metadata, tool.description)
@@ -286,6 +315,8 @@ def _dec(text: str) -> Any:
     return tuple(value) if isinstance(value, list) and len(value) == 2 else value
 
 
+_STRUCTURED_RUN = StructuredTool._run
+_STRUCTURED_ARUN = StructuredTool._arun
 _SCALARS = (str, int, float, bool, type(None))
 _SEALED = "sealed:"  # a ledger record holding a sealed raw result (base64 follows)
 
