@@ -43,6 +43,7 @@ from langchain.agents.middleware.types import (
 )
 from langchain.agents.structured_output import (
     AutoStrategy,
+    OutputToolBinding,
     ProviderStrategy,
     ProviderStrategyBinding,
     StructuredOutputValidationError,
@@ -51,6 +52,7 @@ from langchain.agents.structured_output import (
 from langchain_core.messages import AIMessage, ToolMessage
 from langchain_core.runnables.config import var_child_runnable_config
 from langchain_core.tools import BaseTool
+from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.config import get_config
 from langgraph.constants import TAG_NOSTREAM
 from langgraph.types import Command
@@ -256,6 +258,10 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
         response_format = _masked_format(request, session)
         if response_format is not request.response_format:
             override["response_format"] = response_format
+        served = _tool_served_format(request, session)
+        if served is not None:  # its output tools, masked, join the request's
+            override["response_format"], output_tools = served
+            override["tools"] = [*tools, *output_tools]
         redacted = request.override(**override)
         return redacted, changed, session, ctx, entries
 
@@ -329,6 +335,8 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
                 response = handler(redacted)
             except StructuredOutputValidationError as exc:
                 response = _reparsed(redacted, request, exc, session)
+            else:
+                response = _tool_answer_restored(redacted, request, response, session)
         return self._redact_response(request, response, changed, session, ctx, turn_entry=entries)
 
     async def awrap_model_call(
@@ -340,6 +348,8 @@ class GuardrailsMiddleware(AgentMiddleware[GuardrailsState, Any, Any]):
                 response = await handler(redacted)
             except StructuredOutputValidationError as exc:
                 response = _reparsed(redacted, request, exc, session)
+            else:
+                response = _tool_answer_restored(redacted, request, response, session)
         return self._redact_response(request, response, changed, session, ctx, turn_entry=entries)
 
     @contextmanager
@@ -479,8 +489,7 @@ def _masked_format(request: ModelRequest, session: RedactionSession) -> Any:
     text and example values masked (see :func:`integrations._schema.redact_schema`).
 
     The copy keeps the original schema class, so the answer is still parsed into it. A
-    ``ToolStrategy`` is left as it is: ``create_agent`` adds its output tools after every
-    middleware ran, out of this middleware's reach.
+    ``ToolStrategy`` is left as it is here (see :func:`_tool_served_format`).
     """
     fmt = request.response_format
     if fmt is None or isinstance(fmt, ToolStrategy):
@@ -503,6 +512,107 @@ def _masked_format(request: ModelRequest, session: RedactionSession) -> Any:
     return out
 
 
+def _tool_served_format(
+    request: ModelRequest, session: RedactionSession
+) -> tuple[ToolStrategy[Any], list[dict[str, Any]]] | None:
+    """A ``response_format`` served through tool calling (``ToolStrategy``, or a bare schema the
+    model does not serve natively), and its output tools as the provider is shown them.
+
+    ``create_agent`` binds a ``ToolStrategy``'s output tools (one per schema) after every
+    middleware ran, from tools it built with the agent: masking ``request.response_format``
+    alone would not reach them. The copy returned names no schema, so ``create_agent`` adds
+    none of its own output tools, yet it still forces a tool call, parses a call by its tool
+    name into the original schema class and applies ``handle_errors``. Its output tools, as
+    the OpenAI tool specs they would be sent as, with their description and schema masked
+    (:func:`integrations._schema.redact_tool`), go after the request's tools, where
+    ``create_agent`` puts them. ``None``: not served through tools.
+    """
+    fmt = request.response_format
+    if fmt is None or isinstance(fmt, ProviderStrategy):
+        return None
+    if not isinstance(fmt, ToolStrategy):  # AutoStrategy or a bare schema
+        if _native_structured_output(request):
+            return None
+        fmt = _tool_strategy(fmt.schema if isinstance(fmt, AutoStrategy) else fmt)
+    if not fmt.schema_specs:  # served already (an outer guardrails middleware)
+        return None
+    tools = [redact_tool(_output_tool_spec(spec), session) for spec in fmt.schema_specs]
+    out = copy.copy(fmt)
+    out.schema_specs = []
+    return out, tools
+
+
+# schema -> its ToolStrategy, spec -> its output tool as sent: built once (a ToolStrategy renders
+# the JSON schema of every member, ~0.2 ms), keyed by identity and checked against the key.
+_STRATEGIES: dict[int, tuple[Any, ToolStrategy[Any]]] = {}
+_OUTPUT_TOOLS: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+
+def _tool_strategy(schema: Any) -> ToolStrategy[Any]:
+    """The ``ToolStrategy`` ``create_agent`` builds for a bare schema (its default options)."""
+    hit = _STRATEGIES.get(id(schema))
+    if hit is not None and hit[0] is schema:
+        return hit[1]
+    if len(_STRATEGIES) > 256:
+        _STRATEGIES.clear()
+    strategy = ToolStrategy(schema)
+    _STRATEGIES[id(schema)] = (schema, strategy)
+    return strategy
+
+
+def _output_tool_spec(spec: Any) -> dict[str, Any]:
+    """The OpenAI tool spec ``create_agent``'s output tool for ``spec`` is sent as."""
+    hit = _OUTPUT_TOOLS.get(id(spec))
+    if hit is not None and hit[0] is spec:
+        return hit[1]
+    if len(_OUTPUT_TOOLS) > 256:
+        _OUTPUT_TOOLS.clear()
+    tool = convert_to_openai_tool(OutputToolBinding.from_schema_spec(spec).tool)
+    _OUTPUT_TOOLS[id(spec)] = (spec, tool)
+    return tool
+
+
+def _tool_answer_restored(
+    redacted: ModelRequest, request: ModelRequest, response: Any, session: RedactionSession
+) -> Any:
+    """``response``, or, when its output tool call failed to parse, the call parsed again with
+    its placeholders restored (see :func:`_restored_tool_answer`)."""
+    fmt = redacted.response_format
+    if (
+        fmt is request.response_format
+        or not isinstance(fmt, ToolStrategy)
+        or getattr(response, "structured_response", None) is not None
+    ):
+        return response
+    message = next((m for m in getattr(response, "result", ()) if isinstance(m, AIMessage)), None)
+    fixed = _restored_tool_answer(fmt, message, session) if message is not None else None
+    return response if fixed is None else fixed
+
+
+def _restored_tool_answer(
+    fmt: ToolStrategy[Any], message: AIMessage, session: RedactionSession
+) -> ModelResponse | None:
+    """The answer when the model called one output tool with a value only the masked schema
+    offered (a masked ``enum`` value the schema class does not know), parsed again with its
+    placeholders restored, as ``create_agent`` would have answered; ``None`` otherwise. What
+    enters state is masked again (``_redact_response``)."""
+    specs = {spec.name: spec for spec in _tool_strategy(fmt.schema).schema_specs}
+    calls = [c for c in message.tool_calls if c["name"] in specs]
+    if len(calls) != 1:
+        return None
+    (call,) = calls
+    restored = session.restore_data(call["args"])
+    if restored == call["args"]:
+        return None
+    try:
+        structured = OutputToolBinding.from_schema_spec(specs[call["name"]]).parse(restored)
+    except Exception:
+        return None
+    content = fmt.tool_message_content or f"Returning structured response: {structured}"
+    answer = ToolMessage(content=content, tool_call_id=call["id"], name=call["name"])
+    return ModelResponse(result=[message, answer], structured_response=structured)
+
+
 def _native_structured_output(request: ModelRequest) -> bool:
     """Would ``create_agent`` answer an ``AutoStrategy`` with the provider's native output?"""
     try:
@@ -522,6 +632,11 @@ def _reparsed(
     them: the model picked a masked ``enum`` value the original schema class does not know.
     What enters state is masked again (``_redact_response``)."""
     fmt = redacted.response_format
+    if fmt is not request.response_format and isinstance(fmt, ToolStrategy):
+        fixed = _restored_tool_answer(fmt, exc.ai_message, session)
+        if fixed is None:
+            raise exc
+        return fixed
     if fmt is request.response_format or not isinstance(fmt, ProviderStrategy):
         raise exc
     message = exc.ai_message
