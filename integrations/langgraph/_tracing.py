@@ -16,7 +16,10 @@ Handlers that LangChain would *add* under the tool's run are kept out too: LangS
 from the environment or ``tracing_v2_enabled()`` (a fresh tracer there would record raw runs,
 and ``@traceable`` functions inside the tool would start raw traces) is switched off inside the
 scope, while the wrapped tracers of the caller keep posting the masked runs; context-variable
-hooks (``collect_runs()``, ``get_usage_metadata_callback()``) get their handler wrapped.
+hooks (``collect_runs()``, ``get_usage_metadata_callback()``) get their handler wrapped, and a
+hook a package registers with an environment variable (``register_configure_hook(var, …,
+handler_class, env_var)``, turned on) is given the caller's handler of that class, wrapped, or a
+fresh one, wrapped: LangChain would otherwise add a fresh raw instance under the tool's run.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackManager
 from langchain_core.tracers.context import _configure_hooks, tracing_v2_callback_var
+from langchain_core.utils.env import env_var_is_set
 from langsmith.run_helpers import _set_tracing_context, get_tracing_context
 from pydantic import BaseModel
 
@@ -220,12 +224,19 @@ def masked_callbacks(
     tokens: list[tuple[ContextVar[Any], Token[Any]]] = [
         (tracing_v2_callback_var, tracing_v2_callback_var.set(None))
     ]
+
+    def masked(c: Mapping[str, Any]) -> dict[str, Any]:
+        tokens.extend(_adopt_env_hooks(c.get("callbacks"), wrapper))
+        return {**c, "callbacks": _wrap(c.get("callbacks"), wrapper)}
+
     try:
         for var, *_ in _configure_hooks:
             handler = var.get()
             if handler is not None:
                 tokens.append((var, var.set(wrapper(handler))))
-        yield lambda c: {**c, "callbacks": _wrap(c.get("callbacks"), wrapper)}
+        if saved is not None:
+            tokens.extend(_adopt_env_hooks(saved, wrapper))
+        yield masked
     finally:
         for var, token in reversed(tokens):
             var.reset(token)
@@ -233,6 +244,37 @@ def masked_callbacks(
             _set_tracing_context({"enabled": tracing})
         if config is not None and saved is not None:
             config["callbacks"] = saved
+
+
+def _handlers(callbacks: Any) -> list[Any]:
+    if isinstance(callbacks, BaseCallbackManager):
+        return [*callbacks.handlers, *callbacks.inheritable_handlers]
+    return list(callbacks) if isinstance(callbacks, list | tuple) else []
+
+
+def _adopt_env_hooks(callbacks: Any, wrapper: _Wrapper) -> list[tuple[ContextVar[Any], Token[Any]]]:
+    """Configure hooks registered with an environment variable, turned on, and not set.
+
+    Under the tool's run LangChain would add a *fresh* ``handler_class()`` wherever no handler
+    of that class is present, and the caller's own one is present only wrapped (not an instance
+    of the class): the fresh one would see every event raw. Set the hook's variable instead: to
+    the caller's handler of that class (wrapped: LangChain finds it already there and adds
+    nothing) or, where the caller has none, to a fresh one, wrapped.
+    """
+    tokens: list[tuple[ContextVar[Any], Token[Any]]] = []
+    for var, _inheritable, handler_class, env_var in _configure_hooks:
+        if handler_class is None or env_var is None or var.get() is not None:
+            continue
+        if not env_var_is_set(env_var):
+            continue
+        found = [
+            h
+            for h in _handlers(callbacks)
+            if isinstance(h._inner if isinstance(h, _MaskingHandler) else h, handler_class)
+        ]
+        handler = found[0] if found else handler_class()
+        tokens.append((var, var.set(wrapper(handler))))
+    return tokens
 
 
 def _current_tracing() -> Any:

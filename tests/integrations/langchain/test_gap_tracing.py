@@ -391,3 +391,46 @@ def test_parallel_guarded_calls_are_each_traced_masked(use_async: bool) -> None:
     assert sum(r.name == "send_email" for r in tracer.finished) == 2
     assert len(inner.sent) == 2
     assert all(EMAIL in str(m[0].content) for m in inner.sent)  # both ran restored
+
+
+class EnvHookRecorder(Recorder):
+    """A handler a package would register with ``register_configure_hook(..., env_var=...)``."""
+
+    instances: list[EnvHookRecorder] = []  # every instance LangChain creates
+
+    def __init__(self) -> None:
+        super().__init__()
+        EnvHookRecorder.instances.append(self)
+
+
+@pytest.mark.parametrize("graph", sorted(BUILDERS))
+def test_an_env_var_configure_hook_sees_the_tool_runs_masked(
+    openai_server: OpenAIServer, graph: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hook turned on by an environment variable: LangChain creates its handler by itself
+    (``handler_class()``) wherever a run has none of that class. Under a guarded tool the
+    caller's instance is wrapped, so LangChain would add a fresh, raw one: every instance must
+    see the tool's run, and the model inside it, masked."""
+    from contextvars import ContextVar
+
+    from langchain_core.tracers.context import _configure_hooks, register_configure_hook
+
+    var: ContextVar[Any] = ContextVar("guardrails_test_env_hook", default=None)
+    monkeypatch.setenv("GUARDRAILS_TEST_ENV_HOOK", "true")
+    EnvHookRecorder.instances.clear()
+    register_configure_hook(var, True, EnvHookRecorder, "GUARDRAILS_TEST_ENV_HOOK")
+    try:
+        inner = _inner()
+        BUILDERS[graph](openai_server, inner).invoke(_INPUT, _config(f"env-hook-{graph}"))
+    finally:
+        _configure_hooks[:] = [h for h in _configure_hooks if h[0] is not var]
+    assert EMAIL in str(inner.sent[0][0].content)  # the tool ran with the restored value
+    assert EnvHookRecorder.instances
+    events = [e for h in EnvHookRecorder.instances for e in h.events]
+    seen = repr(events)
+    for value in RAW:
+        assert value not in seen, value
+    # the run under the tool is still reported, masked
+    assert any(
+        e[0] == "on_chat_model_start" and "Write to <EMAIL_ADDRESS_1>" in repr(e[1]) for e in events
+    )
