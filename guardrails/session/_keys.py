@@ -34,9 +34,10 @@ def digest(kind: str, blob: bytes) -> bytes:
 
 
 def history_hasher(kind: str) -> Any:
-    """A BLAKE2b fed the JSON of a whole history in pieces (its own domain: never equal to an
-    item's :func:`digest`)."""
-    return hashlib.blake2b(kind.encode(), digest_size=16, person=b"history")
+    """A SHA-256 to feed the JSON of a whole history in pieces (its own domain, never equal to
+    an item's :func:`digest`). SHA-256 rather than BLAKE2b: with the CPU's SHA extensions it is
+    about twice as fast over the 10-100 KB of a history (7 vs 17 us at 10 KB here)."""
+    return hashlib.sha256(b"guardrails.history\0" + kind.encode() + b"\0")
 
 
 def utf8(text: str) -> bytes:

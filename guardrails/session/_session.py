@@ -38,6 +38,9 @@ _MAX_PASSES = 4
 _BOUNDARY = frozenset(b",]")
 # Prefixes of a history remembered for the next call: all its items, all but the last...
 _CHECKPOINTS = 4
+# Texts that redact to themselves, remembered as such: how many, and up to what length.
+_CLEAN_ITEMS = 256
+_CLEAN_CHARS = 256
 
 
 @dataclass(slots=True)
@@ -146,6 +149,9 @@ class RedactionSession:
         self._cache_used = 0  # the sum of _weight over the cached entries
         self._known: list[tuple[bytes, bytes]] = []
         self._histories: dict[str, _History] = {}
+        # Short texts that redact to themselves -> the vault size that holds for. Only texts
+        # equal to their redacted form are kept, like the cache.
+        self._clean: dict[str, int] = {}
         self._lock = threading.RLock()
         self.stats = CacheStats()
 
@@ -169,6 +175,7 @@ class RedactionSession:
             self._cache_used = 0
             self._known = []
             self._histories.clear()
+            self._clean.clear()
 
     @property
     def vault_size(self) -> int:
@@ -185,13 +192,42 @@ class RedactionSession:
         """
         if not isinstance(text, str):
             raise InputError(f"redact_text expects str, got {type(text).__name__}")
+        if text in self._clean and self._still_clean(text):
+            return text
 
         def scan() -> str:
             result = self.redactor.redact(text, vault=self._vault)
             self.stats.count(result.counts)
             return result.text
 
-        return str(self._cached("t", _keys.utf8(text), scan, fixpoint=_keys.utf8))
+        size = len(self._vault)
+        out = str(self._cached("t", _keys.utf8(text), scan, fixpoint=_keys.utf8))
+        if out == text and len(text) <= _CLEAN_CHARS and self._cache_size:
+            self._remember_clean(text, size)
+        return out
+
+    def _still_clean(self, text: str) -> bool:
+        """``text`` redacts to itself and no value the vault learned since is in it (re-stamped
+        then); else it is forgotten."""
+        with self._lock:
+            stamp = self._clean.get(text)
+            size = len(self._vault)
+            if stamp is None:
+                return False
+            if stamp > size or (stamp < size and self._learned_since(stamp, _keys.utf8(text))):
+                del self._clean[text]
+                return False
+            self._clean[text] = size
+            self.stats.hits += 1
+            return True
+
+    def _remember_clean(self, text: str, size: int) -> None:
+        """Remember that ``text``, redacted with a vault of at least ``size`` values, came back
+        unchanged (a header, a path, a model name: the same few short texts every request)."""
+        with self._lock:
+            if len(self._clean) >= min(_CLEAN_ITEMS, self._cache_size):  # cache_size bounds it too
+                self._clean.clear()
+            self._clean[text] = self._stamp(size, text)
 
     def redact_data(self, obj: T) -> T:
         """Redact structured data (same shape back). JSON-native items are cached by content.

@@ -147,7 +147,9 @@ class OpenAIGuard(StreamRestore, ToolCalls):
         drop = (CONVERSATION_HEADER,) if CONVERSATION_HEADER in request.headers else ()
         path = request.url.path
         session = self.store.get(cid)
-        self._check_query(request, session)
+        checked = session.vault_size
+        outside = self._outside_body(request, body)
+        self._check_query(outside, session)
         if not body:
             return rebuild(request, None, drop)
         if len(body) > self.settings.max_body_bytes:
@@ -177,6 +179,10 @@ class OpenAIGuard(StreamRestore, ToolCalls):
             if session.vault_size == size or not session.learned_since(size, _rest(doc)):
                 break
         new_body = encode(redacted)
+        if session.vault_size > checked and session.learned_since(
+            checked, "\n".join(text for _, _, text in outside)
+        ):  # a value the body taught the vault sits in a header or the path checked before
+            self._check_query(outside, session)
         self._after(cid, session, before, kind or "other")
         return rebuild(request, new_body, drop)
 
@@ -196,24 +202,31 @@ class OpenAIGuard(StreamRestore, ToolCalls):
                 f"the body sent to {path} is not valid JSON; nothing was sent", where=path
             ) from None
 
-    def _check_query(self, request: httpx2.Request, session: RedactionSession) -> None:
-        # The path (``files.retrieve(id)``) and headers (``extra_headers``) leave the process too.
-        path = unquote(request.url.path)
-        if session.redact_text(path) != path:
-            raise RequestBlocked("the request path holds sensitive data; nothing was sent")
+    @staticmethod
+    def _outside_body(request: httpx2.Request, body: bytes) -> list[tuple[str, str, str]]:
+        """(where, name, text) of what leaves the process outside the body: the path
+        (``files.retrieve(id)``), headers (``extra_headers``), query parameters."""
+        out = [("path", "", unquote(request.url.path))]
+        length = str(len(body))
         for name, value in request.headers.items():
             if name.lower() in _CREDENTIAL_HEADERS or not value:
                 continue
-            if session.redact_text(value) != value:
-                raise RequestBlocked(
-                    f"header {name!r} holds sensitive data; nothing was sent", where=name
-                )
-        for name, value in request.url.params.multi_items():
-            if value and session.redact_text(value) != value:
-                raise RequestBlocked(
-                    f"query parameter {name!r} holds sensitive data; nothing was sent",
-                    where=name,
-                )
+            if value == length and name.lower() == "content-length":
+                continue  # the body's true length (new every turn: not worth a scan each time)
+            out.append(("header", name, value))
+        out.extend(("query parameter", n, v) for n, v in request.url.params.multi_items() if v)
+        return out
+
+    @staticmethod
+    def _check_query(texts: list[tuple[str, str, str]], session: RedactionSession) -> None:
+        for where, name, text in texts:
+            if session.redact_text(text) == text:
+                continue
+            if where == "path":
+                raise RequestBlocked("the request path holds sensitive data; nothing was sent")
+            raise RequestBlocked(
+                f"{where} {name!r} holds sensitive data; nothing was sent", where=name
+            )
 
     def _after(
         self, cid: str, session: RedactionSession, before: dict[str, int], endpoint: str

@@ -1,0 +1,110 @@
+"""What a steady-state request costs the guard: only the new message is scanned; the shortcuts
+taken for headers and re-sent history never let a value through."""
+
+from __future__ import annotations
+
+import pytest
+
+from guardrails import Redactor, RequestBlocked, SessionStore, Span
+from integrations.openai import guard_of, guard_openai
+from tests.support.openai_server import OpenAIServer
+
+BADGE = "BDG-1234"
+
+
+class _Badge:
+    """Detects BDG-#### only where the text says "badge"; counts the texts it is shown."""
+
+    name = "badge"
+    entities = frozenset({"SECRET"})
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def detect(self, text: str) -> list[Span]:
+        self.texts.append(text)
+        i = text.find("BDG-")
+        if i < 0 or "badge" not in text:
+            return []
+        return [Span(start=i, end=i + 8, entity_type="SECRET", score=1.0, value=text[i : i + 8])]
+
+
+@pytest.fixture
+def badge() -> _Badge:
+    return _Badge()
+
+
+@pytest.fixture
+def client(openai_client, badge: _Badge):
+    guarded = guard_openai(
+        openai_client,
+        conversation_id="c1",
+        store=SessionStore(Redactor(extra_detectors=[badge])),
+    )
+    yield guarded
+    guarded.close()
+
+
+def _history(n: int) -> list[dict]:
+    return [
+        {"role": "user" if i % 2 == 0 else "assistant", "content": f"turn {i} about plan B-{i}"}
+        for i in range(n)
+    ]
+
+
+def test_a_new_turn_scans_only_the_new_message(client, badge: _Badge) -> None:
+    """Headers, path, content-length and re-sent messages are not scanned again."""
+    history = _history(30)
+    client.chat.completions.create(model="m", messages=history)
+    for i in range(3):
+        badge.texts.clear()
+        new = {"role": "user", "content": f"new question {i}"}
+        client.chat.completions.create(model="m", messages=[*history, new])
+        assert badge.texts == [f"new question {i}"]
+
+
+def test_a_header_holding_a_value_learned_later_is_refused(
+    client, openai_server: OpenAIServer
+) -> None:
+    """A header that passed while its value was unknown is refused once the vault knows it."""
+    msg = [{"role": "user", "content": "hello"}]
+    headers = {"X-Note": f"door code {BADGE}"}  # no cue: unknown, sent
+    client.chat.completions.create(model="m", messages=msg, extra_headers=headers)
+    client.chat.completions.create(
+        model="m", messages=[{"role": "user", "content": f"my badge is {BADGE}"}]
+    )
+    sent = len(openai_server.requests)
+    with pytest.raises(RequestBlocked):
+        client.chat.completions.create(model="m", messages=msg, extra_headers=headers)
+    assert len(openai_server.requests) == sent
+
+
+def test_a_header_holding_a_value_the_same_body_teaches_is_refused(
+    client, openai_server: OpenAIServer
+) -> None:
+    """The body teaching the vault a value that a header of the same request holds: refused."""
+    headers = {"X-Note": f"door code {BADGE}"}
+    with pytest.raises(RequestBlocked):
+        client.chat.completions.create(
+            model="m",
+            messages=[{"role": "user", "content": f"my badge is {BADGE}"}],
+            extra_headers=headers,
+        )
+    assert openai_server.requests == []
+    assert BADGE not in repr(guard_of(client).session())
+
+
+def test_resent_history_with_a_value_learned_later_is_masked_on_the_wire(
+    client, openai_server: OpenAIServer
+) -> None:
+    """An old message served from the history block is masked once the vault learns its value."""
+    history = [*_history(10), {"role": "user", "content": f"door code {BADGE} works"}]
+    client.chat.completions.create(model="m", messages=history)
+    assert BADGE in openai_server.requests[-1].text  # unknown yet: sent as written
+    teach = {"role": "user", "content": f"my badge is {BADGE}"}
+    client.chat.completions.create(model="m", messages=[*history, teach])
+    client.chat.completions.create(
+        model="m", messages=[*history, teach, {"role": "user", "content": "ok"}]
+    )
+    assert BADGE not in openai_server.requests[-2].text
+    assert BADGE not in openai_server.requests[-1].text
