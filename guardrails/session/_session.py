@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -205,6 +205,32 @@ class RedactionSession:
         if out == text and len(text) <= _CLEAN_CHARS and self._cache_size:
             self._remember_clean(text, size)
         return out
+
+    def first_changed(self, texts: Sequence[str]) -> int | None:
+        """The index of the first of ``texts`` that :meth:`redact_text` changes (redacting them
+        in order, as :meth:`redact_text` would), or None when each comes back unchanged.
+
+        For texts that must pass unchanged or not leave at all (a request's path and headers):
+        when each came back unchanged before, one substring check over all of them for the
+        values the vault learned since replaces a check per text.
+        """
+        with self._lock:
+            stamps = [self._clean.get(text) for text in texts]
+            size = len(self._vault)
+            if texts and None not in stamps:
+                known = cast("list[int]", stamps)
+                low = min(known)
+                if max(known) <= size and (
+                    low == size or not self._learned_since(low, _keys.utf8("\n".join(texts)))
+                ):
+                    for text in texts:
+                        self._clean[text] = size
+                    self.stats.hits += len(texts)
+                    return None
+        for i, text in enumerate(texts):
+            if self.redact_text(text) != text:
+                return i
+        return None
 
     def _still_clean(self, text: str) -> bool:
         """``text`` redacts to itself and no value the vault learned since is in it (re-stamped

@@ -219,14 +219,13 @@ class OpenAIGuard(StreamRestore, ToolCalls):
 
     @staticmethod
     def _check_query(texts: list[tuple[str, str, str]], session: RedactionSession) -> None:
-        for where, name, text in texts:
-            if session.redact_text(text) == text:
-                continue
-            if where == "path":
-                raise RequestBlocked("the request path holds sensitive data; nothing was sent")
-            raise RequestBlocked(
-                f"{where} {name!r} holds sensitive data; nothing was sent", where=name
-            )
+        i = session.first_changed([text for _, _, text in texts])
+        if i is None:
+            return
+        where, name, _ = texts[i]
+        if where == "path":
+            raise RequestBlocked("the request path holds sensitive data; nothing was sent")
+        raise RequestBlocked(f"{where} {name!r} holds sensitive data; nothing was sent", where=name)
 
     def _after(
         self, cid: str, session: RedactionSession, before: dict[str, int], endpoint: str

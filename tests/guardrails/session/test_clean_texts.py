@@ -111,3 +111,26 @@ def test_only_unchanged_short_texts_are_remembered() -> None:
     session.redact_text("word " * 100)
     session.redact_text("short")
     assert list(session._clean) == ["short"]
+
+
+def test_first_changed_names_the_first_text_redaction_changes() -> None:
+    """first_changed: None when all come back unchanged, else the index of the first changed."""
+    session, _ = _session()
+    texts = ["application/json", "OpenAI/Python 3.54.0", HEADER]
+    assert session.first_changed(texts) is None
+    assert session.first_changed([]) is None
+    assert session.first_changed(["ok", "mail jane.doe@example.com", "x"]) == 1
+
+
+def test_first_changed_sees_a_value_learned_after_the_texts_were_remembered() -> None:
+    """All texts remembered as unchanged, then the vault learns a value one of them holds."""
+    session, badge = _session()
+    texts = ["application/json", "OpenAI/Python 3.54.0", HEADER]
+    session.first_changed(texts)
+    calls = badge.calls
+    assert session.first_changed(texts) is None
+    assert badge.calls == calls  # served from what was remembered
+    session.redact_text("mail jane.doe@example.com")  # the vault grows without the value
+    assert session.first_changed(texts) is None
+    session.redact_text(f"my badge is {BADGE}")
+    assert session.first_changed(texts) == 2
