@@ -108,3 +108,42 @@ def test_resent_history_with_a_value_learned_later_is_masked_on_the_wire(
     )
     assert BADGE not in openai_server.requests[-2].text
     assert BADGE not in openai_server.requests[-1].text
+
+
+@pytest.mark.parametrize("drop", [(), ("x-guardrails-conversation",)])
+def test_a_rebuilt_request_is_the_one_content_would_give(drop: tuple[str, ...]) -> None:
+    """rebuild's fast path gives the same method, URL, headers and body as ``content=``."""
+    import httpx2
+
+    from integrations.openai._transport import rebuild
+
+    with httpx2.Client() as http:
+        request = http.build_request(
+            "POST",
+            "http://127.0.0.1:9/v1/chat/completions",
+            json={"messages": [{"role": "user", "content": "raw"}]},
+            headers={"x-guardrails-conversation": "c1", "x-note": "kept"},
+        )
+    body = b'{"messages":[{"role":"user","content":"masked text"}]}'
+    fast = rebuild(request, body, drop)
+    headers = request.headers.copy()
+    for name in ("content-length", *drop):
+        headers.pop(name)
+    slow = httpx2.Request("POST", request.url, headers=headers, content=body)
+    assert (fast.method, fast.url, fast.content) == (slow.method, slow.url, body)
+    assert sorted(fast.headers.multi_items()) == sorted(slow.headers.multi_items())
+    assert fast.headers["content-length"] == str(len(body))
+
+
+def test_a_request_without_host_is_rebuilt_by_httpx2() -> None:
+    """A request not made by a client (no Host header) gets httpx2's automatic headers."""
+    import httpx2
+
+    from integrations.openai._transport import rebuild
+
+    request = httpx2.Request("POST", "http://127.0.0.1:9/v1/x", headers={"content-length": "2"})
+    request.headers.pop("host")
+    out = rebuild(request, b"{}", ())
+    assert out.headers["host"] == "127.0.0.1:9"
+    assert out.headers["content-length"] == "2"
+    assert out.content == b"{}"
