@@ -27,8 +27,9 @@ from pydantic import ConfigDict, PrivateAttr
 
 from guardrails import ActionBlocked, ApprovalRequired
 from guardrails.guard import ToolGuard, ToolInfo
+from integrations.langgraph._common import ToolInfos
 from integrations.langgraph._context import call_context
-from integrations.langgraph._guarded import GraphGuard, tool_info
+from integrations.langgraph._guarded import GraphGuard
 from integrations.langgraph._tracing import masked_callbacks
 
 __all__ = ["GuardedTool", "guard_tools"]
@@ -231,12 +232,12 @@ class _Glue:
     description change (plain, mutable fields).
     """
 
-    __slots__ = ("_info", "_params", "config_param", "gg")
+    __slots__ = ("_infos", "_params", "config_param", "gg")
 
     def __init__(self, gg: GraphGuard, inner: BaseTool) -> None:
         self.gg = gg
         self.config_param = _get_runnable_config_param(inner._run)
-        self._info: tuple[BaseTool, tuple[Any, ...], ToolInfo] | None = None
+        self._infos = ToolInfos(max_tools=8)
         self._params: dict[int, tuple[Callable[..., Any], str | None]] = {}
 
     def _config_kwargs(self, fn: Callable[..., Any], config: RunnableConfig) -> dict[str, Any]:
@@ -268,16 +269,7 @@ class _Glue:
         return await coro(**args, **self._config_kwargs(coro, config))
 
     def info(self, tool: BaseTool, name: str) -> ToolInfo:
-        key = (name, tool.tags, tool.metadata, tool.description)
-        cached = self._info  # read once: another thread may replace it
-        if cached is not None and cached[0] is tool and cached[1] == key:
-            return cached[2]
-        info = tool_info(tool, name)
-        # Copies: a list or dict changed in place must not keep comparing equal.
-        tags, meta = key[1], key[2]
-        frozen = (name, None if tags is None else list(tags), None if meta is None else dict(meta))
-        self._info = (tool, (*frozen, key[3]), info)
-        return info
+        return self._infos.get(tool, name)
 
 
 # LangChain inspects ``_run``/``_arun`` on every call (``inspect.signature`` and

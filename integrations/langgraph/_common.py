@@ -12,7 +12,7 @@ from langchain_core.messages import AIMessage, AnyMessage
 
 from guardrails.guard import ToolInfo
 
-__all__ = ["REQUESTER_KEY", "merge_requesters", "tool_info"]
+__all__ = ["REQUESTER_KEY", "ToolInfos", "merge_requesters", "tool_info"]
 
 REQUESTER_KEY = "guardrails_requester"
 _MAX_TURNS = 64  # requester entries kept per thread (the newest)
@@ -38,6 +38,39 @@ def tool_info(tool: Any, name: str, *, unknown_privileged: bool = False) -> Tool
         metadata=dict(getattr(tool, "metadata", None) or {}),
         description=str(getattr(tool, "description", "") or ""),
     )
+
+
+class ToolInfos:
+    """The :class:`ToolInfo` of each tool object, built again only when its name, tags,
+    metadata or description change (plain, mutable fields on a LangChain tool: compared against
+    copies, so a list or dict changed in place is seen). One per guard; tools are few and
+    long-lived, so it is bounded but rarely full."""
+
+    def __init__(self, max_tools: int = 1024) -> None:
+        self._cache: dict[int, tuple[Any, tuple[Any, ...], ToolInfo]] = {}
+        self._max = max_tools
+
+    def get(self, tool: Any, name: str, *, unknown_privileged: bool = False) -> ToolInfo:
+        """:func:`tool_info` of ``tool`` (``None``: unknown, never cached)."""
+        if tool is None:
+            return tool_info(None, name, unknown_privileged=unknown_privileged)
+        tags = getattr(tool, "tags", None)
+        meta = getattr(tool, "metadata", None)
+        desc = getattr(tool, "description", "")
+        cached = self._cache.get(id(tool))
+        if cached is not None and cached[0] is tool and cached[1] == (name, tags, meta, desc):
+            return cached[2]
+        info = tool_info(tool, name)
+        copies = (
+            name,
+            list(tags) if isinstance(tags, list) else tags,
+            dict(meta) if isinstance(meta, dict) else meta,
+            desc,
+        )
+        if len(self._cache) >= self._max:
+            self._cache.clear()
+        self._cache[id(tool)] = (tool, copies, info)
+        return info
 
 
 def merge_requesters(

@@ -27,6 +27,7 @@ from guardrails.session import RedactionSession
 from integrations.langgraph._common import (
     CALL_PREFIX,
     REQUESTER_KEY,
+    ToolInfos,
     _scope,
     _state_get,
     _turn,
@@ -83,6 +84,7 @@ class GraphGuard(RedactingMixin, ReviewMixin):
         )
         self.resolve_user = resolve_user
         self._lock = threading.Lock()
+        self.tool_infos = ToolInfos()  # a ToolInfo per tool object, not per call
         # id(scratchpad) -> (scratchpad, turns); holding the scratchpad keeps its id from being
         # reused by a later task while the entry lives. Bounded: old tasks are long finished.
         self._turns: OrderedDict[int, tuple[Any, _Turns]] = OrderedDict()
@@ -261,7 +263,7 @@ class GraphGuard(RedactingMixin, ReviewMixin):
             raise self.refuse_unbound(replace(ctx, requester=self.resolve_user(config)), call)
         if self.bind_calls:
             ctx = replace(ctx, requester=self.call_requester(request.state, config, call, masked))
-        info = tool_info(
+        info = self.tool_infos.get(
             request.tool, call["name"], unknown_privileged=self.unknown_tools_privileged
         )
         ruling = self.guard.rule(call.get("id") or "", masked, info, ctx, vault=session.vault)

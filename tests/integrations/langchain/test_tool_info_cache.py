@@ -1,4 +1,4 @@
-"""guard_tools keeps a tool's ToolInfo between calls; a change to the tool is seen on the next one."""
+"""A tool's ToolInfo is kept between calls (guard_tools, the middleware); a change is seen."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from langchain_core.tools import BaseTool, tool
 
 from guardrails import ApprovalRequired
 from integrations.langchain import guard_tools
+from tests.integrations.langchain.conftest import cfg
+from tests.support.langgraph_helpers import ScriptedChatModel, call, reply
 
 
 def _refund_tool() -> BaseTool:
@@ -75,3 +77,30 @@ def test_a_replaced_inner_tool_is_ruled_as_itself() -> None:
     g.inner = second
     with pytest.raises(ApprovalRequired):
         g.invoke({"amount": 6})
+
+
+def test_the_middleware_sees_a_tool_tagged_privileged_between_turns(
+    tools, runs, make_agent
+) -> None:
+    """create_agent: a tool that ran freely is gated once it is tagged privileged in place."""
+    model = ScriptedChatModel(
+        script=[
+            reply("", call("lookup_customer", {"customer_id": "cus_1"}, "l1")),
+            reply("found"),
+            reply("", call("lookup_customer", {"customer_id": "cus_2"}, "l2")),
+            reply("found again"),
+        ]
+    )
+    lookup = tools["lookup_customer"]
+    lookup.tags = []
+    agent, _ = make_agent(model, [lookup])
+    first = agent.invoke({"messages": [{"role": "user", "content": "a"}]}, cfg("tm", "alice"))
+    assert runs.count("lookup_customer") == 1
+    assert "found" in str(first["messages"][-1].content)
+    lookup.tags.append("privileged")
+    second = agent.invoke(
+        {"messages": [{"role": "user", "content": "b"}]}, cfg("tm", "alice"), version="v2"
+    )
+    (intr,) = second.interrupts
+    assert intr.value["type"] == "tool_approval"
+    assert runs.count("lookup_customer") == 1
