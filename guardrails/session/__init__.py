@@ -4,7 +4,10 @@ Agents re-send the whole history on every model call. Scanning it again each tur
 of a turn grow with the conversation; piighost spends 372 ms per call at 400 messages. A
 :class:`RedactionSession` keeps the conversation's :class:`~guardrails.Vault` and a bounded cache
 from a content digest (BLAKE2b of the text, or of the JSON form of a structured item) to its
-redacted form, so a turn costs a digest per old item and a scan per new one.
+redacted form, so a turn costs a digest per old item and a scan per new one. A history re-sent
+with additions (:meth:`RedactionSession.redact_history`) costs less: its unchanged beginning is
+recognised with one SHA-256 of its JSON, compared at the last few item boundaries of the
+previous call.
 
 Why a cache hit returns exactly what a fresh redaction would:
 
@@ -20,7 +23,9 @@ Why a cache hit returns exactly what a fresh redaction would:
 * The cache belongs to one vault. Replacing or reloading the vault clears it.
 
 The cache holds redacted forms only; the raw text is never stored (a lookup hashes the text
-the caller passes). Nothing here is serialized except the vault, through its encrypted form.
+the caller passes; short texts that redact to themselves, such as request headers, are kept as
+they are because that is their redacted form; a history is remembered by digests). Nothing here
+is serialized except the vault, through its encrypted form.
 
 Example:
     >>> from guardrails.session import RedactionSession

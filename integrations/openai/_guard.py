@@ -45,6 +45,8 @@ _CREDENTIAL_HEADERS = frozenset(
     {"authorization", "api-key", "proxy-authorization", "cookie", "host", CONVERSATION_HEADER}
 )
 
+_CREDENTIAL_RAW = frozenset(name.encode() for name in _CREDENTIAL_HEADERS)
+
 _current: ContextVar[str | None] = ContextVar("guardrails_openai_conversation", default=None)
 
 
@@ -94,6 +96,9 @@ class OpenAIGuard(StreamRestore, ToolCalls):
         self.audit = audit
         self._tool_guard = tool_guard
         self._tool_services = {"policy": policy, "approvals": approvals, "audit": audit}
+        # The last path + headers that passed, as read from the raw request, with the texts
+        # taken from them: the SDK sends the same ones every request (see _outside_body).
+        self._outside: tuple[Any, list[tuple[str, str, str]]] | None = None
 
     def __repr__(self) -> str:
         return f"OpenAIGuard(conversation_id={self.conversation_id!r}, store={self.store!r})"
@@ -148,7 +153,7 @@ class OpenAIGuard(StreamRestore, ToolCalls):
         path = request.url.path
         session = self.store.get(cid)
         checked = session.vault_size
-        outside = self._outside_body(request, body)
+        key, outside = self._outside_body(request, body)
         self._check_query(outside, session)
         if not body:
             return rebuild(request, None, drop)
@@ -183,6 +188,7 @@ class OpenAIGuard(StreamRestore, ToolCalls):
             checked, "\n".join(text for _, _, text in outside)
         ):  # a value the body taught the vault sits in a header or the path checked before
             self._check_query(outside, session)
+        self._outside = (key, outside)  # kept once they passed: no sensitive value is kept
         self._after(cid, session, before, kind or "other")
         return rebuild(request, new_body, drop)
 
@@ -202,10 +208,31 @@ class OpenAIGuard(StreamRestore, ToolCalls):
                 f"the body sent to {path} is not valid JSON; nothing was sent", where=path
             ) from None
 
-    @staticmethod
-    def _outside_body(request: httpx2.Request, body: bytes) -> list[tuple[str, str, str]]:
+    def _outside_body(
+        self, request: httpx2.Request, body: bytes
+    ) -> tuple[Any, list[tuple[str, str, str]]]:
         """(where, name, text) of what leaves the process outside the body: the path
-        (``files.retrieve(id)``), headers (``extra_headers``), query parameters."""
+        (``files.retrieve(id)``), headers (``extra_headers``), query parameters; and the raw
+        form they were read from (the same raw form gives the same texts)."""
+        headers = request.headers
+        length = str(len(body)).encode()
+        key = (
+            request.url.raw_path,
+            headers.encoding,
+            [
+                (name, value)
+                for name, value in headers.raw
+                if (lower := name.lower()) not in _CREDENTIAL_RAW
+                and (value != length or lower != b"content-length")
+            ],
+        )
+        last = self._outside
+        if last is not None and last[0] == key:
+            return last
+        return key, self._read_outside(request, body)
+
+    @staticmethod
+    def _read_outside(request: httpx2.Request, body: bytes) -> list[tuple[str, str, str]]:
         out = [("path", "", unquote(request.url.path))]
         length = str(len(body))
         for name, value in request.headers.items():

@@ -147,3 +147,27 @@ def test_a_request_without_host_is_rebuilt_by_httpx2() -> None:
     assert out.headers["host"] == "127.0.0.1:9"
     assert out.headers["content-length"] == "2"
     assert out.content == b"{}"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        # a header value changed
+        {"extra_headers": {"X-Note": "jane.doe@example.com"}},
+        # a header added
+        {"extra_headers": {"X-Note": "plain", "X-Other": "jane.doe@example.com"}},
+        # a query parameter added
+        {"extra_headers": {"X-Note": "plain"}, "extra_query": {"q": "jane.doe@example.com"}},
+    ],
+)
+def test_what_changed_outside_the_body_since_the_last_request_is_checked(
+    client, openai_server: OpenAIServer, extra: dict
+) -> None:
+    """The path and headers that passed last time are reused only when they are the same."""
+    msg = [{"role": "user", "content": "hello"}]
+    client.chat.completions.create(model="m", messages=msg, extra_headers={"X-Note": "plain"})
+    client.chat.completions.create(model="m", messages=msg, extra_headers={"X-Note": "plain"})
+    with pytest.raises(RequestBlocked):
+        client.chat.completions.create(model="m", messages=msg, **extra)
+    assert len(openai_server.requests) == 2
+    assert "jane.doe" not in openai_server.wire_text()
