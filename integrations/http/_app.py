@@ -209,7 +209,6 @@ def create_app(
         creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Principal | None:
         path_id = request.path_params.get("request_id")
-        rid = _audit_id(path_id)
         # Before the token is looked at: floods of guessed or forged tokens cost one counter each.
         ip = limiter.client(request) if limiter is not None else ""
         throttle("per_ip", ip)
@@ -228,7 +227,12 @@ def create_app(
                 )
             if limiter is not None:
                 limiter.hit("auth_failures_per_ip", ip)
-            audit("http.auth_failed", code=code, path=request.url.path, request_id=rid)
+            audit(
+                "http.auth_failed",
+                code=code,
+                path=_route(request),
+                request_id=_known_id(service, path_id),
+            )
             return _HTTPError(401, code, message, {"WWW-Authenticate": challenge})
 
         per_principal = (
@@ -245,8 +249,8 @@ def create_app(
         if found is None:
             audit(
                 "http.unknown_user",
-                path=request.url.path,
-                request_id=rid,
+                path=_route(request),
+                request_id=_known_id(service, path_id),
                 subject_chars=len(subject),
             )
             if request.method == "POST" and path_id:
@@ -438,7 +442,7 @@ def create_app(
             audit(
                 "http.unknown_request",
                 principal=approver.id if approver else None,
-                path=request.url.path,
+                path=_route(request),
             )
             raise _HTTPError(404, "unknown_request", "no such approval request") from None
         except InputError as exc:
@@ -501,11 +505,27 @@ async def _read_json(request: Request, limit: int, timeout: float) -> bytes:
     return body
 
 
-def _audit_id(value: Any) -> str | None:
-    """A path's request id as an audit event may carry it: the trail refuses ids over 512
-    characters, and the path is the caller's text (an audit error here would be a 500 with the
-    refusal unrecorded), so a longer one is left out."""
-    return value if isinstance(value, str) and 0 < len(value) <= 512 else None
+def _known_id(service: ApprovalService, value: Any) -> str | None:
+    """A path's request id as an audit event may carry it: only an id the store holds.
+
+    The path is the caller's text, written before (or without) any authentication, and the
+    trail is append-only: an e-mail address or card number typed there would stay in it for
+    good (and one over 512 characters would make the audit write fail, a 500 with the refusal
+    unrecorded). An id the store does not hold names nothing worth keeping.
+    """
+    if not isinstance(value, str) or not 0 < len(value) <= 512:
+        return None
+    try:
+        return value if service.store.get(value) is not None else None
+    except Exception:  # a store that refuses the text (or is down) names nothing here
+        return None
+
+
+def _route(request: Request) -> str:
+    """The route's template (``/api/requests/{request_id}/decision``), never the raw path."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", None)
+    return template if isinstance(template, str) else "?"
 
 
 def _describe(errors: Any) -> str:
