@@ -26,7 +26,9 @@ class Lifecycle(ServiceBase):
 
     # -- execution ----------------------------------------------------------------------------
 
-    def authorize(self, request_id: str, *, args_digest: str) -> AuthorizedCall:
+    def authorize(
+        self, request_id: str, *, args_digest: str, tool_name: str | None = None
+    ) -> AuthorizedCall:
         """Consume the approval of ``request_id`` for the call whose raw args hash to ``args_digest``.
 
         ``args_digest`` is :meth:`args_digest` of the raw arguments, or their plain
@@ -37,6 +39,10 @@ class Lifecycle(ServiceBase):
         says: after an edit, :attr:`AuthorizedCall.tool_name` and ``edited_args`` (digest
         ``AuthorizedCall.args_digest``), not the call's original arguments.
 
+        ``tool_name``, when given, is the tool the caller is about to run: it must be the tool
+        the request asked about (an approval of one tool never runs another that shares its
+        arguments), else ``digest_mismatch``.
+
         Raises:
             ApprovalRequired: still pending (the follow-up request, after an edit).
             ApprovalRejected: a human rejected it.
@@ -44,10 +50,14 @@ class Lifecycle(ServiceBase):
             DecisionRefused: ``digest_mismatch`` or ``already_used``.
         """
         original = self.get(request_id)
-        if not self._digests().matches(original.args_digest, args_digest):
-            refusal = refuse(
-                "digest_mismatch", "the call's arguments changed after the request", original
+        other_tool = tool_name is not None and tool_name != original.tool_name
+        if other_tool or not self._digests().matches(original.args_digest, args_digest):
+            why = (
+                "the call names another tool than the request"
+                if other_tool
+                else "the call's arguments changed after the request"
             )
+            refusal = refuse("digest_mismatch", why, original)
             self._audit(
                 "approval.refused",
                 original,

@@ -194,7 +194,9 @@ class ApprovalsPort:
 
     def authorize(self, ruling: Ruling) -> Any:
         """Consume the approval (single use) for the call about to run; raises if not approved."""
-        return self.approvals.authorize(ruling.request_id, args_digest=ruling.digest)
+        return self.approvals.authorize(
+            ruling.request_id, args_digest=ruling.digest, tool_name=ruling.tool.name
+        )
 
     def mark_executed(self, request_id: str, ok: bool, ms: float, error: str | None) -> None:
         self.approvals.mark_executed(request_id, ok=ok, duration_ms=ms, error=error)

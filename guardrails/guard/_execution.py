@@ -100,7 +100,9 @@ class ExecutionMixin:
         if got is None:
             if approval is not None:
                 try:
-                    self.backend.approvals.authorize(approval[0], args_digest=approval[1])
+                    self.backend.approvals.authorize(
+                        approval[0], args_digest=approval[1], tool_name=ruling.tool.name
+                    )
                 except BaseException:
                     self.ledger.release(ruling.ledger_key)  # nothing ran
                     raise

@@ -116,7 +116,7 @@ class ToolGuard(ExecutionMixin):
             return self._failed_ruling(call_id, masked, tool, ctx, type(exc).__name__)
         except Exception as exc:  # policy code is user code: any failure blocks the call
             return self._failed_ruling(call_id, masked, tool, ctx, type(exc).__name__)
-        rid = request_id_for(ctx.thread_id, ctx.scope, call_id, digest)
+        rid = request_id_for(ctx.thread_id, ctx.scope, call_id, digest, tool.name)
         return Ruling(
             outcome=ev.outcome,
             tool=tool,
@@ -127,7 +127,7 @@ class ToolGuard(ExecutionMixin):
             request_id=rid,
             # the once-only ledger is server-side and must name the same call after a restart
             # even when the approval key is per process (in-memory store): plain digest there
-            ledger_key=ledger_key_for(ctx.thread_id, ctx.scope, call_id, plain),
+            ledger_key=ledger_key_for(ctx.thread_id, ctx.scope, call_id, plain, tool.name),
             rule=ev.rule,
             reason=ev.reason,
             allowed_decisions=ev.allowed_decisions,
@@ -142,7 +142,7 @@ class ToolGuard(ExecutionMixin):
     def _failed_ruling(
         self, call_id: str, masked: dict[str, Any], tool: ToolInfo, ctx: CallContext, err: str
     ) -> Ruling:
-        rid = request_id_for(ctx.thread_id, ctx.scope, call_id, "error")
+        rid = request_id_for(ctx.thread_id, ctx.scope, call_id, "error", tool.name)
         return Ruling(
             outcome="deny",
             tool=tool,

@@ -126,26 +126,37 @@ class Resolution:
     pending: bool = False
 
 
-def request_id_for(thread_id: str, scope: str, call_id: str, digest: str) -> str:
+def request_id_for(thread_id: str, scope: str, call_id: str, digest: str, tool: str = "") -> str:
     """A deterministic approval request id: a re-run of the same call names the same request.
+
+    ``tool`` keeps apart calls to two tools under one call id with the same arguments (a model
+    may reuse an id): the approval of one is never the other's.
 
     Example:
         >>> request_id_for("t", "m", "c", "sha256:0") == request_id_for("t", "m", "c", "sha256:0")
         True
+        >>> request_id_for("t", "m", "c", "sha256:0", "a") == request_id_for("t", "m", "c", "sha256:0", "b")
+        False
     """
-    raw = "\x1f".join((thread_id, scope, call_id, digest)).encode("utf-8")
+    raw = "\x1f".join(_parts(thread_id, scope, call_id, digest, tool)).encode("utf-8")
     return "apr_" + hashlib.sha256(raw).hexdigest()[:32]
 
 
-def ledger_key_for(thread_id: str, scope: str, call_id: str, digest: str) -> str:
+def ledger_key_for(thread_id: str, scope: str, call_id: str, digest: str, tool: str = "") -> str:
     """The once-only ledger's key for a call: stable across processes and restarts.
 
     Example:
         >>> ledger_key_for("t", "m", "c", "sha256:0").startswith("led_")
         True
     """
-    raw = "\x1f".join((thread_id, scope, call_id, digest)).encode("utf-8")
+    raw = "\x1f".join(_parts(thread_id, scope, call_id, digest, tool)).encode("utf-8")
     return "led_" + hashlib.sha256(raw).hexdigest()[:32]
+
+
+def _parts(thread_id: str, scope: str, call_id: str, digest: str, tool: str) -> tuple[str, ...]:
+    # Without a tool name the parts (and so the ids) are those of earlier versions.
+    base = (thread_id, scope, call_id, digest)
+    return (*base, tool) if tool else base
 
 
 def expires_at(created: datetime, seconds: float | None) -> datetime | None:
