@@ -64,7 +64,7 @@ class ToolInfos:
         copies = (
             name,
             list(tags) if isinstance(tags, list) else tags,
-            dict(meta) if isinstance(meta, dict) else meta,
+            dict(meta) if isinstance(meta, Mapping) else meta,
             desc,
         )
         if len(self._cache) >= self._max:
