@@ -38,12 +38,33 @@ PrincipalKind = Literal["human", "agent", "service"]
 _KINDS: frozenset[str] = frozenset({"human", "agent", "service"})
 
 
+# Characters that render as nothing (Unicode's Default_Ignorable_Code_Point, outside the format
+# category that _visible() drops by category): "ali\u200bce" must be "alice" to every check.
+_IGNORABLE: frozenset[int] = frozenset(
+    {0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0}
+    | set(range(0x180B, 0x1810))  # Mongolian free variation selectors and vowel separator
+    | set(range(0xFE00, 0xFE10))  # variation selectors
+    | set(range(0xE0100, 0xE01F0))  # variation selectors supplement
+)
+
+
+def _visible(text: str) -> str:
+    """``text`` without the characters that render as nothing (zero-width space and joiners,
+    soft hyphen, word joiner, BOM, tag characters: category ``Cf``; variation selectors)."""
+    if text.isascii():
+        return text
+    return "".join(
+        ch for ch in text if ord(ch) not in _IGNORABLE and unicodedata.category(ch) != "Cf"
+    )
+
+
 @functools.lru_cache(maxsize=4096)  # a pure function of the id; every decision asks 3 times
 def identity_key(principal_id: str) -> str:
     """Canonical form of a principal id for "same human" checks: NFKC, case-folded, trimmed,
-    and Cyrillic/Greek look-alikes of Latin letters folded onto them (``аlice`` is ``alice``)."""
-    folded = unicodedata.normalize("NFKC", principal_id).casefold()
-    return fold_lookalikes(unicodedata.normalize("NFKC", folded).strip())
+    characters that render as nothing dropped (``ali\u200bce`` is ``alice``), and
+    Cyrillic/Greek look-alikes of Latin letters folded onto them (``аlice`` is ``alice``)."""
+    folded = unicodedata.normalize("NFKC", _visible(principal_id)).casefold()
+    return fold_lookalikes(_visible(unicodedata.normalize("NFKC", folded)).strip())
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
