@@ -5,15 +5,18 @@ steady state: old messages re-sent, the new one scanned):
 
 * wire (10 KB history, ≈ 64 messages with PII, tool calls and JSON tool results): the real
   ``openai`` client, bare and guarded, against ``tests.support.openai_server`` on 127.0.0.1,
-  requests interleaved so machine noise hits both alike; "added" = median(guarded) − median(bare).
-  On a loaded machine this is dominated by noise (the bare request itself takes tens of ms, most
-  of it the SDK's own request building), so also:
+  one bare and one guarded request per turn (which goes first alternates), in ``--rounds``
+  rounds of fresh clients; "added" = median(guarded) − median(bare), "added_paired" = the median
+  of the per-turn differences (a slow moment of the machine hits both requests of a turn), and
+  both again as CPU time of the calling thread. The median over the rounds is the headline.
+  On a loaded machine the unpaired number is dominated by noise (the bare request itself takes
+  10-40 ms, most of it the SDK's own request building), so also:
 * cpu: the guard's own work per request (``OpenAIGuard.prepare``: parse, redact, re-encode) on
   pre-built requests, no network, as thread CPU time, at 10 … 400 messages of history; and the
   same with the cache disabled (every message re-scanned every turn, as a per-call redactor
   does) as the anchor.
 
-Run: ``python -m benchmarks openai_guard`` (``-- --turns 60 --sizes 10,50,100,200,400``).
+Run: ``python -m benchmarks openai_guard`` (``-- --turns 150 --rounds 3 --sizes 10,50,100,200,400``).
 """
 
 from __future__ import annotations
@@ -102,7 +105,8 @@ def measure(n_messages: int, turns: int, *, cache: bool) -> dict[str, Any]:
         c_guarded: list[float] = []
         for i in range(turns):
             msgs = [*msgs[:n_messages], _turn(i)]  # the same history plus one new message
-            for client, sink, cpu_sink in ((bare, t_bare, c_bare), (guarded, t_guarded, c_guarded)):
+            pair = [(bare, t_bare, c_bare), (guarded, t_guarded, c_guarded)]
+            for client, sink, cpu_sink in pair if i % 2 else pair[::-1]:
                 t0, c0 = time.perf_counter(), time.thread_time()
                 client.chat.completions.create(model="m", messages=msgs)
                 sink.append(time.perf_counter() - t0)
@@ -114,17 +118,22 @@ def measure(n_messages: int, turns: int, *, cache: bool) -> dict[str, Any]:
     def ms(xs: list[float]) -> float:
         return round(statistics.median(xs) * 1000, 3)
 
+    def paired(a: list[float], b: list[float]) -> float:
+        return ms([x - y for x, y in zip(a, b, strict=True)])
+
     return {
         "messages": n_messages,
         "history_bytes": size,
         "bare_ms": ms(t_bare),
         "guarded_ms": ms(t_guarded),
         "added_ms": round(ms(t_guarded) - ms(t_bare), 3),
+        "added_paired_ms": paired(t_guarded, t_bare),
         # CPU time of the calling thread (SDK + guard + HTTP client; the server runs elsewhere):
         # what the guard adds to the request path, without the scheduler's noise.
         "bare_cpu_ms": ms(c_bare),
         "guarded_cpu_ms": ms(c_guarded),
         "added_cpu_ms": round(ms(c_guarded) - ms(c_bare), 3),
+        "added_cpu_paired_ms": paired(c_guarded, c_bare),
         "prepare_ms": ms(prepare_times),
         "prepare_min_ms": round(min(prepare_times) * 1000, 3),
         "prepare_p90_ms": round(sorted(prepare_times)[int(len(prepare_times) * 0.9)] * 1000, 3),
@@ -183,9 +192,18 @@ def cpu(n_messages: int, turns: int, *, cache: bool) -> dict[str, Any]:
     }
 
 
-def bench(turns: int, sizes: list[int]) -> dict[str, Any]:
+def bench(turns: int, sizes: list[int], rounds: int = 3) -> dict[str, Any]:
     ten_kb = next(n for n in range(5, 400) if len(json.dumps(history(n))) >= 10_000)
-    wire = measure(ten_kb, turns, cache=True)
+    runs = [measure(ten_kb, turns, cache=True) for _ in range(max(1, rounds))]
+    wire = {
+        key: (round(statistics.median(r[key] for r in runs), 3) if key != "messages" else value)
+        for key, value in runs[0].items()
+        if isinstance(value, int | float)
+    }
+    wire["rounds"] = [
+        {k: r[k] for k in ("added_ms", "added_paired_ms", "added_cpu_paired_ms", "prepare_ms")}
+        for r in runs
+    ]
     # The CPU view is cheap: more samples steady the medians on a shared machine.
     cached = [cpu(n, max(turns, 200), cache=True) for n in sizes]
     uncached = [cpu(n, max(5, turns // 6), cache=False) for n in sizes]
@@ -198,6 +216,8 @@ def bench(turns: int, sizes: list[int]) -> dict[str, Any]:
         "anchor_cpu_uncached": uncached,
         "ratios": {
             "wire_added_ms_median_10kb": wire["added_ms"],
+            "wire_added_paired_ms_median_10kb": wire["added_paired_ms"],
+            "wire_added_cpu_paired_ms_median_10kb": wire["added_cpu_paired_ms"],
             "wire_added_cpu_ms_median_10kb": wire["added_cpu_ms"],
             "cpu_new_turn_ms_median_10kb": ten["new_turn_ms"],
             f"cpu_new_turn_{sizes[-1]}_vs_{sizes[0]}_messages": round(
@@ -212,11 +232,12 @@ def bench(turns: int, sizes: list[int]) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks openai_guard")
-    parser.add_argument("--turns", type=int, default=60)
+    parser.add_argument("--turns", type=int, default=150)
     parser.add_argument("--sizes", default="10,50,100,200,400")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args(argv or [])
     t0 = time.perf_counter()
-    data = bench(args.turns, [int(s) for s in args.sizes.split(",")])
+    data = bench(args.turns, [int(s) for s in args.sizes.split(",")], args.rounds)
     data["seconds"] = round(time.perf_counter() - t0, 1)
     path = _common.write_result("openai_guard", data)
     print(json.dumps({k: data[k] for k in ("ten_kb_wire", "ten_kb_cpu", "ratios")}, indent=2))
