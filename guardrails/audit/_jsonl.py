@@ -120,7 +120,7 @@ class JsonlSink:
         body, digest = split_line(last)
         try:
             seq = json.loads(body)["seq"]
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise AuditError("the last JSONL audit record is malformed") from exc
         if type(seq) is not int or len(digest) != 64:
             raise AuditError("the last JSONL audit record is malformed")

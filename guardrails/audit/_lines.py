@@ -42,12 +42,12 @@ def split_line(line: str) -> tuple[str, str]:
         return "{" + line[_HASH_END + 2 :], line[len(_PREFIX) : _HASH_END]
     try:
         obj = json.loads(line)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than json parses
         return line, ""
     if not isinstance(obj, dict):
         return line, ""
     digest = obj.pop("hash", "")
     try:
         return canonical_json(obj), digest if isinstance(digest, str) else ""
-    except ValueError:
+    except (ValueError, TypeError, RecursionError):
         return line, ""
