@@ -21,6 +21,39 @@ UpdateKind = Literal[
 ]
 
 
+# Characters that change how the text around them is drawn, or draw nothing: bidi embeddings,
+# overrides, isolates and marks (U+202E makes "acct-\u202e9876" read "acct-6789"), zero-width
+# spaces and joiners, word joiner and invisible operators, BOM, tag characters. Model-written
+# text on a card shows each as a visible mark instead.
+_TRICKS: dict[int, str] = {
+    cp: f"[U+{cp:04X}]"
+    for cp in (
+        0x061C,
+        0x200B,
+        0x200C,
+        0x200D,
+        0x200E,
+        0x200F,
+        *range(0x202A, 0x202F),
+        *range(0x2060, 0x2065),
+        *range(0x2066, 0x206A),
+        0xFEFF,
+        *range(0xE0000, 0xE0080),
+    )
+}
+
+
+def _shown(value: Any) -> Any:
+    """``value`` with every :data:`_TRICKS` character in its strings (keys too) made visible."""
+    if isinstance(value, str):
+        return value if value.isascii() else value.translate(_TRICKS)
+    if isinstance(value, Mapping):
+        return {_shown(k): _shown(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_shown(v) for v in value]
+    return value
+
+
 def _ts(when: datetime | None) -> str | None:
     return when.isoformat().replace("+00:00", "Z") if when is not None else None
 
@@ -76,13 +109,13 @@ class Card:
         settled = request.status != "pending"
         return cls(
             request_id=request.id,
-            tool=request.tool_name,
-            masked_args=dict(request.masked_args),
+            tool=_shown(request.tool_name),
+            masked_args=_shown(request.masked_args),
             args_digest=request.args_digest,
             rule=request.rule,
             reason=request.reason,
             requester=request.requester.id if request.requester else None,
-            requester_name=(request.requester.display_name or request.requester.id)
+            requester_name=_shown(request.requester.display_name or request.requester.id)
             if request.requester
             else "",
             created_at=request.created_at,
@@ -95,11 +128,11 @@ class Card:
             approvers=request.approvers.to_dict(),
             escalated=request.escalated,
             escalation_to=request.escalation.to.to_dict() if request.escalation else None,
-            context=dict(request.context),
+            context=_shown(request.context),
             thread_id=request.thread_id,
             decided_by=tuple(v.approver.id for v in request.votes),
             verdict=last.verdict if settled and last is not None else None,
-            decision_reason=last.reason if settled and last is not None else "",
+            decision_reason=_shown(last.reason) if settled and last is not None else "",
             decision_channel=last.channel if settled and last is not None else None,
             follow_up_id=request.follow_up_id,
         )
