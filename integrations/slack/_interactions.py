@@ -222,7 +222,7 @@ class SlackInteractions:
         try:
             meta = json.loads(view.get("private_metadata") or "")
             rid, digest, verdict = str(meta["r"]), str(meta["d"]), str(meta["v"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             return _fail(400, "malformed", "the modal's metadata is unreadable")
         if user is None or verdict not in ("approve", "reject"):
             return _fail(400, "malformed", "the submission has no user or an unknown verdict")

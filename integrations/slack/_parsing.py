@@ -60,7 +60,7 @@ def _payload(body: bytes) -> dict[str, Any]:
         form = parse_qs(body.decode("utf-8"), strict_parsing=True, max_num_fields=8)
         raw = form["payload"][0]
         data = json.loads(raw)
-    except (UnicodeDecodeError, ValueError, KeyError, IndexError):
+    except (UnicodeDecodeError, ValueError, KeyError, IndexError, RecursionError):
         raise InputError("expected a form field 'payload' holding JSON") from None
     if not isinstance(data, dict):
         raise InputError("the payload must be a JSON object")
@@ -77,7 +77,7 @@ def _button(value: Any) -> tuple[str, str] | None:
     try:
         data = json.loads(value)
         return str(data["r"]), str(data["d"])
-    except (TypeError, ValueError, KeyError):
+    except (TypeError, ValueError, KeyError, RecursionError):  # RecursionError: deep nesting
         return None
 
 

@@ -131,7 +131,7 @@ class TeamsBot:
             return _error(413, "too_large", f"the body must be at most {self.max_body} bytes")
         try:
             activity = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # deep nesting: RecursionError
             return _error(400, "malformed", "the body is not JSON")
         if not isinstance(activity, dict):
             return _error(400, "malformed", "the activity must be a JSON object")
