@@ -211,6 +211,9 @@ class Deciding(Requests):
         """
         if not self._keys:
             raise ConfigurationError("this ApprovalService has no permit_key")
+        # The payload is only base64 and travels through untrusted hands (a resume payload kept
+        # in the checkpoint, a browser): its free-text reason is masked before it is signed.
+        decision = self._masked(decision)
         request = self.get(request_id)
         now = self.clock.now()
         try:
