@@ -158,6 +158,8 @@ class PostgresApprovalStore:
 
     def get(self, request_id: str, /) -> ApprovalRequest | None:
         """The request, or ``None``."""
+        if "\x00" in request_id:  # PostgreSQL text cannot hold NUL: no request has this id
+            return None
         with self._pool().connection() as conn:
             row = conn.execute(self._q["read"], (request_id,)).fetchone()
         if row is None:
@@ -168,8 +170,9 @@ class PostgresApprovalStore:
 
     def get_many(self, request_ids: Iterable[str], /) -> dict[str, ApprovalRequest]:
         """The requests that exist among ``request_ids``, by id (one round trip)."""
+        ids = [i for i in request_ids if "\x00" not in i]  # see get()
         with self._pool().connection() as conn:
-            rows = conn.execute(self._q["many"], (list(request_ids),)).fetchall()
+            rows = conn.execute(self._q["many"], (ids,)).fetchall()
         return {row[0]: decode(row[1], self._sealer) for row in rows}
 
     def shares_audit(self, sink: AuditSink, /) -> bool:
@@ -196,6 +199,8 @@ class PostgresApprovalStore:
         are inserted in the same transaction. Concurrent calls in this process share one
         transaction and one commit (group commit); each returns only after that commit.
         """
+        if "\x00" in request_id:  # see get(): a NUL would fail the statement, not name a row
+            raise UnknownRequestError("no approval request with this id")
         if journal is not None:
             if not self.shares_audit(journal.sink):
                 raise ConfigurationError(
