@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 import orjson
 
 from guardrails._errors import ConfigurationError, InputError, RedactionError
-from guardrails.session import _keys
+from guardrails.session import _history, _keys
 
 if TYPE_CHECKING:
     from guardrails.redactor import Redactor
@@ -34,10 +34,6 @@ T = TypeVar("T")
 
 # Fix-up passes over a history: a redo rarely teaches the vault anything new.
 _MAX_PASSES = 4
-# What follows an item of a JSON list: the next item's comma or the closing bracket.
-_BOUNDARY = frozenset(b",]")
-# Prefixes of a history remembered for the next call: all its items, all but the last...
-_CHECKPOINTS = 4
 # Texts that redact to themselves, remembered as such: how many, and up to what length.
 _CLEAN_ITEMS = 256
 _CLEAN_CHARS = 256
@@ -91,7 +87,7 @@ class _History:
 
     seen: list[_Seen | None]
     out: list[Any]
-    checkpoints: tuple[tuple[int, int, bytes], ...]
+    checkpoints: tuple[_history.Checkpoint, ...]
     vault_size: int
 
 
@@ -393,55 +389,36 @@ class RedactionSession:
                     )
             if self._cache_size:
                 kept = previous.checkpoints if previous is not None else ()
+                kept = tuple(c for c in kept if c[0] <= served)
                 self._remember_history(
                     kind,
                     _History(
                         seen=current,
                         out=out,
-                        checkpoints=tuple(c for c in kept if c[0] <= served),
+                        checkpoints=_history.checkpoints_after(
+                            kept, whole, ends, hasher, (served, served_end)
+                        ),
                         vault_size=self._history_stamp(current, block, block_stamp),
                     ),
-                    whole=whole,
-                    ends=ends,
-                    hasher=hasher,
-                    served=(served, served_end),
                 )
             return out
 
     def _served_prefix(
         self, kind: str, previous: _History | None, whole: bytes | None
     ) -> tuple[int, int, Any]:
-        """How many leading items are items of the previous call, unchanged and still valid
-        (0: none), where their JSON ends in ``whole``, and a hasher fed ``whole`` up to there.
-
-        ``whole`` is the JSON of the whole list. It starts with the previous call's first
-        ``count`` items exactly when it agrees with the previous list's JSON up to that
-        checkpoint's ``end`` (compared by digest) and an item boundary (``,`` or the closing
-        ``]``) follows: JSON values end where they end, so those items are then the same JSON
-        texts, which is what a digest per item compares.
-        """
-        hasher = _keys.history_hasher(kind)
-        if previous is None or whole is None or not previous.checkpoints:
-            return 0, 0, hasher
-        view = memoryview(whole)
-        fed, best = 0, (0, 0, hasher)
-        for count, end, digest in previous.checkpoints:  # growing prefixes of one list
-            if len(whole) <= end or whole[end] not in _BOUNDARY:
-                break
-            hasher.update(view[fed:end])
-            fed = end
-            if hasher.digest() != digest:
-                break
-            best = (count, end, hasher.copy())
-        count, end, _ = best
-        size = len(self._vault)
-        if (
-            not count
-            or previous.vault_size > size
-            or (previous.vault_size < size and self._found_since(previous.vault_size, whole, end))
-        ):  # none, or a value learned since is in an old item: the per-item path finds which
+        """How many leading items are items of the previous call, unchanged (see
+        :mod:`guardrails.session._history`) and still valid (0: none), where their JSON ends in
+        ``whole``, and a hasher fed ``whole`` up to there."""
+        if previous is None or whole is None:
             return 0, 0, _keys.history_hasher(kind)
-        return best
+        count, end, hasher = _history.matched_prefix(kind, previous.checkpoints, whole)
+        size = len(self._vault)
+        if count and (
+            previous.vault_size > size
+            or (previous.vault_size < size and self._found_since(previous.vault_size, whole, end))
+        ):  # a value learned since is in an old item: the per-item path finds which
+            return 0, 0, _keys.history_hasher(kind)
+        return count, end, hasher
 
     def _history_stamp(self, current: list[_Seen | None], block: int, block_stamp: int) -> int:
         """The vault size every item of ``current`` is valid for (the smallest stamp)."""
@@ -452,31 +429,8 @@ class RedactionSession:
                 stamp = seen.vault_size
         return stamp
 
-    def _remember_history(
-        self,
-        kind: str,
-        history: _History,
-        *,
-        whole: bytes | None,
-        ends: list[int],
-        hasher: Any,
-        served: tuple[int, int],
-    ) -> None:
-        """Keep ``history`` for the next call of ``kind`` with checkpoints at its last items
-        (caller holds the lock). ``ends[j]`` is where item ``served[0] + j`` ends in ``whole``;
-        ``hasher`` was fed ``whole[:served[1]]``, the served items."""
-        count, start = served
-        # The ends add up to the whole list only if each item was written as in the list.
-        if whole is not None and ends and ends[-1] == len(whole) - 1:
-            view = memoryview(whole)
-            new = []
-            for j in range(max(0, len(ends) - _CHECKPOINTS), len(ends)):
-                hasher.update(view[start : ends[j]])
-                start = ends[j]
-                new.append((count + j + 1, ends[j], hasher.digest()))
-            history.checkpoints = (*history.checkpoints, *new)[-_CHECKPOINTS:]
-        elif ends:
-            history.checkpoints = ()
+    def _remember_history(self, kind: str, history: _History) -> None:
+        """Keep ``history`` for the next call of ``kind`` (caller holds the lock)."""
         self._histories[kind] = history
         if len(self._histories) > 64:  # kinds are few; never grow this unbounded
             self._histories.pop(next(iter(self._histories)))

@@ -357,3 +357,14 @@ def test_property_edited_histories_equal_uncached(edits: list[tuple[Any, ...]]) 
             fresh.redact_text(_POOL[edit[1]])
         got = cached.redact_history(history, _Walk(cached), kind="k")
         assert got == fresh.redact_history(history, _Walk(fresh), kind="k")
+
+
+def test_history_module_examples() -> None:
+    """The examples in guardrails.session._history's docstrings produce the output shown."""
+    import doctest
+
+    from guardrails.session import _history
+
+    result = doctest.testmod(_history)
+    assert result.attempted > 0
+    assert result.failed == 0
