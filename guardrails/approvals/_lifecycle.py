@@ -67,6 +67,17 @@ class Lifecycle(ServiceBase):
             )
             raise refusal
         target = self._final(original)
+        if tool_name is not None and target.approved_tool not in (None, tool_name):
+            # An edit switched the call to another tool: what was approved is not this call.
+            refusal = refuse("digest_mismatch", "the approval is for another tool", target)
+            self._audit(
+                "approval.refused",
+                target,
+                principal=_on_behalf(target),
+                code=refusal.code,
+                stage="authorize",
+            )
+            raise refusal
         now = self.clock.now()
         # What this (possibly retried) transaction did: only the caller whose transaction moved
         # the request from approved to consumed may run the tool.

@@ -102,6 +102,19 @@ class ApprovalsPort:
         fails closed.
         """
         done = _resolution(req)
+        switched = getattr(req, "approved_tool", None)
+        if done is not None and switched is not None and switched != ruling.tool.name:
+            # An edit in another channel named another tool (the service allows that for tools
+            # it knows): this adapter runs the tool it was handed, never that one, and must not
+            # run its own tool with arguments approved for another.
+            return Resolution(
+                verdict="reject",
+                approver=done.approver,
+                request_id=req.id,
+                channel=done.channel,
+                message=f"the reviewer's edit switched the call to tool {switched!r}; "
+                f"{ruling.tool.name!r} was not run",
+            )
         if (
             done is None
             or req.id == ruling.request_id
