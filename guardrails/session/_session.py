@@ -288,6 +288,14 @@ class RedactionSession:
         blob = _keys.dumps(obj) if parsed_json or _keys.json_native(obj) else None
         if blob is None:
             return redact(obj)
+        result: T = self._redact_json(obj, blob, _keys.digest(kind, blob), redact, kind)[0]
+        return result
+
+    def _redact_json(
+        self, obj: Any, blob: bytes, key: bytes, redact: Callable[[Any], Any], kind: str
+    ) -> tuple[Any, int]:
+        """:meth:`redact_item` for ``obj`` written as ``blob`` (cache key ``key``), and the
+        vault size the result is valid for."""
 
         def scan() -> bytes:
             out = _keys.dumps(redact(obj))
@@ -295,8 +303,8 @@ class RedactionSession:
                 raise RedactionError("the redacted item is not JSON-serializable")
             return out
 
-        result: T = orjson.loads(self._cached(kind, blob, scan))
-        return result
+        raw, stamp = self._cached_stamped(kind, blob, scan, key=key)
+        return orjson.loads(raw), stamp
 
     def redact_history(
         self, items: list[Any], redact: Callable[[int, Any], Any], *, kind: str
@@ -349,10 +357,8 @@ class RedactionSession:
                     out.append(seen.redacted)
                     current.append(seen)
                     continue
-                size = len(self._vault)
-                redacted = self.redact_item(item, partial(redact, i), kind=kind, parsed_json=True)
+                redacted, stamp = self._redact_json(item, blob, digest, partial(redact, i), kind)
                 out.append(redacted)
-                stamp = self._stamp(size, redacted)
                 current.append(_Seen(digest=digest, redacted=redacted, vault_size=stamp))
             for _ in range(_MAX_PASSES):
                 if block and whole is not None:
@@ -377,16 +383,14 @@ class RedactionSession:
                 if not stale:
                     break
                 for i in stale:
-                    size = len(self._vault)
-                    redacted = self.redact_item(
-                        items[i], partial(redact, i), kind=kind, parsed_json=True
+                    old, blob = current[i], blobs[i]
+                    assert old is not None
+                    assert blob is not None
+                    redacted, stamp = self._redact_json(
+                        items[i], blob, old.digest, partial(redact, i), kind
                     )
                     out[i] = redacted
-                    old = current[i]
-                    assert old is not None
-                    current[i] = _Seen(
-                        digest=old.digest, redacted=redacted, vault_size=self._stamp(size, redacted)
-                    )
+                    current[i] = _Seen(digest=old.digest, redacted=redacted, vault_size=stamp)
             if self._cache_size:
                 kept = previous.checkpoints if previous is not None else ()
                 kept = tuple(c for c in kept if c[0] <= served)
@@ -466,7 +470,21 @@ class RedactionSession:
         ``fixpoint`` (masking is idempotent in the same vault) also caches the result as the
         result of its own key (``fixpoint(result)``), with the same stamp, in the same lock.
         """
-        key = _keys.digest(kind, blob)
+        return self._cached_stamped(kind, blob, scan, fixpoint=fixpoint)[0]
+
+    def _cached_stamped(
+        self,
+        kind: str,
+        blob: bytes,
+        scan: Callable[[], Any],
+        *,
+        fixpoint: Callable[[Any], bytes] | None = None,
+        key: bytes | None = None,
+    ) -> tuple[Any, int]:
+        """:meth:`_cached`, and the vault size the result is valid for (``key``: the digest of
+        ``kind`` and ``blob`` when the caller has it already)."""
+        if key is None:
+            key = _keys.digest(kind, blob)
         with self._lock:
             entry = self._cache.get(key)
             size = len(self._vault)
@@ -477,7 +495,7 @@ class RedactionSession:
                     self.stats.hits += 1
                     if fixpoint is not None:
                         self._remember(kind, blob, fixpoint(entry.redacted), entry.redacted, size)
-                    return entry.redacted
+                    return entry.redacted, size
                 self.stats.rechecks += 1
             self.stats.misses += 1
             redacted = scan()
@@ -486,7 +504,7 @@ class RedactionSession:
                 self._put(key, _Entry(redacted=redacted, vault_size=stamp))
                 if fixpoint is not None:
                     self._remember(kind, blob, fixpoint(redacted), redacted, stamp)
-            return redacted
+            return redacted, stamp
 
     def _stamp(self, size: int, redacted: Any) -> int:
         """The vault size a result computed from a vault of ``size`` values is valid for.
