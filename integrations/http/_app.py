@@ -85,7 +85,12 @@ def _decode_cursor(cursor: str) -> tuple[datetime, str]:
         raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         when, request_id = raw
         created = datetime.fromisoformat(when)
-        if created.tzinfo is None or not isinstance(request_id, str) or len(request_id) > 200:
+        if (
+            created.tzinfo is None
+            or not isinstance(request_id, str)
+            or len(request_id) > 200
+            or "\x00" in request_id  # no id we issue holds one (PostgreSQL cannot store it)
+        ):
             raise ValueError
     except (ValueError, TypeError, binascii.Error):
         raise _HTTPError(400, "bad_cursor", _BAD_CURSOR) from None

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from collections.abc import Iterator
 
@@ -52,3 +54,18 @@ def test_a_nul_in_the_request_id_is_404(pg_service: ApprovalService, body: dict[
         assert res.status_code == 404
         assert client.get("/api/history", headers=headers).status_code == 200
     assert pg_service.status(rid) == "pending"
+
+
+def test_a_cursor_naming_an_id_with_a_nul_is_a_400(pg_service: ApprovalService) -> None:
+    """A forged page cursor whose id holds a NUL: 400 bad_cursor, not a 500 from the driver."""
+    open_request(pg_service)
+    raw = json.dumps(["2026-01-01T00:00:00+00:00", "apr_\u0000x"]).encode()
+    cursor = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    app = create_app(pg_service, verifier=ApiKeys(DEV_KEYS))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        res = client.get(
+            "/api/requests",
+            params={"cursor": cursor},
+            headers=bearer("dev-key-bob-0123456789abcdef"),
+        )
+    assert (res.status_code, res.json()["error"]) == (400, "bad_cursor")
