@@ -36,7 +36,15 @@ class ApprovalsPort:
 
         directory = getattr(self.policy, "directory", None)
         found = directory.resolve("principal", user_id) if directory else None
-        return found or Principal(id=user_id)
+        if found is not None:
+            return found
+        # Not listed as written. A spelling of a listed agent or service ("Agent-1", "agent-1 ")
+        # is that principal's kind, so it is refused as not human; a spelling of a listed human
+        # gets none of their groups (it is not them), and counts as them for "same human" checks.
+        twin = _listed_twin(directory, user_id)
+        if twin is not None and not twin.is_human:
+            return Principal(id=user_id, kind=twin.kind)
+        return Principal(id=user_id)
 
     def open_request(self, ruling: Ruling, ctx: CallContext) -> Any:
         """The service's request for ``ruling``: created with the deterministic id if absent."""
@@ -213,6 +221,18 @@ class ApprovalsPort:
 
     def mark_executed(self, request_id: str, ok: bool, ms: float, error: str | None) -> None:
         self.approvals.mark_executed(request_id, ok=ok, duration_ms=ms, error=error)
+
+
+def _listed_twin(directory: Any, user_id: str) -> Any:
+    """The principal a directory lists under another spelling of ``user_id`` (same
+    :func:`~guardrails.identity.identity_key`), for a directory that lists its principals."""
+    listed = getattr(directory, "principals", None)
+    if not isinstance(listed, Mapping):
+        return None
+    from guardrails.identity import identity_key
+
+    key = identity_key(user_id)
+    return next((p for p in listed.values() if identity_key(p.id) == key), None)
 
 
 def _tags(tool: ToolInfo) -> set[str]:

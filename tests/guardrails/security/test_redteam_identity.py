@@ -107,3 +107,52 @@ def test_a_resuming_user_named_with_a_zero_width_space_is_the_requester() -> Non
         guard.resolve(ruling, resumed, Answer(verdict="approve"))
     assert info.value.code == "self_approval"
     assert guard.decided(ruling, resumed) is None
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "Agent-1",  # case
+        "agent-1 ",  # trailing space
+        "ＡＧＥＮＴ-1",  # fullwidth
+        "agent\u200b-1",  # zero-width space
+    ],
+)
+def test_the_agent_cannot_approve_under_another_spelling_of_its_id(spelling: str) -> None:
+    """A resuming run whose user is a spelling of the listed agent principal is that agent."""
+    policy = Policy(
+        principals=(
+            Principal(id="agent-1", kind="agent"),
+            Principal(id="alice"),
+            Principal(id="bob"),
+        )
+    )
+    clock = FixedClock()
+    guard = ToolGuard(policy=policy, audit=AuditLog(clock=clock), clock=clock)
+    wire = ToolInfo(name="wire", tags=frozenset({"privileged"}))
+    ctx = CallContext(thread_id="t1", requester="alice", approver=spelling, scope="m1")
+    ruling = guard.rule("c1", {"amount": 5}, wire, ctx)
+    guard.open(ruling, ctx)
+    with pytest.raises(DecisionRefused) as info:
+        guard.resolve(ruling, ctx, Answer(verdict="approve"))
+    assert info.value.code == "not_human"
+    assert guard.decided(ruling, ctx) is None
+
+
+def test_a_spelling_of_a_listed_human_gets_none_of_their_groups() -> None:
+    """'BOB' is not given bob's finance group (no impersonation by case): not authorized."""
+    policy = Policy.from_yaml(
+        POLICY
+        + "principals:\n  - {id: bob, groups: [finance]}\n  - {id: carol, groups: [finance]}\n"
+        + "  - {id: alice}\n",
+        source="rt.yaml",
+    )
+    clock = FixedClock()
+    guard = ToolGuard(policy=policy, audit=AuditLog(clock=clock), clock=clock)
+    email = ToolInfo(name="send_email")
+    ctx = CallContext(thread_id="t1", requester="alice", approver="BOB", scope="m1")
+    ruling = guard.rule("c1", {}, email, ctx)
+    guard.open(ruling, ctx)
+    with pytest.raises(DecisionRefused) as info:
+        guard.resolve(ruling, ctx, Answer(verdict="approve"))
+    assert info.value.code == "not_authorized"
