@@ -104,45 +104,53 @@ def verify_pairs(
     expected = 1
     prev = GENESIS_HASH
     it = iter(pairs)
-    for body, digest in it:
-        # Fast path: the exact link bytes at the top-level offsets (see the module docstring).
-        at = body.rfind(_PREV_KEY)
-        if (
-            at > 0
-            and body.startswith(f'{_PREV_KEY}{prev}","principal":', at)
-            and body.startswith(f',"seq":{expected},"thread_id":', body.rfind(',"seq":', at))
-            and body.find("}", at) == len(body) - 1  # a nested object would close before it
-        ):
-            if inner is None:
-                sealed = sha256(body.encode()).hexdigest()
-            else:
-                mac = inner()
-                mac.update(body.encode())
-                out = outer()  # type: ignore[misc]  # set together with inner
-                out.update(mac.digest())
-                sealed = out.hexdigest()
-            if sealed == digest:
-                if expected == anchor_seq:
-                    anchor_hash = digest
-                prev = digest
-                expected += 1
-                continue
-        try:
-            obj = loads(body)
-            seq = obj["seq"]
-            linked = obj["prev_hash"]
-        except (ValueError, KeyError, TypeError):
-            seq = None
-        if type(seq) is not int:
-            return _bad(
-                expected, "malformed", f"record at position {expected} is not an audit event", prev
-            )
-        if seq != expected or linked != prev or seal(body) != digest:
-            return _classify(expected, prev, body, digest, seq, it, chain)
-        if expected == anchor_seq:
-            anchor_hash = digest
-        prev = digest
-        expected += 1
+    try:
+        for body, digest in it:
+            # Fast path: the exact link bytes at the top-level offsets (see the module docstring).
+            at = body.rfind(_PREV_KEY)
+            if (
+                at > 0
+                and body.startswith(f'{_PREV_KEY}{prev}","principal":', at)
+                and body.startswith(f',"seq":{expected},"thread_id":', body.rfind(',"seq":', at))
+                and body.find("}", at) == len(body) - 1  # a nested object would close before it
+            ):
+                if inner is None:
+                    sealed = sha256(body.encode()).hexdigest()
+                else:
+                    mac = inner()
+                    mac.update(body.encode())
+                    out = outer()  # type: ignore[misc]  # set together with inner
+                    out.update(mac.digest())
+                    sealed = out.hexdigest()
+                if sealed == digest:
+                    if expected == anchor_seq:
+                        anchor_hash = digest
+                    prev = digest
+                    expected += 1
+                    continue
+            try:
+                obj = loads(body)
+                seq = obj["seq"]
+                linked = obj["prev_hash"]
+            except (ValueError, KeyError, TypeError):
+                seq = None
+            if type(seq) is not int:
+                return _bad(
+                    expected,
+                    "malformed",
+                    f"record at position {expected} is not an audit event",
+                    prev,
+                )
+            if seq != expected or linked != prev or seal(body) != digest:
+                return _classify(expected, prev, body, digest, seq, it, chain)
+            if expected == anchor_seq:
+                anchor_hash = digest
+            prev = digest
+            expected += 1
+    except (TypeError, AttributeError):
+        # A stored body or hash that is not text (SQLite keeps a BLOB written into a TEXT
+        # column as bytes): a tampered record, reported at its position instead of raising.
+        return _bad(expected, "malformed", f"record at position {expected} is not text", prev)
     count = expected - 1
     if expect_head is not None:
         want_seq, want_hash = expect_head

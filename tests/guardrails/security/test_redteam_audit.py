@@ -89,3 +89,30 @@ def test_a_splice_from_another_trail_under_the_same_key_is_caught() -> None:
     head = verify_events(a, KEY)
     assert verify_events(b, KEY).ok
     assert not verify_events(b, KEY, expect_head=(head.head_seq, head.head_hash)).ok
+
+
+@pytest.mark.parametrize("value", [b'{"seq":2}', bytes(40)])
+def test_a_blob_written_into_a_sqlite_body_is_reported(
+    tmp_path: Path, value: bytes, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """SQLite lets a tamperer store a BLOB in the TEXT body column (after dropping the
+    append-only trigger): verify names seq 2 as malformed instead of raising TypeError."""
+    import sqlite3
+
+    from guardrails.audit import SQLiteSink
+
+    path = tmp_path / "trail.db"
+    log = AuditLog(SQLiteSink(path), key=KEY)
+    for i in range(4):
+        log.record("tool.executed", n=i)
+    con = sqlite3.connect(path)
+    con.execute("DROP TRIGGER audit_events_no_update")
+    con.execute("UPDATE audit_events SET body = ? WHERE seq = 2", (value,))
+    con.commit()
+    con.close()
+    report = log.verify()
+    assert (report.ok, report.problem, report.first_bad_seq) == (False, "malformed", 2)
+    key = tmp_path / "key"
+    key.write_bytes(KEY)
+    assert main(["audit", "verify", "--db", str(path), "--key-file", str(key)]) == 1
+    assert "seq 2: malformed" in capsys.readouterr().err
