@@ -141,7 +141,9 @@ class SlackInteractions:
             body.decode("utf-8")  # slack-sdk's verifier raises on other bytes
         except UnicodeDecodeError:
             return _fail(400, "malformed", "the body is not UTF-8")
-        if not self._verifier.is_valid_request(body, h):
+        # slack-sdk compares with hmac.compare_digest, which raises TypeError on non-ASCII text
+        # (a header byte like 0xE9): such a signature cannot be ours, so it is a bad one.
+        if not h["x-slack-signature"].isascii() or not self._verifier.is_valid_request(body, h):
             return self._auth_failed("bad_signature")
         try:
             payload = _payload(body)

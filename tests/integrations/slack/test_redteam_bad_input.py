@@ -43,3 +43,22 @@ def test_a_deeply_nested_button_value_is_a_400(service, interactions, fanout) ->
         res = client.post(PATH, content=body, headers=_signed(body))
     assert res.status_code == 400
     assert service.status(request.id) == "pending"
+
+
+def test_a_non_ascii_signature_is_a_401_bad_signature(service, interactions, fanout, audit) -> None:
+    """X-Slack-Signature: v0=<latin-1 byte> from anyone: 401 bad_signature and audited (slack-sdk's
+    compare_digest raised TypeError on non-ASCII text: a 500, unaudited)."""
+    request = open_request(service)
+    body = b"payload=" + quote(json.dumps(click_payload("UBOB", request))).encode()
+    headers = _signed(body)
+    headers["x-slack-signature"] = "v0=\xe9"  # sent as the byte 0xE9
+    with TestClient(create_slack_app(interactions), raise_server_exceptions=False) as client:
+        res = client.post(
+            PATH,
+            content=body,
+            headers={k: v.encode("latin-1") for k, v in headers.items()},
+        )
+    assert res.status_code == 401
+    assert res.json()["error"] == "bad_signature"
+    assert audit.last("slack.auth_failed").data["code"] == "bad_signature"
+    assert service.status(request.id) == "pending"
