@@ -96,11 +96,9 @@ class GraphGuard(RedactingMixin, ReviewMixin):
         # by the user of the run in which the model wrote it (a "c:" entry), never by the
         # thread's last requester when it was written into state some other way.
         self.bind_calls = False
-        # Set by GuardedToolNode (unbound_calls="refuse"): a call without a verified entry is
-        # not run at all. Its graph has no middleware to bind what the model writes; a
-        # BoundModelNode around the model node does, so an unbound call was put into state
-        # some other way (update_state, a Command, another graph).
-        self.refuse_unbound_calls = False
+        # Whether a call without a verified entry is refused is not kept here: it is each
+        # consumer's own setting (GuardedToolNode's unbound_calls), passed to call/acall as
+        # refuse_unbound, so a node and a middleware sharing this guard keep their own rules.
 
     # -- context ------------------------------------------------------------------------------
 
@@ -216,9 +214,9 @@ class GraphGuard(RedactingMixin, ReviewMixin):
     def unbound(
         self, state: Any, config: Mapping[str, Any], call: Mapping[str, Any], masked: Any
     ) -> bool:
-        """Whether ``call`` is refused for want of a verified binding (see
-        ``refuse_unbound_calls``)."""
-        return self.refuse_unbound_calls and not self.bound_user(state, config, call, masked)[0]
+        """Whether no verified entry binds ``call`` to the run whose model wrote it. Whether
+        that refuses the call is the caller's setting (``refuse_unbound``)."""
+        return not self.bound_user(state, config, call, masked)[0]
 
     def refuse_unbound(self, ctx: CallContext, call: Mapping[str, Any]) -> ActionBlocked:
         """Audit an unbound call and return the error that keeps it from running."""
@@ -252,13 +250,15 @@ class GraphGuard(RedactingMixin, ReviewMixin):
 
     # -- redaction of messages ----------------------------------------------------------------
 
-    def prepare(self, request: Any) -> tuple[Ruling, CallContext, RedactionSession]:
+    def prepare(
+        self, request: Any, *, refuse_unbound: bool = False
+    ) -> tuple[Ruling, CallContext, RedactionSession]:
         config = request.runtime.config if request.runtime is not None else get_config()
         call = request.tool_call
         ctx = self.context(request.state, config, call.get("id") or "")
         session = self.session(request.state, ctx)
         masked = session.redact_data(dict(call.get("args") or {}))
-        if self.unbound(request.state, config, call, masked):
+        if refuse_unbound and self.unbound(request.state, config, call, masked):
             # Audited under the user running it now: nobody's model wrote it.
             raise self.refuse_unbound(replace(ctx, requester=self.resolve_user(config)), call)
         if self.bind_calls:
@@ -276,15 +276,15 @@ class GraphGuard(RedactingMixin, ReviewMixin):
         )
 
     def _outcome(
-        self, request: Any, *, replay: bool = True
+        self, request: Any, *, replay: bool = True, refuse_unbound: bool = False
     ) -> tuple[Ruling, CallContext, RedactionSession, tuple[str, str] | None] | ToolMessage:
-        ruling, ctx, session = self.prepare(request)
+        ruling, ctx, session = self.prepare(request, refuse_unbound=refuse_unbound)
         if ruling.outcome == "deny":
             err = self.guard.block(ruling, ctx)
             return self.blocked_message(request, f"Blocked: {err.reason}")
         if ruling.outcome == "allow":
             return ruling, ctx, session, None
-        with self._turn(request, ruling):
+        with self._turn(request, ruling, refuse_unbound=refuse_unbound):
             resolution = self.decision(ruling, ctx, session, replay=replay)
         approval = (ruling.request_id, ruling.digest)
         if resolution.verdict == "reject":
@@ -379,14 +379,23 @@ class GraphGuard(RedactingMixin, ReviewMixin):
 
         return decode
 
-    def call(self, request: Any, handler: Callable[[Any], Any], *, replay: bool = True) -> Any:
+    def call(
+        self,
+        request: Any,
+        handler: Callable[[Any], Any],
+        *,
+        replay: bool = True,
+        refuse_unbound: bool = False,
+    ) -> Any:
         """``wrap_tool_call``: the gate every tool call passes, whatever routed it here.
 
         ``replay=False`` when the node already asked for every decision before running calls
-        (:class:`GuardedToolNode`): a recorded decision is used as is.
+        (:class:`GuardedToolNode`): a recorded decision is used as is. ``refuse_unbound``: the
+        caller's own rule for a call no verified entry binds (not run, audited), so consumers
+        sharing this guard keep their own.
         """
         try:
-            out = self._outcome(request, replay=replay)
+            out = self._outcome(request, replay=replay, refuse_unbound=refuse_unbound)
         except ActionBlocked as exc:
             return self.blocked_message(request, f"Not run: {exc.reason}")
         if isinstance(out, ToolMessage):
@@ -426,11 +435,16 @@ class GraphGuard(RedactingMixin, ReviewMixin):
         return self._with_vault(result, session, request.state)
 
     async def acall(
-        self, request: Any, handler: Callable[[Any], Awaitable[Any]], *, replay: bool = True
+        self,
+        request: Any,
+        handler: Callable[[Any], Awaitable[Any]],
+        *,
+        replay: bool = True,
+        refuse_unbound: bool = False,
     ) -> Any:
         """Async ``wrap_tool_call``."""
         try:
-            out = self._outcome(request, replay=replay)
+            out = self._outcome(request, replay=replay, refuse_unbound=refuse_unbound)
         except ActionBlocked as exc:
             return self.blocked_message(request, f"Not run: {exc.reason}")
         if isinstance(out, ToolMessage):

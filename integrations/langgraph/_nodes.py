@@ -191,8 +191,9 @@ class GuardedToolNode(ToolNode):
         unbound_calls: a call no verified entry binds to the run whose model wrote it (see
             :class:`BoundModelNode`): ``"refuse"`` (default: not run, audited) or
             ``"run_user"`` (the user running the node now is its requester; a call the model
-            writes in an approver's resume run then counts as the approver's). Set on the
-            shared ``GraphGuard``.
+            writes in an approver's resume run then counts as the approver's). This node's
+            own setting: a ``GraphGuard`` it shares with the middleware or another node is
+            not changed by it.
         accept_unbound_vaults: open vault blobs written before vaults were bound to their
             thread (a one-time migration; refused by default), when ``guard`` is not a
             ``GraphGuard``.
@@ -228,15 +229,17 @@ class GuardedToolNode(ToolNode):
         # Every call counts as requested by the user of the run whose model wrote it (a
         # verified entry: BoundModelNode, or the middleware). An unbound one is refused, or
         # with "run_user" counts as the request of whoever runs it now (the middleware's rule).
+        # The rule is this node's, passed on each call: a shared GraphGuard keeps none of it.
         gg.bind_calls = True
-        gg.refuse_unbound_calls = unbound_calls == "refuse"
+        refuse = unbound_calls == "refuse"
         super().__init__(
             tools,
             name=name,
-            wrap_tool_call=lambda r, h: gg.call(r, h, replay=False),
-            awrap_tool_call=lambda r, h: gg.acall(r, h, replay=False),
+            wrap_tool_call=lambda r, h: gg.call(r, h, replay=False, refuse_unbound=refuse),
+            awrap_tool_call=lambda r, h: gg.acall(r, h, replay=False, refuse_unbound=refuse),
             **kwargs,
         )
+        self.refuse_unbound = refuse
         self.graph_guard = gg
         self.interrupt_mode = interrupt_mode
 
@@ -261,13 +264,15 @@ class GuardedToolNode(ToolNode):
             state = input
         gg = self.graph_guard
         if self.interrupt_mode == "batched":
-            gg.review_batch(state, config, calls, self.tools_by_name)
+            gg.review_batch(
+                state, config, calls, self.tools_by_name, refuse_unbound=self.refuse_unbound
+            )
             return
         for tc in calls:
             ctx = gg.context(state, config, tc.get("id") or "")
             session = gg.session(state, ctx)
             masked = session.redact_data(dict(tc.get("args") or {}))
-            if gg.unbound(state, config, tc, masked):
+            if self.refuse_unbound and gg.unbound(state, config, tc, masked):
                 continue  # refused when it is run (GraphGuard.prepare), never reviewed
             ctx = gg._call_context(state, config, tc, masked)
             ruling = gg.guard.rule(

@@ -188,7 +188,9 @@ class ReviewMixin:
         return self.guard.resolve(ruling, ctx, self._answer(raw, ruling, session))
 
     @contextmanager
-    def _turn(self, request: Any, ruling: Ruling) -> Iterator[None]:
+    def _turn(
+        self, request: Any, ruling: Ruling, *, refuse_unbound: bool = False
+    ) -> Iterator[None]:
         """In a task that runs several calls at once, ask for decisions in call order.
 
         LangGraph numbers a task's interrupts in the order they are raised and matches resume
@@ -203,7 +205,7 @@ class ReviewMixin:
         if not path or path[0] != "__pregel_pull" or pad is None:
             yield
             return
-        order = self._gated_order(request)
+        order = self._gated_order(request, refuse_unbound=refuse_unbound)
         if ruling.call_id not in order:
             yield
             return
@@ -225,7 +227,7 @@ class ReviewMixin:
                 turn.next = max(turn.next, position + 1)
                 turn.cond.notify_all()
 
-    def _gated_order(self, request: Any) -> list[str]:
+    def _gated_order(self, request: Any, *, refuse_unbound: bool = False) -> list[str]:
         """Ids of the last AI message's calls that need approval, in order (pure)."""
         state = request.state
         last = next((m for m in reversed(_messages(state)) if isinstance(m, AIMessage)), None)
@@ -240,7 +242,7 @@ class ReviewMixin:
             ctx = self.context(state, config, tc.get("id") or "")
             session = self.session(state, ctx)
             masked = session.redact_data(dict(tc.get("args") or {}))
-            if self.unbound(state, config, tc, masked):
+            if refuse_unbound and self.unbound(state, config, tc, masked):
                 continue  # refused when it is run, never reviewed
             ctx = self._call_context(state, config, tc, masked)
             info = tool_info(
@@ -256,19 +258,26 @@ class ReviewMixin:
         return out
 
     def review_batch(
-        self, state: Any, config: Mapping[str, Any], calls: Sequence[Any], tools: Mapping[str, Any]
+        self,
+        state: Any,
+        config: Mapping[str, Any],
+        calls: Sequence[Any],
+        tools: Mapping[str, Any],
+        *,
+        refuse_unbound: bool = False,
     ) -> None:
         """Ask for every pending decision of a turn in one batched interrupt.
 
         Decisions are verified and recorded by the approval store; the tools themselves are
-        still gated one by one at execution (``call``), which finds them there.
+        still gated one by one at execution (``call``), which finds them there. A call
+        ``refuse_unbound`` refuses there is never put in front of a reviewer.
         """
         pending: list[tuple[Ruling, CallContext, Any, datetime]] = []
         for tc in calls:
             ctx = self.context(state, config, tc.get("id") or "")
             session = self.session(state, ctx)
             masked = session.redact_data(dict(tc.get("args") or {}))
-            if self.unbound(state, config, tc, masked):
+            if refuse_unbound and self.unbound(state, config, tc, masked):
                 continue  # refused when it is run, never reviewed
             ctx = self._call_context(state, config, tc, masked)
             ruling = self.guard.rule(
