@@ -168,7 +168,9 @@ class ToolCalls:
         # The caller runs the call itself: nothing else would consume the approval, and an
         # unconsumed one would let the same call run again, or long after it expired.
         request_id, digest = checked.approval
-        self.tool_guard.backend.approvals.authorize(request_id, args_digest=digest)
+        self.tool_guard.backend.approvals.authorize(
+            request_id, args_digest=digest, tool_name=checked.ruling.tool.name
+        )
         return replace(checked, approval=None)
 
     def _check(
