@@ -21,9 +21,10 @@ _PLACEHOLDER = re.compile(r"(?:<[A-Z][A-Z0-9_]*_[0-9]+>|\s)+")
 
 
 def hide_values(value: Any) -> Any:
-    """Replace every leaf with ``"<hidden>"``: the reviewer view when no masked args were given."""
+    """Replace every leaf with ``"<hidden>"``: the reviewer view when no masked args were given
+    (argument names that do not look like field names are hidden too, as in :func:`mask_edit`)."""
     if isinstance(value, Mapping):
-        return {str(k): hide_values(v) for k, v in value.items()}
+        return _named(value, hide_values)
     if isinstance(value, list | tuple):
         return [hide_values(v) for v in value]
     return "<hidden>"
@@ -51,12 +52,31 @@ class GateResult:
         return self.decision.effect
 
 
+_FIELD_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,63}")
+
+
+def _named(mapping: Mapping[Any, Any], leaf: Any) -> dict[str, Any]:
+    """``mapping`` with ``leaf`` applied to its values and its names kept only when they look
+    like field names; others become ``<hidden_key_1>``, ``<hidden_key_2>``..."""
+    out: dict[str, Any] = {}
+    hidden = 0
+    for k, v in mapping.items():
+        name = str(k)
+        if not _FIELD_NAME.fullmatch(name):
+            hidden += 1
+            name = f"<hidden_key_{hidden}>"
+        out[name] = leaf(v)
+    return out
+
+
 def mask_edit(value: Any) -> Any:
     """What the reviewers of an edit's follow-up see: numbers, booleans, null and placeholders
     (``<EMAIL_ADDRESS_1>``) as typed, any other text ``"<hidden>"`` (it may be a raw value the
-    editor typed: it is stored and audited as the follow-up's masked arguments)."""
+    editor typed: it is stored and audited as the follow-up's masked arguments). Argument names
+    that look like field names stay; any other name (an e-mail typed as a key) is hidden too,
+    as ``<hidden_key_1>``, ``<hidden_key_2>``... in its mapping."""
     if isinstance(value, Mapping):
-        return {str(k): mask_edit(v) for k, v in value.items()}
+        return _named(value, mask_edit)
     if isinstance(value, list | tuple):
         return [mask_edit(v) for v in value]
     if value is None or isinstance(value, bool | int | float):
