@@ -22,6 +22,8 @@ class ApprovalsPort:
     clock: Clock
     # follow-up request id -> the edited args it was opened for (see note_edit); this process only
     _edits: dict[str, dict[str, Any]]
+    # user id -> the Principal made for it when the policy has no directory (see _principal)
+    _principals: dict[str, Any]
 
     # -- approvals (through guardrails.approvals.ApprovalService) -----------------------------
 
@@ -35,6 +37,15 @@ class ApprovalsPort:
             return user_id
 
         directory = getattr(self.policy, "directory", None)
+        if not directory and type(user_id) is str:
+            # No directory: the principal is a function of the id alone (and frozen), so it is
+            # built once per id, not on every ruling (~5 us each).
+            made = self._principals.get(user_id)
+            if made is None:
+                if len(self._principals) >= 4096:
+                    self._principals.clear()
+                made = self._principals[user_id] = Principal(id=user_id)
+            return made
         found = directory.resolve("principal", user_id) if directory else None
         if found is not None:
             return found
@@ -278,6 +289,14 @@ def _resolution(req: Any) -> Resolution | None:
     return Resolution(verdict="approve", approver=approver, request_id=req.id, channel=channel)
 
 
-def _jsonable(value: Any) -> Any:
+_SCALARS = (str, int, float, bool, type(None))
 
+
+def _jsonable(value: Any) -> Any:
+    """A plain-JSON copy of ``value`` (unknown types as ``str``). A flat dict of JSON scalars
+    (most tool calls' masked args, already parsed from JSON) is copied, not round-tripped."""
+    if type(value) is dict and all(
+        type(k) is str and type(v) in _SCALARS for k, v in value.items()
+    ):
+        return dict(value)
     return json.loads(json.dumps(value, default=str))

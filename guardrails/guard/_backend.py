@@ -112,6 +112,11 @@ class Backend(ApprovalsPort):
         self.approvals = approvals
         self.clock = clock
         self._edits = {}
+        self._principals = {}
+        self._log_type = AuditLog
+        # ToolInfo (frozen) -> its tags as the policy sees them ("privileged" added when its
+        # metadata says so): adapters reuse one ToolInfo per tool, so this is built once.
+        self._tags: dict[int, tuple[ToolInfo, frozenset[str]]] = {}
 
     # -- policy -------------------------------------------------------------------------------
 
@@ -126,12 +131,9 @@ class Backend(ApprovalsPort):
         from guardrails.policy import ToolCall
 
         settings = self.policy.tool_settings(tool.name)
-        tags = set(tool.tags)
-        if tool.privileged:
-            tags.add("privileged")
         raw: Mapping[str, Any] = _Restored(masked, vault) if vault is not None else dict(masked)
         call = ToolCall(
-            name=tool.name, args=raw, tags=frozenset(tags), metadata=dict(tool.metadata)
+            name=tool.name, args=raw, tags=self._tags_of(tool), metadata=dict(tool.metadata)
         )
         decision = self.policy.evaluate(
             call, requester=self.requester(ctx), context={"thread_id": ctx.thread_id}
@@ -150,6 +152,16 @@ class Backend(ApprovalsPort):
             policy_hash=decision.policy_hash,
             decision=decision,
         )
+
+    def _tags_of(self, tool: ToolInfo) -> frozenset[str]:
+        cached = self._tags.get(id(tool))
+        if cached is not None and cached[0] is tool:
+            return cached[1]
+        tags = frozenset(tool.tags | {"privileged"}) if tool.privileged else tool.tags
+        if len(self._tags) >= 1024:
+            self._tags.clear()
+        self._tags[id(tool)] = (tool, tags)
+        return tags
 
     def requester(self, ctx: CallContext) -> Any:
         """The requester as a principal (``None`` when unknown)."""
@@ -182,7 +194,11 @@ class Backend(ApprovalsPort):
     # -- audit --------------------------------------------------------------------------------
 
     def _record(self, kind: str, ruling: Ruling, ctx: CallContext, **data: Any) -> None:
-        self.audit.record(
+        audit = self.audit
+        # The event is not read back: AuditLog.append skips parsing it (a subclass or another
+        # log keeps its own record()).
+        write = audit.append if type(audit) is self._log_type else audit.record
+        write(
             kind,
             principal=ctx.requester,
             thread_id=ctx.thread_id or None,
