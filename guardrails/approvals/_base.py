@@ -248,5 +248,5 @@ class ServiceBase:
         """
         request = self.store.get(request_id)
         if request is None:
-            raise UnknownRequestError(f"no approval request {request_id}")
+            raise UnknownRequestError("no approval request with this id")
         return request

@@ -96,7 +96,7 @@ def apply_items(
         try:
             current = state.get(request_id)
             if current is None:
-                raise UnknownRequestError(f"no approval request {request_id}")
+                raise UnknownRequestError("no approval request with this id")
             new = change(current)
             if new is not current:
                 if new.id != request_id:

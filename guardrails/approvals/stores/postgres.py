@@ -228,7 +228,7 @@ class PostgresApprovalStore:
         for _ in range(_MAX_ATTEMPTS):
             row = conn.execute(self._q["read"], (request_id,)).fetchone()
             if row is None:
-                raise UnknownRequestError(f"no approval request {request_id}")
+                raise UnknownRequestError("no approval request with this id")
             current = decode(row[0], self._sealer)
             self._seen.put(request_id, row[1], current)
             new = change(current)

@@ -228,7 +228,7 @@ class SQLiteApprovalStore:
             "SELECT data FROM guardrails_approvals WHERE id = ?", (request_id,)
         ).fetchone()
         if row is None:
-            raise UnknownRequestError(f"no approval request {request_id}")
+            raise UnknownRequestError("no approval request with this id")
         current = decode(row[0], self._sealer)
         new = change(current)
         if new is current:
