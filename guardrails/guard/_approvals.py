@@ -57,6 +57,22 @@ class ApprovalsPort:
             return Principal(id=user_id, kind=twin.kind)
         return Principal(id=user_id)
 
+    def _approver(self, user_id: Any) -> Any:
+        """The approver behind an id. Where the policy's directory lists its principals, an id it
+        does not list is nobody (``None``: refused as ``unauthenticated`` and audited), as the
+        HTTP, Slack and Teams channels refuse users they cannot resolve; a requester may still be
+        unlisted (``_principal``)."""
+        principal = self._principal(user_id)
+        directory = getattr(self.policy, "directory", None)
+        listed = getattr(directory, "principals", None) if directory else None
+        if directory is None or principal is None or not isinstance(listed, Mapping) or not listed:
+            return principal
+        from guardrails.identity import Principal
+
+        if isinstance(user_id, Principal) or not principal.is_human:
+            return principal  # given as is, or a spelling of a listed agent: refused as not_human
+        return principal if directory.resolve("principal", user_id) is not None else None
+
     def open_request(self, ruling: Ruling, ctx: CallContext) -> Any:
         """The service's request for ``ruling``: created with the deterministic id if absent."""
         existing = self.approvals.store.get(ruling.request_id)
@@ -201,7 +217,7 @@ class ApprovalsPort:
         else:
             decision = Decision(
                 verdict=answer.verdict,
-                approver=self._principal(ctx.approver),
+                approver=self._approver(ctx.approver),
                 args_digest=req.args_digest,
                 reason=answer.message,
                 edited_tool=answer.tool_name if answer.verdict == "edit" else None,

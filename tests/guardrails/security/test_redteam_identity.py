@@ -140,7 +140,8 @@ def test_the_agent_cannot_approve_under_another_spelling_of_its_id(spelling: str
 
 
 def test_a_spelling_of_a_listed_human_gets_none_of_their_groups() -> None:
-    """'BOB' is not given bob's finance group (no impersonation by case): not authorized."""
+    """'BOB' is not given bob's finance group (no impersonation by case): refused (an id the
+    directory does not list is nobody to the guard)."""
     policy = Policy.from_yaml(
         POLICY
         + "principals:\n  - {id: bob, groups: [finance]}\n  - {id: carol, groups: [finance]}\n"
@@ -155,4 +156,48 @@ def test_a_spelling_of_a_listed_human_gets_none_of_their_groups() -> None:
     guard.open(ruling, ctx)
     with pytest.raises(DecisionRefused) as info:
         guard.resolve(ruling, ctx, Answer(verdict="approve"))
-    assert info.value.code == "not_authorized"
+    assert info.value.code == "unauthenticated"
+    assert guard.decided(ruling, ctx) is None
+
+
+def _listed_guard() -> tuple[ToolGuard, AuditLog]:
+    policy = Policy(
+        principals=(
+            Principal(id="agent-1", kind="agent"),
+            Principal(id="alice"),
+            Principal(id="bob"),
+        )
+    )
+    clock = FixedClock()
+    audit = AuditLog(clock=clock)
+    return ToolGuard(policy=policy, audit=audit, clock=clock), audit
+
+
+def test_a_user_the_directory_does_not_list_cannot_approve() -> None:
+    """With a directory that lists its principals, a resuming user it does not list (mallory)
+    is refused under the default approvers (any human), as the HTTP, Slack and Teams channels
+    refuse users they cannot resolve; the refusal is audited and the request stays pending."""
+    guard, audit = _listed_guard()
+    wire = ToolInfo(name="wire", tags=frozenset({"privileged"}))
+    ctx = CallContext(thread_id="t1", requester="alice", approver="mallory", scope="m1")
+    ruling = guard.rule("c1", {"amount": 5}, wire, ctx)
+    guard.open(ruling, ctx)
+    with pytest.raises(DecisionRefused) as info:
+        guard.resolve(ruling, ctx, Answer(verdict="approve"))
+    assert info.value.code == "unauthenticated"
+    assert guard.decided(ruling, ctx) is None
+    assert any(e.kind == "approval.refused" for e in audit.events())
+    # a listed human still approves the same request
+    bob = CallContext(thread_id="t1", requester="alice", approver="bob", scope="m1")
+    assert guard.resolve(ruling, bob, Answer(verdict="approve")).verdict == "approve"
+
+
+def test_without_a_directory_any_human_id_still_approves() -> None:
+    """No directory: the guard cannot tell listed from unlisted, any human id approves."""
+    clock = FixedClock()
+    guard = ToolGuard(policy=Policy(), audit=AuditLog(clock=clock), clock=clock)
+    wire = ToolInfo(name="wire", tags=frozenset({"privileged"}))
+    ctx = CallContext(thread_id="t1", requester="alice", approver="mallory", scope="m1")
+    ruling = guard.rule("c1", {"amount": 5}, wire, ctx)
+    guard.open(ruling, ctx)
+    assert guard.resolve(ruling, ctx, Answer(verdict="approve")).verdict == "approve"
