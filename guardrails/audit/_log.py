@@ -142,56 +142,30 @@ class AuditLog:
         Extra keyword arguments are merged into ``data``. Raises :class:`~guardrails.AuditError`
         (and writes nothing) if the event is not plain JSON, too large, or the sink fails.
         """
-        build = self.prepare(
-            kind,
-            principal=principal,
-            thread_id=thread_id,
-            run_id=run_id,
-            policy_hash=policy_hash,
-            request_id=request_id,
-            tool_call_id=tool_call_id,
-            data=data,
-            **fields,
+        stored = self._write(
+            self.prepare(
+                kind,
+                principal=principal,
+                thread_id=thread_id,
+                run_id=run_id,
+                policy_hash=policy_hash,
+                request_id=request_id,
+                tool_call_id=tool_call_id,
+                data=data,
+                **fields,
+            )
         )
-        try:
-            stored = self.sink.append(build)
-        except AuditError:
-            raise
-        except Exception as exc:  # a sink failure must surface as ours: callers fail closed on it
-            raise AuditError(
-                f"audit sink {type(self.sink).__name__} failed: {type(exc).__name__}"
-            ) from exc
         return AuditEvent.from_record(stored.body, stored.hash)
 
-    def append(
-        self,
-        kind: EventKind | str,
-        *,
-        principal: str | _HasId | None = None,
-        thread_id: str | None = None,
-        run_id: str | None = None,
-        policy_hash: str | None = None,
-        request_id: str | None = None,
-        tool_call_id: str | None = None,
-        data: Mapping[str, Any] | None = None,
-        **fields: Any,
-    ) -> None:
-        """:meth:`record` for a caller that does not read the event back: the same checks,
-        the same durable append, without parsing the stored body into an :class:`AuditEvent`
-        (~5 us; the guard writes one event per tool call)."""
-        build = self.prepare(
-            kind,
-            principal=principal,
-            thread_id=thread_id,
-            run_id=run_id,
-            policy_hash=policy_hash,
-            request_id=request_id,
-            tool_call_id=tool_call_id,
-            data=data,
-            **fields,
-        )
+    def append(self, kind: EventKind | str, /, **fields: Any) -> None:
+        """:meth:`record` (the same arguments) for a caller that does not read the event back:
+        the same checks, the same durable append, without parsing the stored body into an
+        :class:`AuditEvent` (~5 us; the guard writes one event per tool call)."""
+        self._write(self.prepare(kind, **fields))
+
+    def _write(self, build: Builder) -> Record:
         try:
-            self.sink.append(build)
+            return self.sink.append(build)
         except AuditError:
             raise
         except Exception as exc:  # a sink failure must surface as ours: callers fail closed on it
