@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from integrations.langgraph._common import (
     _state_get,
 )
 from integrations.langgraph._context import UserResolver, call_context
+from integrations.langgraph._resume import ResumeError
 from integrations.langgraph._vault import VAULT_KEY, VaultKeeper
 
 if TYPE_CHECKING:
@@ -109,7 +111,10 @@ class RedactingMixin:
             update = value.update
             if isinstance(update, Mapping) and update.get("messages") is not None:
                 update = self.redact_input(update, config, state)
-            resume = _mask_resume(value.resume, session) if value.resume is not None else None
+            try:
+                resume = _mask_resume(value.resume, session) if value.resume is not None else None
+            except RecursionError:  # not a decision any parser reads; refused before it is saved
+                raise ResumeError("a resume nested this deep is not a decision") from None
             stored = _get_vault(state)
             if (update is None or isinstance(update, Mapping)) and (
                 session.vault_size > int(stored.get("n", 0) if isinstance(stored, Mapping) else 0)
@@ -308,27 +313,72 @@ class RedactingMixin:
         return result
 
 
-_DECISION_KEYS = frozenset({"type", "decisions", "permit", "edited_action", "message"})
+_DECISION_TYPES = frozenset({"approve", "reject", "edit", "respond"})
+_INTERRUPT_ID = re.compile(r"[0-9a-f]{32}")  # LangGraph's interrupt ids (xxh3 128 hex)
 
 
 def _mask_resume(value: Any, session: RedactionSession) -> Any:
-    """A resume value (one decision, ``{"decisions": [...]}``, a chat reply, or a map of
-    interrupt id to any of these) with reasons and edited args masked; permits untouched."""
+    """A resume value (one decision, ``{"decisions": [...]}``, a chat reply, a map of interrupt
+    id to any of these, or any other shape) with everything a person could have typed masked.
+
+    LangGraph stores the resume as sent, *before* a node validates it, a refused one included:
+    so every part is masked, not just what the parser reads (an extra field, a non-string
+    message, a list, a key). Kept as sent: a decision's known ``type``, a string ``permit``
+    (signed text; masking would break it) and interrupt ids used as keys.
+    """
     if isinstance(value, str):
         return session.redact_text(value)
-    if not isinstance(value, Mapping):
+    if isinstance(value, Mapping):
+        out: dict[Any, Any] = {}
+        rest: dict[Any, Any] = {}
+        for key, item in value.items():
+            if isinstance(item, str) and (
+                (key == "type" and item in _DECISION_TYPES) or key == "permit"
+            ):
+                out[key] = item
+            elif key == "edited_action" and isinstance(item, Mapping):
+                out[key] = _mask_action(item, session)
+            elif isinstance(key, str) and (key in _RESUME_KEYS or _INTERRUPT_ID.fullmatch(key)):
+                out[key] = _mask_resume(item, session)
+            else:
+                rest[key] = item
+        if rest:  # keys nobody reads as a decision: masked whole (keys too)
+            out.update(_masked_data(rest, session) or {})
+        return out
+    if isinstance(value, list | tuple):
+        return [_mask_resume(item, session) for item in value]
+    if value is None or isinstance(value, bool | int | float):
         return value
-    if not _DECISION_KEYS.intersection(value):
-        return {k: _mask_resume(v, session) for k, v in value.items()}  # by interrupt id
-    out = dict(value)
-    if isinstance(out.get("message"), str):
-        out["message"] = session.redact_text(out["message"])
-    action = out.get("edited_action")
-    if isinstance(action, Mapping) and isinstance(action.get("args"), Mapping):
-        out["edited_action"] = {**action, "args": session.redact_data(dict(action["args"]))}
-    if isinstance(out.get("decisions"), list):
-        out["decisions"] = [_mask_resume(d, session) for d in out["decisions"]]
+    return _masked_data(value, session)
+
+
+# Keys whose values are walked as resume parts (their names are ours, not typed by a person).
+_RESUME_KEYS = frozenset({"decisions", "message", "type", "permit"})
+
+
+def _mask_action(action: Mapping[Any, Any], session: RedactionSession) -> dict[Any, Any]:
+    """An edit's ``edited_action``: args as data (as the guard masks them: field rules, keys),
+    the tool name as text, anything else masked whole."""
+    out: dict[Any, Any] = {}
+    rest = {k: v for k, v in action.items() if k not in ("name", "args")}
+    if "name" in action:
+        name = action["name"]
+        out["name"] = session.redact_text(name) if isinstance(name, str) else None
+    if "args" in action:
+        args = action["args"]
+        out["args"] = _masked_data(dict(args) if isinstance(args, Mapping) else args, session)
+    if rest:
+        out.update(_masked_data(rest, session) or {})
     return out
+
+
+def _masked_data(value: Any, session: RedactionSession) -> Any:
+    """``value`` through structured redaction; ``None`` where it cannot be inspected (bytes,
+    an opaque object, nesting too deep): dropped rather than stored raw."""
+    try:
+        return session.redact_data(value)
+    except (InputError, RecursionError):
+        return None
 
 
 def _redact_fields(fields: Mapping[str, Any], session: RedactionSession) -> dict[str, Any]:

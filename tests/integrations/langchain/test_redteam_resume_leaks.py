@@ -1,0 +1,100 @@
+"""Red team: what a resume carries besides reasons and edited args never reaches the checkpointer raw.
+
+LangGraph saves a ``Command(resume=...)`` as sent, before any node validates it (a refused resume
+included); ``protect()`` masks it first. These resumes hide a value where the masking did not look.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from typing import Any
+
+import pytest
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.errors import GraphInterrupt
+from langgraph.types import Command
+from pydantic import ValidationError
+
+from tests.integrations.langchain.conftest import SSN, cfg
+from tests.support.langgraph_helpers import ScriptedChatModel, call, reply
+
+RAW = "jane.roe@example.com"
+
+
+def _paused(make_agent, tools, tmp_path, thread: str) -> tuple[Any, Any, str]:
+    model = ScriptedChatModel(
+        script=[
+            reply("", call("send_email", {"to": "<EMAIL_ADDRESS_1>", "body": "hi"}, "lk1")),
+            reply("done"),
+        ]
+    )
+    conn = sqlite3.connect(tmp_path / "lk.sqlite", check_same_thread=False)
+    agent, mw = make_agent(model, list(tools.values()), checkpointer=SqliteSaver(conn))
+    guarded = mw.protect(agent)
+    out = guarded.invoke(
+        {"messages": [{"role": "user", "content": "mail jane.doe@example.com"}]},
+        cfg(thread, "alice"),
+        version="v2",
+    )
+    return guarded, mw, out.interrupts[0].id
+
+
+def _blob(tmp_path) -> bytes:
+    return b"".join(p.read_bytes() for p in tmp_path.glob("lk.sqlite*"))
+
+
+def _resume(agent: Any, value: Any, thread: str) -> None:
+    # Refused or not: what matters here is what was stored.
+    with contextlib.suppress(ValidationError, GraphInterrupt):
+        agent.invoke(Command(resume=value), cfg(thread, "bob"), version="v2")
+
+
+# Each row: a resume hiding a raw value outside 'message' and 'edited_action.args' values.
+CASES = [
+    # an edit whose argument *name* is the value
+    lambda iid: {
+        iid: {"type": "edit", "edited_action": {"name": "send_email", "args": {RAW: "x"}}}
+    },
+    # an extra field on a decision (ignored by the parser, stored by LangGraph)
+    lambda iid: {iid: {"type": "approve", "note": f"ssn {SSN}"}},
+    # an approve whose message is not a string
+    lambda iid: {iid: {"type": "approve", "message": {"why": f"ssn {SSN}"}}},
+    # a list instead of a decision (refused, stored first)
+    lambda iid: [f"reject: ssn {SSN}"],
+    # a batched resume with an extra top-level field
+    lambda iid: {"decisions": [{"type": "reject", "message": "no"}], "cc": RAW},
+    # an edited tool name carrying the value
+    lambda iid: {iid: {"type": "edit", "edited_action": {"name": RAW, "args": {}}}},
+    # a permit that is not a string
+    lambda iid: {iid: {"permit": {"x": RAW}}},
+]
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_no_raw_value_of_a_resume_reaches_the_checkpointer(
+    case, tools, runs, make_agent, tmp_path
+) -> None:
+    """Whatever shape the resume has, the SQLite checkpointer never holds its raw values."""
+    agent, _, iid = _paused(make_agent, tools, tmp_path, f"lk{case}")
+    _resume(agent, CASES[case](iid), f"lk{case}")
+    blob = _blob(tmp_path)
+    assert SSN.encode() not in blob
+    assert RAW.encode() not in blob
+
+
+def test_a_resume_nested_too_deep_is_refused_before_it_is_stored(
+    tools, runs, make_agent, tmp_path
+) -> None:
+    """5,000 nested batches: a clean ResumeError (was RecursionError), nothing stored or run."""
+    from integrations.langgraph import ResumeError
+
+    agent, _, iid = _paused(make_agent, tools, tmp_path, "deep")
+    value: Any = {"type": "reject", "message": f"ssn {SSN}"}
+    for _ in range(5000):
+        value = {"decisions": [value]}
+    with pytest.raises(ResumeError, match="nested"):
+        agent.invoke(Command(resume={iid: value}), cfg("deep", "bob"), version="v2")
+    assert runs.calls == []
+    assert SSN.encode() not in _blob(tmp_path)
+    assert agent.get_state(cfg("deep", "bob")).interrupts[0].id == iid  # still awaiting
