@@ -14,7 +14,9 @@ in place. The activity id is the decision id, so a replayed activity is refused 
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +63,29 @@ def _error(status: int, code: str, message: str) -> TeamsResponse:
     return TeamsResponse(
         status, {"statusCode": status, "type": "application/vnd.microsoft.error", "value": value}
     )
+
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+
+
+def _trail_id(value: Any) -> str | None:
+    """``from.aadObjectId`` as the append-only trail may keep it: only an id-shaped string.
+
+    The Bot Connector token is not bound to the activity body, so ``from`` is text its bearer
+    chose: an e-mail address or anything else typed there would stay in the trail for good (a
+    60 KB one, or a nested object, would fail the audit write).
+    """
+    return value if isinstance(value, str) and _ID.fullmatch(value) else None
+
+
+def _id_part(value: Any) -> str | None:
+    """A decision id part for caller text: the id itself when id-shaped, else a digest of it
+    (a replay of the same text is still the same decision; the trail never holds the text)."""
+    if not isinstance(value, str) or not value:
+        return None
+    if _ID.fullmatch(value):
+        return value
+    return "h-" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _tenant(activity: Mapping[str, Any]) -> str | None:
@@ -170,19 +195,19 @@ class TeamsBot:
         try:
             request = self.service.get(rid)
         except UnknownRequestError:
-            self._audit("teams.unknown_request", aad_object_id=aad)
+            self._audit("teams.unknown_request", aad_object_id=_trail_id(aad))
             return _error(404, "unknown_request", "no such approval request")
         if verb == VERB_REFRESH:
             return _card(Card.from_request(request), inbox_url=self.inbox_url)
         approver = self.service.resolve("teams", aad) if isinstance(aad, str) and aad else None
         if approver is None:
-            self._audit("teams.unknown_user", request_id=rid, aad_object_id=aad)
+            self._audit("teams.unknown_user", request_id=rid, aad_object_id=_trail_id(aad))
         reason = data.get("reason")
         if isinstance(reason, str) and len(reason) > MAX_REASON:
             # the card's maxLength binds only a well-behaved client
             note = f"The reason is too long (at most {MAX_REASON:,} characters)."
             return _card(Card.from_request(request), note, self.inbox_url)
-        activity_id = activity.get("id")
+        click, who = _id_part(activity.get("id")), _id_part(aad)
         try:
             outcome = submit_decision(
                 self.service,
@@ -192,7 +217,7 @@ class TeamsBot:
                 verdict="approve" if verb == VERB_APPROVE else "reject",
                 reason=reason if isinstance(reason, str) else "",
                 args_digest=digest,
-                decision_id=f"teams:{aad}:{activity_id}" if activity_id else None,
+                decision_id=f"teams:{who}:{click}" if click else None,
             )
         except DecisionRefused as refusal:
             note = _REFUSAL_TEXT.get(refusal.code or "", "Your decision was refused.")
