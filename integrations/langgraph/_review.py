@@ -169,7 +169,7 @@ class ReviewMixin:
         """
         if vote_index is not None:
             current = self.guard.backend._target(ruling.request_id)
-            if current is not None and len(current.votes) > vote_index:
+            if current is not None and self._interrupt_votes(current) > vote_index:
                 # A saved edit re-validated on a re-run (maybe in a new process) brings back the
                 # edited args an approved follow-up request stands for (digest-checked).
                 replayed = self._answer(raw, ruling, session)
@@ -186,6 +186,22 @@ class ReviewMixin:
         config = get_config()
         ctx = call_context(config, requester=requester, scope="", resolve_user=self.resolve_user)
         return self.guard.resolve(ruling, ctx, self._answer(raw, ruling, session))
+
+    @staticmethod
+    def _interrupt_votes(current: Any) -> int:
+        """How many of the votes on ``current`` (the call's request, or the follow-up an edit
+        opened, which carries the editor's vote) came from this graph's per-call interrupts.
+
+        Votes cast in another channel (the inbox, Slack, Teams, a batched review) are not
+        counted: the k-th interrupt's answer is a replay only when k interrupt votes exist.
+        Counting every vote made a fresh answer look like a replay whenever someone voted
+        elsewhere in between, and it was dropped without a word (a reject included). Answers
+        through this graph carry its own channels; a permit keeps its signer's channel and is
+        redeemed only through a resume.
+        """
+        return sum(
+            1 for v in current.votes if v.channel in _OWN_CHANNELS or v.provenance == "permit"
+        )
 
     @contextmanager
     def _turn(
