@@ -169,7 +169,7 @@ class ReviewMixin:
         """
         if vote_index is not None:
             current = self.guard.backend._target(ruling.request_id)
-            if current is not None and self._interrupt_votes(current) > vote_index:
+            if current is not None and self._interrupt_votes(ruling.request_id) > vote_index:
                 # A saved edit re-validated on a re-run (maybe in a new process) brings back the
                 # edited args an approved follow-up request stands for (digest-checked).
                 replayed = self._answer(raw, ruling, session)
@@ -187,21 +187,45 @@ class ReviewMixin:
         ctx = call_context(config, requester=requester, scope="", resolve_user=self.resolve_user)
         return self.guard.resolve(ruling, ctx, self._answer(raw, ruling, session))
 
-    @staticmethod
-    def _interrupt_votes(current: Any) -> int:
-        """How many of the votes on ``current`` (the call's request, or the follow-up an edit
-        opened, which carries the editor's vote) came from this graph's per-call interrupts.
+    def _interrupt_votes(self, request_id: str) -> int:
+        """How many answers this call's per-call interrupts recorded: votes in this graph's
+        own channels (or by permit) on its request and on the follow-ups its edits opened,
+        without the vote a follow-up carries for its editor (that answer counted once, as the
+        edit on the request it superseded).
 
         Votes cast in another channel (the inbox, Slack, Teams, a batched review) are not
-        counted: the k-th interrupt's answer is a replay only when k interrupt votes exist.
-        Counting every vote made a fresh answer look like a replay whenever someone voted
-        elsewhere in between, and it was dropped without a word (a reject included). Answers
-        through this graph carry its own channels; a permit keeps its signer's channel and is
-        redeemed only through a resume.
+        counted: the k-th interrupt's answer is a replay only when k interrupt answers exist.
+        Counting every vote of the current request made a fresh answer look like a replay
+        whenever someone voted elsewhere in between (dropped without a word, a reject too);
+        counting only the newest follow-up's made a saved edit look fresh after a second edit
+        (re-validated in the next reviewer's run, it became *their* vote).
         """
-        return sum(
-            1 for v in current.votes if v.channel in _OWN_CHANNELS or v.provenance == "permit"
-        )
+        store = self.guard.backend.approvals.store
+        req = store.get(request_id)
+        count = 0
+        editor: str | None = None  # who edited the request this one follows up
+        for _ in range(9):
+            if req is None:
+                break
+            own = [v for v in req.votes if v.channel in _OWN_CHANNELS or v.provenance == "permit"]
+            if (
+                own
+                and editor is not None
+                and own[0] is req.votes[0]
+                and own[0].verdict == "approve"
+                and own[0].approver is not None
+                and own[0].approver.id == editor
+            ):
+                own = own[1:]  # the editor's carried approval
+            count += len(own)
+            if req.status != "superseded" or req.follow_up_id is None or not req.votes:
+                break
+            last = req.votes[-1]
+            editor = last.approver.id if last.approver is not None else None
+            if not (last.channel in _OWN_CHANNELS or last.provenance == "permit"):
+                editor = None  # an edit made elsewhere: its carried vote is not ours either
+            req = store.get(req.follow_up_id)
+        return count
 
     @contextmanager
     def _turn(

@@ -125,3 +125,34 @@ def test_a_replayed_answer_still_does_not_vote_for_the_next_reviewer(
     _resume(agent, second.id, {"type": "approve"}, "lv4", "carol")
     assert [v.approver.id for v in svc.get(req.id).votes] == ["bob", "carol"]
     assert runs.count("send_email") == 1
+
+
+def _edit(body: str) -> dict[str, Any]:
+    return {
+        "type": "edit",
+        "edited_action": {"name": "send_email", "args": {"to": "<EMAIL_ADDRESS_1>", "body": body}},
+    }
+
+
+def test_a_saved_edit_is_not_the_next_reviewers_vote_after_a_second_edit(
+    tools, runs, make_agent, clock
+) -> None:
+    """bob edits, carol edits again, dave approves: carol's body runs on carol + dave. Before,
+    dave's run re-validated carol's saved edit as a fresh answer: a vote in dave's name he
+    never cast (a third follow-up), and his own approval was refused 'already decided'."""
+    agent, svc, first = _paused(make_agent, tools, clock, "lv5")
+    out = _resume(agent, first.id, _edit("B"), "lv5", "bob")
+    out = _resume(agent, out.interrupts[0].id, _edit("C"), "lv5", "carol")
+    (third,) = out.interrupts
+    out = _resume(agent, third.id, {"type": "approve"}, "lv5", "dave")
+    assert not out.interrupts
+    assert [c[1]["body"] for c in runs.calls] == ["C"]
+    by_id = {r.id: r for r in svc.store._rows.values()}
+    rows = [next(r for r in by_id.values() if r.parent_id is None)]
+    while rows[-1].follow_up_id is not None:
+        rows.append(by_id[rows[-1].follow_up_id])
+    assert [r.status for r in rows] == ["superseded", "superseded", "executed"]
+    assert [(v.approver.id, v.verdict) for v in rows[-1].votes] == [
+        ("carol", "approve"),
+        ("dave", "approve"),
+    ]
