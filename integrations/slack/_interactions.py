@@ -40,8 +40,10 @@ from integrations.slack._parsing import (
     _button,
     _Clock,
     _fail,
+    _id_part,
     _modal_reason,
     _payload,
+    _slack_id,
     _user_id,
 )
 
@@ -182,10 +184,14 @@ class SlackInteractions:
             self._audit("slack.unknown_request", slack_user=user)
             return _fail(404, "unknown_request", "no such approval request")
         container = payload.get("container") or {}
-        if isinstance(container, dict) and container.get("message_ts"):
-            self.channel.remember(
-                rid, str(container.get("channel_id") or ""), str(container["message_ts"])
-            )
+        if not isinstance(container, dict):
+            container = {}
+        where, message_ts = (
+            _slack_id(container.get("channel_id")),
+            _slack_id(container.get("message_ts")),
+        )
+        if message_ts:
+            self.channel.remember(rid, where or "", message_ts)
         card = Card.from_request(request)
         wants_reason = action_id != ACTION_APPROVE or card.reason_required
         if wants_reason:
@@ -196,7 +202,7 @@ class SlackInteractions:
             # The modal only collects a reason: identity is checked again on its submission.
             self.channel.open_reason_modal(trigger, card, verdict)
             return SlackResponse(200)
-        click = str(action.get("action_ts") or "")
+        click = _id_part(action.get("action_ts"))
         decision_id = f"slack:{user}:{click}" if click else None
         error = self._decide(
             user,
@@ -207,11 +213,8 @@ class SlackInteractions:
             decision_id=decision_id,
         )
         if error is not None:
-            where = container.get("channel_id") if isinstance(container, dict) else None
             self.channel.tell(
-                user,
-                REFUSAL_TEXT.get(error, "Your decision was refused."),
-                channel=str(where) if where else None,
+                user, REFUSAL_TEXT.get(error, "Your decision was refused."), channel=where
             )
             return SlackResponse(200, {"ok": False, "error": error})
         return SlackResponse(200, {"ok": True})
@@ -234,7 +237,7 @@ class SlackInteractions:
         except UnknownRequestError:
             self._audit("slack.unknown_request", slack_user=user)
             return _fail(404, "unknown_request", "no such approval request")
-        decision_id = f"slack:{user}:view:{view.get('id', '')}"
+        decision_id = f"slack:{user}:view:{_id_part(view.get('id'))}"
         error = self._decide(
             user,
             request_id=rid,

@@ -6,7 +6,9 @@ so the endpoint answers a named 400 and decides nothing.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -67,10 +69,29 @@ def _payload(body: bytes) -> dict[str, Any]:
     return data
 
 
+# Slack ids (users, channels, views) and timestamps ("1700000000.000100"); anything else in a
+# signed payload is text we will not look up, post to, or write into the append-only trail.
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}")
+
+
+def _slack_id(value: Any) -> str | None:
+    """``value`` when it is id-shaped, else None."""
+    return value if isinstance(value, str) and _ID.fullmatch(value) else None
+
+
+def _id_part(value: Any) -> str:
+    """A decision id part: an id-shaped value itself, other text as a digest (a replay of the
+    same text is still the same decision; the trail never holds the text), else empty."""
+    if not isinstance(value, str) or not value:
+        return ""
+    if _ID.fullmatch(value):
+        return value
+    return "h-" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
 def _user_id(payload: Mapping[str, Any]) -> str | None:
     user = payload.get("user")
-    uid = user.get("id") if isinstance(user, dict) else None
-    return uid if isinstance(uid, str) and uid else None
+    return _slack_id(user.get("id") if isinstance(user, dict) else None)
 
 
 def _button(value: Any) -> tuple[str, str] | None:

@@ -99,6 +99,21 @@ def no_pii(*texts_: str) -> None:
             assert not any(f in text for f in forms), f"PII #{PII.index(value)} in text #{where}"
 
 
+def store_state(service: Any, ids: Iterable[str] | None = None) -> dict[str, Any]:
+    """Status and votes of the pending requests (or of ``ids``), and ``#pending``: how many."""
+    ids = [p.id for p in service.pending()] if ids is None else [i for i in ids if i[0] != "#"]
+    rows = {
+        i: (r.status, tuple((v.approver.id, v.verdict) for v in r.votes))
+        for i, r in service.store.get_many(ids).items()
+    }
+    return {**rows, "#pending": len(service.pending())}
+
+
+def trail_since(audit: Any, seen: int) -> str:
+    """The audit events added after the first ``seen`` (earlier examples answer for theirs)."""
+    return "\n".join(r.body for r in audit.sink.rows[seen:])
+
+
 class _Collect(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)

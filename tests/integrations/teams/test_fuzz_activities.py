@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 
 from guardrails.approvals import ApprovalService
 from guardrails.policy import ToolCall
-from guardrails.testing import AuditCapture
 from integrations.teams import create_teams_app
 from tests.integrations.http.test_fuzz_leaves import (
     FUZZ,
@@ -27,7 +26,9 @@ from tests.integrations.http.test_fuzz_leaves import (
     leaves,
     maybe,
     no_pii,
+    store_state,
     texts,
+    trail_since,
 )
 from tests.integrations.teams.conftest import SERVICE_URL
 from tests.support.channel_fixtures import EMAIL, MASKED
@@ -42,21 +43,6 @@ def _open(service: ApprovalService, n: int = 3) -> None:
     while len(service.pending()) < n:
         call = ToolCall(name="refund", args={"to": EMAIL, "amount": 250}, id=f"c{next(_calls)}")
         service.gate(call, requester=service.resolve("principal", "alice"), masked_args=MASKED)
-
-
-def _state(service: ApprovalService, ids: Any = None) -> dict[str, Any]:
-    """Status and votes of the pending requests (or of ``ids``), and how many are pending."""
-    ids = [p.id for p in service.pending()] if ids is None else list(ids)
-    found = service.store.get_many(ids)
-    rows = {
-        i: (r.status, tuple((v.approver.id, v.verdict) for v in r.votes)) for i, r in found.items()
-    }
-    return {**rows, "#pending": len(service.pending())}
-
-
-def _trail(audit: AuditCapture, seen: int) -> str:
-    """The audit events this example added (earlier examples answer for their own)."""
-    return "\n".join(r.body for r in audit.sink.rows[seen:])
 
 
 @st.composite
@@ -134,7 +120,7 @@ def _decided_by(activity: Any, service: ApprovalService) -> tuple[str, str] | No
 
 def _check(res: Any, service, audit, before, seen, logs, activity: Any) -> None:
     assert 200 <= res.status_code < 500, res.status_code
-    after = _state(service, [k for k in before if k != "#pending"])
+    after = store_state(service, before)
     new = audit.kinds()[seen:]
     decided = _decided_by(activity, service)
     changed = {rid for rid in before if after.get(rid) != before[rid]}
@@ -148,7 +134,7 @@ def _check(res: Any, service, audit, before, seen, logs, activity: Any) -> None:
             assert service.get(rid).votes[-1].approver.id == decided[1]
     code = res.json().get("value", {}).get("code", "") if res.status_code >= 400 else ""
     event(f"{res.status_code} {code} {'decided' if changed else 'unchanged'}")
-    trail = _trail(audit, seen)
+    trail = trail_since(audit, seen)
     no_pii(res.text, trail, *logs)
     # the pending requests' raw argument (only its digest is stored)
     assert EMAIL not in res.text
@@ -162,7 +148,7 @@ def test_fuzzed_activities_are_4xx_or_decide_properly(service, audit, bot, keys,
     _open(service)
     refs = [(r.id, r.args_digest) for r in service.pending()]
     activity = data.draw(activities(refs))
-    before, seen = _state(service), len(audit.kinds())
+    before, seen = store_state(service), len(audit.kinds())
     body = dumps(activity).encode()
     headers = {"content-type": "application/json", "authorization": f"Bearer {keys.token()}"}
     with (
@@ -208,7 +194,7 @@ def test_raw_bodies_are_4xx_and_change_nothing(service, audit, bot, keys, data) 
     ctype = data.draw(
         st.sampled_from(["application/json", "application/json; charset=latin-1", "text/plain"])
     )
-    before, seen = _state(service), len(audit.kinds())
+    before, seen = store_state(service), len(audit.kinds())
     headers = {"content-type": ctype, "authorization": f"Bearer {keys.token()}"}
     with (
         captured_logs() as logs,
@@ -216,6 +202,6 @@ def test_raw_bodies_are_4xx_and_change_nothing(service, audit, bot, keys, data) 
     ):
         res = client.post("/api/messages", content=body, headers=headers)
     assert 200 <= res.status_code < 500, res.status_code
-    assert _state(service, [k for k in before if k != "#pending"]) == before
+    assert store_state(service, before) == before
     assert set(audit.kinds()[seen:]) <= REFUSALS
-    no_pii(res.text, _trail(audit, seen), *logs)
+    no_pii(res.text, trail_since(audit, seen), *logs)
