@@ -26,6 +26,7 @@ from guardrails.guard import Answer
 
 __all__ = [
     "ResumeError",
+    "check_labels",
     "decision_json_schema",
     "parse_answer",
     "parse_decisions",
@@ -90,6 +91,28 @@ def parse_answer(value: Any, *, chat_replies: bool = True, tool_name: str | None
     # The submitted type is not echoed: the error reaches logs, and a reviewer may have typed
     # anything there (an address, a name).
     raise ResumeError("unknown decision type; use approve, edit or reject")
+
+
+def check_labels(value: Any, *, call_id: str, request_ids: Sequence[str], where: str) -> None:
+    """Refuse a decision that names another tool call or request than the one it answers.
+
+    Decisions are matched by position (LangChain's v1 format has no ids); a client that labels
+    them with the ``tool_call_id`` or ``request_id`` of the payload it showed gets its labels
+    checked, so decisions sent out of order are refused instead of applied to the wrong call.
+    The labels are not echoed (they are caller text).
+    """
+    if isinstance(value, Mapping) and isinstance(value.get("decisions"), list):
+        if len(value["decisions"]) != 1:
+            return  # refused by the parser
+        value = value["decisions"][0]
+    if not isinstance(value, Mapping):
+        return
+    named = value.get("tool_call_id")
+    if named is not None and named != call_id:
+        raise ResumeError(f"{where} names another tool call; decisions are matched in order")
+    named = value.get("request_id")
+    if named is not None and named not in request_ids:
+        raise ResumeError(f"{where} names another approval request; decisions are matched in order")
 
 
 def _chat(text: str) -> Answer:

@@ -26,6 +26,7 @@ from integrations.langgraph._common import (
 from integrations.langgraph._context import UserResolver, call_context
 from integrations.langgraph._payloads import batched_request, tool_approval
 from integrations.langgraph._resume import (
+    check_labels,
     decision_json_schema,
     parse_answer,
     parse_decisions,
@@ -169,6 +170,12 @@ class ReviewMixin:
         """
         if vote_index is not None:
             current = self.guard.backend._target(ruling.request_id)
+            check_labels(
+                raw,
+                call_id=ruling.call_id,
+                request_ids=(ruling.request_id, current.id if current is not None else ""),
+                where="the decision",
+            )
             if current is not None and self._interrupt_votes(ruling.request_id) > vote_index:
                 # A saved edit re-validated on a re-run (maybe in a new process) brings back the
                 # edited args an approved follow-up request stands for (digest-checked).
@@ -354,7 +361,13 @@ class ReviewMixin:
             decisions = parse_decisions(raw, len(pending))
             cfg = get_config()
             answers = []
-            for (ruling, ctx, _, _), d in zip(pending, decisions, strict=True):
+            for n, ((ruling, ctx, _, _), d) in enumerate(zip(pending, decisions, strict=True)):
+                check_labels(
+                    d,
+                    call_id=ruling.call_id,
+                    request_ids=(ruling.request_id,),
+                    where=f"decision {n + 1}",
+                )
                 answers.append(
                     (
                         ruling,

@@ -140,3 +140,52 @@ def test_an_old_resume_replayed_after_the_call_ran_runs_nothing_again(
         if isinstance(m, ToolMessage)
     ]
     assert len(tool_msgs) == 2
+
+
+def test_labelled_batch_decisions_out_of_order_are_refused(build_graph, runs, saver) -> None:
+    """Decisions labelled with the action's tool_call_id but sent in the wrong order: refused
+    (before: matched by position, the reject hit refund and the approval ran close_account)."""
+    graph, gg, interrupts = _two_calls(build_graph, saver, "bo", "batched")
+    refund, close = interrupts[0].value["action_requests"]
+    swapped = [
+        {"type": "reject", "message": "no", "tool_call_id": close["tool_call_id"]},
+        {"type": "approve", "tool_call_id": refund["tool_call_id"]},
+    ]
+    with pytest.raises(ValidationError, match="another tool call"):
+        graph.invoke(Command(resume={"decisions": swapped}), cfg("bo", "bob"))
+    assert runs.calls == []
+    assert _votes(gg) == 0
+    graph.invoke(Command(resume={"decisions": swapped[::-1]}), cfg("bo", "bob"))
+    assert runs.calls == ["refund"]
+
+
+def test_a_batch_decision_naming_another_request_is_refused(build_graph, runs, saver) -> None:
+    """A decision labelled with another action's request_id: refused, nothing recorded."""
+    graph, gg, interrupts = _two_calls(build_graph, saver, "bq", "batched")
+    _, close = interrupts[0].value["action_requests"]
+    decisions = [{"type": "approve", "request_id": close["request_id"]}, REJECT]
+    with pytest.raises(ValidationError, match="another approval request"):
+        graph.invoke(Command(resume={"decisions": decisions}), cfg("bq", "bob"))
+    assert runs.calls == []
+    assert _votes(gg) == 0
+
+
+def test_a_per_call_decision_naming_another_call_is_refused(build_graph, runs, saver) -> None:
+    """Per call: an approval labelled for close_account sent to refund's interrupt is refused;
+    labelled with its own ids it is accepted."""
+    graph, gg, interrupts = _two_calls(build_graph, saver, "pc", "per_call")
+    (first,) = interrupts
+    other = "pc-c" if first.value["tool_call_id"] == "pc-r" else "pc-r"
+    with pytest.raises(ValidationError, match="another tool call"):
+        graph.invoke(
+            Command(resume={first.id: {"type": "approve", "tool_call_id": other}}),
+            cfg("pc", "bob"),
+        )
+    assert _votes(gg) == 0
+    own = {
+        "type": "approve",
+        "tool_call_id": first.value["tool_call_id"],
+        "request_id": first.value["request_id"],
+    }
+    graph.invoke(Command(resume={first.id: own}), cfg("pc", "bob"))
+    assert _votes(gg) == 1
