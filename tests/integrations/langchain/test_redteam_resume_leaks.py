@@ -98,3 +98,49 @@ def test_a_resume_nested_too_deep_is_refused_before_it_is_stored(
     assert runs.calls == []
     assert SSN.encode() not in _blob(tmp_path)
     assert agent.get_state(cfg("deep", "bob")).interrupts[0].id == iid  # still awaiting
+
+
+def test_deep_edit_args_without_protect_are_refused_and_the_call_still_waits(
+    tools, runs, make_agent
+) -> None:
+    """Held before: edit args nested 5,000 deep (plain agent, no protect()) give a
+    ValidationError, not a RecursionError, and the interrupt can still be answered."""
+    from tests.integrations.langchain.test_approvals import _paused as _plain
+
+    agent, _, iid = _plain(make_agent, tools, thread="dp")
+    deep: Any = "x"
+    for _ in range(5000):
+        deep = {"a": deep}
+    edit = {
+        "type": "edit",
+        "edited_action": {"name": "send_email", "args": {"to": "<EMAIL_ADDRESS_1>", "body": deep}},
+    }
+    with pytest.raises(ValidationError):
+        agent.invoke(Command(resume={iid: edit}), cfg("dp", "bob"), version="v2")
+    assert runs.calls == []
+    assert agent.get_state(cfg("dp", "bob")).interrupts[0].id == iid
+
+
+def test_one_decision_for_two_pending_interrupts_is_refused(tools, runs, make_agent) -> None:
+    """Held before (LangGraph's own check): two calls paused per call, a resume without
+    interrupt ids is refused rather than given to whichever call asks first."""
+    model = ScriptedChatModel(
+        script=[
+            reply(
+                "",
+                call("send_email", {"to": "<EMAIL_ADDRESS_1>", "body": "hi"}, "s1"),
+                call("delete_records", {"table": "users"}, "d1"),
+            ),
+            reply("done"),
+        ]
+    )
+    agent, _ = make_agent(model, list(tools.values()))
+    out = agent.invoke(
+        {"messages": [{"role": "user", "content": "mail jane.doe@example.com, delete"}]},
+        cfg("two", "alice"),
+        version="v2",
+    )
+    assert len(out.interrupts) == 2
+    with pytest.raises(RuntimeError, match="interrupt id"):
+        agent.invoke(Command(resume={"type": "approve"}), cfg("two", "bob"), version="v2")
+    assert runs.calls == []
