@@ -533,10 +533,20 @@ def _route(request: Request) -> str:
     return template if isinstance(template, str) else "?"
 
 
+# The names a validation error may show; any other key in a location is the caller's text (an
+# unknown field named after an e-mail address, say) and is shown as <field>.
+_NAMES = frozenset(DecisionIn.model_fields) | {"query", "path", "limit", "cursor", "request_id"}
+
+
 def _describe(errors: Any) -> str:
-    """Validation errors as 'field: message' (never the submitted values)."""
+    """Validation errors as 'field: message' (never the submitted values or unknown names)."""
     parts = []
     for err in list(errors)[:5]:
-        loc = ".".join(str(x) for x in err.get("loc", ()) if x not in ("body",)) or "body"
+        loc = ".".join(
+            str(x) if isinstance(x, int) or x in _NAMES else "<field>"
+            for x in err.get("loc", ())
+            if x not in ("body",)
+        )
+        loc = loc or "body"
         parts.append(f"{loc}: {err.get('msg', 'invalid')}")
     return "; ".join(parts) or "invalid request"
