@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ReviewMixin"]
 
+_MAX_EDITS = 8  # follow-ups an approval store follows (ToolGuard backend ``_target``)
+
 
 class ReviewMixin:
     """Interrupts with HITL payloads; answers verified by the guard inside resume validation."""
@@ -89,8 +91,12 @@ class ReviewMixin:
             not replay or found.expired or found.channel not in _OWN_CHANNELS
         ):
             return found
-        # One interrupt per vote still needed (a quorum of N asks up to N times, in order).
-        for index in range(max(1, int(getattr(req, "quorum", 1))) + 1):
+        # One interrupt per vote still needed (a quorum of N asks up to N times, in order),
+        # plus one per edit: each edit supersedes the request by a follow-up that needs its
+        # own votes (the approval store follows up to 8). Bounded by quorum + 1 before, a
+        # third edit under quorum 2 left the loop pending: ApprovalRequired escaped the run on
+        # every resume and the thread was stuck.
+        for index in range(max(1, int(getattr(req, "quorum", 1))) + 1 + _MAX_EDITS):
             current = self.guard.backend._target(ruling.request_id) or req
             follow_up = current.id != ruling.request_id
             payload = tool_approval(

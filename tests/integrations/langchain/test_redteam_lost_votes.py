@@ -156,3 +156,20 @@ def test_a_saved_edit_is_not_the_next_reviewers_vote_after_a_second_edit(
         ("carol", "approve"),
         ("dave", "approve"),
     ]
+
+
+def test_three_edits_under_quorum_two_still_ask_for_the_last_approval(
+    tools, runs, make_agent, clock
+) -> None:
+    """bob, carol and dave each edit; erin approves: dave's body runs. Before, the review loop
+    (quorum + 1 interrupts) ended after the third edit and ApprovalRequired escaped the run on
+    every resume: the thread was stuck."""
+    agent, _, first = _paused(make_agent, tools, clock, "lv6")
+    out = _resume(agent, first.id, _edit("B"), "lv6", "bob")
+    out = _resume(agent, out.interrupts[0].id, _edit("C"), "lv6", "carol")
+    out = _resume(agent, out.interrupts[0].id, _edit("D"), "lv6", "dave")
+    (last,) = out.interrupts
+    assert last.value["approvals"] == 1  # dave's own edit counts on its follow-up
+    out = _resume(agent, last.id, {"type": "approve"}, "lv6", "erin")
+    assert not out.interrupts
+    assert [c[1]["body"] for c in runs.calls] == ["D"]

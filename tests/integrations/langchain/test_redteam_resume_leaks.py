@@ -144,3 +144,16 @@ def test_one_decision_for_two_pending_interrupts_is_refused(tools, runs, make_ag
     with pytest.raises(RuntimeError, match="interrupt id"):
         agent.invoke(Command(resume={"type": "approve"}), cfg("two", "bob"), version="v2")
     assert runs.calls == []
+
+
+def test_a_labelled_decision_survives_protect_masking(tools, runs, make_agent) -> None:
+    """protect() masks every part of a resume; the payload's own labels (tool_call_id,
+    request_id, args_digest) still match, so a labelled decision is accepted."""
+    from tests.integrations.langchain.test_approvals import _paused as _plain
+
+    agent, mw, iid = _plain(make_agent, tools, thread="lbl")
+    guarded = mw.protect(agent)
+    shown = guarded.get_state(cfg("lbl", "bob")).interrupts[0].value
+    labelled = {"type": "approve", **{k: shown[k] for k in ("tool_call_id", "request_id")}}
+    guarded.invoke(Command(resume={iid: labelled}), cfg("lbl", "bob"))
+    assert runs.count("send_email") == 1
