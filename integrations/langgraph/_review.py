@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.messages import AIMessage
 from langgraph.config import get_config
 
+from guardrails import GuardrailsError
 from guardrails.guard import Answer, CallContext, Resolution, Ruling
 from guardrails.session import RedactionSession
 from integrations.langgraph._common import (
@@ -26,6 +27,7 @@ from integrations.langgraph._common import (
 from integrations.langgraph._context import UserResolver, call_context
 from integrations.langgraph._payloads import batched_request, tool_approval
 from integrations.langgraph._resume import (
+    ResumeError,
     check_labels,
     decision_json_schema,
     parse_answer,
@@ -385,10 +387,20 @@ class ReviewMixin:
                         ),
                     )
                 )
-            out = []
+            out: list[Resolution] = []
             for ruling, ctx, answer in answers:
                 vctx = call_context(cfg, requester=ctx.requester, resolve_user=self.resolve_user)
-                out.append(self.guard.resolve(ruling, vctx, answer))
+                try:
+                    out.append(self.guard.resolve(ruling, vctx, answer))
+                except GuardrailsError as exc:
+                    if not out:
+                        raise
+                    # The earlier decisions are recorded (the store has no undo): say so, or
+                    # the reviewer reads "refused" and believes none of the batch counted.
+                    raise ResumeError(
+                        f"decision {len(out) + 1} was refused ({exc}); decisions 1-{len(out)} "
+                        "were recorded and stand; answer the remaining action requests"
+                    ) from exc
             return out
 
         allowed = sorted({d for r, _, _, _ in pending for d in r.allowed_decisions})
