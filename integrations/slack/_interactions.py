@@ -232,6 +232,14 @@ class SlackInteractions:
         if user is None or verdict not in ("approve", "reject"):
             return _fail(400, "malformed", "the submission has no user or an unknown verdict")
         reason = _modal_reason(view)
+        if reason is None:
+            return SlackResponse(
+                200,
+                {
+                    "response_action": "errors",
+                    "errors": {"reason": "The reason is not valid text."},
+                },
+            )
         try:
             self.service.get(rid)
         except UnknownRequestError:

@@ -102,9 +102,18 @@ def _button(value: Any) -> tuple[str, str] | None:
         return None
 
 
-def _modal_reason(view: Mapping[str, Any]) -> str:
+def _modal_reason(view: Mapping[str, Any]) -> str | None:
+    """The typed reason ("" when none); None when it is not valid text (JSON's ``\ud800``
+    escapes decode to lone surrogates: stored in the vote, the request's card could no longer
+    be sent as UTF-8 by any channel)."""
     try:
         value = view["state"]["values"]["reason"]["reason"]["value"]
     except (KeyError, TypeError):
         return ""
-    return value if isinstance(value, str) else ""
+    if not isinstance(value, str):
+        return ""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return value

@@ -88,6 +88,15 @@ def _id_part(value: Any) -> str | None:
     return "h-" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
+def _is_text(value: str) -> bool:
+    """Whether ``value`` can be written as UTF-8 (no lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _tenant(activity: Mapping[str, Any]) -> str | None:
     data = activity.get("channelData")
     tenant = data.get("tenant") if isinstance(data, dict) else None
@@ -203,6 +212,10 @@ class TeamsBot:
         if approver is None:
             self._audit("teams.unknown_user", request_id=rid, aad_object_id=_trail_id(aad))
         reason = data.get("reason")
+        if isinstance(reason, str) and not _is_text(reason):
+            # JSON's \ud800 escapes decode to lone surrogates, which no UTF-8 answer can carry:
+            # stored in the vote, the card of this request could no longer be sent anywhere
+            return _error(400, "malformed", "the reason is not valid text")
         if isinstance(reason, str) and len(reason) > MAX_REASON:
             # the card's maxLength binds only a well-behaved client
             note = f"The reason is too long (at most {MAX_REASON:,} characters)."

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -22,9 +23,10 @@ from hypothesis import strategies as st
 
 PII = ("jane.roe@example.com", "4111 1111 1111 1111", "+44 20 7946 0958")
 
-# few hundred examples per property, no per-example deadline (CI machines are shared)
+# A few hundred examples per property (FUZZ_EXAMPLES=5000 for a longer search), no
+# per-example deadline (CI machines are shared).
 FUZZ = settings(
-    max_examples=200,
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "200")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

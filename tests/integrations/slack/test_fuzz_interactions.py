@@ -138,7 +138,8 @@ def _target(payload: Any) -> str | None:
 def test_fuzzed_payloads_are_4xx_or_decide_properly(
     service, audit, interactions: SlackInteractions, fanout, data
 ) -> None:
-    """Signed structured payloads with fuzzed leaves: 2xx/4xx, no change unless a real decision."""
+    """Signed structured payloads with fuzzed leaves: 2xx/4xx, no change unless a real decision,
+    none on a replay."""
     _open(service)
     refs = [(r.id, r.args_digest) for r in service.pending()]
     payload = data.draw(payloads(refs))
@@ -149,8 +150,13 @@ def test_fuzzed_payloads_are_4xx_or_decide_properly(
         TestClient(create_slack_app(interactions), raise_server_exceptions=False) as client,
     ):
         res = client.post(PATH, content=body, headers=_signed(body))
+        after, seen_first = store_state(service, before), len(audit.kinds())
+        # the same payload again, freshly signed: a replay decides nothing
+        again = client.post(PATH, content=body, headers=_signed(body))
+    assert 200 <= again.status_code < 500, again.status_code
+    assert store_state(service, before) == after
+    assert set(audit.kinds()[seen_first:]) <= REFUSALS
     assert 200 <= res.status_code < 500, res.status_code
-    after = store_state(service, before)
     changed = {k for k in before if after.get(k) != before[k]} - {"#pending"}
     code = res.json().get("error", "") if res.content else ""
     event(f"{res.status_code} {code} {'decided' if changed else 'unchanged'}")
@@ -163,7 +169,8 @@ def test_fuzzed_payloads_are_4xx_or_decide_properly(
         assert votes[-1].approver.id == interactions.resolve(payload["user"]["id"]).id
     else:
         assert after == before
-        assert set(audit.kinds()[seen:]) <= REFUSALS, sorted(set(audit.kinds()[seen:]) - REFUSALS)
+        added = set(audit.kinds()[seen:seen_first])
+        assert added <= REFUSALS, sorted(added - REFUSALS)
     trail = trail_since(audit, seen)
     no_pii(res.text, trail, *logs)
     assert EMAIL not in res.text
@@ -217,3 +224,27 @@ def test_signed_raw_bodies_are_4xx_and_change_nothing(
     assert store_state(service, before) == before
     assert set(audit.kinds()[seen:]) <= REFUSALS
     no_pii(res.text, trail_since(audit, seen), *logs)
+
+
+def test_a_lone_surrogate_reason_is_refused_in_the_modal(service, client) -> None:
+    """A reason-modal submission whose reason is "\\ud800" (a lone surrogate after JSON
+    decoding) was recorded as bob's vote; every later card of that request then failed to
+    encode as UTF-8 (the HTTP inbox answered 500). Now the modal shows an error, nothing decided."""
+    _open(service, 1)
+    request = service.pending()[0]
+    meta = json.dumps({"r": request.id, "d": request.args_digest, "v": "approve"})
+    payload = {
+        "type": "view_submission",
+        "user": {"id": "UBOB"},
+        "view": {
+            "id": "V1",
+            "callback_id": MODAL_CALLBACK,
+            "private_metadata": meta,
+            "state": {"values": {"reason": {"reason": {"value": "ok \ud800"}}}},
+        },
+    }
+    body = urlencode({"payload": dumps(payload)}).encode()
+    res = client.post(PATH, content=body, headers=_signed(body))
+    assert res.status_code == 200
+    assert res.json()["response_action"] == "errors"
+    assert service.status(request.id) == "pending"

@@ -144,7 +144,8 @@ def _check(res: Any, service, audit, before, seen, logs, activity: Any) -> None:
 @FUZZ
 @given(data=st.data())
 def test_fuzzed_activities_are_4xx_or_decide_properly(service, audit, bot, keys, data) -> None:
-    """Structured invokes with fuzzed leaves: 2xx/4xx, no state change unless a real decision."""
+    """Structured invokes with fuzzed leaves: 2xx/4xx, no state change unless a real decision,
+    none on a replay."""
     _open(service)
     refs = [(r.id, r.args_digest) for r in service.pending()]
     activity = data.draw(activities(refs))
@@ -156,7 +157,14 @@ def test_fuzzed_activities_are_4xx_or_decide_properly(service, audit, bot, keys,
         TestClient(create_teams_app(bot), raise_server_exceptions=False) as client,
     ):
         res = client.post("/api/messages", content=body, headers=headers)
-    _check(res, service, audit, before, seen, logs, activity)
+        _check(res, service, audit, before, seen, logs, activity)
+        # the same activity again (a fresh token): a replay decides nothing
+        once, seen = store_state(service, before), len(audit.kinds())
+        headers["authorization"] = f"Bearer {keys.token()}"
+        again = client.post("/api/messages", content=body, headers=headers)
+    assert 200 <= again.status_code < 500, again.status_code
+    assert store_state(service, before) == once
+    assert set(audit.kinds()[seen:]) <= REFUSALS
 
 
 @FUZZ
@@ -205,3 +213,31 @@ def test_raw_bodies_are_4xx_and_change_nothing(service, audit, bot, keys, data) 
     assert store_state(service, before) == before
     assert set(audit.kinds()[seen:]) <= REFUSALS
     no_pii(res.text, trail_since(audit, seen), *logs)
+
+
+def test_a_lone_surrogate_reason_is_refused_before_deciding(service, bot, keys) -> None:
+    """The fuzz's find: reason "\\ud800" (JSON escape of a lone surrogate) on bob's approve was
+    recorded, then the answer could not be encoded (500); the vote kept it, so every later card
+    of that request (the HTTP inbox, history) failed too. Now 400, nothing decided."""
+    _open(service, 1)
+    request = service.pending()[0]
+    activity = {
+        "type": "invoke",
+        "name": "adaptiveCard/action",
+        "id": "f:surrogate",
+        "channelId": "msteams",
+        "serviceUrl": SERVICE_URL,
+        "from": {"aadObjectId": "aad-bob"},
+        "value": {
+            "action": {
+                "type": "Action.Execute",
+                "verb": "guardrails.approve",
+                "data": {"r": request.id, "d": request.args_digest, "reason": "ok \ud800"},
+            }
+        },
+    }
+    headers = {"content-type": "application/json", "authorization": f"Bearer {keys.token()}"}
+    with TestClient(create_teams_app(bot), raise_server_exceptions=False) as client:
+        res = client.post("/api/messages", content=dumps(activity).encode(), headers=headers)
+    assert (res.status_code, res.json()["value"]["code"]) == (400, "malformed")
+    assert service.status(request.id) == "pending"
