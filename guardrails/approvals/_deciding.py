@@ -124,8 +124,16 @@ class Deciding(Requests):
         """``decision`` with its free-text reason masked (a reviewer may type a customer's
         e-mail into "why"): the reason is stored in the vote, shown on other channels' cards
         and told to the model, so it is masked before any of that. A permit's signature was
-        checked when it was read, over what was signed; the mask applies after."""
-        if not decision.reason or self._mask_reason is None:
+        checked when it was read, over what was signed; the mask applies after. A lone
+        surrogate (no character: no channel could encode a card or a reply holding it) becomes
+        ``?`` first."""
+        if not decision.reason:
+            return decision
+        if not decision.reason.isascii():
+            text = decision.reason.encode("utf-8", "replace").decode("utf-8")
+            if text != decision.reason:
+                decision = replace(decision, reason=text)
+        if self._mask_reason is None:
             return decision
         try:
             masked = self._mask_reason(decision.reason)

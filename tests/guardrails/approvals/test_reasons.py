@@ -84,3 +84,22 @@ def test_a_masker_that_fails_records_nothing(
     assert "nothing was recorded" in str(failed.value)
     assert service.get(request.id).status == "pending"
     assert len(list(audit.events())) == before
+
+
+@pytest.mark.parametrize("mask_reasons", [True, False])
+def test_a_reason_with_a_lone_surrogate_is_stored_as_text_every_channel_can_encode(
+    policy: Policy, audit: AuditCapture, clock: FixedClock, mask_reasons: bool
+) -> None:
+    """A lone surrogate is no character: a card or reply holding it cannot be encoded, so every
+    channel would fail on that request from then on. It is stored as "?" (masking on or off)."""
+    import json
+
+    from guardrails.channels import Card
+
+    service = _service(policy, audit, clock, mask_reasons=mask_reasons)
+    request = _open(service)
+    outcome = service.decide(request.id, _reject(request, "no \ud800 thanks"))
+    assert outcome.request.votes[-1].reason == "no ? thanks"
+    stored = service.get(request.id)
+    assert stored is not None
+    json.dumps(Card.from_request(stored).to_dict(), ensure_ascii=False).encode()
