@@ -10,6 +10,7 @@ from guardrails._errors import (
     ApprovalExpired,
     ApprovalRejected,
     ApprovalRequired,
+    DecisionRefused,
 )
 from guardrails.approvals._base import ServiceBase
 from guardrails.approvals._models import ApprovalRequest, AuthorizedCall
@@ -25,6 +26,18 @@ class Lifecycle(ServiceBase):
     """authorize / mark_executed / tick of :class:`~guardrails.approvals.ApprovalService`."""
 
     # -- execution ----------------------------------------------------------------------------
+
+    def _mismatch(self, request: ApprovalRequest, why: str) -> DecisionRefused:
+        """The audited ``digest_mismatch`` refusal of :meth:`authorize` (nothing consumed)."""
+        refusal = refuse("digest_mismatch", why, request)
+        self._audit(
+            "approval.refused",
+            request,
+            principal=_on_behalf(request),
+            code=refusal.code,
+            stage="authorize",
+        )
+        return refusal
 
     def authorize(
         self, request_id: str, *, args_digest: str, tool_name: str | None = None
@@ -57,27 +70,11 @@ class Lifecycle(ServiceBase):
                 if other_tool
                 else "the call's arguments changed after the request"
             )
-            refusal = refuse("digest_mismatch", why, original)
-            self._audit(
-                "approval.refused",
-                original,
-                principal=_on_behalf(original),
-                code=refusal.code,
-                stage="authorize",
-            )
-            raise refusal
+            raise self._mismatch(original, why)
         target = self._final(original)
         if tool_name is not None and target.approved_tool not in (None, tool_name):
             # An edit switched the call to another tool: what was approved is not this call.
-            refusal = refuse("digest_mismatch", "the approval is for another tool", target)
-            self._audit(
-                "approval.refused",
-                target,
-                principal=_on_behalf(target),
-                code=refusal.code,
-                stage="authorize",
-            )
-            raise refusal
+            raise self._mismatch(target, "the approval is for another tool")
         now = self.clock.now()
         # What this (possibly retried) transaction did: only the caller whose transaction moved
         # the request from approved to consumed may run the tool.
