@@ -27,9 +27,9 @@ class Lifecycle(ServiceBase):
 
     # -- execution ----------------------------------------------------------------------------
 
-    def _mismatch(self, request: ApprovalRequest, why: str) -> DecisionRefused:
-        """The audited ``digest_mismatch`` refusal of :meth:`authorize` (nothing consumed)."""
-        refusal = refuse("digest_mismatch", why, request)
+    def _refused_use(self, code: str, why: str, request: ApprovalRequest) -> DecisionRefused:
+        """An audited refusal of :meth:`authorize` (nothing consumed)."""
+        refusal = refuse(code, why, request)
         self._audit(
             "approval.refused",
             request,
@@ -70,11 +70,11 @@ class Lifecycle(ServiceBase):
                 if other_tool
                 else "the call's arguments changed after the request"
             )
-            raise self._mismatch(original, why)
+            raise self._refused_use("digest_mismatch", why, original)
         target = self._final(original)
         if tool_name is not None and target.approved_tool not in (None, tool_name):
             # An edit switched the call to another tool: what was approved is not this call.
-            raise self._mismatch(target, "the approval is for another tool")
+            raise self._refused_use("digest_mismatch", "the approval is for another tool", target)
         now = self.clock.now()
         # What this (possibly retried) transaction did: only the caller whose transaction moved
         # the request from approved to consumed may run the tool.
@@ -151,15 +151,9 @@ class Lifecycle(ServiceBase):
                 request_id=request.id,
                 tool=request.tool_name,
             )
-        refusal = refuse("already_used", f"the approval was already used ({status})", request)
-        self._audit(
-            "approval.refused",
-            request,
-            principal=_on_behalf(request),
-            code=refusal.code,
-            stage="authorize",
+        return self._refused_use(
+            "already_used", f"the approval was already used ({status})", request
         )
-        return refusal
 
     def mark_executed(
         self,
